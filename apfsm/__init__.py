@@ -1,0 +1,88 @@
+"""apfsm: the Amazon Pay API v2 lifecycles as declarative finite-state machines.
+
+Predict what Amazon Pay answers (``check``), tell legal state changes (``check_transition``),
+and read the declarations every other part of apfsm is derived from (``LIFECYCLES``,
+``OPERATIONS``, ``ERRORS``, ``Limits``).
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from ._bodies import BODIES, BodyField
+from ._catalog import ERRORS, OBJECT_TYPES, SIMULATION_CODES, ErrorInfo
+from ._clock import (
+    Clock,
+    ManualClock,
+    SystemClock,
+    add_months,
+    format_timestamp,
+    month_start,
+    parse_timestamp,
+)
+from ._errors import ApiError
+from ._lifecycles import (
+    CHECKS,
+    DEADLINES,
+    GUARDS,
+    LIFECYCLES,
+    OPERATIONS,
+    Allow,
+    Check,
+    Creation,
+    Deadline,
+    Event,
+    Guard,
+    Lifecycle,
+    Operation,
+    Refuse,
+    StateDecl,
+    Timer,
+)
+from ._limits import FrozenMap, Limits
+from ._outcome import Outcome
+from ._validator import check, check_transition
+
+try:
+    __version__ = version("apfsm")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "BODIES",
+    "CHECKS",
+    "DEADLINES",
+    "ERRORS",
+    "GUARDS",
+    "LIFECYCLES",
+    "OBJECT_TYPES",
+    "OPERATIONS",
+    "SIMULATION_CODES",
+    "Allow",
+    "ApiError",
+    "BodyField",
+    "Check",
+    "Clock",
+    "Creation",
+    "Deadline",
+    "ErrorInfo",
+    "Event",
+    "FrozenMap",
+    "Guard",
+    "Lifecycle",
+    "Limits",
+    "ManualClock",
+    "Operation",
+    "Outcome",
+    "Refuse",
+    "StateDecl",
+    "SystemClock",
+    "Timer",
+    "__version__",
+    "add_months",
+    "check",
+    "check_transition",
+    "format_timestamp",
+    "month_start",
+    "parse_timestamp",
+]

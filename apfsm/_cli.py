@@ -1,0 +1,204 @@
+"""The ``apfsm`` command line.
+
+Exit codes: 0 success, 1 when what was checked fails (a refused call, a failed self-check),
+2 on usage errors and unreadable input. Bad arguments and files never print a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from ._catalog import OBJECT_TYPES
+from ._clock import SystemClock, format_duration, format_timestamp, parse_timestamp
+from ._lifecycles import OPERATIONS
+from ._tables import Format, error_table, lifecycle_table, limits_table
+from ._validator import check
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    """Bad arguments or input files: exit 2 with the message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _read_json(path: str, what: str) -> Any:
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path!r}: {exc.strerror or exc}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{what} {path!r} is not valid JSON: {exc}") from None
+
+
+def _cmd_tables(args: argparse.Namespace, out: TextIO) -> int:
+    fmt: Format = "markdown" if args.markdown else "text"
+    unknown = [o for o in args.object if o not in OBJECT_TYPES]
+    if unknown:
+        raise UsageError(f"unknown object type {unknown[0]!r}; types are {', '.join(OBJECT_TYPES)}")
+    for object_type in args.object or OBJECT_TYPES:
+        out.write(f"## {object_type}\n\n{lifecycle_table(object_type, fmt)}\n\n")
+    if not args.object:
+        out.write(f"## Time limits and checks\n\n{limits_table(fmt)}\n\n")
+        out.write(f"## Error catalog\n\n{error_table(fmt)}\n")
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    target = _read_json(args.target, "target") if args.target else None
+    body = _read_json(args.body, "body") if args.body else None
+    try:
+        at = parse_timestamp(args.at) if args.at else SystemClock().now()
+    except ValueError as exc:
+        raise UsageError(f"--at: {exc}") from None
+    try:
+        outcome = check(args.operation, target, body=body, at=at)
+    except (ValueError, TypeError) as exc:
+        raise UsageError(str(exc)) from None
+    out.write(json.dumps(outcome.to_json(), indent=2) + "\n")
+    return 0 if outcome.ok else 1
+
+
+# The sample the demo checks: a Charge authorized at T0, captured at several instants.
+_T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+_SAMPLE_CHARGE: dict[str, Any] = {
+    "chargeId": "S01-5105180-3221187-C056351",
+    "chargePermissionId": "S01-5105180-3221187",
+    "chargeAmount": {"amount": "149.99", "currencyCode": "USD"},
+    "captureAmount": None,
+    "refundedAmount": {"amount": "0.00", "currencyCode": "USD"},
+    "statusDetails": {
+        "state": "Authorized",
+        "reasonCode": None,
+        "reasonDescription": None,
+        "lastUpdatedTimestamp": format_timestamp(_T0),
+    },
+    "creationTimestamp": format_timestamp(_T0),
+    "expirationTimestamp": format_timestamp(_T0 + timedelta(days=30)),
+    "releaseEnvironment": "Sandbox",
+}
+
+
+def _usd(amount: str, currency: str = "USD") -> dict[str, Any]:
+    return {"amount": amount, "currencyCode": currency}
+
+
+_FULL = {"captureAmount": _usd("149.99")}
+_DAY = timedelta(days=1)
+_SAMPLE_STEPS: tuple[tuple[str, timedelta, dict[str, Any] | None, str], ...] = (
+    ("capture_charge", _DAY, _FULL, "Captured"),
+    ("capture_charge", 7 * _DAY, _FULL, "Captured"),
+    ("capture_charge", 7 * _DAY + timedelta(seconds=1), _FULL, "CaptureInitiated"),
+    ("capture_charge", 2 * _DAY, {"captureAmount": _usd("150.00")}, "TransactionAmountExceeded"),
+    ("capture_charge", 2 * _DAY, {"captureAmount": _usd("149.99", "EUR")}, "CurrencyMismatch"),
+    ("capture_charge", 2 * _DAY, {"captureAmount": _usd("149.990")}, "InvalidParameterValue"),
+    ("capture_charge", 30 * _DAY, _FULL, "InvalidChargeStatus"),
+    ("get_charge", 30 * _DAY, None, "Canceled"),
+    (
+        "create_refund",
+        _DAY,
+        {"chargeId": _SAMPLE_CHARGE["chargeId"], "refundAmount": _usd("10.00")},
+        "InvalidChargeStatus",
+    ),
+    (
+        "cancel_charge",
+        29 * _DAY + timedelta(hours=23),
+        {"cancellationReason": "no stock"},
+        "Canceled",
+    ),
+)
+
+
+def _cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    if not args.quiet:
+        for object_type in OBJECT_TYPES:
+            out.write(f"== {object_type} ==\n\n{lifecycle_table(object_type)}\n\n")
+    out.write(f"== Checking a sample Charge payload (Authorized at {format_timestamp(_T0)}) ==\n\n")
+    failures = 0
+    for operation, delta, body, expected in _SAMPLE_STEPS:
+        outcome = check(operation, _SAMPLE_CHARGE, body=body, at=_T0 + delta)
+        got = outcome.next_state if outcome.ok else outcome.reason_code
+        verdict = "ok  " if got == expected else "FAIL"
+        failures += got != expected
+        answer = (
+            f"accepted → {outcome.next_state}"
+            if outcome.ok
+            else f"refused {outcome.http_status} {outcome.reason_code}: {outcome.message}"
+        )
+        out.write(f"  [{verdict}] {operation} at T0 + {format_duration(delta)}: {answer}\n")
+    total = len(_SAMPLE_STEPS)
+    out.write(f"\n{total - failures}/{total} predictions as SPEC.md says.\n")
+    return 1 if failures else 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="apfsm",
+        description="Amazon Pay API v2 lifecycles as state machines: validate calls, "
+        "print the lifecycle tables.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    demo = sub.add_parser("demo", help="print the lifecycle tables and check a sample payload")
+    demo.add_argument("--quiet", action="store_true", help="only the sample checks")
+    demo.set_defaults(run=_cmd_demo)
+
+    tables = sub.add_parser("tables", help="print the lifecycle, limit and error tables")
+    tables.add_argument(
+        "object", nargs="*", metavar="OBJECT", help=f"{', '.join(OBJECT_TYPES)} (default: all)"
+    )
+    tables.add_argument("--markdown", action="store_true", help="Markdown instead of text")
+    tables.set_defaults(run=_cmd_tables)
+
+    chk = sub.add_parser(
+        "check",
+        help="predict Amazon Pay's answer to one call",
+        description="Print the predicted outcome as JSON; exit 0 when the call would be "
+        "accepted, 1 when refused.",
+    )
+    chk.add_argument("operation", choices=list(OPERATIONS), metavar="OPERATION")
+    chk.add_argument(
+        "--target", metavar="FILE.json", help="the target object's API JSON ('-': stdin)"
+    )
+    chk.add_argument("--body", metavar="FILE.json", help="the request body JSON")
+    chk.add_argument(
+        "--at",
+        metavar="ISO-TIME",
+        help="when the call is made, e.g. 20260101T120000Z (default: now)",
+    )
+    chk.set_defaults(run=_cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    out = out or sys.stdout
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "run", None) is None:
+        parser.print_help(out)
+        return 2
+    try:
+        return int(args.run(args, out))
+    except UsageError as exc:
+        sys.stderr.write(f"apfsm {args.command}: error: {exc}\n")
+        return 2
+    except KeyboardInterrupt:  # pragma: no cover
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Lifecycle tables rendered from the declarations (for the terminal and the docs)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from ._catalog import ERRORS
+from ._lifecycles import (
+    CHECKS,
+    DEADLINES,
+    GUARDS,
+    LIFECYCLES,
+    OPERATIONS,
+    SAME,
+    Lifecycle,
+    render_label,
+)
+from ._limits import Limits
+
+__all__ = ["error_table", "lifecycle_table", "limits_table"]
+
+Format = Literal["text", "markdown"]
+
+
+def _grid(header: Sequence[str], rows: Sequence[Sequence[str]], fmt: Format) -> str:
+    if fmt == "markdown":
+        lines = [
+            "| " + " | ".join(header) + " |",
+            "| " + " | ".join("---" for _ in header) + " |",
+        ]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows]
+        return "\n".join(lines)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    out = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    out.append("  ".join("-" * w for w in widths))
+    out += [
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    ]
+    return "\n".join(out)
+
+
+def _cell(lifecycle: Lifecycle, op: str, state: str, limits: Limits) -> str:
+    parts = []
+    for allow in lifecycle.allows:
+        if allow.operation == op and state in allow.sources:
+            dest = state if allow.dest == SAME else allow.dest
+            text = "ok" if allow.dest == SAME else f"→ {dest}"
+            if allow.reason:
+                text += f"/{allow.reason}"
+            if allow.guard:
+                text += f" [{render_label(GUARDS[allow.guard].label, limits)}]"
+            parts.append(text)
+    for refusal in lifecycle.refusals:
+        if refusal.operation == op and state in refusal.sources:
+            text = refusal.code
+            if refusal.by_reason:
+                variants = ", ".join(f"{r}: {c}" for r, c in refusal.by_reason.items())
+                text += f" ({variants})"
+            parts.append(text)
+    return "; ".join(parts) or "—"
+
+
+def lifecycle_table(object_type: str, fmt: Format = "text", limits: Limits | None = None) -> str:
+    """States × operations (next state or refusal code), then events and timers."""
+    limits = limits or Limits()
+    lifecycle = LIFECYCLES[object_type]
+    ops = lifecycle.operations
+    rows = []
+    for state in lifecycle.states:
+        marks = []
+        if state.initial:
+            marks.append("initial")
+        if state.terminal and not state.virtual:
+            marks.append("terminal")
+        name = state.name + (f" ({', '.join(marks)})" if marks else "")
+        if state.virtual:
+            name = f"[{state.name}]"
+        rows.append([name, *(_cell(lifecycle, op, state.name, limits) for op in ops)])
+    parts = [_grid(["state", *ops], rows, fmt)]
+
+    changes = []
+    for creation in lifecycle.creations:
+        guard = f" [{render_label(GUARDS[creation.guard].label, limits)}]" if creation.guard else ""
+        changes.append(["created", creation.operation + guard, f"→ {creation.dest}"])
+    for event in lifecycle.events:
+        dest = ", ".join(event.sources) if event.dest == SAME else event.dest
+        reason = event.reason or ("/".join(event.reasons[:3]) + "…" if event.reasons else "")
+        when = f" (after {limits.describe(event.delay)})" if event.delay else ""
+        changes.append(
+            [
+                f"{event.actor} event",
+                f"{event.name}: {event.description}{when}",
+                f"{', '.join(event.sources)} → {dest}" + (f"/{reason}" if reason else ""),
+            ]
+        )
+    for timer in lifecycle.timers:
+        deadline = DEADLINES[timer.deadline]
+        label = render_label(deadline.label, limits)
+        source = "any state" if len(timer.sources) > 2 else ", ".join(timer.sources)
+        dest = timer.dest + (f"/{timer.reason}" if timer.reason else "")
+        changes.append(["timer", f"after {label} from {deadline.anchor}", f"{source} → {dest}"])
+    if changes:
+        parts.append(_grid(["kind", "what", "transition"], changes, fmt))
+    return "\n\n".join(parts)
+
+
+def error_table(fmt: Format = "text") -> str:
+    """The error catalog: code, HTTP status, meaning, retryable."""
+    rows = [
+        [e.code, str(e.http_status), e.description, "yes" if e.retryable else "no"]
+        for e in sorted(ERRORS.values(), key=lambda e: (e.http_status, e.code))
+    ]
+    return _grid(["code", "HTTP", "meaning", "retryable"], rows, fmt)
+
+
+def limits_table(fmt: Format = "text", limits: Limits | None = None) -> str:
+    """Every deadline and check with the limits they use."""
+    limits = limits or Limits()
+    rows = [
+        [d.name, render_label(d.label, limits), d.anchor, d.payload_field or "—"]
+        for d in DEADLINES.values()
+    ]
+    parts = [_grid(["deadline", "limit", "counted from", "payload field that wins"], rows, fmt)]
+    checks = [
+        [op.name, name, CHECKS[name].code, render_label(CHECKS[name].description, limits)]
+        for op in OPERATIONS.values()
+        for name in op.checks
+    ]
+    parts.append(_grid(["operation", "check", "refused with", "rule"], checks, fmt))
+    return "\n\n".join(parts)

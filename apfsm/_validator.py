@@ -1,0 +1,196 @@
+"""The validator: what would Amazon Pay answer to this call on this object, at this time?
+
+``check`` is meant for request paths: a refusal decided by state alone is a few dictionary
+lookups; anything else reads only the payload fields its rules need.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from ._bodies import body_fault
+from ._clock import require_aware
+from ._engine import decide, refusal_message
+from ._lifecycles import LIFECYCLES, OPERATIONS
+from ._limits import Limits
+from ._machines import COMPILED, Allowed, Refusal
+from ._money import Money
+from ._outcome import Outcome
+from ._payloads import read_payload
+
+__all__ = ["check", "check_transition"]
+
+_DEFAULT_LIMITS: Final = Limits()
+_OPS: Final = dict(OPERATIONS)
+
+
+def _constant_outcomes() -> dict[tuple[str, str], Outcome]:
+    """Outcomes that depend on nothing but (operation, state): no timer can move the
+    state, and the rule is a plain refusal or an unconditional read."""
+    table: dict[tuple[str, str], Outcome] = {}
+    for object_type, compiled in COMPILED.items():
+        for (op_name, state), rule in compiled.rules.items():
+            if state in compiled.timers or state not in compiled.states:
+                continue
+            op = OPERATIONS[op_name]
+            if type(rule) is Refusal and not rule.by_reason:
+                message = refusal_message(op, object_type, state, None, None, _DEFAULT_LIMITS)
+                table[op_name, state] = Outcome.refused(rule.code, message)
+            elif (
+                type(rule) is Allowed
+                and op.is_read
+                and not rule.checks
+                and len(rule.branches) == 1
+                and not rule.branches[0].conditions
+            ):
+                table[op_name, state] = Outcome(state, op.success_status)
+    return table
+
+
+_CONSTANT: Final = _constant_outcomes()
+
+
+def _unknown_operation(operation: object) -> ValueError:
+    return ValueError(f"unknown operation {operation!r}; operations are {', '.join(OPERATIONS)}")
+
+
+#: Body fields that name the target (create calls): they must agree with the target payload.
+_TARGET_IDS: Final = {"create_charge": "chargePermissionId", "create_refund": "chargeId"}
+
+
+def _id_mismatch(op_name: str, target: Mapping[str, Any], body: Mapping[str, Any]) -> None:
+    # A body naming another object than the target is a caller's mistake, not an API answer.
+    field = _TARGET_IDS.get(op_name)
+    if field is None:
+        return
+    named, actual = body.get(field), target.get(field)
+    if isinstance(named, str) and isinstance(actual, str) and named != actual:
+        raise ValueError(f"the body's {field} {named!r} is not the target's {field} {actual!r}")
+
+
+def check(
+    operation: str,
+    target: Mapping[str, Any] | None,
+    *,
+    body: Mapping[str, Any] | None = None,
+    at: datetime,
+    limits: Limits | None = None,
+) -> Outcome:
+    """Predict Amazon Pay's answer to ``operation`` on ``target`` at ``at``.
+
+    Args:
+        operation: an operation name of SPEC §1, e.g. ``"capture_charge"``.
+        target: the API JSON of the object the call acts on: the Checkout Session for
+            ``*_checkout_session``; the Charge Permission for ``get/update/close_charge_
+            permission`` and ``create_charge``; the Charge for ``get/capture/cancel_charge``
+            and ``create_refund``; the Refund for ``get_refund``; None for
+            ``create_checkout_session``. For other operations None means the object does
+            not exist: the answer is ``ResourceNotFound``.
+        body: the request body. When None, body validation and the rules that need the body
+            (amounts, currencies) are skipped: the answer covers state and time only.
+        at: when the call is made (timezone-aware).
+        limits: the limits to apply; SPEC's defaults when None.
+
+    Returns:
+        An ``Outcome``: ``ok`` with ``next_state``, or the ``error`` Amazon Pay answers.
+
+    Raises:
+        ValueError: unknown operation; naive ``at``; a malformed payload, an unknown state,
+            or a payload that lacks a field a rule needs.
+        TypeError: ``at`` is not a datetime, or ``limits`` not a ``Limits``.
+    """
+    op = _OPS.get(operation)
+    if op is None:
+        raise _unknown_operation(operation)
+    if type(at) is not datetime or at.tzinfo is not UTC:
+        at = require_aware(at, "at")
+    if limits is None:
+        limits = _DEFAULT_LIMITS
+    elif not isinstance(limits, Limits):
+        raise TypeError(f"limits must be an apfsm.Limits, got {type(limits).__name__}")
+    money: dict[str, Money | None] | None = None
+    if body is not None:
+        if type(body) is not dict and isinstance(body, Mapping):
+            body = dict(body)
+        money = {}
+        fault = body_fault(operation, body, limits, money)
+        if fault is not None:
+            return Outcome.refused(*fault)
+    if op.target is None:
+        if target is not None:
+            raise ValueError(f"{operation} acts on no existing object: pass target=None")
+        return decide(op, None, body, at, limits)
+    if body is not None and op.name in _TARGET_IDS and isinstance(target, Mapping):
+        _id_mismatch(operation, target, body)
+    if target is None:
+        # No such object (a lookup found nothing): what Amazon answers for unknown ids.
+        noun = OPERATIONS[operation].target
+        return Outcome.refused("ResourceNotFound", f"the {noun} does not exist")
+    if type(target) is dict:
+        details = target.get("statusDetails")
+        if type(details) is dict:
+            constant = _CONSTANT.get((operation, details.get("state")))  # type: ignore[arg-type]
+            if constant is not None:
+                return constant
+    facts = read_payload(op.target, target, limits)
+    return decide(op, facts, body, at, limits, None, money)
+
+
+def _reachable() -> dict[str, dict[str, frozenset[str]]]:
+    closure: dict[str, dict[str, frozenset[str]]] = {}
+    for object_type, compiled in COMPILED.items():
+        successors: dict[str, set[str]] = {}
+        for source, dest in compiled.edges:
+            if dest in compiled.states:
+                successors.setdefault(source, set()).add(dest)
+        per_state: dict[str, frozenset[str]] = {}
+        for start in compiled.states:
+            seen: set[str] = set()
+            queue = deque(successors.get(start, ()))
+            while queue:
+                state = queue.popleft()
+                if state not in seen:
+                    seen.add(state)
+                    queue.extend(successors.get(state, ()))
+            per_state[start] = frozenset(seen)
+        closure[object_type] = per_state
+    return closure
+
+
+_REACHABLE: Final = _reachable()
+
+
+def check_transition(
+    object_type: str, from_state: str, to_state: str, *, direct: bool = False
+) -> bool:
+    """Is an observed state change legal?
+
+    For state changes seen by polling (e.g. after an IPN): by default the question is
+    whether ``to_state`` can follow ``from_state`` through any sequence of operations,
+    Amazon-side events and timers, since a poll can miss intermediate states. With
+    ``direct=True`` only a single transition counts. The same state twice is always legal.
+
+    Args:
+        object_type: ``"CheckoutSession"``, ``"ChargePermission"``, ``"Charge"`` or
+            ``"Refund"``.
+
+    Raises:
+        ValueError: unknown object type or state.
+    """
+    compiled = COMPILED.get(object_type)
+    if compiled is None:
+        raise ValueError(f"unknown object type {object_type!r}; types are {', '.join(LIFECYCLES)}")
+    for state in (from_state, to_state):
+        if state not in compiled.states:
+            raise ValueError(
+                f"{state!r} is not a {object_type} state; states are "
+                f"{', '.join(compiled.lifecycle.state_names())}"
+            )
+    if from_state == to_state:
+        return True
+    if direct:
+        return (from_state, to_state) in compiled.edges
+    return to_state in _REACHABLE[object_type][from_state]

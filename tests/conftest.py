@@ -1,0 +1,46 @@
+"""Test configuration: Hypothesis profiles and the slow-suite switch.
+
+Profiles (``HYPOTHESIS_PROFILE``): ``ci`` (what ``scripts/test`` and CI run: a fixed,
+derandomized number of examples, so a run is reproducible and bounded), ``dev`` (the
+default outside scripts/test: random, Hypothesis' usual count) and ``fuzz`` (long
+campaigns: many more examples). Tests marked ``slow`` run only with ``--run-slow`` or
+``APFSM_SLOW=1``.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    max_examples=150,
+    derandomize=True,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("dev", max_examples=100, deadline=None, print_blob=True)
+settings.register_profile(
+    "fuzz",
+    max_examples=5_000,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", help="also run the long property campaigns")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow") or os.environ.get("APFSM_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow or APFSM_SLOW=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

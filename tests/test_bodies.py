@@ -1,0 +1,250 @@
+"""Request body validation (SPEC §8, §10)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from apfsm import BODIES, OPERATIONS, Limits
+from apfsm._bodies import body_fault
+
+LIMITS = Limits()
+USD = {"amount": "10.00", "currencyCode": "USD"}
+
+# SPEC §10, copied by hand: top-level fields per operation (required ones marked *).
+SPEC_FIELDS = {
+    "create_checkout_session": "webCheckoutDetails* storeId* chargePermissionType recurringMetadata "
+    "paymentDetails merchantMetadata platformId providerMetadata addressDetails "
+    "deliverySpecifications scopes",
+    "update_checkout_session": "webCheckoutDetails paymentDetails recurringMetadata merchantMetadata "
+    "platformId providerMetadata",
+    "complete_checkout_session": "chargeAmount* totalOrderAmount",
+    "update_charge_permission": "merchantMetadata recurringMetadata",
+    "close_charge_permission": "closureReason cancelPendingCharges",
+    "create_charge": "chargePermissionId* chargeAmount* captureNow softDescriptor "
+    "canHandlePendingAuthorization merchantMetadata providerMetadata chargeInitiator channel",
+    "capture_charge": "captureAmount* softDescriptor",
+    "cancel_charge": "cancellationReason",
+    "create_refund": "chargeId* refundAmount* softDescriptor",
+}
+
+VALID: dict[str, dict[str, Any]] = {
+    "create_checkout_session": {
+        "webCheckoutDetails": {"checkoutReviewReturnUrl": "https://shop.example/review"},
+        "storeId": "amzn1.application-oa2-client.1",
+    },
+    "update_checkout_session": {},
+    "complete_checkout_session": {"chargeAmount": USD},
+    "update_charge_permission": {},
+    "close_charge_permission": {},
+    "create_charge": {"chargePermissionId": "S01-1234567-1234567", "chargeAmount": USD},
+    "capture_charge": {"captureAmount": USD},
+    "cancel_charge": {},
+    "create_refund": {"chargeId": "S01-1234567-1234567-C1234567", "refundAmount": USD},
+    "get_checkout_session": {},
+    "get_charge_permission": {},
+    "get_charge": {},
+    "get_refund": {},
+}
+
+
+def code(operation: str, body: object) -> str | None:
+    fault = body_fault(operation, body, LIMITS)
+    return None if fault is None else fault[0]
+
+
+def test_schemas_cover_every_operation_and_match_spec_section_10() -> None:
+    assert set(OPERATIONS) == set(BODIES)
+    for operation, spec in SPEC_FIELDS.items():
+        declared = {f.name + ("*" if f.required else "") for f in BODIES[operation]}
+        assert set(spec.split()) == declared, operation
+    for operation in ("get_checkout_session", "get_charge_permission", "get_charge", "get_refund"):
+        assert () == BODIES[operation]
+
+
+@pytest.mark.parametrize("operation", sorted(VALID))
+def test_minimal_valid_bodies_pass(operation: str) -> None:
+    assert None is body_fault(operation, VALID[operation], LIMITS)
+
+
+@pytest.mark.parametrize("operation", sorted(VALID))
+@pytest.mark.parametrize("body", [[], "x", 3, None])
+def test_a_body_that_is_not_an_object_is_invalid_request_format(
+    operation: str, body: object
+) -> None:
+    assert "InvalidRequestFormat" == code(operation, body)
+
+
+def test_full_create_checkout_session_body_passes() -> None:
+    body = {
+        "webCheckoutDetails": {
+            "checkoutReviewReturnUrl": "https://a/r",
+            "checkoutResultReturnUrl": "https://a/x",
+            "checkoutMode": "ProcessOrder",
+        },
+        "storeId": "s",
+        "chargePermissionType": "Recurring",
+        "recurringMetadata": {"frequency": {"unit": "Month", "value": "1"}, "amount": USD},
+        "paymentDetails": {
+            "paymentIntent": "Authorize",
+            "canHandlePendingAuthorization": True,
+            "chargeAmount": USD,
+            "totalOrderAmount": USD,
+            "presentmentCurrency": "USD",
+            "softDescriptor": "SHOP",
+            "allowOvercharge": False,
+            "extendExpiration": True,
+        },
+        "merchantMetadata": {
+            "merchantReferenceId": "o-1",
+            "merchantStoreName": "Shop",
+            "noteToBuyer": "thanks",
+            "customInformation": "x",
+        },
+        "platformId": "p",
+        "providerMetadata": {"anything": {"goes": [1, 2]}},
+        "addressDetails": {"name": "A"},
+        "deliverySpecifications": {"x": None},
+        "scopes": ["name", "email"],
+    }
+    assert None is body_fault("create_checkout_session", body, LIMITS)
+
+
+@pytest.mark.parametrize(
+    ("operation", "body", "expected"),
+    [
+        # Unknown fields, at the top and nested in declared objects.
+        ("capture_charge", {"captureAmount": USD, "note": "x"}, "UnrecognizedField"),
+        ("get_charge", {"x": 1}, "UnrecognizedField"),
+        ("update_checkout_session", {"paymentDetails": {"chargeAmont": USD}}, "UnrecognizedField"),
+        (
+            "update_charge_permission",
+            {"recurringMetadata": {"frequency": {"unit": "Day", "every": "1"}}},
+            "UnrecognizedField",
+        ),
+        # Missing required fields, and required fields given as null.
+        ("capture_charge", {}, "MissingParameterValue"),
+        ("create_refund", {"chargeId": "c"}, "MissingParameterValue"),
+        ("create_refund", {"chargeId": None, "refundAmount": USD}, "MissingParameterValue"),
+        ("create_checkout_session", {"storeId": "s", "webCheckoutDetails": {}}, "MissingParameterValue"),
+        # Wrong types and values.
+        ("capture_charge", {"captureAmount": {"amount": "1.001", "currencyCode": "USD"}}, "InvalidParameterValue"),
+        ("capture_charge", {"captureAmount": "10.00"}, "InvalidParameterValue"),
+        ("capture_charge", {"captureAmount": USD, "softDescriptor": "x" * 17}, "InvalidParameterValue"),
+        ("create_charge", {**VALID["create_charge"], "captureNow": "true"}, "InvalidParameterValue"),
+        ("create_charge", {**VALID["create_charge"], "captureNow": 1}, "InvalidParameterValue"),
+        ("create_charge", {**VALID["create_charge"], "chargePermissionId": 5}, "InvalidParameterValue"),
+        ("close_charge_permission", {"closureReason": "x" * 256}, "InvalidParameterValue"),
+        ("cancel_charge", {"cancellationReason": "x" * 256}, "InvalidParameterValue"),
+        ("update_checkout_session", {"paymentDetails": {"paymentIntent": "Capture"}}, "InvalidParameterValue"),
+        ("update_checkout_session", {"paymentDetails": {"presentmentCurrency": "XXX"}}, "InvalidParameterValue"),
+        ("update_checkout_session", {"paymentDetails": "Authorize"}, "InvalidParameterValue"),
+        ("update_checkout_session", {"providerMetadata": "x"}, "InvalidParameterValue"),
+        ("create_checkout_session", {**VALID["create_checkout_session"], "scopes": "name"}, "InvalidParameterValue"),
+        ("create_checkout_session", {**VALID["create_checkout_session"], "scopes": [1]}, "InvalidParameterValue"),
+        ("create_checkout_session", {**VALID["create_checkout_session"], "chargePermissionType": "Monthly"}, "InvalidParameterValue"),
+        # Combinations.
+        ("create_charge", {**VALID["create_charge"], "softDescriptor": "SHOP"}, "InvalidParameterCombination"),
+        ("create_charge", {**VALID["create_charge"], "softDescriptor": "SHOP", "captureNow": False}, "InvalidParameterCombination"),
+        (
+            "update_checkout_session",
+            {"paymentDetails": {"paymentIntent": "AuthorizeWithCapture", "canHandlePendingAuthorization": True}},
+            "InvalidParameterCombination",
+        ),
+    ],
+)  # fmt: skip
+def test_each_fault_gets_its_spec_code(operation: str, body: dict[str, Any], expected: str) -> None:
+    assert expected == code(operation, body)
+
+
+def test_allowed_combinations_pass() -> None:
+    body = {**VALID["create_charge"], "softDescriptor": "SHOP", "captureNow": True}
+    assert None is code("create_charge", body)
+    details = {"paymentIntent": "AuthorizeWithCapture", "canHandlePendingAuthorization": False}
+    assert None is code("update_checkout_session", {"paymentDetails": details})
+
+
+def test_null_optional_fields_count_as_absent() -> None:
+    body = {**VALID["create_charge"], "captureNow": None, "merchantMetadata": None}
+    assert None is code("create_charge", body)
+
+
+def test_update_checkout_session_requires_nothing_nested() -> None:
+    assert None is code("update_checkout_session", {"webCheckoutDetails": {}})
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        # SPEC §8 Decision: the first fault class wins, wherever the faults are.
+        ({"captureAmount": "bad", "zzz": 1}, "UnrecognizedField"),
+        ({"softDescriptor": 5, "zzz": 1}, "UnrecognizedField"),
+        ({"softDescriptor": 5}, "MissingParameterValue"),
+        (
+            {"captureAmount": {"amount": 1, "currencyCode": "USD"}, "softDescriptor": 5},
+            "InvalidParameterValue",
+        ),
+    ],
+)
+def test_fault_class_order(body: dict[str, Any], expected: str) -> None:
+    assert expected == code("capture_charge", body)
+
+
+def test_nested_unrecognized_beats_top_level_missing_and_invalid() -> None:
+    body = {"webCheckoutDetails": {"checkoutReviewReturnUrl": 5, "bogus": 1}}
+    assert "UnrecognizedField" == code("create_checkout_session", body)
+
+
+def test_the_message_names_the_field_path() -> None:
+    fault = body_fault("update_checkout_session", {"paymentDetails": {"chargeAmont": USD}}, LIMITS)
+    assert fault is not None
+    assert "paymentDetails.chargeAmont" in fault[1]
+    fault = body_fault("create_refund", {"chargeId": "c"}, LIMITS)
+    assert fault == ("MissingParameterValue", "refundAmount is required")
+
+
+def test_lengths_come_from_limits() -> None:
+    body = {"captureAmount": USD, "softDescriptor": "x" * 20}
+    assert "InvalidParameterValue" == code("capture_charge", body)
+    assert None is body_fault("capture_charge", body, Limits(soft_descriptor_max_length=22))
+
+
+def _paths(operation: str) -> list[tuple[str, ...]]:
+    """Every declared object path of an operation's schema (where a field can be added)."""
+    found: list[tuple[str, ...]] = [()]
+
+    def walk(fields: tuple[Any, ...], prefix: tuple[str, ...]) -> None:
+        for field in fields:
+            if field.kind == "object":
+                found.append((*prefix, field.name))
+                walk(field.fields, (*prefix, field.name))
+
+    walk(BODIES[operation], ())
+    return found
+
+
+@given(st.data())
+def test_an_unknown_field_at_any_declared_depth_is_unrecognized(data: st.DataObject) -> None:
+    operation = data.draw(st.sampled_from(sorted(SPEC_FIELDS)))
+    path = data.draw(st.sampled_from(_paths(operation)))
+    name = data.draw(st.text(alphabet="abcxyzQ_", min_size=1, max_size=8))
+    body: dict[str, Any] = {**VALID[operation]}
+    node = body
+    for part in path:
+        node[part] = dict(node.get(part) or {})
+        node = node[part]
+    declared = {f.name for f in _fields_at(operation, path)}
+    if name in declared:
+        return
+    node[name] = data.draw(st.one_of(st.none(), st.integers(), st.text(max_size=3)))
+    assert "UnrecognizedField" == code(operation, body)
+
+
+def _fields_at(operation: str, path: tuple[str, ...]) -> tuple[Any, ...]:
+    fields = BODIES[operation]
+    for part in path:
+        fields = next(f for f in fields if f.name == part).fields
+    return fields
