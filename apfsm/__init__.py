@@ -5,9 +5,8 @@ and read the declarations every other part of apfsm is derived from (``LIFECYCLE
 ``OPERATIONS``, ``ERRORS``, ``Limits``).
 """
 
-from __future__ import annotations
-
-from importlib.metadata import PackageNotFoundError, version
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
 
 from ._bodies import BODIES, BodyField
 from ._catalog import ERRORS, OBJECT_TYPES, SIMULATION_CODES, ErrorInfo
@@ -44,8 +43,8 @@ from ._outcome import Outcome
 from ._validator import check, check_transition
 
 try:
-    __version__ = version("apfsm")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = _version("apfsm")
+except _PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
 __all__ = [

@@ -138,16 +138,30 @@ DEFAULT_CURRENCY_DECIMALS: Final = FrozenMap(
 )
 
 
-def _duration(**kwargs: float) -> Any:
-    return attrs.field(default=timedelta(**kwargs), validator=_positive_duration)
+def _duration(doc: str, spec: str, **kwargs: float) -> Any:
+    return attrs.field(
+        default=timedelta(**kwargs),
+        validator=_positive_duration,
+        metadata={"doc": doc, "spec": spec},
+    )
 
 
-def _count(default: int) -> Any:
-    return attrs.field(default=default, validator=_positive_int)
+def _count(default: int, doc: str, spec: str) -> Any:
+    return attrs.field(
+        default=default, validator=_positive_int, metadata={"doc": doc, "spec": spec}
+    )
 
 
-def _flag(default: bool) -> Any:
-    return attrs.field(default=default, validator=_boolean)
+def _flag(default: bool, doc: str, spec: str) -> Any:
+    return attrs.field(default=default, validator=_boolean, metadata={"doc": doc, "spec": spec})
+
+
+def _money_default(amounts: Mapping[str, int]) -> FrozenMap[str, Decimal]:
+    return FrozenMap({k: Decimal(v) for k, v in amounts.items()})
+
+
+def _doc(doc: str, spec: str) -> dict[str, str]:
+    return {"doc": doc, "spec": spec}
 
 
 @attrs.frozen(kw_only=True)
@@ -155,7 +169,9 @@ class Limits:
     """Every limit and decision of SPEC.md, as overridable values (defaults are SPEC's).
 
     Durations are ``timedelta`` (days are exact 24 h spans); ``*_months`` are calendar months
-    in UTC (SPEC §2); money is ``Decimal`` keyed by ISO 4217 currency code.
+    in UTC (SPEC §2); money is ``Decimal`` keyed by ISO 4217 currency code. Each field's
+    meaning is in its ``metadata["doc"]`` (``attrs.fields(Limits)``), rendered in
+    docs/limits.md.
 
     Example:
         >>> from datetime import timedelta
@@ -164,99 +180,139 @@ class Limits:
     """
 
     # -- SPEC §2: time limits ------------------------------------------------------------
-    #: Open checkout sessions expire (Canceled/Expired) this long after creation.
-    checkout_session_ttl: timedelta = _duration(hours=24)
-    #: Checkout sessions are deleted (404 on every call) this long after creation.
-    checkout_session_retention: timedelta = _duration(days=30)
-    #: A Charge still AuthorizationInitiated this long after creation becomes
-    #: Declined/TransactionTimedOut.
-    pending_authorization_ttl: timedelta = _duration(hours=24)
-    #: A capture *more than* this long after authorization is asynchronous (CaptureInitiated).
-    async_capture_after: timedelta = _duration(days=7)
-    #: An Authorized charge becomes Canceled/ExpiredUnused this long after authorization.
-    authorization_ttl: timedelta = _duration(days=30)
-    #: A one-time charge permission closes (Closed/Expired) this long after creation.
-    one_time_permission_ttl: timedelta = _duration(days=180)
-    #: ... or this many calendar months when the session had ``extendExpiration: true``.
-    extended_permission_months: int = _count(13)
-    #: A recurring (or payment-method-on-file) permission closes this many calendar months
-    #: after creation or its last successful charge.
-    recurring_permission_months: int = _count(13)
+    checkout_session_ttl: timedelta = _duration(
+        "an Open checkout session becomes Canceled/Expired this long after creation",
+        "§2, §3",
+        hours=24,
+    )
+    checkout_session_retention: timedelta = _duration(
+        "a checkout session is deleted (ResourceNotFound on every call) this long after creation",
+        "§2",
+        days=30,
+    )
+    pending_authorization_ttl: timedelta = _duration(
+        "a charge still AuthorizationInitiated this long after creation becomes "
+        "Declined/TransactionTimedOut",
+        "§2",
+        hours=24,
+    )
+    async_capture_after: timedelta = _duration(
+        "a capture more than this long after authorization is asynchronous (CaptureInitiated)",
+        "§2, §5",
+        days=7,
+    )
+    authorization_ttl: timedelta = _duration(
+        "an Authorized charge becomes Canceled/ExpiredUnused this long after authorization",
+        "§2, §5",
+        days=30,
+    )
+    one_time_permission_ttl: timedelta = _duration(
+        "a one-time charge permission becomes Closed/Expired this long after creation",
+        "§2, §4",
+        days=180,
+    )
+    extended_permission_months: int = _count(
+        13,
+        "calendar months a one-time permission lives when its session had extendExpiration",
+        "§2",
+    )
+    recurring_permission_months: int = _count(
+        13,
+        "calendar months a recurring (or payment-method-on-file) permission lives after "
+        "creation or its last successful charge",
+        "§2",
+    )
 
     # -- SPEC §2: Decisions on boundaries --------------------------------------------------
-    #: Decision: a time-to-live L started at t0 has passed at every t >= t0 + L (so exactly
-    #: 24 h after creation a session is already expired). False: only at t > t0 + L.
-    ttl_passed_at_deadline: bool = _flag(True)
-    #: Decision: "more than 7 days after authorization" holds only at t > t0 + 7 d, so a
-    #: capture exactly 7 days after is synchronous. True: asynchronous from t0 + 7 d on.
-    async_capture_at_boundary: bool = _flag(False)
-    #: [S] Each successful charge on a recurring permission restarts its TTL.
-    recurring_ttl_restarts_on_charge: bool = _flag(True)
+    ttl_passed_at_deadline: bool = _flag(
+        True,
+        "Decision: a time-to-live L from t0 has passed at every t >= t0 + L (exactly 24 h "
+        "after creation a session is already expired); False: only at t > t0 + L",
+        "§2",
+    )
+    async_capture_at_boundary: bool = _flag(
+        False,
+        "Decision: 'more than 7 days' holds only at t > t0 + 7 d (a capture exactly 7 days "
+        "after authorization is synchronous); True: asynchronous from t0 + 7 d on",
+        "§2",
+    )
+    recurring_ttl_restarts_on_charge: bool = _flag(
+        True, "each successful charge on a recurring permission restarts its TTL [S]", "§2, §5"
+    )
 
     # -- SPEC §4, §5: charge permission and charge -----------------------------------------
-    #: A one-time permission allows this many charges, whatever state they end in.
-    max_charges_per_one_time_permission: int = _count(25)
-    #: Per-charge maximum by currency (else InvalidParameterValue); currencies not listed
-    #: have no maximum.
-    max_charge_amount: FrozenMap[str, Decimal] = attrs.field(
-        default=FrozenMap(
-            {
-                "USD": Decimal(150_000),
-                "EUR": Decimal(150_000),
-                "GBP": Decimal(150_000),
-                "JPY": Decimal(10_000_000),
-            }
-        ),
-        converter=_money_map,
+    max_charges_per_one_time_permission: int = _count(
+        25,
+        "charges a one-time permission allows, whatever state they end in "
+        "(else TransactionCountExceeded)",
+        "§5",
     )
-    #: Recurring permissions: captured + authorized total per calendar month (UTC) by
-    #: currency; USD and JPY [C/P], EUR and GBP a Decision; currencies not listed are
-    #: unlimited.
-    recurring_monthly_cap: FrozenMap[str, Decimal] = attrs.field(
-        default=FrozenMap(
-            {
-                "USD": Decimal(1_000),
-                "EUR": Decimal(1_000),
-                "GBP": Decimal(1_000),
-                "JPY": Decimal(100_000),
-            }
-        ),
+    max_charge_amount: FrozenMap[str, Decimal] = attrs.field(
+        default=_money_default({"USD": 150_000, "EUR": 150_000, "GBP": 150_000, "JPY": 10_000_000}),
         converter=_money_map,
+        metadata=_doc(
+            "per-charge maximum by currency (else InvalidParameterValue); currencies not listed "
+            "have none",
+            "§5",
+        ),
+    )
+    recurring_monthly_cap: FrozenMap[str, Decimal] = attrs.field(
+        default=_money_default({"USD": 1_000, "EUR": 1_000, "GBP": 1_000, "JPY": 100_000}),
+        converter=_money_map,
+        metadata=_doc(
+            "captured + authorized total per calendar month (UTC) of a recurring permission "
+            "(else PeriodicAmountExceeded); EUR and GBP are a Decision; currencies not listed "
+            "are unlimited",
+            "§5",
+        ),
     )
 
     # -- SPEC §6: refunds ------------------------------------------------------------------
-    #: Decision (from the older API): at most this many refunds per charge.
-    max_refunds_per_charge: int = _count(10)
-    #: Refunds may exceed the captured amount by this fraction of it ...
-    refund_overage_rate: Decimal = attrs.field(default=Decimal("0.15"), converter=_rate)
-    #: ... but by no more than this absolute amount by currency (other currencies: the rate
-    #: only, a Decision). The allowance is rounded down to the currency's minor unit.
+    max_refunds_per_charge: int = _count(
+        10, "Decision: refunds per charge (else TransactionCountExceeded)", "§6"
+    )
+    refund_overage_rate: Decimal = attrs.field(
+        default=Decimal("0.15"),
+        converter=_rate,
+        metadata=_doc("refunds may exceed the captured amount by this fraction of it ...", "§6"),
+    )
     refund_overage_cap: FrozenMap[str, Decimal] = attrs.field(
-        default=FrozenMap(
-            {"USD": Decimal(75), "EUR": Decimal(75), "GBP": Decimal(75), "JPY": Decimal(8_400)}
-        ),
+        default=_money_default({"USD": 75, "EUR": 75, "GBP": 75, "JPY": 8_400}),
         converter=_money_map,
+        metadata=_doc(
+            "... but by no more than this amount by currency (other currencies: the rate only, "
+            "a Decision); the allowance is rounded down to the minor unit",
+            "§6",
+        ),
     )
 
     # -- SPEC §1: money ----------------------------------------------------------------------
-    #: Currencies Amazon Pay accepts and their decimals; amounts with more decimals, or in a
-    #: currency not listed, are InvalidParameterValue.
     currency_decimals: FrozenMap[str, int] = attrs.field(
-        default=DEFAULT_CURRENCY_DECIMALS, converter=_decimals_map
+        default=DEFAULT_CURRENCY_DECIMALS,
+        converter=_decimals_map,
+        metadata={
+            "doc": "supported currencies and their decimals; more decimals, or another "
+            "currency, is InvalidParameterValue",
+            "spec": "§1",
+        },
     )
 
     # -- SPEC §7: asynchronous outcomes and idempotency ------------------------------------
-    #: Simulated processing time of asynchronous outcomes (pending authorizations, async
-    #: captures, refunds).
-    async_outcome_delay: timedelta = _duration(seconds=30)
-    #: Idempotency keys are 1 to this many characters of A-Za-z0-9-_.
-    idempotency_key_max_length: int = _count(32)
+    async_outcome_delay: timedelta = _duration(
+        "simulated processing time of asynchronous outcomes (pending authorizations, "
+        "asynchronous captures, refunds)",
+        "§7",
+        seconds=30,
+    )
+    idempotency_key_max_length: int = _count(
+        32, "idempotency keys are 1 to this many characters of A-Za-z0-9-_", "§7"
+    )
 
     # -- SPEC §10: request bodies ------------------------------------------------------------
-    #: ``softDescriptor`` maximum length.
-    soft_descriptor_max_length: int = _count(16)
-    #: ``closureReason`` and ``cancellationReason`` maximum length.
-    reason_text_max_length: int = _count(255)
+    soft_descriptor_max_length: int = _count(16, "softDescriptor maximum length", "§10")
+    reason_text_max_length: int = _count(
+        255, "closureReason and cancellationReason maximum length", "§10"
+    )
 
     def durations(self) -> dict[str, timedelta]:
         """Every duration limit by field name (the deadlines tests must probe at L ± 1 s)."""

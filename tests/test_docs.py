@@ -1,0 +1,44 @@
+"""The docs stay true: their Python examples run, and generated blocks match a fresh render."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from apfsm._docs import BLOCKS, refresh, render
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = sorted([*ROOT.glob("docs/*.md"), ROOT / "README.md"])
+CODE = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_python_examples_run(page: Path) -> None:
+    blocks = CODE.findall(page.read_text(encoding="utf-8"))
+    namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
+    for number, block in enumerate(blocks, 1):
+        try:
+            exec(compile(block, f"{page.name}, python block {number}", "exec"), namespace)
+        except Exception as exc:  # pragma: no cover - the failure message is the point
+            pytest.fail(f"{page.name}, python block {number} fails: {exc!r}\n{block}")
+
+
+def test_generated_blocks_are_current() -> None:
+    stale = refresh(ROOT, write=False)
+    assert [] == stale, "generated docs are out of date; run: .venv/bin/python -m apfsm._docs"
+
+
+def test_every_block_is_used_somewhere() -> None:
+    text = "".join(p.read_text(encoding="utf-8") for p in PAGES)
+    for name in BLOCKS:
+        assert f"<!-- generated:{name} -->" in text, name
+
+
+def test_render_fills_and_refuses_unknown_blocks() -> None:
+    filled = render("<!-- generated:errors -->\nold\n<!-- /generated:errors -->")
+    assert "| InvalidChargeStatus | 422 |" in filled
+    assert "old" not in filled
+    with pytest.raises(ValueError, match="unknown generated block 'nope'"):
+        render("<!-- generated:nope -->\n<!-- /generated:nope -->")
