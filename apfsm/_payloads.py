@@ -8,7 +8,7 @@ naming the field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -17,7 +17,7 @@ from ._clock import parse_timestamp
 from ._limits import Limits
 from ._money import Money, parse_money
 
-__all__ = ["read_payload"]
+__all__ = ["payload_reader", "read_payload"]
 
 _FAST: dict[str, datetime] = {}
 _FAST_MAX: Final = 8192
@@ -208,8 +208,10 @@ class ChargePayload(_Payload):
         # SPEC §2: a Charge's expirationTimestamp governs only the Authorized state (the
         # only state with a timer that reads it).
         value = self._data.get("expirationTimestamp")
-        if type(value) is str and value in _FAST:  # the hot path: a timestamp seen before
-            return _FAST[value]
+        if type(value) is str:
+            found = _FAST.get(value)  # the hot path: a timestamp seen before
+            if found is not None:
+                return found
         return self._timestamp("expirationTimestamp")
 
     @property
@@ -229,9 +231,9 @@ class ChargePayload(_Payload):
     def charge_amount(self) -> Money:
         memo = self._memo
         if memo is not None:
-            amount = memo.get("chargeAmount")
-            if amount is not None:
-                return amount
+            found = memo.get("chargeAmount")
+            if found is not None:
+                return found
         amount = self._money("chargeAmount")
         if amount is None:
             raise ValueError("the Charge payload lacks chargeAmount")
@@ -263,6 +265,11 @@ _READERS: Final[Mapping[str, type[_Payload]]] = {
     "Charge": ChargePayload,
     "Refund": RefundPayload,
 }
+
+
+def payload_reader(object_type: str) -> Callable[[object, Limits], Any]:
+    """The payload reader class of ``object_type``."""
+    return _READERS[object_type]
 
 
 def read_payload(object_type: str, data: object, limits: Limits) -> Any:

@@ -109,22 +109,18 @@ class Context:
         self.at = at
         self.limits = limits
         self.simulation_code = simulation_code
-        # Prices parsed by body validation, by field name.
+        # Every top-level price of the body, parsed by body validation, by field name.
         self._money = money
 
     def body_money(self, field: str) -> Money | None:
-        """A validated price field of the body, or None without a body."""
+        """A validated price field of the body, or None without a body (or without it)."""
+        parsed = self._money
+        if parsed is not None:
+            # Body validation parsed every top-level price: a field absent here is absent.
+            return parsed.get(field)
         body = self.body
-        if body is None:
-            return None
-        cache = self._money
-        if cache is None:
-            cache = self._money = {}
-        elif field in cache:
-            return cache[field]
-        value = body.get(field)
-        money = cache[field] = None if value is None else parse_money(value, field)
-        return money
+        value = None if body is None else body.get(field)
+        return None if value is None else parse_money(value, field)
 
 
 # ---------------------------------------------------------------------------------------

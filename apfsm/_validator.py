@@ -19,12 +19,16 @@ from ._limits import Limits
 from ._machines import COMPILED, Allowed, Refusal
 from ._money import Money
 from ._outcome import Outcome
-from ._payloads import read_payload
+from ._payloads import payload_reader
 
 __all__ = ["check", "check_transition"]
 
 _DEFAULT_LIMITS: Final = Limits()
 _OPS: Final = dict(OPERATIONS)
+#: The payload reader of each operation's target.
+_READERS: Final = {
+    name: payload_reader(op.target) for name, op in OPERATIONS.items() if op.target is not None
+}
 
 
 def _constant_outcomes() -> dict[tuple[str, str], Outcome]:
@@ -135,7 +139,7 @@ def check(
             constant = _CONSTANT.get((operation, details.get("state")))  # type: ignore[arg-type]
             if constant is not None:
                 return constant
-    facts = read_payload(op.target, target, limits)
+    facts = _READERS[operation](target, limits)
     return decide(op, facts, body, at, limits, None, money)
 
 
