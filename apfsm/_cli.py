@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,9 @@ from ._clock import SystemClock, format_duration, format_timestamp, parse_timest
 from ._lifecycles import OPERATIONS
 from ._tables import Format, error_table, lifecycle_table, limits_table
 from ._validator import check
+from .diagrams import EXTENSIONS, FORMATS, DiagramError
+from .diagrams import Format as DiagramFormat
+from .diagrams import write as write_diagrams
 
 __all__ = ["main"]
 
@@ -54,6 +58,48 @@ def _cmd_tables(args: argparse.Namespace, out: TextIO) -> int:
     if not args.object:
         out.write(f"## Time limits and checks\n\n{limits_table(fmt)}\n\n")
         out.write(f"## Error catalog\n\n{error_table(fmt)}\n")
+    return 0
+
+
+def _formats(text: str) -> tuple[DiagramFormat, ...]:
+    """``--format``: a comma-separated subset of the diagram formats."""
+    chosen = []
+    for name in (part.strip() for part in text.split(",")):
+        match = next((fmt for fmt in FORMATS if fmt == name), None)
+        if match is None:
+            raise argparse.ArgumentTypeError(
+                f"unknown format {name!r}; choose from {','.join(FORMATS)} (comma-separated)"
+            )
+        chosen.append(match)
+    return tuple(dict.fromkeys(chosen))
+
+
+_DOT_HINT = (
+    "graphviz's 'dot' program is not installed (or not on PATH); install the system package "
+    "'graphviz' (apt-get install graphviz, or brew install graphviz)"
+)
+
+
+def _cmd_diagrams(args: argparse.Namespace, out: TextIO) -> int:
+    formats: tuple[DiagramFormat, ...] = args.format or FORMATS
+    if "svg" in formats and shutil.which("dot") is None:
+        if args.format:
+            # SVG was asked for by name: not producing it is a failure, not a usage error.
+            sys.stderr.write(f"apfsm diagrams: error: cannot render SVG: {_DOT_HINT}\n")
+            return 1
+        formats = tuple(fmt for fmt in formats if fmt != "svg")
+        sys.stderr.write(f"apfsm diagrams: warning: skipping SVG: {_DOT_HINT}\n")
+    try:
+        paths = write_diagrams(args.out, formats)
+    except DiagramError as exc:
+        sys.stderr.write(f"apfsm diagrams: error: {exc}\n")
+        return 1
+    except OSError as exc:
+        raise UsageError(f"cannot write to {args.out!r}: {exc.strerror or exc}") from None
+    for path in paths:
+        out.write(f"{path}\n")
+    kinds = ", ".join(f"{fmt} (.{EXTENSIONS[fmt]})" for fmt in formats)
+    out.write(f"{len(paths)} files written to {args.out}: {kinds}\n")
     return 0
 
 
@@ -148,7 +194,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="apfsm",
         description="Amazon Pay API v2 lifecycles as state machines: validate calls, "
-        "print the lifecycle tables.",
+        "print the lifecycle tables, draw the diagrams.",
+        epilog="Exit codes: 0 success, 1 when what was checked fails, 2 usage errors.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -180,6 +227,24 @@ def _parser() -> argparse.ArgumentParser:
         help="when the call is made, e.g. 20260101T120000Z (default: now)",
     )
     chk.set_defaults(run=_cmd_check)
+
+    dia = sub.add_parser(
+        "diagrams",
+        help="write the lifecycle diagrams (DOT, SVG, Mermaid)",
+        description="Render every lifecycle (and its refusals view) and the overview from "
+        "the declarations. SVG needs graphviz's 'dot' program: without it, DOT and Mermaid are "
+        "written with a warning (exit 0), unless --format names svg (exit 1).",
+    )
+    dia.add_argument(
+        "--out", metavar="DIR", default="diagrams", help="output directory (default: diagrams)"
+    )
+    dia.add_argument(
+        "--format",
+        metavar="FORMATS",
+        type=_formats,
+        help=f"comma-separated, from {','.join(FORMATS)} (default: all)",
+    )
+    dia.set_defaults(run=_cmd_diagrams)
     return parser
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from apfsm._cli import main
+from apfsm._cli import _parser, main
 
 from .payloads import T0, charge
 
@@ -133,7 +135,7 @@ def test_python_dash_m_and_help() -> None:
     assert 0 == result.returncode
     assert "demo" in result.stdout
     assert "check" in result.stdout
-    for command in ("demo", "tables", "check"):
+    for command in ("demo", "tables", "check", "diagrams"):
         result = subprocess.run(
             [sys.executable, "-m", "apfsm", command, "--help"],
             capture_output=True,
@@ -142,3 +144,112 @@ def test_python_dash_m_and_help() -> None:
         )
         assert 0 == result.returncode, command
         assert "usage: apfsm " + command in result.stdout
+
+
+# ---------------------------------------------------------------------------------------
+# apfsm diagrams
+# ---------------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+HAS_DOT = shutil.which("dot") is not None
+
+
+def test_diagrams_writes_what_is_committed(tmp_path: Path) -> None:
+    code, text = run("diagrams", "--out", str(tmp_path), "--format", "dot,mermaid")
+    assert 0 == code
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert 18 == len(written)
+    for name in written:
+        fresh = (tmp_path / name).read_text(encoding="utf-8")
+        assert (ROOT / "diagrams" / name).read_text(encoding="utf-8") == fresh, name
+        assert str(tmp_path / name) in text
+    assert f"18 files written to {tmp_path}: dot (.dot), mermaid (.mmd)" in text
+
+
+@pytest.mark.skipif(not HAS_DOT, reason="graphviz's dot is not installed")
+def test_diagrams_default_is_all_three_formats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, _ = run("diagrams")
+    assert 0 == code
+    out = tmp_path / "diagrams"
+    assert {".dot": 9, ".svg": 9, ".mmd": 9} == {
+        ext: len(list(out.glob(f"*{ext}"))) for ext in (".dot", ".svg", ".mmd")
+    }
+
+
+@pytest.fixture
+def no_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A PATH on which graphviz's ``dot`` cannot be found."""
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert shutil.which("dot") is None
+
+
+@pytest.mark.usefixtures("no_dot")
+def test_diagrams_without_dot_skips_svg_and_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    code, _ = run("diagrams", "--out", str(out))
+    assert 0 == code
+    assert [] == list(out.glob("*.svg"))
+    assert 9 == len(list(out.glob("*.dot")))
+    assert 9 == len(list(out.glob("*.mmd")))
+    err = capsys.readouterr().err
+    assert "warning: skipping SVG" in err
+    assert "apt-get install graphviz" in err
+
+
+@pytest.mark.usefixtures("no_dot")
+@pytest.mark.parametrize("formats", ["svg", "dot,svg"])
+def test_diagrams_without_dot_fails_when_svg_is_asked_for(
+    formats: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    code, _ = run("diagrams", "--out", str(out), "--format", formats)
+    assert 1 == code
+    assert not out.exists()
+    err = capsys.readouterr().err
+    assert "cannot render SVG" in err
+    assert "apt-get install graphviz" in err
+    assert "brew install graphviz" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("formats", ["png", "dot,", "dot;svg"])
+def test_diagrams_bad_format_is_a_usage_error(
+    formats: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        run("diagrams", "--format", formats)
+    assert 2 == info.value.code
+    err = capsys.readouterr().err
+    assert "unknown format" in err
+    assert "Traceback" not in err
+
+
+def test_diagrams_unwritable_out_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    code, _ = run("diagrams", "--out", str(blocker / "sub"), "--format", "mermaid")
+    assert 2 == code
+    err = capsys.readouterr().err
+    assert "cannot write to" in err
+    assert "Traceback" not in err
+
+
+def test_cli_reference_documents_every_command_and_option() -> None:
+    page = (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")
+    sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert sub.choices
+    for command, parser in sub.choices.items():
+        assert f"## `apfsm {command}`" in page, command
+        for action in parser._actions:
+            for option in action.option_strings:
+                if option not in ("-h", "--help"):
+                    assert f"`{option}" in page, (command, option)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,3 +44,25 @@ def test_render_fills_and_refuses_unknown_blocks() -> None:
     assert "old" not in filled
     with pytest.raises(ValueError, match="unknown generated block 'nope'"):
         render("<!-- generated:nope -->\n<!-- /generated:nope -->")
+
+
+def test_site_builds_strictly(tmp_path: Path) -> None:
+    # --strict turns every broken link, missing image or unknown anchor into a failure
+    # (not with --quiet, which hides the warnings strict mode counts); the site goes to a
+    # temporary directory so the build leaves nothing in the tree.
+    before = sorted(p.name for p in ROOT.iterdir())
+    site = tmp_path / "site"
+    config = ["--config-file", str(ROOT / "mkdocs.yml"), "--site-dir", str(site)]
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", *config],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert 0 == result.returncode, result.stdout + result.stderr
+    assert before == sorted(p.name for p in ROOT.iterdir())
+    lifecycles = (site / "lifecycles" / "index.html").read_text(encoding="utf-8")
+    for svg in sorted((ROOT / "diagrams").glob("*.svg")):
+        assert (site / "diagrams" / svg.name).read_bytes() == svg.read_bytes()
+        assert f'src="../diagrams/{svg.name}"' in lifecycles, svg.name
+    assert (site / "cli" / "index.html").is_file()
