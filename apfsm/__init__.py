@@ -40,6 +40,7 @@ from ._lifecycles import (
 )
 from ._limits import FrozenMap, Limits
 from ._outcome import Outcome
+from ._simulator import SANDBOX_CARDS, LogRecord, Response, Simulator
 from ._validator import check, check_transition
 
 try:
@@ -56,6 +57,7 @@ __all__ = [
     "LIFECYCLES",
     "OBJECT_TYPES",
     "OPERATIONS",
+    "SANDBOX_CARDS",
     "SIMULATION_CODES",
     "Allow",
     "ApiError",
@@ -70,10 +72,13 @@ __all__ = [
     "Guard",
     "Lifecycle",
     "Limits",
+    "LogRecord",
     "ManualClock",
     "Operation",
     "Outcome",
     "Refuse",
+    "Response",
+    "Simulator",
     "StateDecl",
     "SystemClock",
     "Timer",

@@ -314,6 +314,44 @@ class Limits:
         255, "closureReason and cancellationReason maximum length", "§10"
     )
 
+    def to_json(self) -> dict[str, Any]:
+        """The limits as JSON: durations in seconds, money as decimal strings."""
+        out: dict[str, Any] = {}
+        for field in attrs.fields(Limits):
+            value = getattr(self, field.name)
+            if isinstance(value, timedelta):
+                out[field.name] = {"seconds": value.total_seconds()}
+            elif isinstance(value, Mapping):
+                out[field.name] = {
+                    k: str(v) if isinstance(v, Decimal) else v for k, v in value.items()
+                }
+            elif isinstance(value, Decimal):
+                out[field.name] = str(value)
+            else:
+                out[field.name] = value
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Limits:
+        """The inverse of ``to_json``; fields not given keep SPEC's defaults.
+
+        Raises:
+            ValueError, TypeError: an unknown field or a bad value.
+        """
+        kwargs: dict[str, Any] = {}
+        names = {f.name: f for f in attrs.fields(Limits)}
+        for name, value in data.items():
+            if name not in names:
+                raise ValueError(f"unknown Limits field {name!r}")
+            default = getattr(_DEFAULTS, name)
+            if isinstance(default, timedelta):
+                kwargs[name] = timedelta(seconds=value["seconds"])
+            elif name == "refund_overage_rate":
+                kwargs[name] = Decimal(value)
+            else:
+                kwargs[name] = value
+        return cls(**kwargs)
+
     def durations(self) -> dict[str, timedelta]:
         """Every duration limit by field name (the deadlines tests must probe at L ± 1 s)."""
         return {
@@ -342,3 +380,6 @@ class Limits:
     def decimals(self, currency: str) -> int | None:
         """The currency's number of decimals, or None when it is not supported."""
         return self.currency_decimals.get(currency)
+
+
+_DEFAULTS: Final = Limits()

@@ -1,0 +1,381 @@
+"""The simulator's stored objects, and their API JSON (SPEC §1, §4–§6, §10).
+
+Each record provides the facts the rules of ``_rules`` read (state, timestamps, amounts,
+and the history a payload does not show: charge and refund counts, the month's total), so
+the simulator decides with the same engine as the validator. Records are small slotted
+classes: a stored object costs well under 2 KiB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any, Final
+
+import attrs
+
+from ._clock import format_timestamp, month_start
+from ._limits import Limits
+from ._money import Money, parse_money, to_wire
+from ._rules import DEADLINE_FUNCTIONS
+
+__all__ = [
+    "CONSTRAINT_DESCRIPTIONS",
+    "ChargePermissionRecord",
+    "ChargeRecord",
+    "CheckoutSessionRecord",
+    "RefundRecord",
+]
+
+#: Descriptions Amazon gives with each constraint id (SPEC §3).
+CONSTRAINT_DESCRIPTIONS: Final = {
+    "CheckoutResultReturnUrlNotSet": "checkoutResultReturnUrl is not set",
+    "ChargeAmountNotSet": "chargeAmount is not set",
+    "PaymentIntentNotSet": "paymentIntent is not set",
+    "BuyerNotAssociated": "the buyer has not signed in and picked a payment method",
+    "RecurringFrequencyNotSet": "recurringMetadata.frequency is not set",
+}
+
+_DESCRIPTIONS: Final = {
+    "BuyerCanceled": "the buyer canceled",
+    "Declined": "the payment was declined",
+    "AmazonCanceled": "Amazon canceled",
+    "Expired": "the time limit passed",
+    "MerchantClosed": "closed by the merchant",
+    "BuyerClosed": "closed by the buyer",
+    "AmazonClosed": "the permission's amount is used up",
+    "ExpiredUnused": "the authorization expired unused",
+    "MerchantCanceled": "canceled by the merchant",
+    "ChargePermissionCanceled": "the charge permission was closed with cancelPendingCharges",
+    "SoftDeclined": "declined; a retry may succeed",
+    "HardDeclined": "declined; retrying will not help",
+    "AmazonRejected": "rejected by Amazon",
+    "ProcessingFailure": "could not be processed",
+    "TransactionTimedOut": "the authorization was not resolved in time",
+}
+
+
+@lru_cache(maxsize=16384)
+def _ts(when: datetime) -> str:
+    return format_timestamp(when)
+
+
+def _ts_or_none(when: datetime | None) -> str | None:
+    return None if when is None else _ts(when)
+
+
+def _details(state: str, reason: str | None, updated: datetime) -> dict[str, Any]:
+    return {
+        "state": state,
+        "reasonCode": reason,
+        "reasonDescription": None if reason is None else _DESCRIPTIONS.get(reason, reason),
+        "lastUpdatedTimestamp": _ts(updated),
+    }
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of decoded JSON (request fields are stored, never aliased)."""
+    if type(value) is dict:
+        return {k: _copy(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copy(v) for v in value]
+    return value
+
+
+@attrs.define(slots=True, eq=False)
+class _Record:
+    id: str
+    seq: int  # creation order: ties between deadlines go to the object created first
+    created_at: datetime
+    updated_at: datetime
+    state: str
+
+    # Payloads can print a deadline; records derive theirs from Limits (SPEC §2).
+    @property
+    def payload_deadline(self) -> None:
+        return None
+
+
+@attrs.define(slots=True, eq=False)
+class CheckoutSessionRecord(_Record):
+    reason: str | None = None
+    store_id: str = ""
+    web: dict[str, Any] = attrs.Factory(dict)
+    payment_details: dict[str, Any] = attrs.Factory(dict)
+    permission_type: str = "OneTime"
+    recurring: dict[str, Any] | None = None
+    merchant: dict[str, Any] | None = None
+    extra: dict[str, Any] | None = None  # platformId, providerMetadata, scopes, ...
+    card: str | None = None  # the sandbox card the buyer picked (SPEC §7)
+    charge_permission_id: str | None = None
+    charge_id: str | None = None
+
+    @property
+    def constraints(self) -> tuple[str, ...]:
+        """What is still missing before completion (SPEC §3)."""
+        missing = []
+        if not self.web.get("checkoutResultReturnUrl"):
+            missing.append("CheckoutResultReturnUrlNotSet")
+        intent = self.payment_details.get("paymentIntent")
+        if intent is None:
+            missing.append("PaymentIntentNotSet")
+        if intent in ("Authorize", "AuthorizeWithCapture") and not self.payment_details.get(
+            "chargeAmount"
+        ):
+            missing.append("ChargeAmountNotSet")
+        if self.card is None:
+            missing.append("BuyerNotAssociated")
+        if self.permission_type == "Recurring" and not (self.recurring or {}).get("frequency"):
+            missing.append("RecurringFrequencyNotSet")
+        return tuple(missing)
+
+    @property
+    def charge_amount(self) -> Money | None:
+        value = self.payment_details.get("chargeAmount")
+        return None if value is None else parse_money(value, "chargeAmount")
+
+    def to_json(self, limits: Limits) -> dict[str, Any]:
+        constraints = self.constraints if self.state == "Open" else ()
+        web = dict(self.web)
+        web.setdefault("checkoutResultReturnUrl", None)
+        web.setdefault("checkoutMode", None)
+        web["amazonPayRedirectUrl"] = (
+            f"https://apay-us.amazon.com/checkout/processing?amazonCheckoutSessionId={self.id}"
+            if self.state == "Open" and not constraints
+            else None
+        )
+        deadline = DEADLINE_FUNCTIONS["checkout_session_expiry"](self, limits)
+        extra = self.extra or {}
+        return {
+            "checkoutSessionId": self.id,
+            "webCheckoutDetails": web,
+            "chargePermissionType": self.permission_type,
+            "recurringMetadata": _copy(self.recurring),
+            "paymentDetails": _copy(self.payment_details),
+            "merchantMetadata": _copy(self.merchant),
+            "platformId": extra.get("platformId"),
+            "providerMetadata": _copy(extra.get("providerMetadata")),
+            "buyer": None if self.card is None else _buyer(self.id),
+            "paymentPreferences": None
+            if self.card is None
+            else [{"paymentDescriptor": f"Visa ****{self.card}"}],
+            "statusDetails": _details(self.state, self.reason, self.updated_at),
+            "constraints": [
+                {"constraintId": c, "description": CONSTRAINT_DESCRIPTIONS[c]} for c in constraints
+            ],
+            "creationTimestamp": _ts(self.created_at),
+            "expirationTimestamp": _ts(deadline),
+            "chargePermissionId": self.charge_permission_id,
+            "chargeId": self.charge_id,
+            "storeId": self.store_id,
+            "deliverySpecifications": _copy(extra.get("deliverySpecifications")),
+            "addressDetails": _copy(extra.get("addressDetails")),
+            "scopes": _copy(extra.get("scopes")),
+            "releaseEnvironment": "Sandbox",
+        }
+
+
+def _buyer(seed: str) -> dict[str, str]:
+    suffix = seed.replace("-", "")[:12].upper()
+    return {
+        "buyerId": f"amzn1.account.{suffix}",
+        "name": "Sandbox Buyer",
+        "email": "buyer@example.com",
+    }
+
+
+@attrs.define(slots=True, eq=False)
+class ChargePermissionRecord(_Record):
+    permission_type: str = "OneTime"
+    currency: str = "USD"
+    amount_limit: Decimal | None = None  # one-time permissions only
+    extended: bool = False
+    reasons: tuple[str, ...] = ()
+    card: str = "1111"
+    checkout_session_id: str = ""
+    merchant: dict[str, Any] | None = None
+    recurring: dict[str, Any] | None = None
+    platform_id: str | None = None
+    last_charge_at: datetime | None = None
+    charges: list[ChargeRecord] = attrs.Factory(list)
+
+    # -- facts for the rules (SPEC §4, §5) -------------------------------------------------
+    @property
+    def charge_count(self) -> int:
+        return len(self.charges)
+
+    @property
+    def captured_total(self) -> Decimal:
+        return sum(
+            (c.capture_amount or Decimal(0) for c in self.charges if c.state == "Captured"),
+            Decimal(0),
+        )
+
+    @property
+    def amount_balance(self) -> Decimal | None:
+        """amountLimit − captured total − amounts of charges still pending (SPEC §4)."""
+        if self.amount_limit is None:
+            return None
+        held = Decimal(0)
+        for c in self.charges:
+            if c.state == "Captured":
+                held += c.capture_amount or Decimal(0)
+            elif c.state in ("AuthorizationInitiated", "Authorized"):
+                held += c.amount
+            elif c.state == "CaptureInitiated":
+                held += c.capture_amount if c.capture_amount is not None else c.amount
+        return max(self.amount_limit - held, Decimal(0))
+
+    def monthly_total(self, at: datetime) -> Decimal:
+        """This calendar month's (UTC) captured + authorized total; charges that ended
+        Canceled or Declined do not count (SPEC §5)."""
+        start = month_start(at)
+        total = Decimal(0)
+        for c in self.charges:
+            if c.created_at >= start and c.state not in ("Canceled", "Declined"):
+                total += c.capture_amount if c.capture_amount is not None else c.amount
+        return total
+
+    @property
+    def reason(self) -> str | None:
+        """The first reason stands for the state (a permission can have several)."""
+        return self.reasons[0] if self.reasons else None
+
+    def to_json(self, limits: Limits) -> dict[str, Any]:
+        deadline = DEADLINE_FUNCTIONS["permission_expiry"](self, limits)
+        limits_json = None
+        if self.amount_limit is not None:
+            balance = self.amount_balance or Decimal(0)
+            limits_json = {
+                "amountLimit": to_wire(self.amount_limit, self.currency, limits),
+                "amountBalance": to_wire(balance, self.currency, limits),
+            }
+        return {
+            "chargePermissionId": self.id,
+            "chargePermissionType": self.permission_type,
+            "buyer": _buyer(self.checkout_session_id or self.id),
+            "paymentPreferences": [{"paymentDescriptor": f"Visa ****{self.card}"}],
+            "statusDetails": {
+                "state": self.state,
+                "reasons": [
+                    {"reasonCode": r, "reasonDescription": _DESCRIPTIONS.get(r, r)}
+                    for r in self.reasons
+                ]
+                or None,
+                "lastUpdatedTimestamp": _ts(self.updated_at),
+            },
+            "limits": limits_json,
+            "presentmentCurrency": self.currency,
+            "recurringMetadata": _copy(self.recurring),
+            "merchantMetadata": _copy(self.merchant),
+            "platformId": self.platform_id,
+            "creationTimestamp": _ts(self.created_at),
+            "expirationTimestamp": None if self.state == "Closed" else _ts(deadline),
+            "releaseEnvironment": "Sandbox",
+        }
+
+
+@attrs.define(slots=True, eq=False)
+class ChargeRecord(_Record):
+    reason: str | None = None
+    charge_permission_id: str = ""
+    amount: Decimal = Decimal(0)
+    currency: str = "USD"
+    capture_amount: Decimal | None = None
+    authorized_at: datetime | None = None
+    soft_descriptor: str | None = None
+    merchant: dict[str, Any] | None = None
+    provider: dict[str, Any] | None = None
+    channel: str | None = None
+    initiator: str | None = None
+    refunds: list[RefundRecord] = attrs.Factory(list)
+
+    # -- facts for the rules (SPEC §5, §6) ------------------------------------------------
+    @property
+    def charge_amount(self) -> Money:
+        return (self.amount, self.currency)
+
+    @property
+    def captured_amount(self) -> Money:
+        captured = self.capture_amount
+        return (self.amount if captured is None else captured, self.currency)
+
+    @property
+    def refund_committed(self) -> Decimal:
+        """Refunds not Declined, pending ones included (SPEC §6)."""
+        return sum((r.amount for r in self.refunds if r.state != "Declined"), Decimal(0))
+
+    @property
+    def refunded_total(self) -> Decimal:
+        """Refunds that reached Refunded: the payload's refundedAmount (SPEC §6)."""
+        return sum((r.amount for r in self.refunds if r.state == "Refunded"), Decimal(0))
+
+    @property
+    def refund_count(self) -> int:
+        return len(self.refunds)
+
+    def to_json(self, limits: Limits) -> dict[str, Any]:
+        expiration = None
+        if self.authorized_at is not None:
+            expiration = DEADLINE_FUNCTIONS["authorization_expiry"](self, limits)
+        return {
+            "chargeId": self.id,
+            "chargePermissionId": self.charge_permission_id,
+            "chargeAmount": to_wire(self.amount, self.currency, limits),
+            "captureAmount": None
+            if self.capture_amount is None
+            else to_wire(self.capture_amount, self.currency, limits),
+            "refundedAmount": to_wire(self.refunded_total, self.currency, limits),
+            "convertedAmount": None,
+            "conversionRate": None,
+            "softDescriptor": self.soft_descriptor,
+            "merchantMetadata": _copy(self.merchant),
+            "providerMetadata": _copy(self.provider),
+            "channel": self.channel,
+            "chargeInitiator": self.initiator,
+            "statusDetails": _details(self.state, self.reason, self.updated_at),
+            "creationTimestamp": _ts(self.created_at),
+            "expirationTimestamp": _ts_or_none(expiration),
+            "releaseEnvironment": "Sandbox",
+        }
+
+
+@attrs.define(slots=True, eq=False)
+class RefundRecord(_Record):
+    reason: str | None = None
+    charge_id: str = ""
+    amount: Decimal = Decimal(0)
+    currency: str = "USD"
+    soft_descriptor: str | None = None
+    outcome: str | None = None  # the simulated decline reason, if any (SPEC §7)
+
+    def to_json(self, limits: Limits) -> dict[str, Any]:
+        return {
+            "refundId": self.id,
+            "chargeId": self.charge_id,
+            "refundAmount": to_wire(self.amount, self.currency, limits),
+            "softDescriptor": self.soft_descriptor,
+            "statusDetails": _details(self.state, self.reason, self.updated_at),
+            "creationTimestamp": _ts(self.created_at),
+            "releaseEnvironment": "Sandbox",
+        }
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of decoded JSON."""
+    return _copy(value)
+
+
+def merge(base: Mapping[str, Any] | None, update: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` updated by ``update`` one level deep (null values clear nothing)."""
+    out = dict(base or {})
+    for key, value in update.items():
+        if value is None:
+            continue
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **{k: v for k, v in _copy(value).items() if v is not None}}
+        else:
+            out[key] = _copy(value)
+    return out

@@ -1,0 +1,85 @@
+"""Helpers for simulator tests: bodies and whole checkouts in a line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apfsm import ManualClock, Simulator
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+S = timedelta(seconds=1)
+DAY = timedelta(days=1)
+
+
+def price(amount: str, currency: str = "USD") -> dict[str, str]:
+    return {"amount": amount, "currencyCode": currency}
+
+
+def session_body(
+    amount: str | None = "100.00",
+    *,
+    currency: str = "USD",
+    intent: str = "Authorize",
+    pending: bool = False,
+    kind: str = "OneTime",
+    extend: bool = False,
+    result_url: bool = True,
+) -> dict[str, Any]:
+    details: dict[str, Any] = {"paymentIntent": intent}
+    if amount is not None:
+        details["chargeAmount"] = price(amount, currency)
+    if pending:
+        details["canHandlePendingAuthorization"] = True
+    if extend:
+        details["extendExpiration"] = True
+    web: dict[str, Any] = {"checkoutReviewReturnUrl": "https://shop.example/review"}
+    if result_url:
+        web["checkoutResultReturnUrl"] = "https://shop.example/result"
+    body: dict[str, Any] = {
+        "webCheckoutDetails": web,
+        "storeId": "amzn1.application-oa2-client.test",
+        "chargePermissionType": kind,
+        "paymentDetails": details,
+    }
+    if kind != "OneTime":
+        body["recurringMetadata"] = {"frequency": {"unit": "Month", "value": "1"}}
+    return body
+
+
+def make_sim(**kwargs: Any) -> Simulator:
+    return Simulator(ManualClock(kwargs.pop("start", T0)), **kwargs)
+
+
+def checkout(
+    sim: Simulator,
+    amount: str = "100.00",
+    *,
+    card: str = "1111",
+    currency: str = "USD",
+    intent: str = "Authorize",
+    pending: bool = False,
+    kind: str = "OneTime",
+    extend: bool = False,
+) -> dict[str, Any]:
+    """Create, approve and complete a session; returns the completed session JSON."""
+    session = sim.create_checkout_session(
+        session_body(
+            amount, currency=currency, intent=intent, pending=pending, kind=kind, extend=extend
+        )
+    )
+    sid = session["checkoutSessionId"]
+    sim.buyer_approve(sid, card=card)
+    return sim.complete_checkout_session(sid, {"chargeAmount": price(amount, currency)})
+
+
+def state(body: dict[str, Any]) -> str:
+    return str(body["statusDetails"]["state"])
+
+
+def reason(body: dict[str, Any]) -> str | None:
+    details = body["statusDetails"]
+    if "reasons" in details:
+        reasons = details["reasons"] or []
+        return reasons[0]["reasonCode"] if reasons else None
+    return details["reasonCode"]  # type: ignore[no-any-return]

@@ -1,0 +1,264 @@
+"""Simulator amount rules and histories: balances, counts, monthly caps, refunds (SPEC §4–§6)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from apfsm import ApiError, Limits, Simulator
+
+from .simhelpers import T0, checkout, make_sim, price, reason, state
+
+
+def charge_body(
+    cp_id: str, amount: str, currency: str = "USD", **extra: object
+) -> dict[str, object]:
+    return {"chargePermissionId": cp_id, "chargeAmount": price(amount, currency), **extra}
+
+
+def refused(call: object) -> ApiError:
+    with pytest.raises(ApiError) as info:
+        call()  # type: ignore[operator]
+    return info.value
+
+
+def test_one_time_balance() -> None:
+    sim = make_sim()
+    cp_id = checkout(sim, "100.00", intent="Confirm")["chargePermissionId"]
+    first = sim.create_charge(charge_body(cp_id, "60.00"))
+    assert price("40.00") == sim.get_charge_permission(cp_id)["limits"]["amountBalance"]
+    err = refused(lambda: sim.create_charge(charge_body(cp_id, "40.01")))
+    assert ("TransactionAmountExceeded", 400) == (err.reason_code, err.http_status)
+    # A partial capture releases the rest (SPEC §5).
+    sim.capture_charge(first["chargeId"], {"captureAmount": price("50.00")})
+    assert price("50.00") == sim.get_charge_permission(cp_id)["limits"]["amountBalance"]
+    # A canceled charge gives its amount back.
+    second = sim.create_charge(charge_body(cp_id, "50.00"))
+    sim.cancel_charge(second["chargeId"])
+    assert price("50.00") == sim.get_charge_permission(cp_id)["limits"]["amountBalance"]
+    sim.create_charge(charge_body(cp_id, "50.00", captureNow=True))
+    permission = sim.get_charge_permission(cp_id)
+    assert ("Closed", "AmazonClosed", price("0.00")) == (
+        state(permission),
+        reason(permission),
+        permission["limits"]["amountBalance"],
+    )
+
+
+def test_total_order_amount_sets_the_limit() -> None:
+    sim = make_sim()
+    sid = sim.create_checkout_session(
+        {
+            "webCheckoutDetails": {
+                "checkoutReviewReturnUrl": "https://a/r",
+                "checkoutResultReturnUrl": "https://a/x",
+            },
+            "storeId": "s",
+            "paymentDetails": {
+                "paymentIntent": "Authorize",
+                "chargeAmount": price("40.00"),
+                "totalOrderAmount": price("100.00"),
+            },
+        }
+    )["checkoutSessionId"]
+    sim.buyer_approve(sid)
+    done = sim.complete_checkout_session(sid, {"chargeAmount": price("40.00")})
+    limits = sim.get_charge_permission(done["chargePermissionId"])["limits"]
+    assert {"amountLimit": price("100.00"), "amountBalance": price("60.00")} == limits
+
+
+def test_25_charges_per_one_time_permission_whatever_their_state() -> None:
+    sim = make_sim()
+    cp_id = checkout(sim, "1000.00", intent="Confirm")["chargePermissionId"]
+    for n in range(25):
+        body = charge_body(cp_id, "1.00")
+        if n % 2:
+            created = sim.create_charge(body)
+            sim.cancel_charge(created["chargeId"])  # canceled charges still count
+        else:
+            with pytest.raises(ApiError, match="SoftDeclined"):
+                sim.create_charge(body, simulation_code="SoftDeclined")  # so do declined ones
+    err = refused(lambda: sim.create_charge(charge_body(cp_id, "1.00")))
+    assert ("TransactionCountExceeded", 422) == (err.reason_code, err.http_status)
+
+
+def test_charge_count_limit_is_configurable() -> None:
+    sim = make_sim(limits=Limits(max_charges_per_one_time_permission=2))
+    cp_id = checkout(sim, "1000.00", intent="Confirm")["chargePermissionId"]
+    sim.create_charge(charge_body(cp_id, "1.00"))
+    sim.create_charge(charge_body(cp_id, "1.00"))
+    assert (
+        "TransactionCountExceeded"
+        == refused(lambda: sim.create_charge(charge_body(cp_id, "1.00"))).reason_code
+    )
+
+
+def test_recurring_monthly_cap_by_calendar_month() -> None:
+    sim = make_sim(start=datetime(2026, 3, 10, tzinfo=UTC))
+    cp_id = checkout(sim, "100.00", intent="Confirm", kind="Recurring")["chargePermissionId"]
+    sim.create_charge(charge_body(cp_id, "600.00", captureNow=True))
+    pending = sim.create_charge(charge_body(cp_id, "300.00"))  # authorized counts too
+    err = refused(lambda: sim.create_charge(charge_body(cp_id, "100.01")))
+    assert ("PeriodicAmountExceeded", 400) == (err.reason_code, err.http_status)
+    sim.cancel_charge(pending["chargeId"])  # canceled charges do not count
+    sim.create_charge(charge_body(cp_id, "400.00"))
+    assert (
+        "PeriodicAmountExceeded"
+        == refused(lambda: sim.create_charge(charge_body(cp_id, "0.01"))).reason_code
+    )
+    sim.clock.move_to(datetime(2026, 4, 1, tzinfo=UTC))  # type: ignore[attr-defined]
+    sim.create_charge(charge_body(cp_id, "1000.00"))  # a new month
+
+
+def test_payment_method_on_file_has_no_monthly_cap() -> None:
+    sim = make_sim()
+    cp_id = checkout(sim, "100.00", intent="Confirm", kind="PaymentMethodOnFile")[
+        "chargePermissionId"
+    ]
+    sim.create_charge(charge_body(cp_id, "5000.00"))
+    sim.create_charge(charge_body(cp_id, "5000.00"))
+
+
+def test_monthly_cap_is_configurable_per_currency() -> None:
+    sim = make_sim(limits=Limits(recurring_monthly_cap={"USD": 50, "CHF": 20}))
+    cp_id = checkout(sim, "10.00", intent="Confirm", kind="Recurring")["chargePermissionId"]
+    assert (
+        "PeriodicAmountExceeded"
+        == refused(lambda: sim.create_charge(charge_body(cp_id, "50.01"))).reason_code
+    )
+
+
+def test_per_charge_maximum_and_currency() -> None:
+    sim = make_sim()
+    cp_id = checkout(sim, "100.00", intent="Confirm", kind="Recurring")["chargePermissionId"]
+    assert (
+        "CurrencyMismatch"
+        == refused(lambda: sim.create_charge(charge_body(cp_id, "1.00", "EUR"))).reason_code
+    )
+    assert (
+        "InvalidParameterValue"
+        == refused(lambda: sim.create_charge(charge_body(cp_id, "150000.01"))).reason_code
+    )
+
+
+def test_capture_rules() -> None:
+    sim = make_sim()
+    charge_id = checkout(sim, "100.00")["chargeId"]
+    assert (
+        "TransactionAmountExceeded"
+        == refused(
+            lambda: sim.capture_charge(charge_id, {"captureAmount": price("100.01")})
+        ).reason_code
+    )
+    assert (
+        "CurrencyMismatch"
+        == refused(
+            lambda: sim.capture_charge(charge_id, {"captureAmount": price("1.00", "EUR")})
+        ).reason_code
+    )
+    sim.capture_charge(charge_id, {"captureAmount": price("1.00")})
+    assert (
+        "InvalidChargeStatus"
+        == refused(
+            lambda: sim.capture_charge(charge_id, {"captureAmount": price("1.00")})
+        ).reason_code
+    )
+
+
+def captured_charge(
+    amount: str = "100.00", currency: str = "USD", **limits: object
+) -> tuple[Simulator, str]:
+    sim = make_sim(limits=Limits(**limits))  # type: ignore[arg-type]
+    charge_id = checkout(sim, amount, currency=currency, intent="AuthorizeWithCapture")["chargeId"]
+    return sim, charge_id
+
+
+def refund(
+    sim: Simulator, charge_id: str, amount: str, currency: str = "USD", code: str | None = None
+) -> dict[str, Any]:
+    body = {"chargeId": charge_id, "refundAmount": price(amount, currency)}
+    return sim.create_refund(body, simulation_code=code)
+
+
+def test_refund_cap_counts_pending_refunds_but_not_declined_ones() -> None:
+    sim, charge_id = captured_charge("100.00")
+    refund(sim, charge_id, "100.00")
+    refund(sim, charge_id, "10.00")  # pending: counted
+    assert (
+        "TransactionAmountExceeded" == refused(lambda: refund(sim, charge_id, "5.01")).reason_code
+    )
+    refund(sim, charge_id, "5.00")
+    sim2, charge2 = captured_charge("100.00")
+    refund(sim2, charge2, "115.00", code="AmazonRejected")
+    sim2.advance(timedelta(seconds=30))
+    refund(sim2, charge2, "115.00")  # the declined refund no longer counts
+
+
+def test_refund_cap_in_yen_and_capped_at_75_usd() -> None:
+    sim, charge_id = captured_charge("100000", "JPY")
+    refund(sim, charge_id, "108400", "JPY")
+    assert (
+        "TransactionAmountExceeded"
+        == refused(lambda: refund(sim, charge_id, "1", "JPY")).reason_code
+    )
+    sim2, charge2 = captured_charge("1000.00")
+    assert (
+        "TransactionAmountExceeded" == refused(lambda: refund(sim2, charge2, "1075.01")).reason_code
+    )
+    refund(sim2, charge2, "1075.00")
+
+
+def test_at_most_10_refunds_per_charge() -> None:
+    sim, charge_id = captured_charge("100.00")
+    for _ in range(10):
+        refund(sim, charge_id, "1.00")
+    err = refused(lambda: refund(sim, charge_id, "1.00"))
+    assert ("TransactionCountExceeded", 422) == (err.reason_code, err.http_status)
+    sim2, charge2 = captured_charge("100.00", max_refunds_per_charge=1)
+    refund(sim2, charge2, "1.00")
+    assert "TransactionCountExceeded" == refused(lambda: refund(sim2, charge2, "1.00")).reason_code
+
+
+def test_refunds_resolve_and_update_refunded_amount() -> None:
+    sim, charge_id = captured_charge("100.00")
+    ok = refund(sim, charge_id, "30.00")["refundId"]
+    bad = refund(sim, charge_id, "20.00", code="ProcessingFailure")["refundId"]
+    sim.advance(timedelta(seconds=30))
+    assert "Refunded" == state(sim.get_refund(ok))
+    declined = sim.get_refund(bad)
+    assert ("Declined", "ProcessingFailure") == (state(declined), reason(declined))
+    assert price("30.00") == sim.get_charge(charge_id)["refundedAmount"]
+
+
+def test_refunds_have_no_time_limit() -> None:
+    sim, charge_id = captured_charge("100.00")
+    sim.advance(timedelta(days=2000))
+    assert "RefundInitiated" == state(refund(sim, charge_id, "1.00"))
+
+
+def test_amounts_are_decimal_end_to_end() -> None:
+    sim = make_sim()
+    cp_id = checkout(sim, "0.30", intent="Confirm")["chargePermissionId"]
+    for amount in ("0.10", "0.10", "0.10"):  # 0.1 + 0.1 + 0.1 == 0.3 exactly
+        sim.create_charge(charge_body(cp_id, amount, captureNow=True))
+    assert ("Closed", "AmazonClosed") == (
+        state(sim.get_charge_permission(cp_id)),
+        reason(sim.get_charge_permission(cp_id)),
+    )
+    assert Decimal("0.3") == sum(
+        Decimal(sim.get_charge(i)["captureAmount"]["amount"]) for i in sim.object_ids("Charge")
+    )
+
+
+def test_yen_amounts_print_without_decimals() -> None:
+    sim = make_sim()
+    done = checkout(sim, "5000", currency="JPY", intent="AuthorizeWithCapture")
+    charge = sim.get_charge(done["chargeId"])
+    assert (price("5000", "JPY"), price("0", "JPY")) == (
+        charge["chargeAmount"],
+        charge["refundedAmount"],
+    )
+    assert T0.tzinfo is UTC
