@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Mapping
+import marshal
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal, overload
 
 import attrs
 
 from ._clock import require_aware
 
-__all__ = ["Idempotent", "LogRecord", "dumps"]
+__all__ = ["CallLog", "Idempotent", "LogRecord", "digest", "dumps"]
 
 
 @attrs.frozen(repr=False)
@@ -96,11 +99,19 @@ class LogRecord:
 
 @attrs.define(slots=True)
 class Idempotent:
+    """What an idempotency key remembers: a digest of the first request, and where its
+    answer is (the log record's number: the log is the one store of answers)."""
+
     fingerprint: str
     pending: bool = True
     status: int = 0
-    response_json: str | None = None
+    log_seq: int = 0
     error: tuple[str, int, str] | None = None
+
+
+def digest(text: str) -> str:
+    """A short fingerprint of a canonical request text."""
+    return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 
 def dumps(value: Any) -> str:
@@ -114,3 +125,113 @@ def iso(when: datetime) -> str:
 
 def _fromiso(text: str) -> datetime:
     return require_aware(datetime.fromisoformat(text), "snapshot time")
+
+
+def _pack(record: LogRecord) -> tuple[Any, ...]:
+    return (
+        record.seq,
+        record.at.isoformat(),
+        record.kind,
+        record.operation,
+        record.object_id,
+        record.request_json,
+        record.status,
+        record.response_json,
+        record.error_code,
+        record.error_message,
+        record.idempotency_key,
+        record.simulation_code,
+        record.replayed,
+    )
+
+
+def _unpack(row: tuple[Any, ...]) -> LogRecord:
+    (seq, at, kind, operation, object_id, request, status, response, code, message, key, sim,
+     replayed) = row  # fmt: skip
+    return LogRecord(
+        seq=seq,
+        at=require_aware(datetime.fromisoformat(at)),
+        kind=kind,
+        operation=operation,
+        object_id=object_id,
+        request_json=request,
+        status=status,
+        response_json=response,
+        error_code=code,
+        error_message=message,
+        idempotency_key=key,
+        simulation_code=sim,
+        replayed=replayed,
+    )
+
+
+class CallLog(Sequence[LogRecord]):
+    """The simulator's call log: an append-only sequence of ``LogRecord``.
+
+    The newest records are kept as objects; older ones are packed and compressed in chunks
+    (calls repeat their JSON, so a chunk shrinks to a small fraction), keeping a long fuzz
+    campaign's log cheap. Reading an old record unpacks its chunk (the last one read is
+    cached). Compares equal to any sequence of the same records.
+    """
+
+    CHUNK: Final = 256
+
+    def __init__(self, records: Iterable[LogRecord] = ()) -> None:
+        self._chunks: list[bytes] = []
+        self._recent: list[LogRecord] = []
+        self._cache: tuple[int, list[LogRecord]] | None = None
+        for record in records:
+            self.append(record)
+
+    def append(self, record: LogRecord) -> None:
+        self._recent.append(record)
+        if len(self._recent) >= 2 * self.CHUNK:
+            old, self._recent = self._recent[: self.CHUNK], self._recent[self.CHUNK :]
+            self._chunks.append(zlib.compress(marshal.dumps([_pack(r) for r in old]), 1))
+
+    def clear(self) -> None:
+        self._chunks.clear()
+        self._recent.clear()
+        self._cache = None
+
+    def __len__(self) -> int:
+        return len(self._chunks) * self.CHUNK + len(self._recent)
+
+    def _chunk(self, index: int) -> list[LogRecord]:
+        if self._cache is None or self._cache[0] != index:
+            rows = marshal.loads(zlib.decompress(self._chunks[index]))
+            self._cache = (index, [_unpack(tuple(row)) for row in rows])
+        return self._cache[1]
+
+    @overload
+    def __getitem__(self, index: int) -> LogRecord: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[LogRecord]: ...
+
+    def __getitem__(self, index: int | slice) -> LogRecord | list[LogRecord]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        size = len(self)
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError("log index out of range")
+        packed = len(self._chunks) * self.CHUNK
+        if index >= packed:
+            return self._recent[index - packed]
+        return self._chunk(index // self.CHUNK)[index % self.CHUNK]
+
+    def __iter__(self) -> Iterator[LogRecord]:
+        for number in range(len(self._chunks)):
+            yield from self._chunk(number)
+        yield from self._recent
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<CallLog of {len(self)} calls>"

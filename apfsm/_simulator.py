@@ -31,8 +31,8 @@ from ._engine import decide
 from ._errors import ApiError
 from ._lifecycles import DELETED, LIFECYCLES, OPERATIONS, SAME, Event
 from ._limits import Limits
-from ._log import Idempotent, LogRecord, dumps
-from ._money import Money
+from ._log import CallLog, Idempotent, LogRecord, digest, dumps
+from ._money import Money, parse_money
 from ._records import (
     ChargePermissionRecord,
     ChargeRecord,
@@ -132,8 +132,8 @@ class Simulator:
         self.on_notification = on_notification
         #: Every IPN message emitted, in emission order.
         self.notifications: list[dict[str, Any]] = []
-        #: One record per call, in call order.
-        self.log: list[LogRecord] = []
+        #: One record per call, in call order (older records are kept compressed).
+        self.log: CallLog = CallLog()
         self._objects: dict[str, Record] = {}
         self._queue: list[tuple[datetime, int, int, int, tuple[str, ...]]] = []
         self._idempotency: dict[str, Idempotent] = {}
@@ -372,7 +372,7 @@ class Simulator:
         key: str,
         simulation_code: str | None,
     ) -> Response:
-        fingerprint = dumps([operation, object_id, body, simulation_code])
+        fingerprint = digest(dumps([operation, object_id, body, simulation_code]))
         try:
             # SPEC §7: the key is taken before processing, under a lock of its own, so a
             # duplicate arriving while the first request is processed is told so at once
@@ -390,9 +390,7 @@ class Simulator:
                 )
             try:
                 with self._lock:
-                    response, response_json = self._call(
-                        operation, object_id, body, key, simulation_code
-                    )
+                    response, seq = self._call(operation, object_id, body, key, simulation_code)
             except ApiError as err:
                 with self._keys_lock:
                     entry.pending = False
@@ -406,7 +404,7 @@ class Simulator:
             with self._keys_lock:
                 entry.pending = False
                 entry.status = response.status
-                entry.response_json = response_json
+                entry.log_seq = seq
             return response
         finally:
             self._deliver()
@@ -435,16 +433,17 @@ class Simulator:
             )
         else:
             # SPEC §7: the first answer again, success or refusal; nothing new happens.
+            response_json = self.log[entry.log_seq - 1].response_json if entry.log_seq else None
             self._log_call(
-                now, operation, object_id, request_json, entry.status, entry.response_json,
+                now, operation, object_id, request_json, entry.status, response_json,
                 None if entry.error is None else entry.error[0],
                 None if entry.error is None else entry.error[2],
                 key, simulation_code, replayed=True,
             )  # fmt: skip
             if entry.error is not None:
                 raise ApiError(entry.error[0], entry.error[1], entry.error[2])
-            assert entry.response_json is not None
-            return Response(entry.status, json.loads(entry.response_json))
+            assert response_json is not None
+            return Response(entry.status, json.loads(response_json))
         self._log_call(
             now, operation, object_id, request_json, error.http_status, None,
             error.reason_code, error.message, key, simulation_code,
@@ -458,7 +457,7 @@ class Simulator:
         body: Any,
         key: str | None,
         simulation_code: str | None,
-    ) -> tuple[Response, str]:
+    ) -> tuple[Response, int]:
         now = self.now()
         self._settle(now)
         request_json = None if body is None else dumps(body)
@@ -473,12 +472,11 @@ class Simulator:
                 None, err.reason_code, err.message, key, simulation_code,
             )  # fmt: skip
             raise err from None
-        response_json = dumps(response.body)
-        self._log_call(
-            now, operation, logged_id, request_json, response.status, response_json,
+        seq = self._log_call(
+            now, operation, logged_id, request_json, response.status, dumps(response.body),
             None, None, key, simulation_code,
         )  # fmt: skip
-        return response, response_json
+        return response, seq
 
     def _log_call(
         self,
@@ -495,45 +493,28 @@ class Simulator:
         *,
         kind: Literal["api", "buyer", "amazon"] = "api",
         replayed: bool = False,
-    ) -> None:
+    ) -> int:
+        """Append one record to the log; returns its number."""
         with self._log_lock:
-            self._append_log(
-                now, kind, operation, object_id, request_json, status, response_json,
-                error_code, error_message, key, simulation_code, replayed,
-            )  # fmt: skip
-
-    def _append_log(
-        self,
-        now: datetime,
-        kind: Literal["api", "buyer", "amazon"],
-        operation: str,
-        object_id: str | None,
-        request_json: str | None,
-        status: int,
-        response_json: str | None,
-        error_code: str | None,
-        error_message: str | None,
-        key: str | None,
-        simulation_code: str | None,
-        replayed: bool,
-    ) -> None:
-        self.log.append(
-            LogRecord(
-                seq=len(self.log) + 1,
-                at=now,
-                kind=kind,
-                operation=operation,
-                object_id=object_id,
-                request_json=request_json,
-                status=status,
-                response_json=response_json,
-                error_code=error_code,
-                error_message=error_message,
-                idempotency_key=key,
-                simulation_code=simulation_code,
-                replayed=replayed,
+            seq = len(self.log) + 1
+            self.log.append(
+                LogRecord(
+                    seq=seq,
+                    at=now,
+                    kind=kind,
+                    operation=operation,
+                    object_id=object_id,
+                    request_json=request_json,
+                    status=status,
+                    response_json=response_json,
+                    error_code=error_code,
+                    error_message=error_message,
+                    idempotency_key=key,
+                    simulation_code=simulation_code,
+                    replayed=replayed,
+                )
             )
-        )
+            return seq
 
     # ---------------------------------------------------------------------------------
     # Processing one call
@@ -1328,4 +1309,5 @@ def _stamp(now: datetime) -> datetime:
 
 
 def _money(price: Mapping[str, Any]) -> Money:
-    return Decimal(price["amount"]), price["currencyCode"]
+    # Validated already; parse_money shares equal amounts' Decimal objects (memory).
+    return parse_money(price)

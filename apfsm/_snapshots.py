@@ -13,7 +13,7 @@ import attrs
 
 from ._clock import Clock, ManualClock, require_aware
 from ._limits import Limits
-from ._log import Idempotent, LogRecord
+from ._log import CallLog, Idempotent, LogRecord
 from ._records import ChargePermissionRecord, ChargeRecord, CheckoutSessionRecord, RefundRecord
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ def dump(sim: Simulator) -> dict[str, Any]:
             key: {
                 "fingerprint": entry.fingerprint,
                 "status": entry.status,
-                "response": entry.response_json,
+                "logSeq": entry.log_seq,
                 "error": None if entry.error is None else list(entry.error),
             }
             for key, entry in sim._idempotency.items()
@@ -144,13 +144,13 @@ def load(
                 entry["fingerprint"],
                 pending=False,
                 status=entry["status"],
-                response_json=entry["response"],
+                log_seq=entry["logSeq"],
                 error=None if entry["error"] is None else _error(entry["error"]),
             )
             for key, entry in snapshot["idempotency"].items()
         }
         sim.notifications = [dict(n) for n in snapshot["notifications"]]
-        sim.log = [LogRecord.from_json(item) for item in snapshot["log"]]
+        sim.log = CallLog(LogRecord.from_json(item) for item in snapshot["log"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"malformed simulator snapshot: {exc!r}") from None
     return sim
