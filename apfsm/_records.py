@@ -57,7 +57,7 @@ _DESCRIPTIONS: Final = {
 }
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=2048)  # recent instants repeat (an object's own timestamps, re-rendered)
 def _ts(when: datetime) -> str:
     return format_timestamp(when)
 
