@@ -23,6 +23,7 @@ from ._validator import check
 from .diagrams import EXTENSIONS, FORMATS, DiagramError
 from .diagrams import Format as DiagramFormat
 from .diagrams import write as write_diagrams
+from .server import _register_command as _register_serve
 
 __all__ = ["main"]
 
@@ -245,6 +246,8 @@ def _parser() -> argparse.ArgumentParser:
         help=f"comma-separated, from {','.join(FORMATS)} (default: all)",
     )
     dia.set_defaults(run=_cmd_diagrams)
+
+    _register_serve(sub)  # apfsm serve: implemented in apfsm/server.py
     return parser
 
 

@@ -1,0 +1,104 @@
+// The official Amazon Pay Node SDK against `apfsm serve --tls --public-key ...`.
+// Run by tests/test_server_clients.py, which installs the SDK into a cache directory (NODE_PATH)
+// and reads the JSON this prints: each step's HTTP status and the fields it checks.
+'use strict';
+
+const fs = require('fs');
+const https = require('https');
+const { WebStoreClient } = require('@amazonpay/amazon-pay-api-sdk-nodejs');
+
+const host = process.env.APFSM_HOST; // e.g. 127.0.0.1:8443
+const order = process.env.APFSM_ORDER || 'node-order-1'; // prefixes the idempotency keys
+const client = new WebStoreClient({
+    publicKeyId: 'SANDBOX-AHAPFSMEXAMPLEKEY', // LIVE/SANDBOX key ids call /v2 without a prefix
+    privateKey: fs.readFileSync(process.env.APFSM_PRIVATE_KEY),
+    region: 'us',
+    sandbox: true,
+    algorithm: process.env.APFSM_ALGORITHM || 'AMZN-PAY-RSASSA-PSS-V2',
+    overrideServiceUrl: host,
+});
+
+// The buyer's side, through apfsm's control endpoints (not part of the SDK).
+function control(path, body) {
+    const data = JSON.stringify(body);
+    return new Promise((resolve, reject) => {
+        const request = https.request({
+            host: host.split(':')[0], port: host.split(':')[1], path, method: 'POST',
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+            rejectUnauthorized: false, // apfsm --tls: a self-signed certificate
+        }, (response) => {
+            let text = '';
+            response.on('data', (chunk) => { text += chunk; });
+            response.on('end', () => resolve({ status: response.statusCode, data: JSON.parse(text) }));
+        });
+        request.on('error', reject);
+        request.end(data);
+    });
+}
+
+// A refused call rejects with the axios error (its response) or the response itself.
+async function refused(promise) {
+    try {
+        const response = await promise;
+        return { status: response.status, data: response.data };
+    } catch (err) {
+        const response = err.response || err;
+        return { status: response.status, data: response.data };
+    }
+}
+
+const price = (amount) => ({ amount, currencyCode: 'USD' });
+
+async function main() {
+    const out = {};
+    const sessionBody = {
+        webCheckoutDetails: {
+            checkoutReviewReturnUrl: 'https://shop.example/review',
+            checkoutResultReturnUrl: 'https://shop.example/result',
+        },
+        storeId: 'amzn1.application-oa2-client.apfsm',
+        paymentDetails: { paymentIntent: 'Authorize', chargeAmount: price('49.99') },
+        merchantMetadata: { merchantReferenceId: order },
+    };
+    const key = { 'x-amz-pay-idempotency-key': `${order}-session` };
+    const created = await client.createCheckoutSession(sessionBody, key);
+    const again = await client.createCheckoutSession(sessionBody, key); // a retry: a replay
+    out.create = { status: created.status, id: created.data.checkoutSessionId };
+    out.retry = { status: again.status, id: again.data.checkoutSessionId };
+    const sessionId = created.data.checkoutSessionId;
+
+    out.approve = (await control('/_apfsm/buyer/approve', { checkoutSessionId: sessionId, card: '1111' })).status;
+    const got = await client.getCheckoutSession(sessionId);
+    out.get = { status: got.status, constraints: got.data.constraints };
+
+    const completed = await client.completeCheckoutSession(
+        sessionId, { chargeAmount: price('49.99') }, { 'x-amz-pay-idempotency-key': `${order}-complete` });
+    out.complete = { status: completed.status, state: completed.data.statusDetails.state };
+    const chargeId = completed.data.chargeId;
+
+    const captured = await client.captureCharge(
+        chargeId, { captureAmount: price('49.99') }, { 'x-amz-pay-idempotency-key': `${order}-capture` });
+    out.capture = { status: captured.status, state: captured.data.statusDetails.state };
+
+    const refund = await client.createRefund(
+        { chargeId, refundAmount: price('9.99') }, { 'x-amz-pay-idempotency-key': `${order}-refund` });
+    out.refund = { status: refund.status, state: refund.data.statusDetails.state };
+    await control('/_apfsm/clock/advance', { seconds: 30 });
+    const settled = await client.getRefund(refund.data.refundId);
+    out.refunded = { status: settled.status, state: settled.data.statusDetails.state };
+    const charge = await client.getCharge(chargeId);
+    out.charge = { state: charge.data.statusDetails.state, refundedAmount: charge.data.refundedAmount };
+
+    // A second capture is refused: Amazon's error shape reaches the SDK's caller.
+    out.recapture = await refused(client.captureCharge(
+        chargeId, { captureAmount: price('1.00') }, { 'x-amz-pay-idempotency-key': `${order}-capture-2` }));
+    const permission = await client.getChargePermission(completed.data.chargePermissionId);
+    out.permission = { status: permission.status, state: permission.data.statusDetails.state };
+    process.stdout.write(JSON.stringify(out));
+}
+
+main().catch((err) => {
+    const response = err.response || err;
+    process.stderr.write(`failed: ${response.status || ''} ${JSON.stringify(response.data || String(err))}\n`);
+    process.exit(1);
+});

@@ -1,0 +1,402 @@
+"""The server proven with clients nobody here wrote (issue 6, item 7), and ``apfsm serve``.
+
+- ``AmazonPayClient`` (PyPI, an independent Python client of API v2), signing with a key
+  whose public half the server verifies;
+- the official Node SDK ``@amazonpay/amazon-pay-api-sdk-nodejs`` over ``--tls`` (skipped
+  only where ``node``/``npm`` are missing; installed once into a cache directory outside the
+  repository, ``$APFSM_NODE_CACHE`` or ``~/.cache/apfsm``);
+- schemathesis, generating requests from ``/openapi.json``.
+
+Every server here is started by the test on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+import schemathesis
+from cryptography.hazmat.primitives.asymmetric import rsa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+from schemathesis.checks import response_schema_conformance, status_code_conformance
+
+from apfsm import ERRORS, Simulator
+from apfsm.server import create_app, openapi, running
+
+from .serverhelpers import new_key, price, private_pem, public_pem, session_body, until
+from .simhelpers import make_sim, state
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def key() -> rsa.RSAPrivateKey:
+    return new_key()
+
+
+@pytest.fixture(scope="module")
+def key_files(
+    key: rsa.RSAPrivateKey, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
+    directory = tmp_path_factory.mktemp("keys")
+    (directory / "private.pem").write_bytes(private_pem(key))
+    (directory / "public.pem").write_bytes(public_pem(key))
+    return directory / "private.pem", directory / "public.pem"
+
+
+# ---------------------------------------------------------------------------------------
+# AmazonPayClient (PyPI)
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def signed_server(key: rsa.RSAPrivateKey) -> Iterator[tuple[str, Simulator]]:
+    sim = make_sim()
+    with running(create_app(sim, public_key=public_pem(key))) as url:
+        yield url, sim
+
+
+def amazon_pay_client(url: str, private_key: Path, key_id: str = "SANDBOX-AEXAMPLEKEY") -> Any:
+    from AmazonPay import Client
+
+    # Its region "us" is broken in 2.0.1 (KeyError); "na" is the same endpoint. Pointing it
+    # at apfsm is one attribute: the endpoint.
+    client = Client(public_key_id=key_id, private_key=str(private_key), region="na", sandbox=True)
+    client.endpoint = url
+    return client
+
+
+def test_amazon_pay_client_full_order(
+    signed_server: tuple[str, Simulator], key_files: tuple[Path, Path]
+) -> None:
+    url, sim = signed_server
+    # A key id without the LIVE/SANDBOX prefix makes the client call /sandbox/v2/...
+    for key_id in ("SANDBOX-AEXAMPLEKEY", "AEXAMPLEKEY"):
+        client = amazon_pay_client(url, key_files[0], key_id)
+        created = client.create_checkout_session(session_body("149.99"))
+        assert 201 == created.status_code, created.text
+        sid = created.json()["checkoutSessionId"]
+        control = httpx2.post(f"{url}/_apfsm/buyer/approve", json={"checkoutSessionId": sid})
+        assert 200 == control.status_code
+        assert [] == client.get_checkout_session(sid).json()["constraints"]
+        done = client.complete_checkout_session(sid, {"chargeAmount": price("149.99")})
+        assert (200, "Completed") == (done.status_code, state(done.json()))
+        charge_id = done.json()["chargeId"]
+        captured = client.capture_charge(charge_id, {"captureAmount": price("149.99")})
+        assert (200, "Captured") == (captured.status_code, state(captured.json()))
+        refund = client.create_refund({"chargeId": charge_id, "refundAmount": price("20.00")})
+        assert (201, "RefundInitiated") == (refund.status_code, state(refund.json()))
+        httpx2.post(f"{url}/_apfsm/clock/advance", json={"seconds": 30})
+        assert "Refunded" == state(client.get_refund(refund.json()["refundId"]).json())
+        charge = client.get_charge(charge_id).json()
+        assert {"amount": "20.00", "currencyCode": "USD"} == charge["refundedAmount"]
+        # A refused call surfaces Amazon's status and error body to the client.
+        again = client.capture_charge(charge_id, {"captureAmount": price("1.00")})
+        assert 422 == again.status_code
+        assert "InvalidChargeStatus" == again.json()["reasonCode"]
+        assert {"reasonCode", "message"} == set(again.json())
+    assert 2 == len(sim.object_ids("Refund"))
+
+
+def test_amazon_pay_client_request_sent_twice_is_one_object(
+    signed_server: tuple[str, Simulator],
+    key_files: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import AmazonPay.client
+
+    url, sim = signed_server
+    sent: list[tuple[Any, ...]] = []
+    send = AmazonPay.client.requests.request
+
+    def recording(method: str, target: str, **kwargs: Any) -> Any:
+        sent.append((method, target, kwargs))
+        return send(method, target, **kwargs)
+
+    monkeypatch.setattr(AmazonPay.client.requests, "request", recording)
+    client = amazon_pay_client(url, key_files[0])
+    first = client.create_checkout_session(session_body("10.00"))
+    # The same signed request again, byte for byte (a network retry): a replay.
+    method, target, kwargs = sent[0]
+    assert kwargs["headers"]["X-Amz-Pay-Idempotency-Key"]
+    second = send(method, target, **kwargs)
+    assert (201, first.json()) == (second.status_code, second.json())
+    assert 1 == len(sim.object_ids("CheckoutSession"))
+    assert [False, True] == [record.replayed for record in sim.log]
+
+
+def test_amazon_pay_client_signing_with_another_key_is_refused(
+    signed_server: tuple[str, Simulator], tmp_path: Path
+) -> None:
+    url, sim = signed_server
+    other = tmp_path / "other.pem"
+    other.write_bytes(private_pem(new_key()))
+    answer = amazon_pay_client(url, other).create_checkout_session(session_body())
+    assert (403, "InvalidRequestSignature") == (answer.status_code, answer.json()["reasonCode"])
+    assert 0 == len(sim)
+
+
+# ---------------------------------------------------------------------------------------
+# apfsm serve, as a process
+# ---------------------------------------------------------------------------------------
+
+
+@contextmanager
+def serve(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """``apfsm serve --port 0 ARGS``; yields its URL (from its first line) once it answers."""
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed with the process
+    process = subprocess.Popen(
+        [sys.executable, "-m", "apfsm", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()
+        if "simulator on" not in first:
+            process.wait(30)
+            log.seek(0)
+            pytest.fail(f"apfsm serve did not start: {first}{log.read()}")
+        url = first.split()[-1]
+
+        def answers() -> bool:
+            try:
+                return httpx2.get(f"{url}/openapi.json", verify=False).status_code == 200
+            except httpx2.TransportError:
+                return False
+
+        until(answers)
+        yield url, process
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+        if process.stdout is not None:
+            process.stdout.close()
+        log.close()
+
+
+def test_serve_keeps_state_across_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    with serve("--state", str(path)) as (url, process):
+        created = httpx2.post(
+            f"{url}/v2/checkoutSessions",
+            json=session_body(),
+            headers={"x-amz-pay-idempotency-key": "restart-1"},
+        )
+        assert 201 == created.status_code
+        process.send_signal(signal.SIGTERM)  # a graceful shutdown writes the state file
+        process.wait(30)
+    assert path.is_file()
+    with serve("--state", str(path)) as (url, _):
+        sid = created.json()["checkoutSessionId"]
+        assert created.json() == httpx2.get(f"{url}/v2/checkoutSessions/{sid}").json()
+        replay = httpx2.post(
+            f"{url}/v2/checkoutSessions",
+            json=session_body(),
+            headers={"x-amz-pay-idempotency-key": "restart-1"},
+        )
+        assert created.json() == replay.json()  # idempotency keys survive the restart
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--public-key", "/no/such.pem"], "No such file or directory"),
+        (["--notify-url", "ftp://x"], "notify_url must be an http:// or https:// URL"),
+        (["--host", "203.0.113.1"], "error: "),  # not an address of this machine
+    ],
+)
+def test_serve_refuses_bad_settings(args: list[str], message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "apfsm", "serve", "--port", "0", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert 2 == result.returncode
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_refuses_a_state_file_that_is_not_a_snapshot(tmp_path: Path) -> None:
+    path = tmp_path / "state.json"
+    path.write_text('{"format": "something else"}', encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "apfsm", "serve", "--port", "0", "--state", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert 2 == result.returncode
+    assert "is not an apfsm simulator snapshot" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------
+# The official Node SDK, over TLS
+# ---------------------------------------------------------------------------------------
+
+NODE_SDK = "@amazonpay/amazon-pay-api-sdk-nodejs"
+NODE_SDK_VERSION = "2.3.4"
+
+
+def node_sdk() -> Path:
+    """The SDK's node_modules, installed once into the cache directory."""
+    if shutil.which("node") is None or shutil.which("npm") is None:
+        pytest.skip("node and npm are not installed: the official Node SDK cannot run here")
+    default = Path.home() / ".cache" / "apfsm" / f"node-sdk-{NODE_SDK_VERSION}"
+    cache = Path(os.environ.get("APFSM_NODE_CACHE") or default)
+    modules = cache / "node_modules"
+    if not (modules / NODE_SDK / "package.json").is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        result = subprocess.run(
+            [
+                *("npm", "install", "--prefix", str(cache), "--no-audit", "--no-fund"),
+                *("--loglevel=error", f"{NODE_SDK}@{NODE_SDK_VERSION}"),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+        assert 0 == result.returncode, f"npm could not install {NODE_SDK}:\n{result.stderr}"
+    return modules
+
+
+def test_official_node_sdk_over_tls(key_files: tuple[Path, Path]) -> None:
+    modules = node_sdk()
+    private, public = key_files
+    with serve("--tls", "--public-key", str(public)) as (url, _):
+        assert url.startswith("https://")
+        for algorithm, order in (
+            ("AMZN-PAY-RSASSA-PSS-V2", "node-v2"),
+            ("AMZN-PAY-RSASSA-PSS", "node-v1"),
+        ):
+            env = {
+                **os.environ,
+                "NODE_PATH": str(modules),
+                "APFSM_HOST": url.removeprefix("https://"),
+                "APFSM_PRIVATE_KEY": str(private),
+                "APFSM_ALGORITHM": algorithm,
+                "APFSM_ORDER": order,
+            }
+            result = subprocess.run(
+                ["node", str(ROOT / "tests" / "node" / "sdk_flow.js")],
+                capture_output=True,
+                text=True,
+                check=False,
+                env=env,
+                timeout=120,
+            )
+            assert 0 == result.returncode, result.stderr
+            out = json.loads(result.stdout)
+            assert (201, 201) == (out["create"]["status"], out["retry"]["status"])
+            assert out["create"]["id"] == out["retry"]["id"]  # the retry was a replay
+            assert (200, []) == (out["get"]["status"], out["get"]["constraints"])
+            assert {"status": 200, "state": "Completed"} == out["complete"]
+            assert {"status": 200, "state": "Captured"} == out["capture"]
+            assert {"status": 201, "state": "RefundInitiated"} == out["refund"]
+            assert {"status": 200, "state": "Refunded"} == out["refunded"]
+            assert {"amount": "9.99", "currencyCode": "USD"} == out["charge"]["refundedAmount"]
+            assert 422 == out["recapture"]["status"]
+            assert "InvalidChargeStatus" == out["recapture"]["data"]["reasonCode"]
+            assert {"status": 200, "state": "Closed"} == out["permission"]
+        sessions = httpx2.get(f"{url}/_apfsm/log", verify=False).json()
+        created = [r for r in sessions if r["operation"] == "create_checkout_session"]
+        assert [False, True, False, True] == [r["replayed"] for r in created]
+
+
+# ---------------------------------------------------------------------------------------
+# schemathesis against /openapi.json
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fuzzed() -> Iterator[tuple[str, Any, dict[str, list[str]]]]:
+    """A server, its OpenAPI document loaded by schemathesis, and ids of objects that
+    exist (so generated calls reach the lifecycle rules, not only ResourceNotFound)."""
+    sim = make_sim()
+    with running(create_app(sim)) as url:
+        for amount, kind in (("100.00", "OneTime"), ("40.00", "Recurring")):
+            session = sim.create_checkout_session(session_body(amount, kind=kind))
+            sim.buyer_approve(session["checkoutSessionId"])
+            done = sim.complete_checkout_session(
+                session["checkoutSessionId"], {"chargeAmount": price(amount)}
+            )
+            sim.capture_charge(done["chargeId"], {"captureAmount": price(amount)})
+            sim.create_refund({"chargeId": done["chargeId"], "refundAmount": price("1.00")})
+        sim.create_checkout_session(session_body())
+        ids = {
+            "checkoutSessionId": sim.object_ids("CheckoutSession"),
+            "chargePermissionId": sim.object_ids("ChargePermission"),
+            "chargeId": sim.object_ids("Charge"),
+            "refundId": sim.object_ids("Refund"),
+        }
+        yield url, schemathesis.openapi.from_url(f"{url}/openapi.json"), ids
+
+
+def fuzz_cases() -> Iterator[tuple[str, GenerationMode]]:
+    """Every operation with valid data, and with invalid data where something can be made
+    invalid (a body or a header: a GET's only parameter is any string)."""
+    for path, item in openapi()["paths"].items():
+        for method, doc in item.items():
+            label = f"{method.upper()} {path}"
+            yield label, GenerationMode.POSITIVE
+            if "requestBody" in doc or any(p["in"] == "header" for p in doc["parameters"]):
+                yield label, GenerationMode.NEGATIVE
+
+
+@pytest.mark.parametrize(("label", "mode"), list(fuzz_cases()), ids=str)
+def test_schemathesis_finds_no_server_error_and_only_amazon_errors(
+    fuzzed: tuple[str, Any, dict[str, list[str]]], label: str, mode: GenerationMode
+) -> None:
+    url, schema, ids = fuzzed
+    method, path = label.split(" ", 1)
+    operation = schema[path][method]
+    names = [p.strip("{}") for p in path.split("/") if p.startswith("{")]
+    strategies = [operation.as_strategy(generation_mode=mode)]
+    if names:  # also on objects that exist
+        strategies += [
+            operation.as_strategy(generation_mode=mode, path_parameters={names[0]: value})
+            for value in ids[names[0]]
+        ]
+
+    @given(case=st.one_of(strategies))
+    @settings(
+        max_examples=25,
+        database=None,
+        suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+    )
+    def check(case: Any) -> None:
+        response = case.call(base_url=url)
+        body = response.json()
+        if response.status_code >= 400:
+            # Amazon's error shape, with the status the catalog gives its code (SPEC §8).
+            assert {"reasonCode", "message"} == set(body), body
+            assert ERRORS[body["reasonCode"]].http_status == response.status_code, body
+        if response.status_code >= 500:
+            # The only 5xx is the one SPEC §7 makes on purpose: a simulated ProcessingFailure.
+            assert "ProcessingFailure" == body["reasonCode"], body
+            assert "ProcessingFailure" == case.headers.get("x-amz-pay-simulation-code")
+        if mode is GenerationMode.POSITIVE:
+            case.validate_response(
+                response, checks=[status_code_conformance, response_schema_conformance]
+            )
+
+    check()
