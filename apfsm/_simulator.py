@@ -188,16 +188,22 @@ class Simulator:
                 record = self._objects.get(action[1])
                 if record is None:
                     continue
-                kind = _TIMERS if action[0] == "timer" else _EVENTS
-                decl = kind[(_TYPES[type(record)], action[2])]
-                if record.state in decl.sources:
+                object_type = _TYPES[type(record)]
+                if action[0] == "timer":
+                    timer = _TIMERS[(object_type, action[2])]
+                    live = record.state in timer.sources and due == DEADLINE_FUNCTIONS[
+                        timer.deadline
+                    ](record, self._limits)
+                else:
+                    live = record.state in _EVENTS[(object_type, action[2])].sources
+                if live:
                     out.append((due, action[1], action[2]))
             return out
 
     def next_event_at(self) -> datetime | None:
-        """When the next scheduled event is due (None when nothing is scheduled)."""
-        with self._lock:
-            return self._queue[0][0] if self._queue else None
+        """When the next scheduled event that will still apply is due (None when none)."""
+        pending = self.pending_events()
+        return pending[0][0] if pending else None
 
     # ---------------------------------------------------------------------------------
     # The API (SPEC §1)
@@ -1143,8 +1149,8 @@ class Simulator:
             return  # the object left the state the timer governs
         deadline = DEADLINE_FUNCTIONS[timer.deadline](record, self._limits)
         if deadline > due:
-            # Restarted meanwhile (a recurring permission's charge): wait for the new one.
-            self._push(deadline, strict, record, ("timer", record.id, name))
+            # Restarted meanwhile (a recurring permission's charge): the restart scheduled
+            # the new deadline already; this entry is stale.
             return
         if timer.dest == DELETED:
             del self._objects[record.id]
@@ -1260,11 +1266,16 @@ class Simulator:
     # Snapshots
     # ---------------------------------------------------------------------------------
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self, *, log: bool = True) -> dict[str, Any]:
         """The whole state as a JSON-serialisable, versioned dict (the call log under
-        ``"log"``); ``Simulator.restore`` continues exactly where it left off."""
+        ``"log"``); ``Simulator.restore`` continues exactly where it left off.
+
+        Args:
+            log: include the call log (``log=False`` leaves ``"log"`` empty: cheaper,
+                for comparing states).
+        """
         with self._lock:
-            return dump(self)
+            return dump(self, log=log)
 
     @classmethod
     def restore(

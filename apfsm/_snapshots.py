@@ -77,7 +77,7 @@ def _error(value: list[Any]) -> tuple[str, int, str]:
     return str(code), int(status), str(message)
 
 
-def dump(sim: Simulator) -> dict[str, Any]:
+def dump(sim: Simulator, *, log: bool = True) -> dict[str, Any]:
     return {
         "format": SNAPSHOT_FORMAT,
         "version": SNAPSHOT_VERSION,
@@ -101,7 +101,7 @@ def dump(sim: Simulator) -> dict[str, Any]:
             if not entry.pending  # a call still in flight has no answer to replay yet
         },
         "notifications": [dict(n) for n in sim.notifications],
-        "log": [record.to_json() for record in sim.log],
+        "log": [record.to_json() for record in sim.log] if log else [],
     }
 
 

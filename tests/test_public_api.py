@@ -66,7 +66,7 @@ def test_all_is_pinned_sorted_and_resolvable() -> None:
 
 #: The deliberate public submodules (imported by name, e.g. ``import apfsm.diagrams``):
 #: everything else under apfsm/ is a private ``_module``.
-PUBLIC_SUBMODULES = ["diagrams"]
+PUBLIC_SUBMODULES = ["diagrams", "server", "stateful", "strategies"]
 
 
 def test_no_other_public_names_leak() -> None:
@@ -98,6 +98,46 @@ def test_public_submodules_pin_their_all() -> None:
     assert expected == apfsm.diagrams.__all__
     for name in expected:
         assert hasattr(apfsm.diagrams, name), name
+
+
+def test_server_pins_its_all() -> None:
+    import apfsm.server
+
+    expected = [
+        "ALGORITHMS",
+        "canonical_request",
+        "create_app",
+        "openapi",
+        "running",
+        "serve",
+        "sns_envelope",
+        "string_to_sign",
+    ]
+    assert expected == apfsm.server.__all__
+    for name in expected:
+        assert hasattr(apfsm.server, name), name
+    # Every public function or class the module defines is in __all__.
+    defined = {
+        name
+        for name, value in vars(apfsm.server).items()
+        if not name.startswith("_") and getattr(value, "__module__", None) == "apfsm.server"
+    }
+    assert set() == defined - set(expected)
+
+
+def test_testing_submodules_pin_their_all() -> None:
+    import apfsm.stateful
+    import apfsm.strategies
+
+    assert ["AmazonPayMachine", "Coverage", "Executed"] == apfsm.stateful.__all__
+    assert [
+        "currencies",
+        "money",
+        "request_bodies",
+        "sandbox_cards",
+        "simulation_codes",
+        "time_steps",
+    ] == apfsm.strategies.__all__
 
 
 def test_version_and_typing_marker() -> None:

@@ -431,3 +431,15 @@ def test_pending_events_and_next_event() -> None:
         (T0 + timedelta(days=30), sid, "delete"),
     ] == sim.pending_events()
     assert T0 + DAY == sim.next_event_at()
+
+
+def test_restarted_deadlines_leave_no_stale_events() -> None:
+    sim = make_sim()
+    cp_id = checkout(sim, intent="Confirm", kind="Recurring")["chargePermissionId"]
+    for _ in range(3):
+        sim.advance(DAY)
+        sim.create_charge(
+            {"chargePermissionId": cp_id, "chargeAmount": price("1.00"), "captureNow": True}
+        )
+    expiries = [due for due, object_id, what in sim.pending_events() if object_id == cp_id]
+    assert [apfsm.add_months(T0 + 3 * DAY, 13)] == expiries

@@ -45,6 +45,17 @@ def _default_refund_cap() -> dict[str, Decimal]:
     }
 
 
+def _default_monthly_cap() -> dict[str, Decimal]:
+    # SPEC §5: recurring monthly cap USD 1,000, JPY 100,000; EUR and GBP 1,000 (Decision);
+    # other currencies unlimited unless configured.
+    return {
+        "USD": Decimal("1000"),
+        "EUR": Decimal("1000"),
+        "GBP": Decimal("1000"),
+        "JPY": Decimal("100000"),
+    }
+
+
 def _default_decimals() -> dict[str, int]:
     # SPEC §1: JPY 0 decimals; the others 2.
     return {
@@ -83,6 +94,11 @@ class RefLimits:
     currency_decimals: Mapping[str, int] = field(default_factory=_default_decimals)
     soft_descriptor_max_length: int = 16
     reason_text_max_length: int = 255
+    # Used by the stateful reference model (ref_amazon_pay.py):
+    max_charges: int = 25  # SPEC §5: charges per one-time CP, every state counts
+    max_refunds_per_charge: int = 10  # SPEC §6 Decision
+    recurring_monthly_cap: Mapping[str, Decimal] = field(default_factory=_default_monthly_cap)
+    async_outcome_delay: timedelta = timedelta(seconds=30)  # SPEC §7: async outcomes after 30 s
 
 
 @dataclass(frozen=True)
