@@ -20,6 +20,7 @@ from ._clock import (
     parse_timestamp,
 )
 from ._errors import ApiError
+from ._explore import ExploreFailure, ExploreResult, explore
 from ._lifecycles import (
     CHECKS,
     DEADLINES,
@@ -41,6 +42,7 @@ from ._lifecycles import (
 from ._limits import FrozenMap, Limits
 from ._outcome import Outcome
 from ._simulator import SANDBOX_CARDS, LogRecord, Response, Simulator
+from ._trace import Replay, ReplayTarget, Step, Trace, replay
 from ._validator import check, check_transition
 
 try:
@@ -68,6 +70,8 @@ __all__ = [
     "Deadline",
     "ErrorInfo",
     "Event",
+    "ExploreFailure",
+    "ExploreResult",
     "FrozenMap",
     "Guard",
     "Lifecycle",
@@ -77,16 +81,22 @@ __all__ = [
     "Operation",
     "Outcome",
     "Refuse",
+    "Replay",
+    "ReplayTarget",
     "Response",
     "Simulator",
     "StateDecl",
+    "Step",
     "SystemClock",
     "Timer",
+    "Trace",
     "__version__",
     "add_months",
     "check",
     "check_transition",
+    "explore",
     "format_timestamp",
     "month_start",
     "parse_timestamp",
+    "replay",
 ]

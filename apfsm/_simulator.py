@@ -1252,6 +1252,33 @@ class Simulator:
             records = sorted(self._objects.values(), key=lambda r: r.seq)
             return [r.id for r in records if object_type is None or _TYPES[type(r)] == object_type]
 
+    def object_type(self, object_id: str) -> str | None:
+        """The type of a stored object (``"Charge"``...), or None when there is none."""
+        record = self._objects.get(object_id)
+        return None if record is None else _TYPES[type(record)]
+
+    def state_fingerprint(self) -> tuple[Any, ...]:
+        """A cheap, comparable picture of everything a call can change (the objects,
+        scheduled events, counters and notifications; not the log or idempotency keys):
+        tests compare it before and after a refused call."""
+        with self._lock:
+            records = tuple(
+                (
+                    record.id,
+                    tuple(
+                        tuple(c.id for c in value) if isinstance(value, list) else _frozen(value)
+                        for value in (getattr(record, f.name) for f in attrs.fields(type(record)))
+                    ),
+                )
+                for record in self._objects.values()
+            )
+            return (
+                records,
+                tuple(self._queue),
+                tuple(self._counters.items()),
+                len(self.notifications),
+            )
+
     def __len__(self) -> int:
         return len(self._objects)
 
@@ -1312,6 +1339,15 @@ class _Refused(Exception):
         super().__init__(code, message)
         self.error = ApiError(code, ERRORS[code].http_status, message)
         self.object_id = object_id
+
+
+def _frozen(value: Any) -> Any:
+    """An immutable, comparable copy of decoded JSON."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
 
 
 def _stamp(now: datetime) -> datetime:

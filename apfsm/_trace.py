@@ -322,8 +322,11 @@ def replay(
             if object_type in created:
                 ids[reference] = created[object_type]
         expected = step.expect
+        # Compare what both sides know (an adapter may answer bodies without statuses).
         if expected is not None and any(
-            expected.get(k) != actual.get(k) for k in ("status", "error", "state") if k in expected
+            expected[k] != actual[k]
+            for k in ("status", "error", "state")
+            if k in expected and k in actual
         ):
             mismatches.append(Mismatch(index, step, expected, actual))
         if on_step is not None:
@@ -379,9 +382,10 @@ def _play(step: Step, target: Any, ids: dict[str, str]) -> dict[str, Any]:
         if created_now:
             result["_created"] = _by_type(target, created_now)
         return result
-    status = getattr(answer, "status", 200)
     body = getattr(answer, "body", answer)
-    result = {"status": status, "error": None, "state": _state_of(body)}
+    result = {"error": None, "state": _state_of(body)}
+    if hasattr(answer, "status"):
+        result["status"] = answer.status
     created: dict[str, str] = {}
     known = set(ids.values())
     for object_type, object_id in _created_ids(body):

@@ -183,6 +183,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
         self.keys: dict[str, tuple[str, str | None, Any, str | None, Any]] = {}
         self.seen: dict[str, tuple[str, str]] = {}  # id -> (object type, last state)
         self.completion_charges: list[str] = []
+        self.completion_permissions: list[str] = []
 
     # ---------------------------------------------------------------------------------
     # Hooks
@@ -206,12 +207,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
     # ---------------------------------------------------------------------------------
 
     def object_type(self, object_id: str | None) -> str | None:
-        if object_id is None:
-            return None
-        for object_type in OBJECT_TYPES:
-            if object_id in self.sim.object_ids(object_type):
-                return object_type
-        return None
+        return None if object_id is None else self.sim.object_type(object_id)
 
     def _target_json(
         self, op: Operation, object_id: str | None, body: Any
@@ -222,7 +218,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
             object_id = body.get("chargeId") if isinstance(body, dict) else None
         if not isinstance(object_id, str) or op.target is None:
             return None
-        if object_id not in self.sim.object_ids(op.target):
+        if self.sim.object_type(object_id) != op.target:
             return None
         return self.sim.object_json(object_id)
 
@@ -331,11 +327,8 @@ class AmazonPayMachine(RuleBasedStateMachine):
         details = (executed.body or {}).get("statusDetails") or {}
         return str(details.get("state", "?"))
 
-    def _state_snapshot(self) -> dict[str, Any]:
-        snap = self.sim.snapshot(log=False)
-        for key in ("log", "now", "idempotency"):
-            snap.pop(key)
-        return snap
+    def _state_snapshot(self) -> tuple[Any, ...]:
+        return self.sim.state_fingerprint()
 
     def _check_refusal(
         self,
@@ -344,7 +337,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
         predicted: Outcome,
         target: dict[str, Any] | None,
         code: str | None,
-        before: dict[str, Any],
+        before: tuple[Any, ...],
         expected_fault: str | None,
     ) -> None:
         note(f"{op.name} refused: {error}; predicted {predicted!r}")
@@ -657,6 +650,46 @@ class AmazonPayMachine(RuleBasedStateMachine):
         if done.body.get("chargeId"):
             self.completion_charges.append(done.body["chargeId"])
         return done.body["chargePermissionId"]
+
+    @initialize(target=charges, data=st.data())
+    @_guarded
+    def first_charge(self, data: st.DataObject) -> Any:
+        return self.place_charged_order(data)
+
+    @rule(target=charges, data=st.data())
+    @_guarded
+    def charged_order(self, data: st.DataObject) -> Any:
+        """A whole checkout that authorizes a charge (so captures and refunds come soon)."""
+        return self.place_charged_order(data)
+
+    def place_charged_order(self, data: st.DataObject) -> Any:
+        body = self.smart_body("create_checkout_session", None, data)
+        body["paymentDetails"]["paymentIntent"] = data.draw(
+            st.sampled_from(["Authorize", "Authorize", "AuthorizeWithCapture"])
+        )
+        if body["paymentDetails"]["paymentIntent"] == "AuthorizeWithCapture":
+            body["paymentDetails"].pop("canHandlePendingAuthorization", None)
+        created = self.call("create_checkout_session", None, body)
+        session = created.created.get("CheckoutSession")
+        if session is None:
+            return multiple()
+        self.act("buyer", "buyer_approve", session, card="1111")
+        done = self.call(
+            "complete_checkout_session",
+            session,
+            {"chargeAmount": body["paymentDetails"]["chargeAmount"]},
+        )
+        if done.body is None or not done.body.get("chargeId"):
+            return multiple()
+        self.completion_permissions.append(done.body["chargePermissionId"])
+        return done.body["chargeId"]
+
+    @rule(target=charge_permissions)
+    @_guarded
+    def adopt_completion_permissions(self) -> Any:
+        """Permissions created with a charged order join the permissions bundle."""
+        adopted, self.completion_permissions = self.completion_permissions, []
+        return multiple(*adopted)
 
     @rule(target=charges)
     @_guarded
