@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from ._catalog import OBJECT_TYPES
+from ._cli_base import ProgressBar, UsageError
+from ._cli_testing import register as _register_testing
 from ._clock import SystemClock, format_duration, format_timestamp, parse_timestamp
+from ._explore import explore
 from ._lifecycles import OPERATIONS
 from ._tables import Format, error_table, lifecycle_table, limits_table
 from ._validator import check
@@ -24,12 +27,9 @@ from .diagrams import EXTENSIONS, FORMATS, DiagramError
 from .diagrams import Format as DiagramFormat
 from .diagrams import write as write_diagrams
 from .server import _register_command as _register_serve
+from .stateful import fuzz
 
 __all__ = ["main"]
-
-
-class UsageError(Exception):
-    """Bad arguments or input files: exit 2 with the message."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -169,11 +169,11 @@ _SAMPLE_STEPS: tuple[tuple[str, timedelta, dict[str, Any] | None, str], ...] = (
 )
 
 
-def _cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
-    if not args.quiet:
-        for object_type in OBJECT_TYPES:
-            out.write(f"== {object_type} ==\n\n{lifecycle_table(object_type)}\n\n")
-    out.write(f"== Checking a sample Charge payload (Authorized at {format_timestamp(_T0)}) ==\n\n")
+def _demo_validator(out: TextIO) -> bool:
+    out.write(
+        f"== 1. The validator: a sample Charge (Authorized at {format_timestamp(_T0)}) "
+        "at its deadlines ==\n\n"
+    )
     failures = 0
     for operation, delta, body, expected in _SAMPLE_STEPS:
         outcome = check(operation, _SAMPLE_CHARGE, body=body, at=_T0 + delta)
@@ -187,8 +187,56 @@ def _cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
         )
         out.write(f"  [{verdict}] {operation} at T0 + {format_duration(delta)}: {answer}\n")
     total = len(_SAMPLE_STEPS)
-    out.write(f"\n{total - failures}/{total} predictions as SPEC.md says.\n")
-    return 1 if failures else 0
+    out.write(f"\n{total - failures}/{total} predictions as SPEC.md says.\n\n")
+    return failures == 0
+
+
+def _demo_diagrams(directory: str, out: TextIO) -> bool:
+    out.write("== 2. Lifecycle diagrams, rendered from the declarations ==\n\n")
+    formats: tuple[DiagramFormat, ...] = FORMATS
+    if shutil.which("dot") is None:
+        formats = tuple(f for f in FORMATS if f != "svg")
+        out.write(f"  (SVG skipped: {_DOT_HINT})\n")
+    try:
+        paths = write_diagrams(directory, formats)
+    except (DiagramError, OSError) as exc:
+        out.write(f"  FAIL: {exc}\n\n")
+        return False
+    out.write(f"  {len(paths)} files ({', '.join(formats)}) written to {directory}\n\n")
+    return True
+
+
+def _demo_explore(out: TextIO) -> bool:
+    out.write("== 3. Exploration: every reachable state × operation × time bucket ==\n\n")
+    result = explore(progress=ProgressBar("explore"))
+    out.write("  " + result.summary().replace("\n", "\n  ") + "\n\n")
+    return result.ok
+
+
+def _demo_fuzz(examples: int, out: TextIO) -> bool:
+    out.write(f"== 4. Fuzzing the embedded simulator: {examples} random histories ==\n\n")
+    report = fuzz(examples=examples, seed=0, progress=ProgressBar("fuzz"))
+    out.write("  " + report.summary().replace("\n", "\n  ") + "\n\n")
+    return report.ok
+
+
+def _cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
+    if args.examples < 1:
+        raise UsageError("--examples must be at least 1")
+    if args.tables:
+        for object_type in OBJECT_TYPES:
+            out.write(f"== {object_type} ==\n\n{lifecycle_table(object_type)}\n\n")
+    results = {"validator": _demo_validator(out)}
+    if not args.quiet:
+        results["diagrams"] = _demo_diagrams(args.out, out)
+        results["exploration"] = _demo_explore(out)
+        results["fuzzing"] = _demo_fuzz(args.examples, out)
+    out.write("== Report ==\n\n")
+    for name, ok in results.items():
+        out.write(f"  {'ok  ' if ok else 'FAIL'} {name}\n")
+    good = all(results.values())
+    out.write("\nEverything conforms to SPEC.md.\n" if good else "\nSome checks FAILED.\n")
+    return 0 if good else 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -200,8 +248,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    demo = sub.add_parser("demo", help="print the lifecycle tables and check a sample payload")
-    demo.add_argument("--quiet", action="store_true", help="only the sample checks")
+    demo = sub.add_parser(
+        "demo",
+        help="the main job: validator, diagrams, exploration and fuzzing on the embedded simulator",
+        description="Check a sample payload, render the diagrams, explore every lifecycle and "
+        "run a short fuzzing campaign on the embedded simulator; print a short report. "
+        "Exits 1 when anything fails.",
+    )
+    demo.add_argument("--quiet", action="store_true", help="only the sample payload checks")
+    demo.add_argument("--tables", action="store_true", help="also print the lifecycle tables")
+    demo.add_argument(
+        "--out",
+        default="build/diagrams",
+        help="where to render the diagrams (default: build/diagrams)",
+    )
+    demo.add_argument(
+        "--examples", type=int, default=100, help="random histories to fuzz (default: 100)"
+    )
     demo.set_defaults(run=_cmd_demo)
 
     tables = sub.add_parser("tables", help="print the lifecycle, limit and error tables")
@@ -247,6 +310,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     dia.set_defaults(run=_cmd_diagrams)
 
+    _register_testing(sub)  # explore, fuzz, check-log: apfsm/_cli_testing.py
     _register_serve(sub)  # apfsm serve: implemented in apfsm/server.py
     return parser
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
+import os
 import re
 import threading
 import uuid
@@ -143,6 +144,9 @@ class Simulator:
         self._keys_lock = threading.Lock()
         self._log_lock = threading.Lock()
         self._outbox: list[dict[str, Any]] = []
+        #: When a list, the ids of objects created, changed or deleted are appended to it
+        #: (for test harnesses that check only what changed; off by default).
+        self.journal: list[str] | None = None
         self._delivering = threading.local()
 
     # ---------------------------------------------------------------------------------
@@ -996,6 +1000,8 @@ class Simulator:
         self._enter(record, decl.dest, reason, stamp)
 
     def _add_reason(self, record: ChargePermissionRecord, reason: str, stamp: datetime) -> None:
+        if self.journal is not None:
+            self.journal.append(record.id)
         if reason not in record.reasons:
             record.reasons = (*record.reasons, reason)
             record.updated_at = stamp
@@ -1005,6 +1011,8 @@ class Simulator:
         """Move ``record`` to ``state``: schedule its timers, apply SPEC's side effects,
         and notify (SPEC §4–§7)."""
         previous = record.state
+        if self.journal is not None:
+            self.journal.append(record.id)
         record.state = state
         record.updated_at = stamp
         if isinstance(record, ChargePermissionRecord):
@@ -1154,6 +1162,8 @@ class Simulator:
             return
         if timer.dest == DELETED:
             del self._objects[record.id]
+            if self.journal is not None:
+                self.journal.append(record.id)
             return
         self._enter(record, timer.dest, timer.reason, deadline)
 
@@ -1167,6 +1177,8 @@ class Simulator:
 
     def _store(self, record: Record) -> None:
         self._objects[record.id] = record
+        if self.journal is not None:
+            self.journal.append(record.id)
         object_type = _TYPES[type(record)]
         for timer in _TIMERS_FROM.get((object_type, record.state), ()):
             self._schedule_timer(record, timer.name)
@@ -1201,6 +1213,8 @@ class Simulator:
             initiator=initiator,
         )
         self._objects[charge.id] = charge
+        if self.journal is not None:
+            self.journal.append(charge.id)
         permission.charges.append(charge)
         if state == "AuthorizationInitiated":
             self._enter(charge, state, None, stamp)
@@ -1251,6 +1265,16 @@ class Simulator:
         with self._lock:
             records = sorted(self._objects.values(), key=lambda r: r.seq)
             return [r.id for r in records if object_type is None or _TYPES[type(r)] == object_type]
+
+    def write_log(self, path: str | os.PathLike[str]) -> int:
+        """Write the call log as JSON Lines (``LogRecord.to_json()``, one per line): the
+        format ``apfsm check-log`` reads. Returns the number of lines."""
+        with open(path, "w", encoding="utf-8") as out:
+            count = 0
+            for record in list(self.log):
+                out.write(json.dumps(record.to_json(), separators=(",", ":")) + "\n")
+                count += 1
+        return count
 
     def object_type(self, object_id: str) -> str | None:
         """The type of a stored object (``"Charge"``...), or None when there is none."""

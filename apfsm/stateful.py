@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -31,11 +32,14 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar, cast
 
 import attrs
-from hypothesis import event, note
+from hypothesis import HealthCheck, Phase, event, note
+from hypothesis import seed as use_seed
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     Bundle,
     RuleBasedStateMachine,
+    get_state_machine_test,
     initialize,
     invariant,
     multiple,
@@ -43,18 +47,19 @@ from hypothesis.stateful import (
 )
 
 from . import strategies as aps
-from ._catalog import OBJECT_TYPES, SIMULATION_CODES
+from ._catalog import ERRORS, OBJECT_TYPES, SIMULATION_CODES
 from ._clock import ManualClock, add_months, format_duration, month_start, parse_timestamp
 from ._errors import ApiError
 from ._lifecycles import LIFECYCLES, OPERATIONS, SAME, Operation
 from ._limits import Limits
 from ._money import refund_allowance
 from ._outcome import Outcome
+from ._records import ChargePermissionRecord, ChargeRecord, RefundRecord
 from ._simulator import Response, Simulator
 from ._trace import Step, TraceRecorder
 from ._validator import check, check_transition
 
-__all__ = ["AmazonPayMachine", "Coverage", "Executed"]
+__all__ = ["AmazonPayMachine", "Coverage", "Executed", "FuzzReport", "fuzz"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
@@ -147,13 +152,6 @@ def _guarded(fn: _F) -> _F:
     return run  # type: ignore[return-value]
 
 
-def _time_bucket(age: timedelta, limits: Limits) -> str:
-    for limit in sorted(set(limits.durations().values())):
-        if age < limit:
-            return f"<{format_duration(limit)}"
-    return f"≥{format_duration(max(limits.durations().values()))}"
-
-
 class AmazonPayMachine(RuleBasedStateMachine):
     """Random histories on an ``apfsm.Simulator``, every step checked (module docs).
 
@@ -179,11 +177,17 @@ class AmazonPayMachine(RuleBasedStateMachine):
         super().__init__()
         self.clock = ManualClock(self.start)
         self.sim = Simulator(self.clock, self.limits)
+        self.sim.journal = []  # what each step changed: the invariants check only that
+        self._notified = 0  # notifications already checked
         self.recorder = TraceRecorder(self.start, self.limits)
         self.keys: dict[str, tuple[str, str | None, Any, str | None, Any]] = {}
         self.seen: dict[str, tuple[str, str]] = {}  # id -> (object type, last state)
         self.completion_charges: list[str] = []
         self.completion_permissions: list[str] = []
+        self.order_sessions: list[str] = []
+        ordered = sorted(set(self.limits.durations().values()))
+        self._buckets = [(limit, f"<{format_duration(limit)}") for limit in ordered]
+        self._buckets_last = f"≥{format_duration(ordered[-1])}"
 
     # ---------------------------------------------------------------------------------
     # Hooks
@@ -312,15 +316,21 @@ class AmazonPayMachine(RuleBasedStateMachine):
         state = "-" if target is None else str(target["statusDetails"]["state"])
         object_type = op.target or "CheckoutSession"
         bucket = "-"
-        if target is not None and isinstance(target.get("creationTimestamp"), str):
-            bucket = _time_bucket(
-                self.sim.now() - parse_timestamp(target["creationTimestamp"]), self.limits
-            )
+        created = target.get("creationTimestamp") if target is not None else None
+        if isinstance(created, str):
+            bucket = self._bucket(self.sim.now() - parse_timestamp(created))
         outcome = (
             executed.error.reason_code if executed.error else f"→ {self._new_state(op, executed)}"
         )
         type(self).coverage.add(object_type, state, op.name, bucket, outcome)
         event(f"{object_type} {state} {op.name} {outcome}")
+
+    def _bucket(self, age: timedelta) -> str:
+        """Which limit an object's age is below (the coverage matrix's time bucket)."""
+        for limit, label in self._buckets:
+            if age < limit:
+                return label
+        return self._buckets_last
 
     @staticmethod
     def _new_state(op: Operation, executed: Executed) -> str:
@@ -328,7 +338,15 @@ class AmazonPayMachine(RuleBasedStateMachine):
         return str(details.get("state", "?"))
 
     def _state_snapshot(self) -> tuple[Any, ...]:
-        return self.sim.state_fingerprint()
+        # Every change to an object is journaled; ids, events and IPNs are counted.
+        sim = self.sim
+        journal = sim.journal or []
+        return (
+            len(journal),
+            tuple(sim._counters.values()),
+            len(sim._queue),
+            len(sim.notifications),
+        )
 
     def _check_refusal(
         self,
@@ -641,6 +659,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
         session = created.created.get("CheckoutSession")
         if session is None:
             return multiple()
+        self.order_sessions.append(session)
         card = data.draw(st.sampled_from(["1111", "1111", "1111", "0701", "4354"]))
         self.act("buyer", "buyer_approve", session, card=card)
         body = self.smart_body("complete_checkout_session", session, data)
@@ -673,6 +692,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
         session = created.created.get("CheckoutSession")
         if session is None:
             return multiple()
+        self.order_sessions.append(session)
         self.act("buyer", "buyer_approve", session, card="1111")
         done = self.call(
             "complete_checkout_session",
@@ -683,6 +703,13 @@ class AmazonPayMachine(RuleBasedStateMachine):
             return multiple()
         self.completion_permissions.append(done.body["chargePermissionId"])
         return done.body["chargeId"]
+
+    @rule(target=checkout_sessions)
+    @_guarded
+    def adopt_order_sessions(self) -> Any:
+        """Sessions of completed orders join the sessions bundle (their later life)."""
+        adopted, self.order_sessions = self.order_sessions, []
+        return multiple(*adopted)
 
     @rule(target=charge_permissions)
     @_guarded
@@ -710,12 +737,10 @@ class AmazonPayMachine(RuleBasedStateMachine):
     def amazon_or_buyer_event(self, data: st.DataObject) -> None:
         """Any declared event that can happen to some object now (SPEC §3–§6)."""
         candidates = []
-        for object_id in self.sim.object_ids():
+        for object_id, record in self.sim._objects.items():
             object_type = self.object_type(object_id)
-            current = self.sim.object_json(object_id)
-            if object_type is None or current is None:
-                continue
-            state = current["statusDetails"]["state"]
+            assert object_type is not None
+            state = record.state
             for decl in LIFECYCLES[object_type].events:
                 allowed = self.events is None or (object_type, decl.name) in self.events
                 if (
@@ -787,46 +812,54 @@ class AmazonPayMachine(RuleBasedStateMachine):
 
     @invariant()
     @_guarded
-    def ledger(self) -> None:
-        """Captured ≤ charge amount; refunds within the cap; balances never negative;
-        every notification names an existing object (SPEC §4–§7)."""
+    def ledger_and_transitions(self) -> None:
+        """For every object the last step created, changed or deleted: captured ≤ charge
+        amount; refunds within the cap; balances never negative; its state change legal.
+        Every new notification names an existing object (SPEC §4–§7)."""
         sim = self.sim
-        for charge_id in sim.object_ids("Charge"):
-            charge = sim.object_json(charge_id)
-            assert charge is not None
-            amount = Decimal(charge["chargeAmount"]["amount"])
-            captured = charge["captureAmount"]
-            if captured is not None:
-                assert Decimal(captured["amount"]) <= amount
-            base = Decimal(captured["amount"]) if captured else amount
-            refunded = Decimal(charge["refundedAmount"]["amount"])
-            currency = charge["chargeAmount"]["currencyCode"]
-            assert refunded <= base + refund_allowance(base, currency, sim.limits)
-        for permission_id in sim.object_ids("ChargePermission"):
-            permission = sim.object_json(permission_id)
-            assert permission is not None
-            if permission["limits"] is not None:
-                assert Decimal(permission["limits"]["amountBalance"]["amount"]) >= 0
-        live = set(sim.object_ids())
-        for message in sim.notifications:
-            assert message["ObjectId"] in live
+        journal = sim.journal if sim.journal is not None else []
+        dirty = set(journal)
+        journal.clear()
+        for object_id in list(dirty):
+            record = sim._objects.get(object_id)
+            # A refund changes its charge's refunded total; a charge its permission's balance.
+            if isinstance(record, RefundRecord):
+                dirty.add(record.charge_id)
+            elif isinstance(record, ChargeRecord):
+                dirty.add(record.charge_permission_id)
+        for object_id in dirty:
+            self._check_object(object_id)
+        live = sim._objects
+        for message in sim.notifications[self._notified :]:
+            assert message["ObjectId"] in live, message
+        self._notified = len(sim.notifications)
 
-    @invariant()
-    @_guarded
-    def legal_state_changes(self) -> None:
-        for object_type in OBJECT_TYPES:
-            for object_id in self.sim.object_ids(object_type):
-                current = self.sim.object_json(object_id)
-                assert current is not None
-                state = current["statusDetails"]["state"]
-                before = self.seen.get(object_id)
-                if before is not None:
-                    assert check_transition(object_type, before[1], state), (
-                        object_type,
-                        before,
-                        state,
-                    )
-                self.seen[object_id] = (object_type, state)
+    def _check_object(self, object_id: str) -> None:
+        sim = self.sim
+        record = sim._objects.get(object_id)
+        if record is None:
+            self.seen.pop(object_id, None)  # deleted (a checkout session after 30 days)
+            return
+        object_type = sim.object_type(object_id)
+        assert object_type is not None
+        before = self.seen.get(object_id)
+        if before is not None:
+            assert check_transition(object_type, before[1], record.state), (
+                object_type,
+                before,
+                record.state,
+            )
+        self.seen[object_id] = (object_type, record.state)
+        if isinstance(record, ChargeRecord):
+            if record.capture_amount is not None:
+                assert record.capture_amount <= record.amount, record
+            base = record.captured_amount[0]
+            allowance = refund_allowance(base, record.currency, sim.limits)
+            assert record.refunded_total <= base + allowance, record
+            assert record.refund_committed <= base + allowance, record
+        elif isinstance(record, ChargePermissionRecord):
+            balance = record.amount_balance
+            assert balance is None or balance >= 0, record
 
     def teardown(self) -> None:
         # Keep the latest run's trace at hand (a failing run overwrites it last).
@@ -870,3 +903,110 @@ def _operation_rule(op: Operation) -> Callable[..., Any]:
 for _op in OPERATIONS.values():
     setattr(AmazonPayMachine, f"call_{_op.name}", _operation_rule(_op))
 del _op
+
+
+@attrs.frozen
+class FuzzReport:
+    """What a fuzzing campaign did."""
+
+    examples: int
+    steps: int
+    coverage: Coverage
+    failure: str | None
+    trace: Path | None
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+    def summary(self) -> str:
+        states = {(t, s) for t, lc in LIFECYCLES.items() for s in lc.state_names()}
+        transitions = {
+            (t, s, op)
+            for t, lc in LIFECYCLES.items()
+            for s in lc.state_names()
+            for op in lc.operations
+        }
+        seen_states = self.coverage.states() & states
+        seen_transitions = self.coverage.transitions() & transitions
+        codes = self.coverage.codes() & set(ERRORS)
+        lines = [
+            f"{self.examples} examples, {self.steps} steps in {self.seconds:.1f} s",
+            f"states reached: {len(seen_states)}/{len(states)}; (state, operation) pairs: "
+            f"{len(seen_transitions)}/{len(transitions)}; error codes: {len(codes)}/{len(ERRORS)}",
+        ]
+        if self.failure is not None:
+            lines.append(f"FAILED: {self.failure}")
+            if self.trace is not None:
+                lines.append(f"trace: {self.trace} (replay with apfsm.replay)")
+        return "\n".join(lines)
+
+
+def fuzz(
+    *,
+    examples: int = 100,
+    steps: int = 40,
+    seed: int | None = None,
+    machine: type[AmazonPayMachine] = AmazonPayMachine,
+    progress: Callable[[int, int], object] | None = None,
+) -> FuzzReport:
+    """Run a fuzzing campaign of ``machine`` (``AmazonPayMachine`` by default).
+
+    Args:
+        examples: how many random histories.
+        steps: the most steps a history has.
+        seed: a seed for reproducible campaigns (a random one when None).
+        progress: called as ``progress(done, examples)`` after each history.
+
+    Returns:
+        A ``FuzzReport``: coverage, and the (shrunk) failure and its trace file, if any.
+    """
+    counter = {"examples": 0, "steps": 0}
+
+    class Campaign(machine):  # type: ignore[misc, valid-type]
+        coverage = Coverage()
+
+        def after_step(self, executed: Executed) -> None:
+            counter["steps"] += 1
+            super().after_step(executed)
+
+        def teardown(self) -> None:
+            counter["examples"] += 1
+            if progress is not None:
+                progress(min(counter["examples"], examples), examples)
+            super().teardown()
+
+    Campaign.__name__ = machine.__name__
+    test = get_state_machine_test(
+        Campaign,
+        settings=hypothesis_settings(
+            max_examples=examples,
+            stateful_step_count=steps,
+            deadline=None,
+            database=None,
+            phases=(Phase.generate, Phase.shrink),
+            suppress_health_check=list(HealthCheck),
+        ),
+    )
+    if seed is not None:
+        test = use_seed(seed)(test)
+    started = time.perf_counter()
+    failure = None
+    trace = None
+    try:
+        test()
+    except Exception as exc:  # the shrunk failure: report it, with its trace
+        failure = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        directory = Path(machine.trace_dir or os.environ.get("APFSM_TRACE_DIR", ".apfsm-traces"))
+        candidate = directory / f"{machine.__name__}.json"
+        trace = candidate if candidate.exists() else None
+    machine.coverage.counts.update(Campaign.coverage.counts)
+    return FuzzReport(
+        examples=counter["examples"],
+        steps=counter["steps"],
+        coverage=Campaign.coverage,
+        failure=failure,
+        trace=trace,
+        seconds=time.perf_counter() - started,
+    )

@@ -23,19 +23,107 @@ def run(*argv: str) -> tuple[int, str]:
     return code, out.getvalue()
 
 
-def test_demo_prints_tables_and_passes_its_checks() -> None:
-    code, text = run("demo")
+def test_demo_runs_the_main_job_and_reports(tmp_path: Path) -> None:
+    code, text = run("demo", "--out", str(tmp_path / "diagrams"), "--examples", "10")
     assert 0 == code
-    for object_type in ("CheckoutSession", "ChargePermission", "Charge", "Refund"):
-        assert f"== {object_type} ==" in text
     assert "10/10 predictions as SPEC.md says." in text
+    for section in ("1. The validator", "2. Lifecycle diagrams", "3. Exploration", "4. Fuzzing"):
+        assert section in text
+    assert "0 failure(s)" in text
+    assert "Everything conforms to SPEC.md." in text
     assert "[FAIL]" not in text
-
-
-def test_demo_quiet_skips_tables() -> None:
-    code, text = run("demo", "--quiet")
-    assert 0 == code
+    assert (tmp_path / "diagrams" / "charge.mmd").is_file()
     assert "== Charge ==" not in text
+
+
+def test_demo_quiet_checks_the_sample_only_and_tables_on_request() -> None:
+    code, text = run("demo", "--quiet", "--tables")
+    assert 0 == code
+    assert "== Charge ==" in text
+    assert "3. Exploration" not in text
+
+
+def test_demo_fails_when_a_check_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    import apfsm._cli as cli
+
+    monkeypatch.setattr(cli, "_SAMPLE_STEPS", (("capture_charge", cli._DAY, None, "Declined"),))
+    code, text = run("demo", "--quiet")
+    assert 1 == code
+    assert "[FAIL]" in text
+    assert "Some checks FAILED." in text
+    assert 2 == run("demo", "--examples", "0")[0]
+
+
+def test_explore_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, text = run("explore", "Refund", "--matrix", "--paths")
+    assert 0 == code
+    assert "0 failure(s)" in text
+    assert "get_refund" in text
+    assert "Refund RefundInitiated --refund_completed--> Refunded" in text
+    assert "explore [" in capsys.readouterr().err  # the progress bar
+    assert 2 == run("explore", "Order")[0]
+    assert 2 == run("explore", "--depth", "0")[0]
+
+
+def test_explore_command_fails_on_a_nonconforming_simulator(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from apfsm._simulator import Simulator
+
+    monkeypatch.setattr(
+        Simulator, "_do_cancel_charge", lambda self, charge, *args: self._render(charge)
+    )
+    code, text = run("explore", "Charge")
+    assert 1 == code
+    assert "FAIL" in text
+
+
+def test_fuzz_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, text = run("fuzz", "--examples", "8", "--steps", "10", "--seed", "4", "--coverage")
+    assert 0 == code
+    assert "states reached:" in text
+    assert "error codes reached" in text
+    assert "fuzz [" in capsys.readouterr().err
+    assert 2 == run("fuzz", "--examples", "0")[0]
+
+
+def test_fuzz_command_fails_with_a_trace(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from apfsm._simulator import Simulator
+
+    monkeypatch.setenv("APFSM_TRACE_DIR", str(tmp_path))
+    monkeypatch.setattr(
+        Simulator, "_do_cancel_charge", lambda self, charge, *args: self._render(charge)
+    )
+    code, text = run("fuzz", "--examples", "200", "--steps", "20", "--seed", "1")
+    assert 1 == code
+    assert "FAILED" in text
+    assert "trace:" in text
+    assert (tmp_path / "AmazonPayMachine.json").is_file()
+
+
+def test_check_log_command(tmp_path: Path) -> None:
+    from apfsm import ManualClock, Simulator
+
+    sim = Simulator(ManualClock(T0))
+    session = sim.create_checkout_session(
+        {"webCheckoutDetails": {"checkoutReviewReturnUrl": "https://a/r"}, "storeId": "s"}
+    )
+    sim.get_checkout_session(session["checkoutSessionId"])
+    clean = tmp_path / "clean.jsonl"
+    assert 2 == sim.write_log(clean)
+    code, text = run("check-log", str(clean))
+    assert 0 == code
+    assert "0 problem(s)" in text
+    bad = tmp_path / "bad.jsonl"
+    lines = clean.read_text().splitlines()
+    record = json.loads(lines[1])
+    record["response"]["statusDetails"]["state"] = "Completed"  # Open → Completed by a GET
+    bad.write_text("\n".join([lines[0], json.dumps(record), "not json"]) + "\n")
+    code, text = run("check-log", str(bad))
+    assert 1 == code
+    assert f"{bad}:line 2: contradiction: get_checkout_session answered state Completed" in text
+    assert f"{bad}:line 3: malformed" in text
+    assert 2 == run("check-log", str(tmp_path / "missing.jsonl"))[0]
 
 
 def test_tables_text_and_markdown() -> None:

@@ -1,0 +1,299 @@
+"""Checking a recorded log of Amazon Pay traffic against the specification.
+
+The log is JSON Lines: one JSON object per line, of two kinds (docs/cli.md):
+
+* an API call — ``{"at", "operation", "objectId", "request", "status", "response",
+  "error"}`` (``error`` is ``{"reasonCode", "message"}`` or null): exactly what
+  ``apfsm.LogRecord.to_json()`` writes, so ``Simulator.write_log`` exports a checkable
+  log; ``seq``, ``kind``, ``idempotencyKey``, ``simulationCode`` and ``replayed`` are
+  optional;
+* an IPN message — ``{"at", "notification": {...}}`` with the message Amazon Pay sent.
+
+Reading in order, the checker keeps the last JSON seen of every object and reports, with
+line numbers: **illegal transitions** (a state that cannot follow the one seen before);
+**contradictions** (an answer other than what ``apfsm.check`` predicts from the object's
+last JSON — rules that need history a payload lacks only make Amazon stricter, and calls
+with a simulation code are not judged); **deadlines passed** (an object reported in a state
+its deadline had already ended).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, Final, Literal
+
+import attrs
+
+from ._clock import parse_timestamp
+from ._lifecycles import OPERATIONS
+from ._limits import Limits
+from ._validator import check, check_transition
+
+__all__ = ["LogProblem", "LogReport", "check_log"]
+
+ProblemKind = Literal["illegal transition", "contradiction", "deadline passed", "malformed"]
+#: Codes Amazon may answer where the object's JSON alone looks fine (SPEC §5, §6).
+_HISTORY: Final = {
+    "create_charge": frozenset({"TransactionCountExceeded", "PeriodicAmountExceeded"}),
+    "create_refund": frozenset({"TransactionCountExceeded", "TransactionAmountExceeded"}),
+}
+_DECLINES: Final = frozenset(
+    {
+        "HardDeclined",
+        "SoftDeclined",
+        "ProcessingFailure",
+        "AmazonRejected",
+        "TransactionTimedOut",
+        "CheckoutSessionCanceled",
+    }
+)
+_GET: Final = {
+    "CheckoutSession": "get_checkout_session",
+    "ChargePermission": "get_charge_permission",
+    "Charge": "get_charge",
+    "Refund": "get_refund",
+}
+
+
+@attrs.frozen
+class LogProblem:
+    line: int
+    kind: ProblemKind
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.kind}: {self.message}"
+
+
+@attrs.frozen
+class LogReport:
+    lines: int
+    calls: int
+    notifications: int
+    problems: tuple[LogProblem, ...]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for problem in self.problems:
+            counts[problem.kind] = counts.get(problem.kind, 0) + 1
+        detail = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items())) or "none"
+        return (
+            f"{self.lines} lines: {self.calls} API calls, {self.notifications} IPN messages; "
+            f"{len(self.problems)} problem(s): {detail}"
+        )
+
+
+def object_type_of(body: Mapping[str, Any]) -> str | None:
+    """Which object an API response describes, from its id fields."""
+    if "refundId" in body:
+        return "Refund"
+    if "checkoutSessionId" in body and "webCheckoutDetails" in body:
+        return "CheckoutSession"
+    if "chargeId" in body and "chargeAmount" in body:
+        return "Charge"
+    if "chargePermissionId" in body and "chargePermissionType" in body:
+        return "ChargePermission"
+    return None
+
+
+_ID_FIELD: Final = {
+    "CheckoutSession": "checkoutSessionId",
+    "ChargePermission": "chargePermissionId",
+    "Charge": "chargeId",
+    "Refund": "refundId",
+}
+
+
+def _state(body: Mapping[str, Any]) -> str | None:
+    details = body.get("statusDetails")
+    return details.get("state") if isinstance(details, Mapping) else None
+
+
+class _Checker:
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.known: dict[str, tuple[str, dict[str, Any]]] = {}  # id -> (type, last JSON)
+        self.problems: list[LogProblem] = []
+        self.calls = 0
+        self.notifications = 0
+
+    def problem(self, line: int, kind: ProblemKind, message: str) -> None:
+        self.problems.append(LogProblem(line, kind, message))
+
+    def target_of(self, record: Mapping[str, Any]) -> str | None:
+        operation = record["operation"]
+        request = record.get("request")
+        if operation == "create_charge" and isinstance(request, Mapping):
+            return request.get("chargePermissionId")
+        if operation == "create_refund" and isinstance(request, Mapping):
+            return request.get("chargeId")
+        return record.get("objectId")
+
+    def call(self, line: int, record: Mapping[str, Any], at: datetime) -> None:
+        self.calls += 1
+        operation = record["operation"]
+        op = OPERATIONS[operation]
+        error = record.get("error") or None
+        code = error.get("reasonCode") if isinstance(error, Mapping) else None
+        response = record.get("response")
+        target_id = self.target_of(record)
+        known = self.known.get(target_id) if isinstance(target_id, str) else None
+        judged = record.get("simulationCode") is None and not record.get("replayed")
+        if judged and (op.target is None or known is not None):
+            target = None if known is None else known[1]
+            try:
+                predicted = check(
+                    operation, target, body=record.get("request"), at=at, limits=self.limits
+                )
+            except ValueError as exc:
+                self.problem(line, "malformed", f"{operation}: {exc}")
+                predicted = None
+            if predicted is not None:
+                self._compare(line, operation, predicted, code, record.get("status"), response)
+        if isinstance(response, Mapping):
+            self.observe(line, response, at)
+
+    def _compare(
+        self,
+        line: int,
+        operation: str,
+        predicted: Any,
+        code: str | None,
+        status: Any,
+        response: Any,
+    ) -> None:
+        if code is not None:
+            if predicted.ok:
+                if code not in _HISTORY.get(operation, ()) and code not in _DECLINES:
+                    self.problem(
+                        line,
+                        "contradiction",
+                        f"{operation} was refused with {code}, but the specification accepts it "
+                        f"(→ {predicted.next_state})",
+                    )
+            elif predicted.reason_code != code:
+                self.problem(
+                    line,
+                    "contradiction",
+                    f"{operation} was refused with {code}; the specification answers "
+                    f"{predicted.reason_code}: {predicted.message}",
+                )
+            return
+        if not predicted.ok:
+            kind: ProblemKind = "contradiction"
+            if predicted.message and " since " in predicted.message:
+                kind = "deadline passed"
+            self.problem(
+                line,
+                kind,
+                f"{operation} succeeded, but the specification refuses it: "
+                f"{predicted.reason_code}: {predicted.message}",
+            )
+            return
+        state = _state(response) if isinstance(response, Mapping) else None
+        expected_state = (
+            "Completed" if operation == "complete_checkout_session" else predicted.next_state
+        )
+        if state is not None and expected_state is not None and state != expected_state:
+            self.problem(
+                line,
+                "contradiction",
+                f"{operation} answered state {state}; the specification says {expected_state}",
+            )
+        if isinstance(status, int) and status != predicted.http_status:
+            self.problem(
+                line,
+                "contradiction",
+                f"{operation} answered HTTP {status}; the specification says "
+                f"{predicted.http_status}",
+            )
+
+    def observe(self, line: int, body: Mapping[str, Any], at: datetime) -> None:
+        object_type = object_type_of(body)
+        state = _state(body)
+        if object_type is None or state is None:
+            return
+        object_id = body.get(_ID_FIELD[object_type])
+        if not isinstance(object_id, str):
+            return
+        before = self.known.get(object_id)
+        if before is not None:
+            previous = _state(before[1])
+            if previous is not None and previous != state:
+                try:
+                    legal = check_transition(object_type, previous, state)
+                except ValueError as exc:
+                    self.problem(line, "malformed", str(exc))
+                    legal = True
+                if not legal:
+                    self.problem(
+                        line,
+                        "illegal transition",
+                        f"{object_type} {object_id} went from {previous} to {state}",
+                    )
+            # A state its deadline had ended (e.g. Authorized past expirationTimestamp).
+            try:
+                now = check(_GET[object_type], before[1], at=at, limits=self.limits)
+            except ValueError:
+                now = None
+            if now is not None and now.ok and now.next_state != previous and state == previous:
+                self.problem(
+                    line,
+                    "deadline passed",
+                    f"{object_type} {object_id} is still {state}, but by "
+                    f"{at.isoformat()} it should be {now.next_state}",
+                )
+        self.known[object_id] = (object_type, dict(body))
+
+    def notification(self, line: int, record: Mapping[str, Any]) -> None:
+        self.notifications += 1
+        message = record.get("notification")
+        if not isinstance(message, Mapping) or not isinstance(message.get("ObjectId"), str):
+            self.problem(line, "malformed", "an IPN record needs a notification with an ObjectId")
+
+
+def check_log(lines: Iterable[str], *, limits: Limits | None = None) -> LogReport:
+    """Check a JSON Lines log (module docs) and report problems with line numbers.
+
+    Blank lines are skipped; a line that is not a JSON object of one of the two kinds is a
+    ``malformed`` problem.
+    """
+    checker = _Checker(limits or Limits())
+    count = 0
+    for number, text in enumerate(lines, 1):
+        count = number
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as exc:
+            checker.problem(number, "malformed", f"not JSON: {exc.msg}")
+            continue
+        if not isinstance(record, dict):
+            checker.problem(number, "malformed", "each line must be a JSON object")
+            continue
+        try:
+            at = parse_timestamp(record.get("at"))  # type: ignore[arg-type]
+        except ValueError as exc:
+            checker.problem(number, "malformed", f"at: {exc}")
+            continue
+        if "notification" in record:
+            checker.notification(number, record)
+        elif record.get("operation") in OPERATIONS:
+            checker.call(number, record, at)
+        elif record.get("kind") in ("buyer", "amazon") and isinstance(record.get("response"), dict):
+            checker.observe(number, record["response"], at)  # the buyer's or Amazon's action
+        else:
+            checker.problem(
+                number,
+                "malformed",
+                "a line is an API call (with an operation of SPEC §1) or an IPN (with a "
+                "notification)",
+            )
+    return LogReport(count, checker.calls, checker.notifications, tuple(checker.problems))

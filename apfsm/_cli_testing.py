@@ -1,0 +1,104 @@
+"""The testing commands of the ``apfsm`` command line: ``explore``, ``fuzz``, ``check-log``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from ._catalog import OBJECT_TYPES
+from ._checklog import check_log
+from ._cli_base import ProgressBar, UsageError
+from ._explore import explore
+from .stateful import fuzz
+
+__all__ = ["register"]
+
+
+def _cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
+    types = args.object or list(OBJECT_TYPES)
+    unknown = [t for t in types if t not in OBJECT_TYPES]
+    if unknown:
+        raise UsageError(f"unknown object type {unknown[0]!r}; types are {', '.join(OBJECT_TYPES)}")
+    if args.depth < 1:
+        raise UsageError("--depth must be at least 1")
+    bar = ProgressBar("explore")
+    result = explore(depth=args.depth, object_types=types, progress=bar)
+    out.write(result.summary() + "\n")
+    if args.matrix:
+        for (object_type, where, operation, bucket), outcome in sorted(result.matrix.items()):
+            out.write(f"  {object_type:<16} {where:<40} {operation:<26} {bucket:<32} {outcome}\n")
+    if args.paths:
+        for (object_type, source, trigger, dest), path in sorted(result.paths.items()):
+            out.write(f"  {object_type} {source} --{trigger}--> {dest}: {' → '.join(path)}\n")
+    return 0 if result.ok else 1
+
+
+def _cmd_fuzz(args: argparse.Namespace, out: TextIO) -> int:
+    if args.examples < 1 or args.steps < 1:
+        raise UsageError("--examples and --steps must be at least 1")
+    bar = ProgressBar("fuzz")
+    report = fuzz(examples=args.examples, steps=args.steps, seed=args.seed, progress=bar)
+    out.write(report.summary() + "\n")
+    if args.coverage:
+        out.write("\n" + report.coverage.report() + "\n")
+    return 0 if report.ok else 1
+
+
+def _cmd_check_log(args: argparse.Namespace, out: TextIO) -> int:
+    path = Path(args.file)
+    try:
+        if args.file == "-":
+            lines: list[str] = sys.stdin.read().splitlines()
+        else:
+            lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"cannot read {args.file!r}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{args.file!r} is not UTF-8 text") from None
+    report = check_log(lines)
+    for problem in report.problems:
+        out.write(f"{args.file}:{problem}\n")
+    out.write(report.summary() + "\n")
+    return 0 if report.ok else 1
+
+
+def register(sub: Any) -> None:
+    """Add ``explore``, ``fuzz`` and ``check-log`` to the command line."""
+    exp = sub.add_parser(
+        "explore",
+        help="check every reachable state × operation × time bucket against the declarations",
+        description="Walk every lifecycle on the embedded simulator and check each reachable "
+        "(state, operation, time bucket) against the declarations. Exits 1 on any failure.",
+    )
+    exp.add_argument(
+        "object", nargs="*", metavar="OBJECT", help=f"{', '.join(OBJECT_TYPES)} (default: all)"
+    )
+    exp.add_argument("--depth", type=int, default=6, help="the longest path walked (default: 6)")
+    exp.add_argument("--matrix", action="store_true", help="print the conformance matrix")
+    exp.add_argument("--paths", action="store_true", help="print one shortest path per transition")
+    exp.set_defaults(run=_cmd_explore)
+
+    fz = sub.add_parser(
+        "fuzz",
+        help="run the built-in stateful campaign against the embedded simulator",
+        description="Random histories on the embedded simulator, every step checked against "
+        "the specification (apfsm.stateful.AmazonPayMachine). Exits 1 on a failure, with "
+        "the shrunk history written as a trace file.",
+    )
+    fz.add_argument("--examples", type=int, default=200, help="random histories (default: 200)")
+    fz.add_argument("--steps", type=int, default=40, help="steps per history (default: 40)")
+    fz.add_argument("--seed", type=int, default=None, help="seed for a reproducible campaign")
+    fz.add_argument("--coverage", action="store_true", help="print the coverage matrix")
+    fz.set_defaults(run=_cmd_fuzz)
+
+    cl = sub.add_parser(
+        "check-log",
+        help="check a recorded JSON Lines log of API calls and IPNs",
+        description="Report, with line numbers, illegal transitions, outcomes that contradict "
+        "the specification and deadlines passed in a recorded log (docs/cli.md describes "
+        "the line format; Simulator.write_log writes it). Exits 1 when problems are found.",
+    )
+    cl.add_argument("file", metavar="FILE.jsonl", help="the log ('-': standard input)")
+    cl.set_defaults(run=_cmd_check_log)

@@ -1,0 +1,140 @@
+"""Benchmark: stateful steps per second, against Hypothesis's own ceiling; and explore().
+
+Run: ``.venv/bin/python benchmarks/fuzz.py``. In this one run, side by side:
+
+* the ceiling: a trivial ``RuleBasedStateMachine`` (one counter, two rules), i.e. what
+  Hypothesis's stateful engine itself costs per step;
+* ``apfsm.stateful.AmazonPayMachine``: every step a call on the simulator checked against
+  the validator, refusal and ledger invariants;
+* the shop example's ``ShopMachine`` (examples/shop), when present;
+* the time of a full ``apfsm.explore()``.
+
+Steps are counted by an invariant (Hypothesis checks invariants after every step), so
+every contender is measured the same way. Target: ≥ 40 % of the ceiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+
+import apfsm
+from apfsm.stateful import AmazonPayMachine
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class Counter:
+    steps = 0
+
+
+class Trivial(RuleBasedStateMachine):
+    """Hypothesis's ceiling: as little work per step as a state machine can do."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.value = 0
+
+    @rule()
+    def increment(self) -> None:
+        self.value += 1
+
+    @rule()
+    def decrement(self) -> None:
+        self.value -= 1
+
+    @invariant()
+    def count(self) -> None:
+        Counter.steps += 1
+
+
+class CountedAmazonPay(AmazonPayMachine):
+    @invariant()
+    def count(self) -> None:
+        Counter.steps += 1
+
+
+def shop_machine() -> type[RuleBasedStateMachine] | None:
+    """The shop example's machine, counted; None when the example is absent."""
+    sys.path.insert(0, str(ROOT))
+    try:
+        from examples.shop.test_shop import ShopMachine
+    except ImportError:
+        return None
+
+    class CountedShop(ShopMachine):
+        @invariant()
+        def count(self) -> None:
+            Counter.steps += 1
+
+    return CountedShop
+
+
+def steps_per_second(machine: type[RuleBasedStateMachine], examples: int, steps: int) -> float:
+    Counter.steps = 0
+    started = time.perf_counter()
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=examples,
+            stateful_step_count=steps,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            phases=(Phase.generate,),
+            suppress_health_check=list(HealthCheck),
+        ),
+    )
+    return Counter.steps / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=200, help="histories per run")
+    parser.add_argument("--steps", type=int, default=40, help="steps per history")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per contender")
+    args = parser.parse_args()
+
+    contenders: list[tuple[str, Any]] = [
+        ("ceiling: trivial RuleBasedStateMachine", Trivial),
+        ("apfsm.stateful.AmazonPayMachine", CountedAmazonPay),
+    ]
+    shop = shop_machine()
+    if shop is not None:
+        contenders.append(("examples/shop ShopMachine", shop))
+    print(f"{args.examples} histories × up to {args.steps} steps, median of {args.repeat} runs\n")
+    rates: dict[str, float] = {}
+    for name, machine in contenders:
+        rates[name] = statistics.median(
+            steps_per_second(machine, args.examples, args.steps) for _ in range(args.repeat)
+        )
+        print(f"  {name:<42} {rates[name]:8,.0f} steps/s")
+    ceiling = rates["ceiling: trivial RuleBasedStateMachine"]
+    print()
+    for name, rate in rates.items():
+        if name.startswith("ceiling"):
+            continue
+        share = rate / ceiling
+        verdict = "MET" if share >= 0.4 else "MISSED"
+        print(f"{name}: {share:.0%} of the ceiling (target ≥ 40 %) {verdict}")
+
+    timings = []
+    for _ in range(args.repeat):
+        result = apfsm.explore()
+        assert result.ok, result.summary()
+        timings.append(result.seconds)
+    print(
+        f"\napfsm.explore(): {statistics.median(timings):.2f} s for all four objects "
+        f"({result.probes} probes; target ≤ 5 s)"
+    )
+
+
+if __name__ == "__main__":
+    main()

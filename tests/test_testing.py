@@ -1,0 +1,226 @@
+"""apfsm.testing: IntegrationMachine, strict mode, injected declines, IPN faults, and the
+pytest plugin's fixtures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.stateful import invariant, rule, run_state_machine_as_test
+
+from apfsm import ApiError, ManualClock, Simulator
+from apfsm.testing import KNOWABLE_CODES, IntegrationError, IntegrationMachine, WatchedSimulator
+
+from .simhelpers import T0, price, session_body
+
+FAST = settings(
+    max_examples=60,
+    stateful_step_count=12,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    phases=(Phase.generate, Phase.shrink),
+    suppress_health_check=list(HealthCheck),
+)
+
+
+class TinyShop:
+    """Checks out, then ships by capturing — carelessly or carefully."""
+
+    def __init__(self, amazon_pay: Any, *, careful: bool) -> None:
+        self.amazon_pay = amazon_pay
+        self.careful = careful
+        self.charges: list[str] = []
+        self.ipns: list[dict[str, Any]] = []
+
+    def start_checkout(self) -> str:
+        return str(
+            self.amazon_pay.create_checkout_session(session_body("20.00"))["checkoutSessionId"]
+        )
+
+    def complete(self, session_id: str) -> None:
+        try:
+            done = self.amazon_pay.complete_checkout_session(
+                session_id, {"chargeAmount": price("20.00")}
+            )
+        except ApiError as err:
+            if err.reason_code in ("CheckoutSessionCanceled",):
+                return  # the buyer or a decline canceled it: nothing to ship
+            raise
+        if done["chargeId"]:
+            self.charges.append(done["chargeId"])
+
+    def ship(self) -> None:
+        for charge_id in self.charges:
+            if (
+                self.careful
+                and self.amazon_pay.get_charge(charge_id)["statusDetails"]["state"] != "Authorized"
+            ):
+                continue
+            try:
+                self.amazon_pay.capture_charge(charge_id, {"captureAmount": price("20.00")})
+            except ApiError as err:
+                if err.reason_code not in (
+                    "SoftDeclined",
+                    "HardDeclined",
+                    "AmazonRejected",
+                    "ProcessingFailure",
+                ):
+                    raise
+
+
+class TinyShopMachine(IntegrationMachine):
+    careful: bool = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shop = TinyShop(self.sim, careful=self.careful)
+
+    def on_notification(self, message: dict[str, Any]) -> None:
+        self.shop.ipns.append(message)
+
+    def after_buyer_approved(self, checkout_session_id: str) -> None:
+        self.shop.complete(checkout_session_id)
+
+    @rule()
+    def customer_checks_out(self) -> None:
+        self.shop.start_checkout()
+
+    @rule()
+    def ship(self) -> None:
+        self.shop.ship()
+
+    @invariant()
+    def notifications_name_real_objects(self) -> None:
+        for message in self.shop.ipns:
+            assert self.sim.object_json(message["ObjectId"]) is not None
+
+
+class CarelessShopMachine(TinyShopMachine):
+    careful = False
+
+
+def test_a_careful_integration_passes() -> None:
+    run_state_machine_as_test(TinyShopMachine, settings=FAST)
+
+
+def test_strict_mode_catches_a_call_the_integration_could_have_avoided() -> None:
+    with pytest.raises(IntegrationError, match="called capture_charge on a Charge in state"):
+        run_state_machine_as_test(CarelessShopMachine, settings=FAST)
+
+
+def test_strict_mode_can_be_turned_off_or_narrowed() -> None:
+    sim = WatchedSimulator(ManualClock(T0), strict=False)
+    with pytest.raises(ApiError) as info:
+        sim.get_charge("S01-0000000-0000000-C0000000")
+    assert not isinstance(info.value, IntegrationError)
+    strict = WatchedSimulator(ManualClock(T0))
+    strict.tolerated.add("ResourceNotFound")
+    with pytest.raises(ApiError) as info:
+        strict.get_charge("S01-0000000-0000000-C0000000")
+    assert not isinstance(info.value, IntegrationError)
+    with pytest.raises(IntegrationError, match="ResourceNotFound"):
+        WatchedSimulator(ManualClock(T0)).get_charge("nope")
+
+
+def test_declines_are_not_the_integrations_fault() -> None:
+    assert {
+        "SoftDeclined",
+        "HardDeclined",
+        "ProcessingFailure",
+        "CheckoutSessionCanceled",
+    }.isdisjoint(KNOWABLE_CODES)
+    sim = WatchedSimulator(ManualClock(T0))
+    session = sim.create_checkout_session(session_body("20.00", intent="Confirm"))[
+        "checkoutSessionId"
+    ]
+    sim.buyer_approve(session)
+    permission = sim.complete_checkout_session(session, {"chargeAmount": price("20.00")})[
+        "chargePermissionId"
+    ]
+    sim.injected["create_charge"] = "SoftDeclined"
+    with pytest.raises(ApiError) as info:
+        sim.create_charge({"chargePermissionId": permission, "chargeAmount": price("5.00")})
+    assert "SoftDeclined" == info.value.reason_code
+    assert not isinstance(info.value, IntegrationError)
+    assert {} == sim.injected  # used once
+    assert ("create_charge", None, "SoftDeclined") == sim.calls[-1]
+
+
+def test_ipn_delivery_faults() -> None:
+    machine = TinyShopMachine()
+    session = machine.shop.start_checkout()
+    machine.sim.buyer_approve(session)
+    machine.after_buyer_approved(session)
+    waiting = list(machine._inbox)
+    assert 2 == len(waiting)  # the permission and the charge were created
+    machine.deliver_ipns(fault="duplicate", count=1)
+    assert [waiting[0].message] * 2 == machine.shop.ipns
+    machine.sim.advance(timedelta(days=31))  # the authorization expires: one more IPN
+    machine.deliver_ipns(fault="reorder", count=2)
+    assert "Canceled" == machine.sim.get_charge(machine.shop.charges[0])["statusDetails"]["state"]
+    assert machine.shop.ipns[2]["ObjectType"] == "CHARGE"
+    machine.deliver_notifications()
+    assert [] == machine._inbox
+    machine.teardown()
+
+
+def test_ipn_faults_can_be_turned_off() -> None:
+    class Orderly(TinyShopMachine):
+        ipn_faults = False
+
+    machine = Orderly()
+    session = machine.shop.start_checkout()
+    machine.sim.buyer_approve(session)
+    machine.after_buyer_approved(session)
+    machine.deliver_ipns(fault="duplicate", count=2)
+    assert 2 == len(machine.shop.ipns)
+    assert machine.shop.ipns[0] != machine.shop.ipns[1]
+
+
+def test_predict_uses_the_validator() -> None:
+    machine = TinyShopMachine()
+    session = machine.shop.start_checkout()
+    outcome = machine.predict(
+        "complete_checkout_session", session, {"chargeAmount": price("20.00")}
+    )
+    assert "InvalidCheckoutSessionStatus" == outcome.reason_code  # the buyer has not approved
+
+
+pytest_plugins = ["pytester"]
+
+
+def test_the_pytest_plugin_provides_fixtures(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from datetime import UTC, datetime
+
+        def test_fixtures(apfsm_simulator, apfsm_clock):
+            assert apfsm_simulator.clock is apfsm_clock
+            assert datetime(2030, 5, 1, 12, tzinfo=UTC) == apfsm_clock.now()
+            apfsm_simulator.create_checkout_session(
+                {"webCheckoutDetails": {"checkoutReviewReturnUrl": "https://a/r"}, "storeId": "s"}
+            )
+            assert 1 == len(apfsm_simulator.object_ids())
+        """
+    )
+    pytester.makeini("[pytest]\napfsm_start = 2030-05-01T12:00:00+00:00\n")
+    result = pytester.runpytest("-q")
+    result.assert_outcomes(passed=1)
+
+
+def test_a_bad_start_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("def test_x(apfsm_clock):\n    pass\n")
+    pytester.makeini("[pytest]\napfsm_start = tomorrow\n")
+    result = pytester.runpytest("-q")
+    assert 0 != result.ret
+    result.stdout.fnmatch_lines(["*apfsm_start*tomorrow*"])
+
+
+def test_the_plugin_is_registered_as_an_entry_point() -> None:
+    from importlib.metadata import entry_points
+
+    assert "apfsm._pytest_plugin" in {e.value for e in entry_points(group="pytest11")}
+    assert isinstance(Simulator(ManualClock(T0)), Simulator)
