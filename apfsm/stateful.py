@@ -21,6 +21,7 @@ fails, the (shrunk) sequence is written as a trace file that ``apfsm.replay`` re
 
 from __future__ import annotations
 
+import copy
 import functools
 import os
 import time
@@ -81,6 +82,77 @@ _BUNDLE_OF_TYPE = {
 _AMOUNTS = ("0.01", "1.00", "10.00", "49.99", "50.00", "100.00", "114.99", "115.00", "999.99")
 _SHARES = ("0.1", "0.5", "1", "1", "1.15", "1.2")
 
+# Everything a step needs is drawn as its rule's arguments, from strategies built once:
+# a ``data.draw`` inside a rule costs several times a rule argument (measured), and
+# building a strategy on every draw cost more than the simulator call it feeds. A choice
+# that depends on the machine's state (which object, which reason) draws an index ``pick``
+# and takes it modulo the number of candidates (0, where shrinking goes, is the first).
+
+
+class _Product:
+    """Decodes one integer into a tuple of options (mixed radix, the first option most
+    significant), so a tuple of independent choices costs Hypothesis one choice; 0, where
+    shrinking goes, is the first of every option."""
+
+    def __init__(self, options: tuple[tuple[Any, ...], ...]) -> None:
+        self.options = options
+        self.size = 1
+        for values in options:
+            self.size *= len(values)
+
+    def __call__(self, number: int) -> tuple[Any, ...]:
+        out = []
+        for values in reversed(self.options):
+            number, index = divmod(number, len(values))
+            out.append(values[index])
+        return tuple(reversed(out))
+
+
+def _combos(*options: tuple[Any, ...]) -> st.SearchStrategy[tuple[Any, ...]]:
+    """A tuple of options in one draw; repeats in an option weigh it."""
+    product = _Product(options)
+    return st.integers(0, product.size - 1).map(product)
+
+
+_PICK = st.integers(0, 1023)
+_NEW_SESSION_OPTIONS = (
+    ("USD", "USD", "EUR", "JPY"),  # currency
+    ("Confirm", "Authorize", "Authorize", "AuthorizeWithCapture"),  # paymentIntent
+    ("OneTime", "OneTime", "Recurring", "PaymentMethodOnFile"),  # chargePermissionType
+    _AMOUNTS,
+    (False, True),  # canHandlePendingAuthorization (with Authorize)
+    (False, False, False, False, True),  # extendExpiration (with OneTime)
+)
+_NEW_SESSION = _combos(*_NEW_SESSION_OPTIONS)
+_AUTHORIZING_INTENT = st.sampled_from(["Authorize", "Authorize", "AuthorizeWithCapture"])
+_COMPLETE_VARIANTS = ("same", "same", "same", "amount", "currency")
+_COMPLETE_VARIANT = st.sampled_from(_COMPLETE_VARIANTS)
+_ORDER_CARD = st.sampled_from(["1111", "1111", "1111", "0701", "4354"])
+_SESSION_UPDATES: tuple[dict[str, Any], ...] = (
+    {"merchantMetadata": {"merchantReferenceId": "order-1"}},
+    {"paymentDetails": {"paymentIntent": "AuthorizeWithCapture"}},
+    {"paymentDetails": {"canHandlePendingAuthorization": True}},
+    {"webCheckoutDetails": {"checkoutResultReturnUrl": "https://x.example/r"}},
+)
+_CHARGE_OPTIONS: tuple[dict[str, Any], ...] = (
+    {},
+    {},
+    {"captureNow": True},
+    {"canHandlePendingAuthorization": True},
+    {"captureNow": True, "softDescriptor": "SHOP"},
+)
+
+#: What a realistic body of each operation chooses (see ``smart_body``): its options.
+_SMART_OPTIONS: dict[str, tuple[tuple[Any, ...], ...]] = {
+    "create_checkout_session": _NEW_SESSION_OPTIONS,
+    "update_checkout_session": (tuple(range(len(_SESSION_UPDATES))),),
+    "complete_checkout_session": (_COMPLETE_VARIANTS,),
+    "close_charge_permission": ((False, True),),  # cancelPendingCharges
+    "create_charge": (_AMOUNTS, tuple(range(len(_CHARGE_OPTIONS)))),
+    "capture_charge": (("1", "1", "0.5", "1.01"),),  # share of the charge amount
+    "create_refund": (_SHARES,),  # share of the captured amount
+}
+
 
 class Coverage:
     """Counts of exercised (object type, state, operation, time bucket, outcome)."""
@@ -138,6 +210,47 @@ class Executed:
     predicted: Outcome | None
 
 
+#: An operation rule's plan: (body kind, what the body needs, simulation code, key).
+Plan = tuple[str, Any, str | None, str | None]
+
+
+@functools.cache
+def _call_plan(operation: str, limits: Limits) -> st.SearchStrategy[Plan]:
+    """One operation rule's argument: (body kind, what the body needs, simulation code,
+    idempotency key).
+
+    Bodies are realistic 14 in 16 (``"smart"`` with the options ``smart_body`` builds it
+    from, over the object's current JSON), schema-random 1 in 16 (``"schema"`` with the
+    body) and with exactly one fault 1 in 16 (``"fault"`` with ``(body, expected code)``):
+    schema-random bodies cost Hypothesis tens of choices each and mostly exercise the
+    body rules, which ``explore()`` and the strategies' own tests cover exhaustively,
+    while realistic bodies reach deep states.
+    A simulation code 1 in 6, where the operation takes one; an idempotency key 1 in 4 on
+    POSTs, one of two. All but a schema or faulty body is one draw.
+    """
+    op = OPERATIONS[operation]
+    codes = SIMULATION_CODES.get(operation, ())
+    smart = _SMART_OPTIONS.get(operation, ())
+    head = _combos(
+        ("smart",) * 14 + ("schema", "fault"),
+        (None,) * (5 * len(codes)) + tuple(codes) if codes else (None,),
+        (None,) * 6 + (f"{operation}-1", f"{operation}-2") if op.method == "POST" else (None,),
+        *smart,
+    )
+    bodies = {
+        "schema": aps.request_bodies(operation, limits=limits),
+        "fault": aps.request_bodies(operation, valid=False, limits=limits),
+    }
+
+    def expand(drawn: tuple[Any, ...]) -> st.SearchStrategy[Plan]:
+        kind, code, key, *choices = drawn
+        if kind == "smart":
+            return st.just((kind, tuple(choices), code, key))
+        return bodies[kind].map(lambda body: (kind, body, code, key))
+
+    return head.flatmap(expand)
+
+
 def _guarded(fn: _F) -> _F:
     """Run a rule or invariant; when it fails, export the sequence so far as a trace."""
 
@@ -172,6 +285,11 @@ class AmazonPayMachine(RuleBasedStateMachine):
     charge_permissions = Bundle("charge_permissions")
     charges = Bundle("charges")
     refunds = Bundle("refunds")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "limits" in cls.__dict__:  # bodies are drawn under the subclass's limits
+            _add_operation_rules(cls)
 
     def __init__(self) -> None:
         super().__init__()
@@ -489,26 +607,21 @@ class AmazonPayMachine(RuleBasedStateMachine):
         value = max((Decimal(price["amount"]) * Decimal(share)).quantize(quantum), quantum)
         return {"amount": str(value), "currencyCode": price["currencyCode"]}
 
-    def smart_body(self, operation: str, object_id: str | None, data: st.DataObject) -> Any:
-        """A realistic body for ``operation`` on ``object_id``, from its current JSON."""
-        current = self.sim.object_json(object_id) if object_id else None
-        draw = data.draw
+    def smart_body(self, operation: str, object_id: str | None, choices: tuple[Any, ...]) -> Any:
+        """A realistic body for ``operation`` on ``object_id``, from its current JSON and
+        the rule's drawn ``choices`` (see ``_SMART_CHOICES``)."""
         if operation == "create_checkout_session":
-            currency = draw(st.sampled_from(["USD", "USD", "EUR", "JPY"]))
-            intent = draw(
-                st.sampled_from(["Confirm", "Authorize", "Authorize", "AuthorizeWithCapture"])
-            )
-            kind = draw(st.sampled_from(["OneTime", "OneTime", "Recurring", "PaymentMethodOnFile"]))
+            currency, intent, kind, amount, pending, extend = choices
             details: dict[str, Any] = {
                 "paymentIntent": intent,
                 "chargeAmount": {
-                    "amount": self._scaled(draw(st.sampled_from(_AMOUNTS)), currency),
+                    "amount": self._scaled(amount, currency),
                     "currencyCode": currency,
                 },
             }
-            if intent == "Authorize" and draw(st.booleans()):
+            if intent == "Authorize" and pending:
                 details["canHandlePendingAuthorization"] = True
-            if kind == "OneTime" and draw(st.integers(0, 4)) == 0:
+            if kind == "OneTime" and extend:
                 details["extendExpiration"] = True
             body: dict[str, Any] = {
                 "webCheckoutDetails": {
@@ -523,25 +636,16 @@ class AmazonPayMachine(RuleBasedStateMachine):
                 body["recurringMetadata"] = {"frequency": {"unit": "Month", "value": "1"}}
             return body
         if operation == "update_checkout_session":
-            return draw(
-                st.sampled_from(
-                    [
-                        {"merchantMetadata": {"merchantReferenceId": "order-1"}},
-                        {"paymentDetails": {"paymentIntent": "AuthorizeWithCapture"}},
-                        {"paymentDetails": {"canHandlePendingAuthorization": True}},
-                        {"webCheckoutDetails": {"checkoutResultReturnUrl": "https://x.example/r"}},
-                    ]
-                )
-            )
+            return copy.deepcopy(_SESSION_UPDATES[choices[0]])
+        current = self.sim.object_json(object_id) if object_id else None
         if operation == "complete_checkout_session":
             amount = ((current or {}).get("paymentDetails") or {}).get("chargeAmount") or {
                 "amount": "10.00",
                 "currencyCode": "USD",
             }
-            variant = draw(st.sampled_from(["same", "same", "same", "amount", "currency"]))
-            if variant == "amount":
+            if choices[0] == "amount":
                 amount = self._share(amount, "0.5")
-            elif variant == "currency":
+            elif choices[0] == "currency":
                 amount = {
                     **amount,
                     "currencyCode": "GBP" if amount["currencyCode"] != "GBP" else "USD",
@@ -550,88 +654,56 @@ class AmazonPayMachine(RuleBasedStateMachine):
         if operation == "update_charge_permission":
             return {"merchantMetadata": {"merchantReferenceId": "order-2"}}
         if operation == "close_charge_permission":
-            return {
-                "closureReason": "no longer needed",
-                "cancelPendingCharges": draw(st.booleans()),
-            }
+            return {"closureReason": "no longer needed", "cancelPendingCharges": choices[0]}
         if operation == "create_charge":
+            amount, option = choices
             currency = self._currency(object_id)
             body = {
                 "chargePermissionId": object_id,
                 "chargeAmount": {
-                    "amount": self._scaled(draw(st.sampled_from(_AMOUNTS)), currency),
+                    "amount": self._scaled(amount, currency),
                     "currencyCode": currency,
                 },
             }
-            body.update(
-                draw(
-                    st.sampled_from(
-                        [
-                            {},
-                            {},
-                            {"captureNow": True},
-                            {"canHandlePendingAuthorization": True},
-                            {"captureNow": True, "softDescriptor": "SHOP"},
-                        ]
-                    )
-                )
-            )
+            body.update(_CHARGE_OPTIONS[option])
             return body
         if operation == "capture_charge":
             amount = (current or {}).get("chargeAmount") or {
                 "amount": "10.00",
                 "currencyCode": "USD",
             }
-            return {
-                "captureAmount": self._share(
-                    amount, draw(st.sampled_from(("1", "1", "0.5", "1.01")))
-                )
-            }
+            return {"captureAmount": self._share(amount, choices[0])}
         if operation == "cancel_charge":
             return {"cancellationReason": "out of stock"}
         if operation == "create_refund":
             captured = (
                 (current or {}).get("captureAmount")
                 or (current or {}).get("chargeAmount")
-                or {
-                    "amount": "10.00",
-                    "currencyCode": "USD",
-                }
+                or {"amount": "10.00", "currencyCode": "USD"}
             )
-            return {
-                "chargeId": object_id,
-                "refundAmount": self._share(captured, draw(st.sampled_from(_SHARES))),
-            }
+            return {"chargeId": object_id, "refundAmount": self._share(captured, choices[0])}
         return None  # reads take no body
 
-    def draw_call(self, op: Operation, object_id: str | None, data: st.DataObject) -> Executed:
-        """Draw a body (realistic, schema-random or with one fault), maybe a simulation
-        code and an idempotency key, and make the call."""
-        kind = data.draw(st.sampled_from(["smart"] * 6 + ["schema", "fault"]), label="body kind")
+    def planned_call(
+        self,
+        op: Operation,
+        object_id: str | None,
+        plan: Plan,
+    ) -> Executed:
+        """Make the call a drawn plan describes (see ``_call_plan``): a realistic,
+        schema-random or faulty body, maybe a simulation code and an idempotency key."""
+        kind, drawn, code, key = plan
         expected_fault = None
-        if op.is_read:
-            body = None if kind != "fault" else data.draw(st.sampled_from([{"x": 1}, []]))
-            expected_fault = (
-                None if body is None else ("UnrecognizedField" if body else "InvalidRequestFormat")
-            )
-        elif kind == "smart":
-            body = self.smart_body(op.name, object_id, data)
+        if kind == "smart":
+            body = self.smart_body(op.name, object_id, drawn)
         elif kind == "schema":
-            body = data.draw(aps.request_bodies(op.name, limits=self.limits))
+            body = copy.deepcopy(drawn)
             if op.name == "create_charge":
                 body["chargePermissionId"] = object_id
             elif op.name == "create_refund":
                 body["chargeId"] = object_id
         else:
-            body, expected_fault = data.draw(
-                aps.request_bodies(op.name, valid=False, limits=self.limits)
-            )
-        code = None
-        if op.name in SIMULATION_CODES and data.draw(st.integers(0, 5)) == 0:
-            code = data.draw(aps.simulation_codes(operation=op.name))
-        key = None
-        if op.method == "POST" and data.draw(st.integers(0, 3)) == 0:
-            key = data.draw(st.sampled_from([f"{op.name}-1", f"{op.name}-2"]))
+            body, expected_fault = copy.deepcopy(drawn)
         path_id = None if op.name in ("create_charge", "create_refund") else object_id
         if expected_fault is not None and key is not None and key in self.keys:
             expected_fault = None  # a replay answers what the key first answered
@@ -641,28 +713,28 @@ class AmazonPayMachine(RuleBasedStateMachine):
     # Rules: orders, the buyer's and Amazon's side, time
     # ---------------------------------------------------------------------------------
 
-    @initialize(target=charge_permissions, data=st.data())
+    @initialize(
+        target=charge_permissions, session=_NEW_SESSION, card=_ORDER_CARD, end=_COMPLETE_VARIANT
+    )
     @_guarded
-    def first_order(self, data: st.DataObject) -> Any:
-        return self.place_order(data)
+    def first_order(self, session: tuple[Any, ...], card: str, end: str) -> Any:
+        return self.place_order(session, card, end)
 
-    @rule(target=charge_permissions, data=st.data())
+    @rule(target=charge_permissions, session=_NEW_SESSION, card=_ORDER_CARD, end=_COMPLETE_VARIANT)
     @_guarded
-    def order(self, data: st.DataObject) -> Any:
+    def order(self, session: tuple[Any, ...], card: str, end: str) -> Any:
         """A whole checkout: create, the buyer approves, complete (each step checked)."""
-        return self.place_order(data)
+        return self.place_order(session, card, end)
 
-    def place_order(self, data: st.DataObject) -> Any:
-        created = self.call(
-            "create_checkout_session", None, self.smart_body("create_checkout_session", None, data)
-        )
+    def place_order(self, choices: tuple[Any, ...], card: str, end: str) -> Any:
+        body = self.smart_body("create_checkout_session", None, choices)
+        created = self.call("create_checkout_session", None, body)
         session = created.created.get("CheckoutSession")
         if session is None:
             return multiple()
         self.order_sessions.append(session)
-        card = data.draw(st.sampled_from(["1111", "1111", "1111", "0701", "4354"]))
         self.act("buyer", "buyer_approve", session, card=card)
-        body = self.smart_body("complete_checkout_session", session, data)
+        body = self.smart_body("complete_checkout_session", session, (end,))
         done = self.call("complete_checkout_session", session, body)
         if done.body is None or done.body.get("chargePermissionId") is None:
             return multiple()
@@ -670,23 +742,21 @@ class AmazonPayMachine(RuleBasedStateMachine):
             self.completion_charges.append(done.body["chargeId"])
         return done.body["chargePermissionId"]
 
-    @initialize(target=charges, data=st.data())
+    @initialize(target=charges, session=_NEW_SESSION, intent=_AUTHORIZING_INTENT)
     @_guarded
-    def first_charge(self, data: st.DataObject) -> Any:
-        return self.place_charged_order(data)
+    def first_charge(self, session: tuple[Any, ...], intent: str) -> Any:
+        return self.place_charged_order(session, intent)
 
-    @rule(target=charges, data=st.data())
+    @rule(target=charges, session=_NEW_SESSION, intent=_AUTHORIZING_INTENT)
     @_guarded
-    def charged_order(self, data: st.DataObject) -> Any:
+    def charged_order(self, session: tuple[Any, ...], intent: str) -> Any:
         """A whole checkout that authorizes a charge (so captures and refunds come soon)."""
-        return self.place_charged_order(data)
+        return self.place_charged_order(session, intent)
 
-    def place_charged_order(self, data: st.DataObject) -> Any:
-        body = self.smart_body("create_checkout_session", None, data)
-        body["paymentDetails"]["paymentIntent"] = data.draw(
-            st.sampled_from(["Authorize", "Authorize", "AuthorizeWithCapture"])
-        )
-        if body["paymentDetails"]["paymentIntent"] == "AuthorizeWithCapture":
+    def place_charged_order(self, choices: tuple[Any, ...], intent: str) -> Any:
+        body = self.smart_body("create_checkout_session", None, choices)
+        body["paymentDetails"]["paymentIntent"] = intent
+        if intent == "AuthorizeWithCapture":
             body["paymentDetails"].pop("canHandlePendingAuthorization", None)
         created = self.call("create_checkout_session", None, body)
         session = created.created.get("CheckoutSession")
@@ -732,9 +802,9 @@ class AmazonPayMachine(RuleBasedStateMachine):
         if current is not None and current["statusDetails"]["state"] == "Open":
             self.act("buyer", "buyer_approve", session, card=card)
 
-    @rule(data=st.data())
+    @rule(pick=_PICK)
     @_guarded
-    def amazon_or_buyer_event(self, data: st.DataObject) -> None:
+    def amazon_or_buyer_event(self, pick: int) -> None:
         """Any declared event that can happen to some object now (SPEC §3–§6)."""
         candidates = []
         for object_id, record in self.sim._objects.items():
@@ -752,8 +822,8 @@ class AmazonPayMachine(RuleBasedStateMachine):
                     candidates.append((object_id, decl.name, decl.reasons, decl.dest == SAME))
         if not candidates:
             return
-        object_id, name, reasons, _ = data.draw(st.sampled_from(candidates))
-        reason = data.draw(st.sampled_from(reasons)) if reasons else None
+        object_id, name, reasons, _ = candidates[pick % len(candidates)]
+        reason = reasons[pick // len(candidates) % len(reasons)] if reasons else None
         self.act(
             "amazon",
             "amazon_event",
@@ -762,11 +832,11 @@ class AmazonPayMachine(RuleBasedStateMachine):
             **({"reason": reason} if reason else {}),
         )
 
-    @rule(data=st.data())
+    @rule(pick=_PICK)
     @_guarded
-    def replay_a_key(self, data: st.DataObject) -> None:
+    def replay_a_key(self, pick: int) -> None:
         if self.keys:
-            key = data.draw(st.sampled_from(sorted(self.keys)))
+            key = sorted(self.keys)[pick % len(self.keys)]
             operation, object_id, body, code, _ = self.keys[key]
             self.call(operation, object_id, body, key=key, code=code)
 
@@ -867,8 +937,9 @@ class AmazonPayMachine(RuleBasedStateMachine):
             self.export_trace("last run")
 
 
-def _operation_rule(op: Operation) -> Callable[..., Any]:
-    """A rule for one operation, acting on an object from the right bundle."""
+def _operation_rule(op: Operation, limits: Limits) -> Callable[..., Any]:
+    """A rule for one operation, acting on an object from the right bundle, its bodies
+    drawn under ``limits``."""
     if op.name == "create_charge":
         source = "charge_permissions"
     elif op.name == "create_refund":
@@ -880,8 +951,12 @@ def _operation_rule(op: Operation) -> Callable[..., Any]:
     creates = "ChargePermission" if op.name == "complete_checkout_session" else op.creates
     target = getattr(AmazonPayMachine, _BUNDLE_OF_TYPE[creates]) if creates else None
 
-    def run(self: AmazonPayMachine, data: st.DataObject, obj: str | None = None) -> Any:
-        executed = self.draw_call(op, obj, data)
+    def run(
+        self: AmazonPayMachine,
+        plan: Plan,
+        obj: str | None = None,
+    ) -> Any:
+        executed = self.planned_call(op, obj, plan)
         if creates != "Charge" and "Charge" in executed.created:
             self.completion_charges.append(executed.created["Charge"])
         if target is None:
@@ -892,7 +967,7 @@ def _operation_rule(op: Operation) -> Callable[..., Any]:
     run.__name__ = op.name
     run.__doc__ = f"{op.method} {op.path} with a realistic, random or faulty body."
     guarded = _guarded(run)
-    arguments: dict[str, Any] = {"data": st.data()}
+    arguments: dict[str, Any] = {"plan": _call_plan(op.name, limits)}
     if source:
         arguments["obj"] = getattr(AmazonPayMachine, source)
     decorate: Any = rule(target=target, **arguments) if target is not None else rule(**arguments)
@@ -900,9 +975,12 @@ def _operation_rule(op: Operation) -> Callable[..., Any]:
 
 
 # One rule per operation of the declarations (SPEC §1).
-for _op in OPERATIONS.values():
-    setattr(AmazonPayMachine, f"call_{_op.name}", _operation_rule(_op))
-del _op
+def _add_operation_rules(machine: type[AmazonPayMachine]) -> None:
+    for op in OPERATIONS.values():
+        setattr(machine, f"call_{op.name}", _operation_rule(op, machine.limits))
+
+
+_add_operation_rules(AmazonPayMachine)
 
 
 @attrs.frozen

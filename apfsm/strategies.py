@@ -22,6 +22,8 @@ Example:
 
 from __future__ import annotations
 
+import copy
+import functools
 from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
@@ -145,7 +147,38 @@ def sandbox_cards() -> st.SearchStrategy[str]:
 # Request bodies
 # ---------------------------------------------------------------------------------------
 
-_TEXT: Final = st.text(min_size=1, max_size=12)  # any encodable text (no lone surrogates)
+# Text is drawn from curated tricky strings rather than random text: what breaks
+# integrations is quoting, escaping, non-ASCII, whitespace and length boundaries, not
+# random characters, and one choice per string keeps long stateful runs cheap (a random
+# 255-character string is hundreds of Hypothesis choices).
+_TRICKY: Final = (
+    "order-1",
+    "a",
+    " leading and trailing ",
+    'quote " and \\ backslash',
+    "<b>&amp;</b>",
+    "Ünïcödé ✓",
+    "日本語のテキスト",
+    "emoji 🛒💳",
+    "right-to-left \u202eabc",
+    "line\nbreak\ttab",
+    '{"json": [1]}',
+    "' OR 1=1 --",
+)
+_TEXT: Final = st.sampled_from(_TRICKY)
+_OPAQUE: Final = st.sampled_from(
+    [{}, {"id": "1"}, {"a": 1, "b": "x"}, {"nested": {"list": [1, "two", None]}}]
+).map(copy.deepcopy)
+
+
+def _bounded_text(maximum: int) -> st.SearchStrategy[str]:
+    """Tricky strings that fit, and the length boundaries: empty, L - 1 and L characters
+    (with a multi-byte character: limits count characters, not bytes)."""
+    fitting = [t for t in _TRICKY if len(t) <= maximum]
+    edges = ["", "x" * max(maximum - 1, 0), "é" * maximum, "x" * maximum]
+    return st.sampled_from([*fitting, *edges])
+
+
 _URLS: Final = st.sampled_from(
     ["https://shop.example/review", "https://shop.example/result", "https://a.example/x?y=1"]
 )
@@ -162,9 +195,7 @@ def _value(field: BodyField, limits: Limits, currency: str | None) -> st.SearchS
     if kind == "currency":
         return currencies(limits=limits)
     if kind == "opaque":
-        return st.dictionaries(
-            st.sampled_from(["a", "b", "id"]), st.integers() | st.text(max_size=4), max_size=2
-        )
+        return _OPAQUE
     if kind == "str_list":
         return st.lists(
             st.sampled_from(["name", "email", "phoneNumber", "billingAddress"]), max_size=3
@@ -173,7 +204,7 @@ def _value(field: BodyField, limits: Limits, currency: str | None) -> st.SearchS
         return _object(field.fields, limits, currency, top=False)
     assert kind == "str"
     if field.max_length is not None:
-        return st.text(max_size=getattr(limits, field.max_length))
+        return _bounded_text(getattr(limits, field.max_length))
     if field.name.endswith("Url"):
         return _URLS
     return _TEXT
@@ -187,13 +218,27 @@ def _object(
     return st.fixed_dictionaries(required, optional=optional)
 
 
+@functools.lru_cache(maxsize=512)
+def _body_object(
+    operation: str, limits: Limits, currency: str | None
+) -> st.SearchStrategy[dict[str, Any]]:
+    # Strategies are immutable: build each (operation, limits, currency) shape once.
+    return _object(BODIES[operation], limits, currency, top=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _currency_choice(limits: Limits) -> st.SearchStrategy[str]:
+    return currencies(limits=limits)
+
+
 @st.composite
 def _valid_body(draw: st.DrawFn, operation: str, limits: Limits) -> dict[str, Any]:
     # One currency per body: prices in a body normally agree.
-    currency = draw(currencies(limits=limits))
+    currency = draw(_currency_choice(limits))
+    shape = _body_object(operation, limits, currency)
+    combination = COMBINATIONS.get(operation)
     for _ in range(20):
-        body = draw(_object(BODIES[operation], limits, currency, top=True))
-        combination = COMBINATIONS.get(operation)
+        body = draw(shape)
         if combination is None or combination(body) is None:
             return body
     # Combination rules reject some draws; make this one valid by dropping the culprit.
@@ -256,40 +301,60 @@ def _wrong_values(field: BodyField, limits: Limits) -> list[Any]:
     return values
 
 
+_UNKNOWN_NAMES: Final = ("unknownField", "chargeAmont", "extra", "note")
+_NOT_A_BODY: Final = st.sampled_from([[], "body", 7])
+_ANY_SCALAR: Final = st.integers() | st.text(max_size=3)
+_FALSE_OR_ABSENT: Final = st.sampled_from([False, None])
+
+
+class _FaultPlan:
+    """Everything about an operation's faults that does not depend on the drawn body,
+    built once per (operation, limits): the strategies of ``_faulty_body``."""
+
+    def __init__(self, operation: str, limits: Limits) -> None:
+        paths = _paths(BODIES[operation])
+        self.paths = paths
+        kinds = ["unrecognized", "invalid"]
+        if any(f.required for _, f in paths):
+            kinds.append("missing")
+        if operation in COMBINATIONS:
+            kinds.append("combination")
+        self.kinds = st.sampled_from(kinds)
+        # An unknown field goes at the top, or inside a declared (not opaque) object.
+        places = []
+        for where in [(), *(p for p, f in paths if f.kind == "object")]:
+            names = {f.name for p, f in paths if p[:-1] == where}
+            unknown = [n for n in _UNKNOWN_NAMES if n not in names]
+            places.append((where, st.sampled_from(unknown)))
+        self.places = st.sampled_from(places)
+        self.required = [p for p, f in paths if f.required]
+        self.wrong = st.sampled_from(
+            [(path, st.sampled_from(_wrong_values(field, limits))) for path, field in paths]
+        )
+
+
+@functools.lru_cache(maxsize=128)
+def _fault_plan(operation: str, limits: Limits) -> _FaultPlan:
+    return _FaultPlan(operation, limits)
+
+
 @st.composite
 def _faulty_body(draw: st.DrawFn, operation: str, limits: Limits) -> tuple[Any, str]:
     if draw(st.integers(0, 19)) == 0:
-        return draw(st.sampled_from([[], "body", 7])), "InvalidRequestFormat"
+        return copy.deepcopy(draw(_NOT_A_BODY)), "InvalidRequestFormat"
     body = draw(_valid_body(operation, limits))
-    paths = _paths(BODIES[operation])
-    kinds = ["unrecognized", "invalid"]
-    if any(f.required for _, f in paths):
-        kinds.append("missing")
-    if operation in COMBINATIONS:
-        kinds.append("combination")
-    fault = draw(st.sampled_from(kinds))
+    plan = _fault_plan(operation, limits)
+    fault = draw(plan.kinds)
     if fault == "unrecognized":
-        # At the top, or inside a declared (not opaque) object.
-        objects = [()] + [p for p, f in paths if f.kind == "object"]
-        where = draw(st.sampled_from(objects))
-        names = {f.name for p, f in paths if p[:-1] == where}
-        name = draw(
-            st.sampled_from(["unknownField", "chargeAmont", "extra", "note"]).filter(
-                lambda n: n not in names
-            )
-        )
-        _set(body, (*where, name), draw(st.integers() | st.text(max_size=3)))
+        where, names = draw(plan.places)
+        _set(body, (*where, draw(names)), draw(_ANY_SCALAR))
         return body, "UnrecognizedField"
     if fault == "missing":
         required = [
             p
-            for p, f in paths
-            if f.required
-            and all(
-                # a required field inside an optional object is required only when it is there
-                isinstance(_get(body, p[:i]), dict)
-                for i in range(1, len(p))
-            )
+            for p in plan.required
+            # a required field inside an optional object is required only when it is there
+            if all(isinstance(_get(body, p[:i]), dict) for i in range(1, len(p)))
         ]
         if required:
             path = draw(st.sampled_from(required))
@@ -304,7 +369,7 @@ def _faulty_body(draw: st.DrawFn, operation: str, limits: Limits) -> tuple[Any, 
     if fault == "combination":
         if operation == "create_charge":
             body["softDescriptor"] = "SHOP"
-            body["captureNow"] = draw(st.sampled_from([False, None]))
+            body["captureNow"] = draw(_FALSE_OR_ABSENT)
             if body["captureNow"] is None:
                 del body["captureNow"]
         else:
@@ -314,8 +379,8 @@ def _faulty_body(draw: st.DrawFn, operation: str, limits: Limits) -> tuple[Any, 
             details["canHandlePendingAuthorization"] = True
             body["paymentDetails"] = details
         return body, "InvalidParameterCombination"
-    path, field = draw(st.sampled_from(paths))
-    _set(body, path, draw(st.sampled_from(_wrong_values(field, limits))))
+    path, values = draw(plan.wrong)
+    _set(body, path, copy.deepcopy(draw(values)))  # the plan's values are shared
     return body, "InvalidParameterValue"
 
 
@@ -347,7 +412,11 @@ def request_bodies(
     """
     if operation not in OPERATIONS:
         raise ValueError(f"unknown operation {operation!r}; operations are {', '.join(OPERATIONS)}")
-    limits = _limits(limits)
+    return _request_bodies(operation, bool(valid), _limits(limits))
+
+
+@functools.lru_cache(maxsize=256)
+def _request_bodies(operation: str, valid: bool, limits: Limits) -> st.SearchStrategy[Any]:
     if valid:
         return _valid_body(operation, limits)
     if not BODIES[operation]:

@@ -7,6 +7,10 @@ Run: ``.venv/bin/python benchmarks/fuzz.py``. In this one run, side by side:
 * ``apfsm.stateful.AmazonPayMachine``: every step a call on the simulator checked against
   the validator, refusal and ledger invariants;
 * the shop example's ``ShopMachine`` (examples/shop), when present;
+* for the analysis, a floor: Hypothesis alone running ``AmazonPayMachine``'s rules with
+  their argument strategies and bundles, the rule bodies doing nothing. The gap between
+  the ceiling and the floor is what a 24-rule machine costs Hypothesis (rule selection,
+  swarm-testing feature flags, bundle and argument draws) before any simulator work;
 * the time of a full ``apfsm.explore()``.
 
 Steps are counted by an invariant (Hypothesis checks invariants after every step), so
@@ -16,6 +20,7 @@ every contender is measured the same way. Target: ≥ 40 % of the ceiling.
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import sys
 import time
@@ -23,12 +28,22 @@ from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 import apfsm
 from apfsm.stateful import AmazonPayMachine
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+FLOOR = "floor: AmazonPayMachine's rules, empty bodies"
 
 
 class Counter:
@@ -59,6 +74,37 @@ class CountedAmazonPay(AmazonPayMachine):
     @invariant()
     def count(self) -> None:
         Counter.steps += 1
+
+
+def floor_machine() -> type[RuleBasedStateMachine]:
+    """AmazonPayMachine's rules, arguments and bundles, with bodies that do nothing."""
+    state = AmazonPayMachine.setup_state()
+    names = {b.name for r in [*state.rules, *state.initializers] for b in r.bundles}
+    names |= {t for r in [*state.rules, *state.initializers] for t in r.targets}
+    namespace: dict[str, Any] = {name: Bundle(name) for name in names}
+    values = itertools.count()
+
+    def make(original: Any, decorator: Any) -> Any:
+        produces = bool(original.targets)
+
+        def body(self: RuleBasedStateMachine, **arguments: Any) -> Any:
+            return next(values) if produces else None
+
+        body.__name__ = original.function.__name__
+        targets = [namespace[t] for t in original.targets]
+        options = {"target": targets[0]} if targets else {}
+        return decorator(**options, **original.arguments)(body)
+
+    for original in state.rules:
+        namespace[original.function.__name__] = make(original, rule)
+    for original in state.initializers:
+        namespace[original.function.__name__] = make(original, initialize)
+
+    def count(self: RuleBasedStateMachine) -> None:
+        Counter.steps += 1
+
+    namespace["count"] = invariant()(count)
+    return type("Floor", (RuleBasedStateMachine,), namespace)
 
 
 def shop_machine() -> type[RuleBasedStateMachine] | None:
@@ -109,21 +155,28 @@ def main() -> None:
     shop = shop_machine()
     if shop is not None:
         contenders.append(("examples/shop ShopMachine", shop))
+    contenders.append((FLOOR, floor_machine()))
     print(f"{args.examples} histories × up to {args.steps} steps, median of {args.repeat} runs\n")
     rates: dict[str, float] = {}
     for name, machine in contenders:
         rates[name] = statistics.median(
             steps_per_second(machine, args.examples, args.steps) for _ in range(args.repeat)
         )
-        print(f"  {name:<42} {rates[name]:8,.0f} steps/s")
+        print(f"  {name:<48} {rates[name]:8,.0f} steps/s")
     ceiling = rates["ceiling: trivial RuleBasedStateMachine"]
     print()
     for name, rate in rates.items():
-        if name.startswith("ceiling"):
+        if name.startswith("ceiling") or name == FLOOR:
             continue
         share = rate / ceiling
         verdict = "MET" if share >= 0.4 else "MISSED"
         print(f"{name}: {share:.0%} of the ceiling (target ≥ 40 %) {verdict}")
+    floor = rates[FLOOR]
+    print(
+        f"\nfloor (Hypothesis alone, AmazonPayMachine's rules with empty bodies): "
+        f"{floor / ceiling:.0%} of the ceiling; AmazonPayMachine runs at "
+        f"{rates['apfsm.stateful.AmazonPayMachine'] / floor:.0%} of that floor"
+    )
 
     timings = []
     for _ in range(args.repeat):

@@ -138,3 +138,18 @@ def test_time_steps_land_on_deadlines_often() -> None:
             return step == target
 
         assert target == find(strategy, hits)
+
+
+def test_limited_text_hits_the_length_boundaries() -> None:
+    from apfsm.strategies import _bounded_text
+
+    seen: set[str] = set()
+
+    @settings(max_examples=200, database=None)
+    @given(_bounded_text(16))
+    def collect(text: str) -> None:
+        assert len(text) <= 16
+        seen.add(text)
+
+    collect()
+    assert {"", "x" * 15, "x" * 16, "é" * 16} <= seen
