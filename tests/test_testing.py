@@ -107,8 +107,10 @@ def test_a_careful_integration_passes() -> None:
 
 
 def test_strict_mode_catches_a_call_the_integration_could_have_avoided() -> None:
+    # The bug needs checkout, approval with a card that authorizes, and two shipments:
+    # a few hundred short histories find it (derandomized, so this never flakes).
     with pytest.raises(IntegrationError, match="called capture_charge on a Charge in state"):
-        run_state_machine_as_test(CarelessShopMachine, settings=FAST)
+        run_state_machine_as_test(CarelessShopMachine, settings=settings(FAST, max_examples=400))
 
 
 def test_strict_mode_can_be_turned_off_or_narrowed() -> None:
