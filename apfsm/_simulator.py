@@ -1281,6 +1281,12 @@ class Simulator:
         record = self._objects.get(object_id)
         return None if record is None else _TYPES[type(record)]
 
+    def object_state(self, object_id: str) -> str | None:
+        """The current state of a stored object (``"Authorized"``...), or None when there
+        is none: cheaper than ``object_json`` when the state is all you need."""
+        record = self._objects.get(object_id)
+        return None if record is None else record.state
+
     def state_fingerprint(self) -> tuple[Any, ...]:
         """A cheap, comparable picture of everything a call can change (the objects,
         scheduled events, counters and notifications; not the log or idempotency keys):

@@ -51,7 +51,7 @@ import attrs
 from hypothesis import event, note
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
-from hypothesis.stateful import RuleBasedStateMachine, rule
+from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
 
 from . import strategies as aps
 from ._catalog import SIMULATION_CODES
@@ -75,6 +75,13 @@ _PICK = st.integers(0, 1023)
 _INJECTIONS = st.sampled_from(
     sorted((operation, code) for operation, codes in SIMULATION_CODES.items() for code in codes)
 )
+
+# The Amazon-side rules act on objects in these states; a precondition skips a rule while
+# there are none, so no step is spent doing nothing.
+_OPEN = ("Open",)
+_USABLE = ("Chargeable", "NonChargeable")
+_NON_CHARGEABLE = ("NonChargeable",)
+_CANCELABLE_CHARGES = ("AuthorizationInitiated", "Authorized")
 
 #: Refusals a correct integration never provokes: it could have known from what it was
 #: told (the objects' states and deadlines, the amounts, the API's rules).
@@ -107,7 +114,7 @@ class IntegrationError(AssertionError):
 @attrs.define
 class _Pending:
     message: dict[str, Any]
-    due_steps: int
+    held: int = 0  # deliveries this message still sits out (a delayed message)
 
 
 def _note(text: str) -> None:
@@ -203,7 +210,11 @@ class IntegrationMachine(RuleBasedStateMachine):
             self.clock, self.limits, strict=self.strict, on_notification=self._queue_notification
         )
         self._inbox: list[_Pending] = []
-        self._steps = 0
+        # Which objects are in which state, rebuilt only when the simulator journals a
+        # change: the Amazon-side rules' preconditions read it on every step.
+        self.sim.journal = []
+        self._index_version = -1
+        self._index: dict[str, list[tuple[str, str]]] = {}
 
     # -- hooks -------------------------------------------------------------------------
 
@@ -214,34 +225,50 @@ class IntegrationMachine(RuleBasedStateMachine):
     # -- IPN delivery ------------------------------------------------------------------
 
     def _queue_notification(self, message: dict[str, Any]) -> None:
-        self._inbox.append(_Pending(message, self._steps))
+        self._inbox.append(_Pending(message))
+
+    @property
+    def pending_notifications(self) -> list[dict[str, Any]]:
+        """The IPN messages sent but not yet delivered to your integration, oldest first
+        (copies)."""
+        return [dict(pending.message) for pending in self._inbox]
 
     def deliver_notifications(self, *, all_pending: bool = True) -> None:
-        """Deliver what is waiting, in order, without faults (e.g. before an invariant that
-        needs your integration to have caught up)."""
+        """Deliver what is waiting — delayed messages too — in order, without faults.
+
+        Call it from a rule of yours (a "catch-up" step after which your integration must
+        agree with Amazon Pay exactly), not from an invariant: invariants run after every
+        step, so the inbox would always be empty and the delivery faults would never
+        happen.
+        """
         while self._inbox:
             pending = self._inbox.pop(0)
             self.on_notification(dict(pending.message))
             if not all_pending:
                 return
 
+    @precondition(lambda self: bool(self._inbox))
     @rule(
         fault=st.sampled_from(["none", "none", "duplicate", "delay", "reorder"]),
         count=st.integers(min_value=1, max_value=3),
     )
     def deliver_ipns(self, fault: str, count: int) -> None:
-        """Deliver up to ``count`` waiting IPNs, with a delivery fault (when enabled)."""
-        if not self._inbox:
-            return
+        """Deliver up to ``count`` waiting IPNs with a delivery fault (when ``ipn_faults``):
+        each delivered twice (duplicate), the oldest held back for the next one to three
+        deliveries while later ones arrive (delay), or newest first (reorder)."""
         if not self.ipn_faults:
             fault = "none"
         if fault == "reorder" and len(self._inbox) > 1:
             self._inbox.reverse()
         elif fault == "delay":
-            self._inbox.append(self._inbox.pop(0))  # the first one comes last
+            self._inbox[0].held = count
         _event(f"ipn delivery: {fault}")
-        for _ in range(min(count, len(self._inbox))):
-            pending = self._inbox.pop(0)
+        due = [pending for pending in self._inbox if pending.held == 0][:count]
+        for pending in self._inbox:
+            if pending.held and pending not in due:
+                pending.held -= 1
+        for pending in due:
+            self._inbox.remove(pending)
             self.on_notification(dict(pending.message))
             if fault == "duplicate":
                 self.on_notification(dict(pending.message))
@@ -252,8 +279,8 @@ class IntegrationMachine(RuleBasedStateMachine):
     def time_passes(self, step: timedelta) -> None:
         """Time passes: uniform jumps and exactly L − 1 s, L, L + 1 s of every limit."""
         self.sim.advance(step)
-        self._steps += 1
 
+    @precondition(lambda self: self.sim.next_event_at() is not None)
     @rule(offset=st.sampled_from([-1, 0, 1]))
     def until_next_deadline(self, offset: int) -> None:
         """To 1 s before, at, or 1 s after the next scheduled event."""
@@ -264,15 +291,26 @@ class IntegrationMachine(RuleBasedStateMachine):
 
     # -- the buyer's and Amazon's side -------------------------------------------------
 
-    def _objects_in(self, object_type: str, states: tuple[str, ...]) -> list[str]:
-        self.sim.settle()
-        out = []
-        for object_id in self.sim.object_ids(object_type):
-            body = self.sim.object_json(object_id)
-            if body is not None and body["statusDetails"]["state"] in states:
-                out.append(object_id)
-        return out
+    def _any(self, object_type: str, states: tuple[str, ...]) -> bool:
+        return bool(self._objects_in(object_type, states))
 
+    def _objects_in(self, object_type: str, states: tuple[str, ...]) -> list[str]:
+        """The objects of a type in any of ``states``, oldest first."""
+        sim = self.sim
+        sim.settle()
+        journal = sim.journal if sim.journal is not None else []
+        if len(journal) != self._index_version:
+            index: dict[str, list[tuple[str, str]]] = {}
+            for object_id in sim.object_ids():
+                kind = sim.object_type(object_id)
+                state = sim.object_state(object_id)
+                if kind is not None and state is not None:
+                    index.setdefault(kind, []).append((object_id, state))
+            self._index = index
+            self._index_version = len(journal)
+        return [i for i, state in self._index.get(object_type, ()) if state in states]
+
+    @precondition(lambda self: self._any("CheckoutSession", _OPEN))
     @rule(
         pick=_PICK,
         card=st.sampled_from(["1111", "1111", "1111", "1111", "0701", "3064", "3434", "4354"]),
@@ -281,7 +319,7 @@ class IntegrationMachine(RuleBasedStateMachine):
         """The buyer signs in on Amazon's page for a session your integration created and
         picks a sandbox card (SPEC §7)."""
         open_sessions = [
-            s for s in self._objects_in("CheckoutSession", ("Open",)) if self._awaits_buyer(s)
+            s for s in self._objects_in("CheckoutSession", _OPEN) if self._awaits_buyer(s)
         ]
         if open_sessions:
             session = open_sessions[pick % len(open_sessions)]
@@ -296,33 +334,38 @@ class IntegrationMachine(RuleBasedStateMachine):
         """Called after the buyer approved a session: the buyer is back on your result
         page (override to complete the checkout, as your shop does)."""
 
+    @precondition(lambda self: self._any("CheckoutSession", _OPEN))
     @rule(pick=_PICK)
     def buyer_abandons(self, pick: int) -> None:
-        sessions = self._objects_in("CheckoutSession", ("Open",))
+        sessions = self._objects_in("CheckoutSession", _OPEN)
         if sessions:
             self.sim.buyer_cancel(sessions[pick % len(sessions)])
 
+    @precondition(lambda self: self._any("ChargePermission", _USABLE))
     @rule(pick=_PICK, reason=st.sampled_from(NON_CHARGEABLE_REASONS[:6]))
     def payment_method_problem(self, pick: int, reason: str) -> None:
-        permissions = self._objects_in("ChargePermission", ("Chargeable", "NonChargeable"))
+        permissions = self._objects_in("ChargePermission", _USABLE)
         if permissions:
             self.sim.payment_method_problem(permissions[pick % len(permissions)], reason)
 
+    @precondition(lambda self: self._any("ChargePermission", _NON_CHARGEABLE))
     @rule(pick=_PICK)
     def payment_method_fixed(self, pick: int) -> None:
-        permissions = self._objects_in("ChargePermission", ("NonChargeable",))
+        permissions = self._objects_in("ChargePermission", _NON_CHARGEABLE)
         if permissions:
             self.sim.payment_method_fixed(permissions[pick % len(permissions)])
 
+    @precondition(lambda self: self._any("ChargePermission", _USABLE))
     @rule(pick=_PICK)
     def buyer_closes_permission(self, pick: int) -> None:
-        permissions = self._objects_in("ChargePermission", ("Chargeable", "NonChargeable"))
+        permissions = self._objects_in("ChargePermission", _USABLE)
         if permissions:
             self.sim.buyer_close_charge_permission(permissions[pick % len(permissions)])
 
+    @precondition(lambda self: self._any("Charge", _CANCELABLE_CHARGES))
     @rule(pick=_PICK)
     def amazon_cancels_charge(self, pick: int) -> None:
-        charges = self._objects_in("Charge", ("AuthorizationInitiated", "Authorized"))
+        charges = self._objects_in("Charge", _CANCELABLE_CHARGES)
         if charges:
             self.sim.amazon_event(charges[pick % len(charges)], "amazon_cancel")
 
