@@ -1,0 +1,1 @@
+"""Example integrations tested with apfsm (see docs/fuzzing-your-integration.md)."""

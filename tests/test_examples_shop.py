@@ -1,0 +1,153 @@
+"""The shop example (examples/shop): the correct shop passes its ``IntegrationMachine``; each
+bug planted in ``BuggyShop`` is found and shrunk to a short sequence of steps."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
+
+from apfsm import Simulator
+from apfsm.testing import IntegrationError
+from examples.shop import test_shop
+from examples.shop.buggy_shop import BUGS, BuggyShop
+from examples.shop.shop import OrderStatus, Shop
+from examples.shop.test_shop import ShopMachine
+
+# The correct shop under the active Hypothesis profile (ci: 150 derandomized examples).
+TestCorrectShop = test_shop.TestShop
+
+# -- the planted bugs ---------------------------------------------------------------------
+
+BUG_SETTINGS = settings(
+    max_examples=2_000,  # a ceiling: the search stops at the first failure
+    stateful_step_count=40,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    phases=(Phase.generate, Phase.shrink),  # the explain phase is slow and adds nothing here
+    report_multiple_bugs=False,
+    suppress_health_check=list(HealthCheck),
+)
+
+#: bug -> (what reports it, a pattern of its message, the most steps the shrunk case may
+#: have). The shrinker reaches 2 to 6 steps when this file runs alone; the exact case also
+#: depends on the modules the session has loaded (Hypothesis draws constants from their
+#: source), and reaches 8 for refund_counted_per_ipn under the whole suite: the bounds
+#: leave room for that, and still fail on a search that no longer shrinks.
+FINDINGS: dict[str, tuple[type[AssertionError], str, int]] = {
+    # Strict mode: the capture Amazon refuses because the authorization is gone.
+    "capture_expired_authorization": (
+        IntegrationError,
+        r"called capture_charge on a Charge in state Canceled",
+        5,
+    ),
+    # The invariant: an order the shop counts as paid has a Captured charge.
+    "capture_initiated_is_paid": (AssertionError, r"is shipped but its charge is Capture", 4),
+    # Strict mode: the second refund of the whole capture exceeds what may be refunded.
+    "refund_per_ipn": (IntegrationError, r"create_refund .*TransactionAmountExceeded", 8),
+    # Strict mode, or the invariant on refunds within the capture (within Amazon's 15 %).
+    "uncapped_returns": (
+        AssertionError,
+        r"TransactionAmountExceeded|refunds of .* on a capture",
+        6,
+    ),
+    # The invariant: the books count only refunds that completed, once.
+    "refund_counted_per_ipn": (AssertionError, r"the books say .* refunded", 10),
+}
+
+STEP = re.compile(r"^state\.(\w+)\(")
+
+
+def shrunk_steps(error: BaseException, machine: type[RuleBasedStateMachine]) -> list[str]:
+    """The steps of the failing case as Hypothesis printed it (the exception's notes),
+    without the invariant checks and the teardown it prints after them."""
+    checks = {i.function.__name__ for i in machine.setup_state().invariants} | {"teardown"}
+    lines = "\n".join(getattr(error, "__notes__", ())).splitlines()
+    return [line for line in lines if (m := STEP.match(line)) and m[1] not in checks]
+
+
+def machine_with(bug: str) -> type[ShopMachine]:
+    class BuggyShopMachine(ShopMachine):
+        def make_shop(self) -> Shop:
+            return BuggyShop(self.sim, now=self.sim.now, bugs={bug})
+
+    BuggyShopMachine.__name__ = f"ShopMachine_{bug}"
+    return BuggyShopMachine
+
+
+def test_every_bug_has_a_finding() -> None:
+    assert sorted(BUGS) == sorted(FINDINGS)
+
+
+@pytest.mark.parametrize("bug", sorted(FINDINGS))
+def test_the_kit_finds_and_shrinks_each_planted_bug(bug: str) -> None:
+    kind, message, most_steps = FINDINGS[bug]
+    machine = machine_with(bug)
+    with pytest.raises(kind, match=message) as failure:
+        run_state_machine_as_test(machine, settings=BUG_SETTINGS)
+    steps = shrunk_steps(failure.value, machine)
+    assert steps, "no steps printed for the failing case"
+    assert steps[0].startswith("state.first_order("), steps
+    assert len(steps) <= most_steps, "\n".join(steps)
+
+
+def test_buggy_shop_refuses_unknown_bugs() -> None:
+    with pytest.raises(ValueError, match="unknown bugs \\['typo'\\]"):
+        BuggyShop(Simulator(), bugs={"typo"})
+
+
+# -- the correct shop, step by step (the pytest plugin's fixtures) ------------------------
+
+
+def paid_order(sim: Simulator, amount: str = "25.00") -> tuple[Shop, str]:
+    shop = Shop(sim, now=sim.now)
+    sim.on_notification = shop.handle_ipn
+    order = shop.place_order(Decimal(amount))
+    sim.buyer_approve(order.checkout_session_id)
+    shop.checkout_returned(order.checkout_session_id)
+    assert OrderStatus.AUTHORIZED == order.status
+    return shop, order.order_id
+
+
+def test_shipping_renews_a_lapsed_authorization(apfsm_simulator: Simulator) -> None:
+    shop, order_id = paid_order(apfsm_simulator)
+    first_charge = shop.orders[order_id].charge_id
+    apfsm_simulator.advance(timedelta(days=30))  # the authorization expires (SPEC §5)
+    assert shop.ship(order_id)
+    order = shop.orders[order_id]
+    assert (OrderStatus.SHIPPED, Decimal("25.00"), 2) == (
+        order.status,
+        order.captured,
+        order.charge_attempts,
+    )
+    assert first_charge != order.charge_id
+
+
+def test_an_asynchronous_capture_ships_only_once_captured(apfsm_simulator: Simulator) -> None:
+    shop, order_id = paid_order(apfsm_simulator)
+    apfsm_simulator.advance(timedelta(days=8))  # more than 7 days: asynchronous (SPEC §5)
+    assert not shop.ship(order_id)
+    assert OrderStatus.CAPTURE_PENDING == shop.orders[order_id].status
+    apfsm_simulator.advance(timedelta(seconds=30))  # Captured; the IPN moves it to paid
+    assert OrderStatus.PAID == shop.orders[order_id].status
+    assert shop.ship(order_id)
+    assert OrderStatus.SHIPPED == shop.orders[order_id].status
+
+
+def test_duplicated_ipns_refund_a_canceled_capture_once(apfsm_simulator: Simulator) -> None:
+    shop, order_id = paid_order(apfsm_simulator)
+    apfsm_simulator.advance(timedelta(days=8))
+    shop.ship(order_id)
+    assert shop.cancel(order_id)
+    assert OrderStatus.CANCEL_PENDING == shop.orders[order_id].status
+    apfsm_simulator.advance(timedelta(seconds=30))  # captured: the handler refunds
+    for message in list(apfsm_simulator.notifications) * 2:  # every IPN again, twice
+        shop.handle_ipn(message)
+    order = shop.orders[order_id]
+    assert OrderStatus.CANCELED == order.status
+    assert 1 == len(apfsm_simulator.object_ids("Refund")) == len(order.refunds)
