@@ -66,3 +66,12 @@ def test_site_builds_strictly(tmp_path: Path) -> None:
         assert (site / "diagrams" / svg.name).read_bytes() == svg.read_bytes()
         assert f'src="../diagrams/{svg.name}"' in lifecycles, svg.name
     assert (site / "cli" / "index.html").is_file()
+
+
+def test_readme_links_point_at_files() -> None:
+    # mkdocs --strict checks the links between docs pages; the README is outside the site.
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text)
+    assert targets
+    missing = [t for t in targets if not (ROOT / t).exists()]
+    assert [] == missing
