@@ -61,10 +61,22 @@ def test_site_builds_strictly(tmp_path: Path) -> None:
     )
     assert 0 == result.returncode, result.stdout + result.stderr
     assert before == sorted(p.name for p in ROOT.iterdir())
-    lifecycles = (site / "lifecycles" / "index.html").read_text(encoding="utf-8")
-    for svg in sorted((ROOT / "diagrams").glob("*.svg")):
+    # Every diagram is published and embedded: the overview on the lifecycles page, each
+    # object's lifecycle and refusals on its own page.
+    pages = {
+        "overview": "lifecycles",
+        "checkout_session": "checkout-session",
+        "charge_permission": "charge-permission",
+        "charge": "charge",
+        "refund": "refund",
+    }
+    svgs = sorted((ROOT / "diagrams").glob("*.svg"))
+    assert len(svgs) == 9
+    for svg in svgs:
         assert (site / "diagrams" / svg.name).read_bytes() == svg.read_bytes()
-        assert f'src="../diagrams/{svg.name}"' in lifecycles, svg.name
+        page = pages[svg.stem.removesuffix("-refusals")]
+        html = (site / page / "index.html").read_text(encoding="utf-8")
+        assert f'src="../diagrams/{svg.name}"' in html, (svg.name, page)
     assert (site / "cli" / "index.html").is_file()
 
 
