@@ -12,11 +12,10 @@ import shutil
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from ._catalog import OBJECT_TYPES
-from ._cli_base import ProgressBar, UsageError
+from ._cli_base import ProgressBar, UsageError, add_object_argument, object_types, read_text
 from ._cli_testing import register as _register_testing
 from ._clock import SystemClock, format_duration, format_timestamp, parse_timestamp
 from ._explore import explore
@@ -39,10 +38,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _read_json(path: str, what: str) -> Any:
-    try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read {what} {path!r}: {exc.strerror or exc}") from None
+    text = read_text(path, what)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -51,10 +47,7 @@ def _read_json(path: str, what: str) -> Any:
 
 def _cmd_tables(args: argparse.Namespace, out: TextIO) -> int:
     fmt: Format = "markdown" if args.markdown else "text"
-    unknown = [o for o in args.object if o not in OBJECT_TYPES]
-    if unknown:
-        raise UsageError(f"unknown object type {unknown[0]!r}; types are {', '.join(OBJECT_TYPES)}")
-    for object_type in args.object or OBJECT_TYPES:
+    for object_type in object_types(args.object):
         out.write(f"## {object_type}\n\n{lifecycle_table(object_type, fmt)}\n\n")
     if not args.object:
         out.write(f"## Time limits and checks\n\n{limits_table(fmt)}\n\n")
@@ -268,9 +261,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_cmd_demo)
 
     tables = sub.add_parser("tables", help="print the lifecycle, limit and error tables")
-    tables.add_argument(
-        "object", nargs="*", metavar="OBJECT", help=f"{', '.join(OBJECT_TYPES)} (default: all)"
-    )
+    add_object_argument(tables)
     tables.add_argument("--markdown", action="store_true", help="Markdown instead of text")
     tables.set_defaults(run=_cmd_tables)
 

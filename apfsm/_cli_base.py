@@ -1,15 +1,48 @@
-"""What every ``apfsm`` command shares: the usage error and the progress bar."""
+"""What every ``apfsm`` command shares: the usage error, reading input files, the
+object-type argument and the progress bar."""
 
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
 
-__all__ = ["ProgressBar", "UsageError"]
+from ._catalog import OBJECT_TYPES
+
+__all__ = ["ProgressBar", "UsageError", "add_object_argument", "object_types", "read_text"]
 
 
 class UsageError(Exception):
     """Bad arguments or input files: the command line exits 2 with the message."""
+
+
+def read_text(path: str, what: str = "") -> str:
+    """The text of an input file (``-``: standard input); a ``UsageError`` naming it
+    (``what``, e.g. "target") when it cannot be read or is not UTF-8."""
+    name = f"{what} {path!r}" if what else repr(path)
+    try:
+        return sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{name} is not UTF-8 text") from None
+
+
+def add_object_argument(parser: Any) -> None:
+    """The optional ``OBJECT ...`` arguments of the commands that act per object type."""
+    parser.add_argument(
+        "object", nargs="*", metavar="OBJECT", help=f"{', '.join(OBJECT_TYPES)} (default: all)"
+    )
+
+
+def object_types(chosen: Sequence[str]) -> list[str]:
+    """The object types named on the command line (all when none); a ``UsageError`` for
+    an unknown one."""
+    unknown = [name for name in chosen if name not in OBJECT_TYPES]
+    if unknown:
+        raise UsageError(f"unknown object type {unknown[0]!r}; types are {', '.join(OBJECT_TYPES)}")
+    return list(chosen) or list(OBJECT_TYPES)
 
 
 class ProgressBar:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 from typing import Any, TextIO
 
-from ._catalog import OBJECT_TYPES
 from ._checklog import check_log
-from ._cli_base import ProgressBar, UsageError
+from ._cli_base import ProgressBar, UsageError, add_object_argument, object_types, read_text
 from ._explore import explore
 from .stateful import fuzz
 
@@ -17,10 +14,7 @@ __all__ = ["register"]
 
 
 def _cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
-    types = args.object or list(OBJECT_TYPES)
-    unknown = [t for t in types if t not in OBJECT_TYPES]
-    if unknown:
-        raise UsageError(f"unknown object type {unknown[0]!r}; types are {', '.join(OBJECT_TYPES)}")
+    types = object_types(args.object)
     if args.depth < 1:
         raise UsageError("--depth must be at least 1")
     bar = ProgressBar("explore")
@@ -47,16 +41,7 @@ def _cmd_fuzz(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_check_log(args: argparse.Namespace, out: TextIO) -> int:
-    path = Path(args.file)
-    try:
-        if args.file == "-":
-            lines: list[str] = sys.stdin.read().splitlines()
-        else:
-            lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise UsageError(f"cannot read {args.file!r}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{args.file!r} is not UTF-8 text") from None
+    lines = read_text(args.file).splitlines()
     report = check_log(lines)
     for problem in report.problems:
         out.write(f"{args.file}:{problem}\n")
@@ -72,9 +57,7 @@ def register(sub: Any) -> None:
         description="Walk every lifecycle on the embedded simulator and check each reachable "
         "(state, operation, time bucket) against the declarations. Exits 1 on any failure.",
     )
-    exp.add_argument(
-        "object", nargs="*", metavar="OBJECT", help=f"{', '.join(OBJECT_TYPES)} (default: all)"
-    )
+    add_object_argument(exp)
     exp.add_argument("--depth", type=int, default=6, help="the longest path walked (default: 6)")
     exp.add_argument("--matrix", action="store_true", help="print the conformance matrix")
     exp.add_argument("--paths", action="store_true", help="print one shortest path per transition")

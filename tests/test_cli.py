@@ -193,6 +193,19 @@ def test_check_bad_input_exits_2_without_traceback(
     assert "Traceback" not in err
 
 
+def test_input_files_that_are_not_utf8_exit_2_without_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    latin1 = tmp_path / "latin1.json"
+    latin1.write_bytes('{"note": "café"}'.encode("latin-1"))
+    assert 2 == run("check", "get_charge", "--target", str(latin1))[0]
+    err = capsys.readouterr().err
+    assert f"target {str(latin1)!r} is not UTF-8 text" in err
+    assert "Traceback" not in err
+    assert 2 == run("check-log", str(latin1))[0]
+    assert f"{str(latin1)!r} is not UTF-8 text" in capsys.readouterr().err
+
+
 def test_check_malformed_json_and_payload(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
