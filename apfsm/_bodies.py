@@ -21,7 +21,7 @@ import attrs
 from ._limits import Limits
 from ._money import Money, check_price
 
-__all__ = ["BODIES", "BodyField", "body_fault"]
+__all__ = ["BODIES", "BodyField", "body_fault", "checkout_session_body"]
 
 Kind = Literal["price", "bool", "str", "enum", "object", "opaque", "str_list", "currency"]
 
@@ -332,3 +332,22 @@ def body_fault(
         if message is not None:
             return ("InvalidParameterCombination", message)
     return None
+
+
+def checkout_session_body(
+    payment_details: Mapping[str, Any], *, kind: str = "OneTime", store_id: str
+) -> dict[str, Any]:
+    """A realistic ``create_checkout_session`` body: the return URLs, the store, the
+    permission type and, for a recurring or on-file permission, a monthly frequency."""
+    body: dict[str, Any] = {
+        "webCheckoutDetails": {
+            "checkoutReviewReturnUrl": "https://shop.example/review",
+            "checkoutResultReturnUrl": "https://shop.example/result",
+        },
+        "storeId": store_id,
+        "chargePermissionType": kind,
+        "paymentDetails": dict(payment_details),
+    }
+    if kind != "OneTime":
+        body["recurringMetadata"] = {"frequency": {"unit": "Month", "value": "1"}}
+    return body

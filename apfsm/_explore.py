@@ -21,6 +21,7 @@ from typing import Any, Final
 
 import attrs
 
+from ._bodies import checkout_session_body
 from ._catalog import OBJECT_TYPES
 from ._clock import ManualClock, format_duration, parse_timestamp
 from ._errors import ApiError
@@ -106,17 +107,7 @@ def _session(
     details: dict[str, Any] = {"paymentIntent": intent, "chargeAmount": dict(_USD)}
     if pending:
         details["canHandlePendingAuthorization"] = True
-    body: dict[str, Any] = {
-        "webCheckoutDetails": {
-            "checkoutReviewReturnUrl": "https://shop.example/review",
-            "checkoutResultReturnUrl": "https://shop.example/result",
-        },
-        "storeId": "explore",
-        "chargePermissionType": kind,
-        "paymentDetails": details,
-    }
-    if kind != "OneTime":
-        body["recurringMetadata"] = {"frequency": {"unit": "Month", "value": "1"}}
+    body = checkout_session_body(details, kind=kind, store_id="explore")
     return str(sim.create_checkout_session(body)["checkoutSessionId"])
 
 

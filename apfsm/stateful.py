@@ -48,6 +48,7 @@ from hypothesis.stateful import (
 )
 
 from . import strategies as aps
+from ._bodies import checkout_session_body
 from ._catalog import ERRORS, OBJECT_TYPES, SIMULATION_CODES
 from ._clock import ManualClock, add_months, format_duration, month_start, parse_timestamp
 from ._errors import ApiError
@@ -623,18 +624,9 @@ class AmazonPayMachine(RuleBasedStateMachine):
                 details["canHandlePendingAuthorization"] = True
             if kind == "OneTime" and extend:
                 details["extendExpiration"] = True
-            body: dict[str, Any] = {
-                "webCheckoutDetails": {
-                    "checkoutReviewReturnUrl": "https://shop.example/review",
-                    "checkoutResultReturnUrl": "https://shop.example/result",
-                },
-                "storeId": "amzn1.application-oa2-client.fuzz",
-                "chargePermissionType": kind,
-                "paymentDetails": details,
-            }
-            if kind != "OneTime":
-                body["recurringMetadata"] = {"frequency": {"unit": "Month", "value": "1"}}
-            return body
+            return checkout_session_body(
+                details, kind=kind, store_id="amzn1.application-oa2-client.fuzz"
+            )
         if operation == "update_checkout_session":
             return copy.deepcopy(_SESSION_UPDATES[choices[0]])
         current = self.sim.object_json(object_id) if object_id else None

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apfsm import BODIES, OPERATIONS, Limits
-from apfsm._bodies import body_fault
+from apfsm._bodies import body_fault, checkout_session_body
 
 LIMITS = Limits()
 USD = {"amount": "10.00", "currencyCode": "USD"}
@@ -248,3 +248,13 @@ def _fields_at(operation: str, path: tuple[str, ...]) -> tuple[Any, ...]:
     for part in path:
         fields = next(f for f in fields if f.name == part).fields
     return fields
+
+
+@pytest.mark.parametrize("kind", ["OneTime", "Recurring", "PaymentMethodOnFile"])
+def test_the_realistic_session_body_is_valid(kind: str) -> None:
+    details = {"paymentIntent": "Authorize", "chargeAmount": USD}
+    body = checkout_session_body(details, kind=kind, store_id="store-1")
+    assert None is body_fault("create_checkout_session", body, LIMITS)
+    assert ("recurringMetadata" in body) == (kind != "OneTime")
+    body["paymentDetails"]["paymentIntent"] = "Confirm"
+    assert "Authorize" == details["paymentIntent"]  # the caller's details are not shared
