@@ -368,7 +368,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
             at=at,
             limits=self.limits,
         )
-        before = self._state_snapshot()
+        before = self.sim.change_marker()
         ids_before = set(self.sim.object_ids())
         answer: Response | None = None
         error: ApiError | None = None
@@ -456,17 +456,6 @@ class AmazonPayMachine(RuleBasedStateMachine):
         details = (executed.body or {}).get("statusDetails") or {}
         return str(details.get("state", "?"))
 
-    def _state_snapshot(self) -> tuple[Any, ...]:
-        # Every change to an object is journaled; ids, events and IPNs are counted.
-        sim = self.sim
-        journal = sim.journal or []
-        return (
-            len(journal),
-            tuple(sim._counters.values()),
-            len(sim._queue),
-            len(sim.notifications),
-        )
-
     def _check_refusal(
         self,
         op: Operation,
@@ -497,7 +486,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
                 predicted,
             )
         if code is None and error.reason_code not in _EFFECT_CODES:
-            assert before == self._state_snapshot(), f"a refused {op.name} changed the state"
+            assert before == self.sim.change_marker(), f"a refused {op.name} changed the state"
 
     def _check_success(
         self, op: Operation, answer: Response, predicted: Outcome, code: str | None
@@ -523,7 +512,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
     ) -> Executed:
         """SPEC §7: the same request is answered as the first time; another request with
         the same key is DuplicateIdempotencyKey; neither changes anything."""
-        before = self._state_snapshot()
+        before = self.sim.change_marker()
         answer: Any
         try:
             answer = self.sim.request(
@@ -539,7 +528,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
             event("duplicate idempotency key")
             assert isinstance(answer, ApiError), answer
             assert ("DuplicateIdempotencyKey", 400) == (answer.reason_code, answer.http_status)
-        assert before == self._state_snapshot(), "an idempotent replay changed the state"
+        assert before == self.sim.change_marker(), "an idempotent replay changed the state"
         error = answer if isinstance(answer, ApiError) else None
         executed = Executed(
             step=Step("call", operation, object_id, body, key, code),
@@ -610,7 +599,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
 
     def smart_body(self, operation: str, object_id: str | None, choices: tuple[Any, ...]) -> Any:
         """A realistic body for ``operation`` on ``object_id``, from its current JSON and
-        the rule's drawn ``choices`` (see ``_SMART_CHOICES``)."""
+        the rule's drawn ``choices`` (see ``_SMART_OPTIONS``)."""
         if operation == "create_checkout_session":
             currency, intent, kind, amount, pending, extend = choices
             details: dict[str, Any] = {

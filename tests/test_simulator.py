@@ -443,3 +443,20 @@ def test_restarted_deadlines_leave_no_stale_events() -> None:
         )
     expiries = [due for due, object_id, what in sim.pending_events() if object_id == cp_id]
     assert [apfsm.add_months(T0 + 3 * DAY, 13)] == expiries
+
+
+def test_the_change_marker_moves_with_every_change_and_only_then() -> None:
+    sim = make_sim()
+    with pytest.raises(ValueError, match="journal"):
+        sim.change_marker()
+    sim.journal = []
+    marker = sim.change_marker()
+    done = checkout(sim)
+    assert marker != (marker := sim.change_marker())
+    with pytest.raises(ApiError):
+        sim.capture_charge(done["chargeId"], {"captureAmount": price("999.00")})
+    assert marker == sim.change_marker()  # refused: nothing changed
+    sim.get_charge(done["chargeId"])
+    assert marker == sim.change_marker()
+    sim.advance(timedelta(days=31))  # the authorization expires
+    assert marker != sim.change_marker()
