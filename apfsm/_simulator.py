@@ -32,7 +32,7 @@ from ._engine import decide
 from ._errors import ApiError
 from ._lifecycles import DELETED, LIFECYCLES, OPERATIONS, SAME, Event
 from ._limits import Limits
-from ._log import CallLog, Idempotent, LogRecord, digest, dumps
+from ._log import CallLog, Idempotent, LogRecord, digest, dumps, snapshot
 from ._money import Money, parse_money
 from ._records import (
     ChargePermissionRecord,
@@ -430,7 +430,7 @@ class Simulator:
         simulation_code: str | None,
     ) -> Response:
         now = self.now()
-        request_json = dumps(body) if body is not None else None
+        request_data = snapshot(body)
         if entry.pending:
             error = ApiError.from_code(
                 "TransactionInProgress",
@@ -443,19 +443,20 @@ class Simulator:
             )
         else:
             # SPEC §7: the first answer again, success or refusal; nothing new happens.
-            response_json = self.log[entry.log_seq - 1].response_json if entry.log_seq else None
+            response_data = self.log[entry.log_seq - 1].response_data if entry.log_seq else None
             self._log_call(
-                now, operation, object_id, request_json, entry.status, response_json,
+                now, operation, object_id, request_data, entry.status, response_data,
                 None if entry.error is None else entry.error[0],
                 None if entry.error is None else entry.error[2],
                 key, simulation_code, replayed=True,
             )  # fmt: skip
             if entry.error is not None:
                 raise ApiError(entry.error[0], entry.error[1], entry.error[2])
-            assert response_json is not None
-            return Response(entry.status, json.loads(response_json))
+            response = self.log[entry.log_seq - 1].response
+            assert response is not None
+            return Response(entry.status, response)
         self._log_call(
-            now, operation, object_id, request_json, error.http_status, None,
+            now, operation, object_id, request_data, error.http_status, None,
             error.reason_code, error.message, key, simulation_code,
         )  # fmt: skip
         raise error
@@ -470,7 +471,7 @@ class Simulator:
     ) -> tuple[Response, int]:
         now = self.now()
         self._settle(now)
-        request_json = None if body is None else dumps(body)
+        request_data = snapshot(body)
         try:
             response, logged_id = self._process(
                 operation, object_id, body, key, simulation_code, now
@@ -478,12 +479,12 @@ class Simulator:
         except _Refused as refused:
             err = refused.error
             self._log_call(
-                now, operation, refused.object_id or object_id, request_json, err.http_status,
+                now, operation, refused.object_id or object_id, request_data, err.http_status,
                 None, err.reason_code, err.message, key, simulation_code,
             )  # fmt: skip
             raise err from None
         seq = self._log_call(
-            now, operation, logged_id, request_json, response.status, dumps(response.body),
+            now, operation, logged_id, request_data, response.status, snapshot(response.body),
             None, None, key, simulation_code,
         )  # fmt: skip
         return response, seq
@@ -493,9 +494,9 @@ class Simulator:
         now: datetime,
         operation: str,
         object_id: str | None,
-        request_json: str | None,
+        request_data: bytes | str | None,
         status: int,
-        response_json: str | None,
+        response_data: bytes | str | None,
         error_code: str | None,
         error_message: str | None,
         key: str | None,
@@ -514,9 +515,9 @@ class Simulator:
                     kind=kind,
                     operation=operation,
                     object_id=object_id,
-                    request_json=request_json,
+                    request_data=request_data,
                     status=status,
-                    response_json=response_json,
+                    response_data=response_data,
                     error_code=error_code,
                     error_message=error_message,
                     idempotency_key=key,
@@ -953,7 +954,7 @@ class Simulator:
                 act(record, _stamp(now))
                 body = record.to_json(self._limits)
                 self._log_call(
-                    now, name, object_id, dumps(request), 200, dumps(body), None, None, None,
+                    now, name, object_id, snapshot(request), 200, snapshot(body), None, None, None,
                     None, kind=kind,
                 )  # fmt: skip
                 return body

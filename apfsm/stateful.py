@@ -26,24 +26,23 @@ import functools
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 from hypothesis import HealthCheck, Phase, event, note
 from hypothesis import seed as use_seed
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from hypothesis.control import should_note
+from hypothesis.errors import InvalidArgument
 from hypothesis.stateful import (
-    Bundle,
     RuleBasedStateMachine,
     get_state_machine_test,
-    initialize,
     invariant,
-    multiple,
     rule,
 )
 
@@ -52,14 +51,15 @@ from ._bodies import checkout_session_body
 from ._catalog import ERRORS, OBJECT_TYPES, SIMULATION_CODES
 from ._clock import ManualClock, add_months, format_duration, month_start, parse_timestamp
 from ._errors import ApiError
-from ._lifecycles import LIFECYCLES, OPERATIONS, SAME, Operation
+from ._lifecycles import LIFECYCLES, OPERATIONS, Operation
 from ._limits import Limits
 from ._money import refund_allowance
 from ._outcome import Outcome
 from ._records import ChargePermissionRecord, ChargeRecord, RefundRecord
-from ._simulator import Response, Simulator
+from ._simulator import SANDBOX_CARDS, Response, Simulator
 from ._trace import Step, TraceRecorder
 from ._validator import check, check_transition
+from .strategies import _Fault, _schema_body, _single_faults
 
 __all__ = ["AmazonPayMachine", "Coverage", "Executed", "FuzzReport", "fuzz"]
 
@@ -74,12 +74,6 @@ HISTORY_CODES: dict[str, frozenset[str]] = {
 #: Refusals that come with effects (SPEC §7): the state may change.
 _EFFECT_CODES = frozenset({"CheckoutSessionCanceled", "HardDeclined"})
 _DECLINING_CARDS = frozenset({"3434", "4354"})
-_BUNDLE_OF_TYPE = {
-    "CheckoutSession": "checkout_sessions",
-    "ChargePermission": "charge_permissions",
-    "Charge": "charges",
-    "Refund": "refunds",
-}
 _AMOUNTS = ("0.01", "1.00", "10.00", "49.99", "50.00", "100.00", "114.99", "115.00", "999.99")
 _SHARES = ("0.1", "0.5", "1", "1", "1.15", "1.2")
 
@@ -91,11 +85,15 @@ _SHARES = ("0.1", "0.5", "1", "1", "1.15", "1.2")
 
 
 class _Product:
-    """Decodes one integer into a tuple of options (mixed radix, the first option most
+    """Decodes one integer into a tuple of options (mixed radix, the first option least
     significant), so a tuple of independent choices costs Hypothesis one choice; 0, where
-    shrinking goes, is the first of every option."""
+    shrinking goes, is the first of every option.
 
-    def __init__(self, options: tuple[tuple[Any, ...], ...]) -> None:
+    Hypothesis draws most integers of a wide range from its low 8 to 16 bits (and the
+    rest uniformly), so the options that matter most come first: they vary in every
+    draw, the later ones mostly in the uniform draws."""
+
+    def __init__(self, options: tuple[Sequence[Any], ...]) -> None:
         self.options = options
         self.size = 1
         for values in options:
@@ -103,19 +101,27 @@ class _Product:
 
     def __call__(self, number: int) -> tuple[Any, ...]:
         out = []
-        for values in reversed(self.options):
+        for values in self.options:
             number, index = divmod(number, len(values))
             out.append(values[index])
-        return tuple(reversed(out))
+        return tuple(out)
 
 
-def _combos(*options: tuple[Any, ...]) -> st.SearchStrategy[tuple[Any, ...]]:
+def _combos(*options: Sequence[Any]) -> st.SearchStrategy[tuple[Any, ...]]:
     """A tuple of options in one draw; repeats in an option weigh it."""
     product = _Product(options)
     return st.integers(0, product.size - 1).map(product)
 
 
-_PICK = st.integers(0, 1023)
+_CARDS = tuple(SANDBOX_CARDS)
+#: Well-formed ids of objects that do not exist.
+_UNSET: Any = object()  # an argument not given
+_UNKNOWN_IDS = {
+    "CheckoutSession": "00000000-0000-0000-0000-000000000000",
+    "ChargePermission": "S01-0000000-0000000",
+    "Charge": "S01-0000000-0000000-C0000000",
+    "Refund": "S01-0000000-0000000-R0000000",
+}
 _NEW_SESSION_OPTIONS = (
     ("USD", "USD", "EUR", "JPY"),  # currency
     ("Confirm", "Authorize", "Authorize", "AuthorizeWithCapture"),  # paymentIntent
@@ -124,11 +130,19 @@ _NEW_SESSION_OPTIONS = (
     (False, True),  # canHandlePendingAuthorization (with Authorize)
     (False, False, False, False, True),  # extendExpiration (with OneTime)
 )
-_NEW_SESSION = _combos(*_NEW_SESSION_OPTIONS)
-_AUTHORIZING_INTENT = st.sampled_from(["Authorize", "Authorize", "AuthorizeWithCapture"])
+_AUTHORIZING_INTENTS = ("Authorize", "Authorize", "AuthorizeWithCapture")
 _COMPLETE_VARIANTS = ("same", "same", "same", "amount", "currency")
-_COMPLETE_VARIANT = st.sampled_from(_COMPLETE_VARIANTS)
-_ORDER_CARD = st.sampled_from(["1111", "1111", "1111", "0701", "4354"])
+_ORDER_CARDS = ("1111", "1111", "0701", "3434", "4354")
+#: What a step on an object type that has no object yet does instead (refunds and
+#: charges come late in a history): a realistic call that makes one.
+_MAKERS: dict[str, Plan] = {
+    "Refund": ("create_refund", "smart", ("1",), None, None, 0),
+    "Charge": ("create_charge", "smart", ("10.00", 0), None, None, 0),
+}
+#: The first orders' session options (see ``AmazonPayMachine.first_orders``).
+_FIRST_SESSION = ("USD", "Authorize", "OneTime", "50.00", False, False)
+#: The first orders of a history: the session's options, the plain order's card and how
+#: its completion ends, the charged order's intent.
 _SESSION_UPDATES: tuple[dict[str, Any], ...] = (
     {"merchantMetadata": {"merchantReferenceId": "order-1"}},
     {"paymentDetails": {"paymentIntent": "AuthorizeWithCapture"}},
@@ -184,8 +198,11 @@ class Coverage:
             if not rows:
                 continue
             ops = [o for o in LIFECYCLES[object_type].operations if any(k[1] == o for k in rows)]
+            # "-": calls on an object that does not exist (ResourceNotFound)
             states = [
-                s for s in LIFECYCLES[object_type].state_names() if any(k[0] == s for k in rows)
+                s
+                for s in (*LIFECYCLES[object_type].state_names(), "-")
+                if any(k[0] == s for k in rows)
             ]
             width = max(len(s) for s in states) + 2
             lines.append(f"{object_type}")
@@ -211,45 +228,162 @@ class Executed:
     predicted: Outcome | None
 
 
-#: An operation rule's plan: (body kind, what the body needs, simulation code, key).
-Plan = tuple[str, Any, str | None, str | None]
+#: A call's plan: (operation, body kind, what the body needs, simulation code, key,
+#: which object — 0 the newest of its type, 1 the one before, and so on).
+Plan = tuple[str, str, Any, str | None, str | None, int]
+
+#: How often an operation is drawn among its object's operations (reads are cheap to
+#: cover; the rest change state).
+_READ_WEIGHT = 3
+_WRITE_WEIGHT = 3
+#: A call's body: realistic 12 in 16; a retry of an earlier call with an idempotency key,
+#: a realistic body with exactly one fault, or a schema-random body, each 1 in 12.
+_KINDS = ("smart",) * 13 + ("retry", "fault", "schema")
+#: Which fault, or which schema-random body: the step's whole number modulo this prime
+#: (a digit of its own would vary only in Hypothesis's rare uniform draws; see _Product).
+_VARIANTS = 4093
+
+
+class _Menu:
+    """Weighted entries, each a label and a ``_Product`` of options, decoded from one
+    integer: its lowest digit picks the entry, the rest the options (0, where shrinking
+    goes, is the first entry with its first options)."""
+
+    def __init__(self, entries: tuple[tuple[str, _Product, int], ...]) -> None:
+        self.entries = entries
+        self.slots = [i for i, (_, _, weight) in enumerate(entries) for _ in range(weight)]
+        self.size = len(self.slots) * max(product.size for _, product, _ in entries)
+        self.numbers = st.integers(0, self.size - 1)
+
+    def __call__(self, number: int, slots: list[int] | None = None) -> tuple[str, tuple[Any, ...]]:
+        """Decode ``number``; ``slots`` (a subset of ``self.slots``) leaves entries out."""
+        slots = slots or self.slots
+        label, product, _ = self.entries[slots[number % len(slots)]]
+        return label, product(number // len(slots) % product.size)
+
+
+def _source_type(op: Operation) -> str | None:
+    """The object type an operation picks its object from (the charge permission of
+    ``create_charge``, the charge of ``create_refund``; None to create a session)."""
+    if op.name == "create_charge":
+        return "ChargePermission"
+    if op.name == "create_refund":
+        return "Charge"
+    return op.target
+
+
+_PICKS = tuple(range(64))
+
+
+def _head(operation: str) -> _Product:
+    """A call's choices but its schema or faulty body: body kind, simulation code (1 in 6
+    where the operation takes one), idempotency key (1 in 4 on POSTs, one of two), the
+    object (see ``Plan``), and the options of a realistic body."""
+    op = OPERATIONS[operation]
+    codes = SIMULATION_CODES.get(operation, ())
+    return _Product(
+        (
+            _KINDS,
+            (None,) * (5 * len(codes)) + tuple(codes) if codes else (None,),
+            (None,) * 6 + (f"{operation}-1", f"{operation}-2") if op.method == "POST" else (None,),
+            _PICKS if _source_type(op) else (0,),
+            *_SMART_OPTIONS.get(operation, ()),
+        )
+    )
+
+
+_OFFSETS = (-1, 0, 1)  # seconds from an instant
+_ORDER_WEIGHT = 1
+
+
+def _merchant_menu() -> _Menu:
+    """What the merchant does in a step: every operation of the declarations (SPEC §1),
+    writes three times as often as reads, and whole orders (create, the buyer approves,
+    complete), plain or charged (an authorized charge, so captures and refunds come
+    soon)."""
+    entries: list[tuple[str, _Product, int]] = [
+        (name, _head(name), _READ_WEIGHT if op.method == "GET" else _WRITE_WEIGHT)
+        for name, op in OPERATIONS.items()
+    ]
+    entries.append(
+        (
+            "order",  # the session's options, the buyer's card, how the completion ends
+            _Product((*_NEW_SESSION_OPTIONS, _ORDER_CARDS, _COMPLETE_VARIANTS)),
+            _ORDER_WEIGHT,
+        )
+    )
+    entries.append(
+        (
+            "charged_order",  # the session's options and an authorizing intent
+            _Product((*_NEW_SESSION_OPTIONS, _AUTHORIZING_INTENTS)),
+            _ORDER_WEIGHT,
+        )
+    )
+    return _Menu(tuple(entries))
+
+
+_MERCHANT = _merchant_menu()
+
+
+def _merchant_step(number: int) -> Any:
+    """Decode a merchant step (see ``_MERCHANT_PLANS``)."""
+    label, options = _MERCHANT(number)
+    if label in ("order", "charged_order"):
+        return (label, options)
+    kind, code, key, pick, *choices = options
+    drawn = tuple(choices) if kind in ("smart", "retry") else (tuple(choices), number % _VARIANTS)
+    return (label, kind, drawn, code, key, pick)
+
+
+#: A merchant step: ``(operation, body kind, what the body needs, simulation code,
+#: idempotency key, which object)`` — see ``Plan`` — or ``("order", options)`` or
+#: ``("charged_order", options)``.
+#:
+#: Bodies are mostly realistic (``"smart"``, with the options ``smart_body`` builds it
+#: from over the object's current JSON); 1 in 16 each a retry of an earlier call with an
+#: idempotency key, a realistic body with exactly one fault (``"fault"``) or a valid
+#: schema-random body (``"schema"``), chosen by a number. A step is one integer (see
+#: ``_Menu``): Hypothesis's cost is per choice, and here it is most of a step's cost.
+_MERCHANT_PLANS = _MERCHANT.numbers.map(_merchant_step)
+
+
+_EDGES = ("month_start", "month_end", "month_start", "month_end", "leap_day")
+_WAIT_SECONDS = range(1, 200 * 86_400 + 1)  # uniform waits, up to 200 days
+
+
+def _world_entries(limits: Limits) -> tuple[tuple[str, _Product, int], ...]:
+    deadlines = tuple(aps.deadline_offsets(limits))
+    return (
+        # Any event that can happen to some object now: which, with which reason.
+        ("event", _Product((tuple(range(1024)),)), 8),
+        ("wait", _Product((deadlines,)), 3),
+        ("wait", _Product((_WAIT_SECONDS,)), 3),
+        ("next_deadline", _Product((_OFFSETS,)), 3),
+        # A calendar edge (the next 29 February is up to four years away: rarer).
+        ("calendar", _Product((_OFFSETS, _EDGES)), 2),
+    )
 
 
 @functools.cache
-def _call_plan(operation: str, limits: Limits) -> st.SearchStrategy[Plan]:
-    """One operation rule's argument: (body kind, what the body needs, simulation code,
-    idempotency key).
+def _world_plan(limits: Limits) -> st.SearchStrategy[tuple[str, Any]]:
+    """What happens without the merchant: ``("event", pick)`` — the buyer or Amazon acts
+    on some object — or time passes: ``("wait", timedelta)``, exactly L − 1 s, L or
+    L + 1 s of a duration limit half the time, uniform up to 200 days otherwise; or an
+    instant and an offset of −1, 0 or +1 s: the next scheduled event, the next month's
+    start, the month's end, the next 29 February. One integer (see ``_Menu``)."""
+    menu = _Menu(_world_entries(limits))
 
-    Bodies are realistic 14 in 16 (``"smart"`` with the options ``smart_body`` builds it
-    from, over the object's current JSON), schema-random 1 in 16 (``"schema"`` with the
-    body) and with exactly one fault 1 in 16 (``"fault"`` with ``(body, expected code)``):
-    schema-random bodies cost Hypothesis tens of choices each and mostly exercise the
-    body rules, which ``explore()`` and the strategies' own tests cover exhaustively,
-    while realistic bodies reach deep states.
-    A simulation code 1 in 6, where the operation takes one; an idempotency key 1 in 4 on
-    POSTs, one of two. All but a schema or faulty body is one draw.
-    """
-    op = OPERATIONS[operation]
-    codes = SIMULATION_CODES.get(operation, ())
-    smart = _SMART_OPTIONS.get(operation, ())
-    head = _combos(
-        ("smart",) * 14 + ("schema", "fault"),
-        (None,) * (5 * len(codes)) + tuple(codes) if codes else (None,),
-        (None,) * 6 + (f"{operation}-1", f"{operation}-2") if op.method == "POST" else (None,),
-        *smart,
-    )
-    bodies = {
-        "schema": aps.request_bodies(operation, limits=limits),
-        "fault": aps.request_bodies(operation, valid=False, limits=limits),
-    }
+    def move(number: int) -> tuple[str, Any]:
+        label, options = menu(number)
+        if label == "calendar":
+            offset, edge = options
+            return (edge, offset)
+        (option,) = options
+        if isinstance(option, int) and label == "wait":
+            return (label, timedelta(seconds=option))
+        return (label, option)
 
-    def expand(drawn: tuple[Any, ...]) -> st.SearchStrategy[Plan]:
-        kind, code, key, *choices = drawn
-        if kind == "smart":
-            return st.just((kind, tuple(choices), code, key))
-        return bodies[kind].map(lambda body: (kind, body, code, key))
-
-    return head.flatmap(expand)
+    return menu.numbers.map(move)
 
 
 def _guarded(fn: _F) -> _F:
@@ -282,15 +416,10 @@ class AmazonPayMachine(RuleBasedStateMachine):
     #: name); None for every declared one.
     events: ClassVar[frozenset[tuple[str, str]] | None] = None
 
-    checkout_sessions = Bundle("checkout_sessions")
-    charge_permissions = Bundle("charge_permissions")
-    charges = Bundle("charges")
-    refunds = Bundle("refunds")
-
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "limits" in cls.__dict__:  # bodies are drawn under the subclass's limits
-            _add_operation_rules(cls)
+            _add_rules(cls)
 
     def __init__(self) -> None:
         super().__init__()
@@ -299,11 +428,19 @@ class AmazonPayMachine(RuleBasedStateMachine):
         self.sim.journal = []  # what each step changed: the invariants check only that
         self._notified = 0  # notifications already checked
         self.recorder = TraceRecorder(self.start, self.limits)
+        self._unrecorded: list[Executed | Step] = []
+        # Notes are shown for the final (shrunk) run only: skip formatting them otherwise.
+        try:
+            self._noting = should_note()
+        except InvalidArgument:  # outside a test: note() says so itself
+            self._noting = True
         self.keys: dict[str, tuple[str, str | None, Any, str | None, Any]] = {}
         self.seen: dict[str, tuple[str, str]] = {}  # id -> (object type, last state)
-        self.completion_charges: list[str] = []
-        self.completion_permissions: list[str] = []
-        self.order_sessions: list[str] = []
+        #: Every object made so far, per type, oldest first (deleted ones stay: calls on
+        #: them are answered ResourceNotFound).
+        self.objects: dict[str, list[str]] = {t: [] for t in OBJECT_TYPES}
+        self.known: set[str] = set()
+        self.started = False  # the first orders are placed (see ``first_orders``)
         ordered = sorted(set(self.limits.durations().values()))
         self._buckets = [(limit, f"<{format_duration(limit)}") for limit in ordered]
         self._buckets_last = f"≥{format_duration(ordered[-1])}"
@@ -319,6 +456,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
         """Write the steps so far as a trace file; returns its path."""
         directory = Path(self.trace_dir or os.environ.get("APFSM_TRACE_DIR", ".apfsm-traces"))
         path = directory / f"{type(self).__name__}.json"
+        self._flush_trace()
         self.recorder.trace(note=reason).save(path)
         note(
             f"apfsm trace of this run ({reason}): {path} — replay with apfsm.replay({str(path)!r})"
@@ -354,12 +492,15 @@ class AmazonPayMachine(RuleBasedStateMachine):
         key: str | None = None,
         code: str | None = None,
         expected_fault: str | None = None,
+        target: Any = _UNSET,
     ) -> Executed:
-        """Make one API call, check it, record it; returns what it did."""
+        """Make one API call, check it, record it; returns what it did. ``target``: the
+        JSON of the object the call acts on, when the caller has it at hand."""
         op = OPERATIONS[operation]
         if key is not None and key in self.keys:
             return self._reuse_key(operation, object_id, body, key, code)
-        target = self._target_json(op, object_id, body)
+        if target is _UNSET:
+            target = self._target_json(op, object_id, body)
         at = self.sim.now()
         predicted = check(
             operation,
@@ -369,7 +510,9 @@ class AmazonPayMachine(RuleBasedStateMachine):
             limits=self.limits,
         )
         before = self.sim.change_marker()
-        ids_before = set(self.sim.object_ids())
+        journal = self.sim.journal
+        assert journal is not None
+        mark = len(journal)
         answer: Response | None = None
         error: ApiError | None = None
         try:
@@ -378,7 +521,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
             )
         except ApiError as caught:
             error = caught
-        created = self._created(ids_before)
+        created = self._created(journal[mark:])
         executed = Executed(
             step=Step("call", operation, object_id, body, key, code),
             status=error.http_status if error else answer.status,  # type: ignore[union-attr]
@@ -399,16 +542,33 @@ class AmazonPayMachine(RuleBasedStateMachine):
         self.after_step(executed)
         return executed
 
-    def _created(self, before: set[str]) -> dict[str, str]:
+    def _created(self, changed: list[str]) -> dict[str, str]:
+        """The objects among ``changed`` (journal entries) never seen before, by type;
+        they join ``objects``."""
         created: dict[str, str] = {}
-        for object_id in self.sim.object_ids():
-            if object_id not in before:
+        for object_id in changed:
+            if object_id not in self.known:
+                self.known.add(object_id)
                 object_type = self.object_type(object_id)
                 assert object_type is not None
                 created[object_type] = object_id
+                self.objects[object_type].append(object_id)
         return created
 
-    def _record(self, executed: Executed) -> None:
+    def _record(self, executed: Executed | Step) -> None:
+        """Keep a step for the trace; it is converted (ids to references) only when a
+        trace is written, which is rare: a trace is for a failure."""
+        self._unrecorded.append(executed)
+
+    def _flush_trace(self) -> None:
+        for item in self._unrecorded:
+            if isinstance(item, Step):
+                self.recorder.add(item)
+            else:
+                self._convert(item)
+        self._unrecorded.clear()
+
+    def _convert(self, executed: Executed) -> None:
         step = executed.step
         creates = {t: self.recorder.adopt(t, i) for t, i in executed.created.items()}
         state = None
@@ -466,7 +626,8 @@ class AmazonPayMachine(RuleBasedStateMachine):
         before: tuple[Any, ...],
         expected_fault: str | None,
     ) -> None:
-        note(f"{op.name} refused: {error}; predicted {predicted!r}")
+        if self._noting:
+            note(f"{op.name} refused: {error}; predicted {predicted!r}")
         if expected_fault is not None:
             assert expected_fault == error.reason_code, (op.name, error, expected_fault)
         if predicted.ok:
@@ -491,7 +652,8 @@ class AmazonPayMachine(RuleBasedStateMachine):
     def _check_success(
         self, op: Operation, answer: Response, predicted: Outcome, code: str | None
     ) -> None:
-        note(f"{op.name} → {answer.status}; predicted {predicted!r}")
+        if self._noting:
+            note(f"{op.name} → {answer.status}; predicted {predicted!r}")
         assert predicted.ok, (op.name, predicted)
         if code is not None:
             return  # a simulation code changes the outcome on purpose (SPEC §7)
@@ -571,15 +733,14 @@ class AmazonPayMachine(RuleBasedStateMachine):
         executed = Executed(
             step=step, status=200, error=None, body=None, created={}, predicted=None
         )
-        self.recorder.add(step)
+        self._record(step)
         self.after_step(executed)
 
     # ---------------------------------------------------------------------------------
     # Bodies
     # ---------------------------------------------------------------------------------
 
-    def _currency(self, object_id: str | None) -> str:
-        body = self.sim.object_json(object_id) if object_id else None
+    def _currency(self, body: dict[str, Any] | None) -> str:
         if body is None:
             return "USD"
         for field in ("chargeAmount", "captureAmount"):
@@ -597,9 +758,15 @@ class AmazonPayMachine(RuleBasedStateMachine):
         value = max((Decimal(price["amount"]) * Decimal(share)).quantize(quantum), quantum)
         return {"amount": str(value), "currencyCode": price["currencyCode"]}
 
-    def smart_body(self, operation: str, object_id: str | None, choices: tuple[Any, ...]) -> Any:
-        """A realistic body for ``operation`` on ``object_id``, from its current JSON and
-        the rule's drawn ``choices`` (see ``_SMART_OPTIONS``)."""
+    def smart_body(
+        self,
+        operation: str,
+        object_id: str | None,
+        choices: tuple[Any, ...],
+        current: dict[str, Any] | None = None,
+    ) -> Any:
+        """A realistic body for ``operation`` on ``object_id``, from its ``current`` JSON
+        (fetched when not given) and the drawn ``choices`` (see ``_SMART_OPTIONS``)."""
         if operation == "create_checkout_session":
             currency, intent, kind, amount, pending, extend = choices
             details: dict[str, Any] = {
@@ -618,7 +785,8 @@ class AmazonPayMachine(RuleBasedStateMachine):
             )
         if operation == "update_checkout_session":
             return copy.deepcopy(_SESSION_UPDATES[choices[0]])
-        current = self.sim.object_json(object_id) if object_id else None
+        if current is None and object_id:
+            current = self.sim.object_json(object_id)
         if operation == "complete_checkout_session":
             amount = ((current or {}).get("paymentDetails") or {}).get("chargeAmount") or {
                 "amount": "10.00",
@@ -638,7 +806,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
             return {"closureReason": "no longer needed", "cancelPendingCharges": choices[0]}
         if operation == "create_charge":
             amount, option = choices
-            currency = self._currency(object_id)
+            currency = self._currency(current)
             body = {
                 "chargePermissionId": object_id,
                 "chargeAmount": {
@@ -665,146 +833,178 @@ class AmazonPayMachine(RuleBasedStateMachine):
             return {"chargeId": object_id, "refundAmount": self._share(captured, choices[0])}
         return None  # reads take no body
 
-    def planned_call(
-        self,
-        op: Operation,
-        object_id: str | None,
-        plan: Plan,
-    ) -> Executed:
-        """Make the call a drawn plan describes (see ``_call_plan``): a realistic,
-        schema-random or faulty body, maybe a simulation code and an idempotency key."""
-        kind, drawn, code, key = plan
+    def planned_call(self, object_id: str | None, plan: Plan) -> Executed:
+        """Make the call a drawn plan describes (see ``_MERCHANT_PLANS``): an operation on
+        ``object_id`` with a realistic, schema-random or faulty body, maybe a simulation
+        code and an idempotency key."""
+        operation, kind, drawn, code, key, _ = plan
         expected_fault = None
+        if kind == "retry":
+            keys = [k for k, first in self.keys.items() if first[0] == operation]
+            if keys:  # the same request again, with the same key (SPEC §7)
+                key = key if key in keys else keys[0]
+                _, object_id, body, code, _ = self.keys[key]
+                return self.call(operation, object_id, body, key=key, code=code)
+            kind = "smart"
+        known: Any = _UNSET
         if kind == "smart":
-            body = self.smart_body(op.name, object_id, drawn)
-        elif kind == "schema":
-            body = copy.deepcopy(drawn)
-            if op.name == "create_charge":
+            current = self.sim.object_json(object_id) if object_id else None
+            body = self.smart_body(operation, object_id, drawn, current)
+            known = current if OPERATIONS[operation].target else None
+        elif kind == "fault":
+            choices, variant = drawn
+            body = self.smart_body(operation, object_id, choices)
+            body, expected_fault = self._fault(operation, body, variant)
+        else:  # "schema"
+            body = _schema_body(operation, self.limits, drawn[1])
+            if operation == "create_charge":
                 body["chargePermissionId"] = object_id
-            elif op.name == "create_refund":
+            elif operation == "create_refund":
                 body["chargeId"] = object_id
-        else:
-            body, expected_fault = copy.deepcopy(drawn)
-        path_id = None if op.name in ("create_charge", "create_refund") else object_id
+        path_id = None if operation in ("create_charge", "create_refund") else object_id
         if expected_fault is not None and key is not None and key in self.keys:
             expected_fault = None  # a replay answers what the key first answered
-        return self.call(op.name, path_id, body, key=key, code=code, expected_fault=expected_fault)
+        return self.call(
+            operation,
+            path_id,
+            body,
+            key=key,
+            code=code,
+            expected_fault=expected_fault,
+            target=known,
+        )
+
+    def _fault(self, operation: str, body: Any, variant: int) -> tuple[Any, str]:
+        """``body`` with one fault in it, and the code it earns: ``variant`` picks the code
+        first (each as likely; some have one fault, others dozens), then the fault."""
+        by_code: dict[str, list[_Fault]] = {}
+        for fault in _single_faults(operation, self.limits):
+            if fault.applies(body):
+                by_code.setdefault(fault.code, []).append(fault)
+        codes = sorted(by_code)
+        faults = by_code[codes[variant % len(codes)]]
+        return faults[variant // len(codes) % len(faults)].apply(body)
+
+    def pick(self, object_type: str, pick: int) -> str:
+        """The object a call acts on: ``pick`` 0 the newest of ``object_type``, 1 the one
+        before, and so on (modulo how many there are); an id that does not exist when
+        there is none yet (SPEC §8: ``ResourceNotFound``)."""
+        made = self.objects[object_type]
+        return made[-1 - pick % len(made)] if made else _UNKNOWN_IDS[object_type]
 
     # ---------------------------------------------------------------------------------
     # Rules: orders, the buyer's and Amazon's side, time
+    #
+    # Few rules, each drawing one plan: Hypothesis's own cost per step grows with the
+    # number of rules (rule selection and swarm-testing flags) and with every argument.
+    # The operations are grouped by the object they act on (see ``_add_object_rules``).
     # ---------------------------------------------------------------------------------
 
-    @initialize(
-        target=charge_permissions, session=_NEW_SESSION, card=_ORDER_CARD, end=_COMPLETE_VARIANT
-    )
-    @_guarded
-    def first_order(self, session: tuple[Any, ...], card: str, end: str) -> Any:
-        return self.place_order(session, card, end)
+    def first_orders(self) -> None:
+        """Every history starts with an order that authorized a charge (USD, the sandbox's
+        success card), placed by its first step, so captures and refunds are a few steps
+        away. Steps place more orders, with drawn options."""
+        self.started = True
+        self.place_charged_order(_FIRST_SESSION, "Authorize")
 
-    @rule(target=charge_permissions, session=_NEW_SESSION, card=_ORDER_CARD, end=_COMPLETE_VARIANT)
-    @_guarded
-    def order(self, session: tuple[Any, ...], card: str, end: str) -> Any:
-        """A whole checkout: create, the buyer approves, complete (each step checked)."""
-        return self.place_order(session, card, end)
+    def merchant(self, plan: Any) -> None:
+        """The merchant's step: any operation on the newest objects (or older ones),
+        with a realistic, retried, faulty or schema-random body, maybe a simulation code
+        and an idempotency key; or a whole order, plain or charged."""
+        if not self.started:
+            self.first_orders()
+        label, *options = plan
+        if label == "order":
+            *session, card, end = options[0]
+            self.place_order(tuple(session), card, end)
+        elif label == "charged_order":
+            *session, intent = options[0]
+            self.place_charged_order(tuple(session), intent)
+        else:
+            source = _source_type(OPERATIONS[label])
+            if source in _MAKERS and not self.objects[source] and plan[-1] % 4:
+                # Nothing to act on yet: make one, 3 times in 4 (the 4th asks for an id
+                # that does not exist).
+                plan = _MAKERS[source]
+                source = _source_type(OPERATIONS[plan[0]])
+                if self._noting:
+                    note(f"no {label} target yet: {plan[0]} instead")
+            self.planned_call(None if source is None else self.pick(source, plan[-1]), plan)
 
-    def place_order(self, choices: tuple[Any, ...], card: str, end: str) -> Any:
+    def place_order(self, choices: tuple[Any, ...], card: str, end: str) -> None:
+        """Create a session, the buyer approves it with ``card``, complete it."""
         body = self.smart_body("create_checkout_session", None, choices)
         created = self.call("create_checkout_session", None, body)
         session = created.created.get("CheckoutSession")
-        if session is None:
-            return multiple()
-        self.order_sessions.append(session)
-        self.act("buyer", "buyer_approve", session, card=card)
-        body = self.smart_body("complete_checkout_session", session, (end,))
-        done = self.call("complete_checkout_session", session, body)
-        if done.body is None or done.body.get("chargePermissionId") is None:
-            return multiple()
-        if done.body.get("chargeId"):
-            self.completion_charges.append(done.body["chargeId"])
-        return done.body["chargePermissionId"]
+        if session is not None:
+            self.act("buyer", "buyer_approve", session, card=card)
+            body = self.smart_body("complete_checkout_session", session, (end,))
+            self.call("complete_checkout_session", session, body)
 
-    @initialize(target=charges, session=_NEW_SESSION, intent=_AUTHORIZING_INTENT)
-    @_guarded
-    def first_charge(self, session: tuple[Any, ...], intent: str) -> Any:
-        return self.place_charged_order(session, intent)
-
-    @rule(target=charges, session=_NEW_SESSION, intent=_AUTHORIZING_INTENT)
-    @_guarded
-    def charged_order(self, session: tuple[Any, ...], intent: str) -> Any:
-        """A whole checkout that authorizes a charge (so captures and refunds come soon)."""
-        return self.place_charged_order(session, intent)
-
-    def place_charged_order(self, choices: tuple[Any, ...], intent: str) -> Any:
+    def place_charged_order(self, choices: tuple[Any, ...], intent: str) -> None:
+        """An order that authorizes a charge (``intent`` Authorize or
+        AuthorizeWithCapture)."""
         body = self.smart_body("create_checkout_session", None, choices)
         body["paymentDetails"]["paymentIntent"] = intent
         if intent == "AuthorizeWithCapture":
             body["paymentDetails"].pop("canHandlePendingAuthorization", None)
         created = self.call("create_checkout_session", None, body)
         session = created.created.get("CheckoutSession")
-        if session is None:
-            return multiple()
-        self.order_sessions.append(session)
-        self.act("buyer", "buyer_approve", session, card="1111")
-        done = self.call(
-            "complete_checkout_session",
-            session,
-            {"chargeAmount": body["paymentDetails"]["chargeAmount"]},
-        )
-        if done.body is None or not done.body.get("chargeId"):
-            return multiple()
-        self.completion_permissions.append(done.body["chargePermissionId"])
-        return done.body["chargeId"]
+        if session is not None:
+            self.act("buyer", "buyer_approve", session, card="1111")
+            amount = body["paymentDetails"]["chargeAmount"]
+            self.call("complete_checkout_session", session, {"chargeAmount": amount})
 
-    @rule(target=checkout_sessions)
-    @_guarded
-    def adopt_order_sessions(self) -> Any:
-        """Sessions of completed orders join the sessions bundle (their later life)."""
-        adopted, self.order_sessions = self.order_sessions, []
-        return multiple(*adopted)
+    def the_world(self, plan: tuple[str, Any]) -> None:
+        """What happens without the merchant (SPEC §2–§6): the buyer or Amazon acts on
+        some object, or time passes — a deadline-aware wait (L − 1 s, L, L + 1 s of every
+        limit, or uniform), or a jump to 1 s before, at or 1 s after the next scheduled
+        event or a calendar edge: the next month's start (recurring caps), a month's end,
+        the next 29 February (13-month arithmetic)."""
+        if not self.started:
+            self.first_orders()
+        label, argument = plan
+        if label == "event":
+            self.some_event(argument)
+        elif label == "wait":
+            self.move_clock(delta=argument)
+        else:
+            instant = self._instant(label)
+            if instant is not None and instant + timedelta(seconds=argument) > self.sim.now():
+                self.move_clock(to=instant + timedelta(seconds=argument))
 
-    @rule(target=charge_permissions)
-    @_guarded
-    def adopt_completion_permissions(self) -> Any:
-        """Permissions created with a charged order join the permissions bundle."""
-        adopted, self.completion_permissions = self.completion_permissions, []
-        return multiple(*adopted)
+    def _instant(self, label: str) -> datetime | None:
+        now = self.sim.now()
+        if label == "next_deadline":
+            return self.sim.next_event_at()
+        if label == "month_start":
+            return month_start(add_months(now, 1))
+        if label == "month_end":
+            return month_start(add_months(now, 1)) - timedelta(hours=12)
+        year = now.year + 1
+        while not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
+            year += 1
+        return datetime(year, 2, 29, 12, tzinfo=UTC)
 
-    @rule(target=charges)
-    @_guarded
-    def adopt_completion_charges(self) -> Any:
-        """Charges created by completions join the charges bundle."""
-        adopted, self.completion_charges = self.completion_charges, []
-        return multiple(*adopted)
-
-    @rule(session=checkout_sessions, card=aps.sandbox_cards())
-    @_guarded
-    def buyer_approves(self, session: str, card: str) -> None:
-        current = self.sim.object_json(session)
-        if current is not None and current["statusDetails"]["state"] == "Open":
-            self.act("buyer", "buyer_approve", session, card=card)
-
-    @rule(pick=_PICK)
-    @_guarded
-    def amazon_or_buyer_event(self, pick: int) -> None:
-        """Any declared event that can happen to some object now (SPEC §3–§6)."""
-        candidates = []
-        for object_id, record in self.sim._objects.items():
-            object_type = self.object_type(object_id)
-            assert object_type is not None
-            state = record.state
-            for decl in LIFECYCLES[object_type].events:
-                allowed = self.events is None or (object_type, decl.name) in self.events
-                if (
-                    allowed
-                    and state in decl.sources
-                    and decl.name != "buyer_approve"
-                    and decl.delay is None
-                ):
-                    candidates.append((object_id, decl.name, decl.reasons, decl.dest == SAME))
-        if not candidates:
+    def some_event(self, pick: int) -> None:
+        """A declared event that can happen to some object now (SPEC §3–§6): the buyer
+        approves an open session with a sandbox card, cancels, closes a permission;
+        Amazon declines, expires, cancels, completes. ``pick`` chooses the object (the
+        first from it that has one), the event and its reason."""
+        ids = list(self.sim._objects)
+        for offset in range(len(ids)):
+            object_id = ids[(pick + offset) % len(ids)]
+            events = self._events_now(object_id)
+            if events:
+                break
+        else:
             return
-        object_id, name, reasons, _ = candidates[pick % len(candidates)]
-        reason = reasons[pick // len(candidates) % len(reasons)] if reasons else None
+        name, reasons = events[pick // len(ids) % len(events)]
+        rest = pick // len(ids) // len(events)
+        if name == "buyer_approve":
+            self.act("buyer", name, object_id, card=_CARDS[rest % len(_CARDS)])
+            return
+        reason = reasons[rest % len(reasons)] if reasons else None
         self.act(
             "amazon",
             "amazon_event",
@@ -813,49 +1013,21 @@ class AmazonPayMachine(RuleBasedStateMachine):
             **({"reason": reason} if reason else {}),
         )
 
-    @rule(pick=_PICK)
-    @_guarded
-    def replay_a_key(self, pick: int) -> None:
-        if self.keys:
-            key = sorted(self.keys)[pick % len(self.keys)]
-            operation, object_id, body, code, _ = self.keys[key]
-            self.call(operation, object_id, body, key=key, code=code)
-
-    @rule(step=aps.time_steps(max_value=timedelta(days=200)))
-    @_guarded
-    def wait(self, step: timedelta) -> None:
-        self.move_clock(delta=step)
-
-    @rule(offset=st.sampled_from([-1, 0, 1]))
-    @_guarded
-    def jump_to_next_deadline(self, offset: int) -> None:
-        """To 1 s before, at, or 1 s after the next scheduled event (SPEC §2 boundaries)."""
-        due = self.sim.next_event_at()
-        if due is not None and due + timedelta(seconds=offset) > self.sim.now():
-            self.move_clock(to=due + timedelta(seconds=offset))
-
-    @rule(
-        edge=st.sampled_from(["month_start", "month_end", "leap_day"]),
-        offset=st.sampled_from([-1, 0, 1]),
-    )
-    @_guarded
-    def jump_to_calendar_edge(self, edge: str, offset: int) -> None:
-        """Calendar edges depend on the current time: month ends, the 1st of a month
-        (recurring caps), 29 February (13-month arithmetic)."""
-        now = self.sim.now()
-        next_month = month_start(add_months(now, 1))
-        if edge == "month_start":
-            instant = next_month
-        elif edge == "month_end":
-            instant = next_month - timedelta(hours=12)
-        else:
-            year = now.year + 1
-            while not (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)):
-                year += 1
-            instant = datetime(year, 2, 29, 12, tzinfo=UTC)
-        instant += timedelta(seconds=offset)
-        if instant > now:
-            self.move_clock(to=instant)
+    def _events_now(self, object_id: str) -> list[tuple[str, tuple[str, ...]]]:
+        object_type = self.object_type(object_id)
+        assert object_type is not None
+        state = self.sim._objects[object_id].state
+        return [
+            (decl.name, decl.reasons)
+            for decl in LIFECYCLES[object_type].events
+            if state in decl.sources
+            and decl.delay is None
+            and (
+                self.events is None
+                or decl.name == "buyer_approve"  # the buyer's own step, always on
+                or (object_type, decl.name) in self.events
+            )
+        ]
 
     # ---------------------------------------------------------------------------------
     # Invariants
@@ -918,50 +1090,28 @@ class AmazonPayMachine(RuleBasedStateMachine):
             self.export_trace("last run")
 
 
-def _operation_rule(op: Operation, limits: Limits) -> Callable[..., Any]:
-    """A rule for one operation, acting on an object from the right bundle, its bodies
-    drawn under ``limits``."""
-    if op.name == "create_charge":
-        source = "charge_permissions"
-    elif op.name == "create_refund":
-        source = "charges"
-    else:
-        source = _BUNDLE_OF_TYPE[op.target] if op.target else ""
-    # What the rule's result joins: the object the call creates (a completion creates a
-    # permission; its charge joins the charges bundle through adopt_completion_charges).
-    creates = "ChargePermission" if op.name == "complete_checkout_session" else op.creates
-    target = getattr(AmazonPayMachine, _BUNDLE_OF_TYPE[creates]) if creates else None
+def _add_rules(machine: type[AmazonPayMachine]) -> None:
+    """The two rules, their plans drawn under ``machine.limits``: ``merchant`` (every
+    operation of the declarations, and whole orders) and ``world`` (the buyer, Amazon and
+    time). Two rules, each drawing one integer: Hypothesis's own cost per step grows with
+    the number of rules (rule selection with swarm-testing flags) and with every argument
+    drawn, and here it is most of a step's cost."""
 
-    def run(
-        self: AmazonPayMachine,
-        plan: Plan,
-        obj: str | None = None,
-    ) -> Any:
-        executed = self.planned_call(op, obj, plan)
-        if creates != "Charge" and "Charge" in executed.created:
-            self.completion_charges.append(executed.created["Charge"])
-        if target is None:
-            return None
-        made = executed.created.get(creates) if creates else None
-        return multiple(made) if made else multiple()
+    def merchant(self: AmazonPayMachine, plan: Any) -> None:
+        self.merchant(plan)
 
-    run.__name__ = op.name
-    run.__doc__ = f"{op.method} {op.path} with a realistic, random or faulty body."
-    guarded = _guarded(run)
-    arguments: dict[str, Any] = {"plan": _call_plan(op.name, limits)}
-    if source:
-        arguments["obj"] = getattr(AmazonPayMachine, source)
-    decorate: Any = rule(target=target, **arguments) if target is not None else rule(**arguments)
-    return cast("Callable[..., Any]", decorate(guarded))
+    def world(self: AmazonPayMachine, plan: tuple[str, Any]) -> None:
+        self.the_world(plan)
+
+    for function, method, plan in (
+        (merchant, AmazonPayMachine.merchant, _MERCHANT_PLANS),
+        (world, AmazonPayMachine.the_world, _world_plan(machine.limits)),
+    ):
+        function.__doc__ = method.__doc__
+        setattr(machine, f"{function.__name__}_step", rule(plan=plan)(_guarded(function)))
 
 
-# One rule per operation of the declarations (SPEC §1).
-def _add_operation_rules(machine: type[AmazonPayMachine]) -> None:
-    for op in OPERATIONS.values():
-        setattr(machine, f"call_{op.name}", _operation_rule(op, machine.limits))
-
-
-_add_operation_rules(AmazonPayMachine)
+_add_rules(AmazonPayMachine)
 
 
 @attrs.frozen

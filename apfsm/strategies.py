@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import copy
 import functools
+import random
 from collections.abc import Mapping
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any, Final
 
+import attrs
 from hypothesis import strategies as st
 
 from ._bodies import BODIES, COMBINATIONS, BodyField
@@ -166,22 +168,34 @@ _TRICKY: Final = (
     "' OR 1=1 --",
 )
 _TEXT: Final = st.sampled_from(_TRICKY)
-_OPAQUE: Final = st.sampled_from(
-    [{}, {"id": "1"}, {"a": 1, "b": "x"}, {"nested": {"list": [1, "two", None]}}]
-).map(copy.deepcopy)
+_OPAQUE_VALUES: Final[tuple[dict[str, Any], ...]] = (
+    {},
+    {"id": "1"},
+    {"a": 1, "b": "x"},
+    {"nested": {"list": [1, "two", None]}},
+)
+_OPAQUE: Final = st.sampled_from(_OPAQUE_VALUES).map(copy.deepcopy)
+_URL_VALUES: Final = (
+    "https://shop.example/review",
+    "https://shop.example/result",
+    "https://a.example/x?y=1",
+)
+_SCOPES: Final = ("name", "email", "phoneNumber", "billingAddress")
 
 
-def _bounded_text(maximum: int) -> st.SearchStrategy[str]:
+def _bounded_texts(maximum: int) -> list[str]:
     """Tricky strings that fit, and the length boundaries: empty, L - 1 and L characters
     (with a multi-byte character: limits count characters, not bytes)."""
     fitting = [t for t in _TRICKY if len(t) <= maximum]
     edges = ["", "x" * max(maximum - 1, 0), "é" * maximum, "x" * maximum]
-    return st.sampled_from([*fitting, *edges])
+    return [*fitting, *edges]
 
 
-_URLS: Final = st.sampled_from(
-    ["https://shop.example/review", "https://shop.example/result", "https://a.example/x?y=1"]
-)
+def _bounded_text(maximum: int) -> st.SearchStrategy[str]:
+    return st.sampled_from(_bounded_texts(maximum))
+
+
+_URLS: Final = st.sampled_from(_URL_VALUES)
 
 
 def _value(field: BodyField, limits: Limits, currency: str | None) -> st.SearchStrategy[Any]:
@@ -197,9 +211,7 @@ def _value(field: BodyField, limits: Limits, currency: str | None) -> st.SearchS
     if kind == "opaque":
         return _OPAQUE
     if kind == "str_list":
-        return st.lists(
-            st.sampled_from(["name", "email", "phoneNumber", "billingAddress"]), max_size=3
-        )
+        return st.lists(st.sampled_from(_SCOPES), max_size=3)
     if kind == "object":
         return _object(field.fields, limits, currency, top=False)
     assert kind == "str"
@@ -302,7 +314,8 @@ def _wrong_values(field: BodyField, limits: Limits) -> list[Any]:
 
 
 _UNKNOWN_NAMES: Final = ("unknownField", "chargeAmont", "extra", "note")
-_NOT_A_BODY: Final = st.sampled_from([[], "body", 7])
+_NOT_OBJECTS: Final[tuple[Any, ...]] = ([], "body", 7)
+_NOT_A_BODY: Final = st.sampled_from(_NOT_OBJECTS)
 _ANY_SCALAR: Final = st.integers() | st.text(max_size=3)
 _FALSE_OR_ABSENT: Final = st.sampled_from([False, None])
 
@@ -391,6 +404,139 @@ def _get(body: dict[str, Any], path: tuple[str, ...]) -> Any:
             return None
         node = node.get(part)
     return node
+
+
+def _walk_value(field: BodyField, limits: Limits, currency: str, rng: random.Random) -> Any:
+    """A valid value of ``field``, as ``_value`` draws it, chosen by ``rng``."""
+    kind = field.kind
+    if kind == "price":
+        unit = Decimal(1).scaleb(-limits.currency_decimals[currency])
+        ceiling: Decimal = min(
+            limits.max_charge_amount.get(currency, Decimal(100_000)), Decimal(100_000)
+        )
+        top = int(ceiling / unit)
+        minor = rng.choice([1, 2, 100, 999, 4999, rng.randint(1, top), top])
+        return {"amount": str((Decimal(minor) * unit).quantize(unit)), "currencyCode": currency}
+    if kind == "bool":
+        return rng.choice([False, True])
+    if kind == "enum":
+        return rng.choice(field.choices)
+    if kind == "currency":
+        return rng.choice(sorted(limits.currency_decimals))
+    if kind == "opaque":
+        return copy.deepcopy(rng.choice(_OPAQUE_VALUES))
+    if kind == "str_list":
+        return rng.sample(_SCOPES, rng.randint(0, 3))
+    if kind == "object":
+        return _walk_object(field.fields, limits, currency, rng)
+    if field.max_length is not None:
+        return rng.choice(_bounded_texts(getattr(limits, field.max_length)))
+    if field.name.endswith("Url"):
+        return rng.choice(_URL_VALUES)
+    return rng.choice(_TRICKY)
+
+
+def _walk_object(
+    fields: tuple[BodyField, ...], limits: Limits, currency: str, rng: random.Random
+) -> dict[str, Any]:
+    return {
+        f.name: _walk_value(f, limits, currency, rng)
+        for f in fields
+        if f.required or rng.random() < 0.5
+    }
+
+
+def _schema_body(operation: str, limits: Limits, seed: int) -> dict[str, Any]:
+    """A valid body of ``operation`` from its schema, as ``request_bodies`` draws them —
+    optional fields present or not, tricky strings, length boundaries — chosen by
+    ``seed``: a stateful step gets one at the cost of one number, where a drawn body costs
+    Hypothesis tens of choices (but shrinks field by field)."""
+    rng = random.Random(seed)
+    currency = rng.choice(sorted(limits.currency_decimals, key=lambda c: (c != "USD", c)))
+    body = _walk_object(BODIES[operation], limits, currency, rng)
+    combination = COMBINATIONS.get(operation)
+    if combination is not None and combination(body) is not None:
+        body.pop("softDescriptor", None)  # as _valid_body: drop the culprit
+        details = body.get("paymentDetails")
+        if isinstance(details, dict):
+            details.pop("canHandlePendingAuthorization", None)
+    return body
+
+
+@attrs.frozen
+class _Fault:
+    """One fault to put into a valid body: what it does, where, and the code it earns."""
+
+    action: str  # "replace" the body, "set" a field, "drop" or "null" one, "combination"
+    path: tuple[str, ...]
+    value: Any
+    code: str
+
+    def applies(self, body: Any) -> bool:
+        """Whether the fault is exactly one fault in ``body`` (a valid body or None): a
+        field goes into an object only where the object is there."""
+        if self.action in ("replace", "combination"):
+            return True
+        if len(self.path) == 1:
+            return self.action == "set" or isinstance(body, dict)
+        return isinstance(body, dict) and isinstance(_get(body, self.path[:-1]), dict)
+
+    def apply(self, body: Any) -> tuple[Any, str]:
+        """A copy of ``body`` with the fault in it, and the code SPEC §8 gives it."""
+        if self.action == "replace":
+            return copy.deepcopy(self.value), self.code
+        out: dict[str, Any] = copy.deepcopy(body) if isinstance(body, dict) else {}
+        if self.action == "combination":
+            if "softDescriptor" in self.path:
+                out["softDescriptor"] = "SHOP"
+                out.pop("captureNow", None)
+            else:
+                details = out.get("paymentDetails")
+                details = dict(details) if isinstance(details, dict) else {}
+                details["paymentIntent"] = "AuthorizeWithCapture"
+                details["canHandlePendingAuthorization"] = True
+                out["paymentDetails"] = details
+        elif self.action == "set":
+            _set(out, self.path, copy.deepcopy(self.value))
+        else:
+            parent = _get(out, self.path[:-1]) if len(self.path) > 1 else out
+            assert isinstance(parent, dict)
+            if self.action == "drop":
+                parent.pop(self.path[-1], None)
+            else:
+                parent[self.path[-1]] = None  # null counts as missing
+        return out, self.code
+
+
+@functools.lru_cache(maxsize=128)
+def _single_faults(operation: str, limits: Limits) -> tuple[_Fault, ...]:
+    """Every single fault of ``operation``'s schema, to put into a valid body: not an
+    object, an unknown field, a required field dropped or null, a wrong value in each
+    field, a forbidden combination. A stateful step picks one by number, at no extra
+    Hypothesis choice (``request_bodies(valid=False)`` draws them instead)."""
+    paths = _paths(BODIES[operation])
+    faults = [_Fault("replace", (), value, "InvalidRequestFormat") for value in _NOT_OBJECTS]
+    top = {f.name for p, f in paths if len(p) == 1}
+    faults += [
+        _Fault("set", (name,), "x", "UnrecognizedField")
+        for name in _UNKNOWN_NAMES
+        if name not in top
+    ]
+    for path, field in paths:
+        if field.required:
+            faults.append(_Fault("drop", path, None, "MissingParameterValue"))
+            faults.append(_Fault("null", path, None, "MissingParameterValue"))
+        faults += [
+            _Fault("set", path, value, "InvalidParameterValue")
+            for value in _wrong_values(field, limits)
+        ]
+    if operation == "create_charge":
+        faults.append(
+            _Fault("combination", ("softDescriptor",), None, "InvalidParameterCombination")
+        )
+    elif operation in COMBINATIONS:
+        faults.append(_Fault("combination", (), None, "InvalidParameterCombination"))
+    return tuple(faults)
 
 
 def request_bodies(

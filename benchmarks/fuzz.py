@@ -145,7 +145,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=200, help="histories per run")
     parser.add_argument("--steps", type=int, default=40, help="steps per history")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per contender")
+    parser.add_argument("--repeat", type=int, default=5, help="rounds (runs per contender)")
     args = parser.parse_args()
 
     contenders: list[tuple[str, Any]] = [
@@ -156,13 +156,20 @@ def main() -> None:
     if shop is not None:
         contenders.append(("examples/shop ShopMachine", shop))
     contenders.append((FLOOR, floor_machine()))
-    print(f"{args.examples} histories × up to {args.steps} steps, median of {args.repeat} runs\n")
+    print(
+        f"{args.examples} histories × up to {args.steps} steps; contenders take turns, "
+        f"{args.repeat} rounds, median per contender (this machine's timings drift by "
+        "±10 % between runs, so they are measured interleaved)\n"
+    )
+    samples: dict[str, list[float]] = {name: [] for name, _ in contenders}
+    for _ in range(args.repeat):
+        for name, machine in contenders:
+            samples[name].append(steps_per_second(machine, args.examples, args.steps))
     rates: dict[str, float] = {}
-    for name, machine in contenders:
-        rates[name] = statistics.median(
-            steps_per_second(machine, args.examples, args.steps) for _ in range(args.repeat)
-        )
-        print(f"  {name:<48} {rates[name]:8,.0f} steps/s")
+    for name, _ in contenders:
+        rates[name] = statistics.median(samples[name])
+        spread = f"{min(samples[name]):,.0f}–{max(samples[name]):,.0f}"
+        print(f"  {name:<48} {rates[name]:8,.0f} steps/s  ({spread})")
     ceiling = rates["ceiling: trivial RuleBasedStateMachine"]
     print()
     for name, rate in rates.items():

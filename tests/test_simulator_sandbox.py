@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -423,6 +424,23 @@ def test_the_log_is_not_changed_by_callers_mutating_answers() -> None:
         "amzn1.application-oa2-client.test"
         == sim.get_checkout_session(answer["checkoutSessionId"])["storeId"]
     )
+
+
+def test_the_log_keeps_bodies_json_cannot_carry_as_json_text() -> None:
+    sim = make_sim()
+    odd = {"chargeAmount": {"amount": Decimal("1.00"), "currencyCode": "USD"}}
+    with pytest.raises(ApiError):  # a Decimal is not a JSON string: InvalidParameterValue
+        sim.update_checkout_session("00000000-0000-0000-0000-000000000000", odd)
+    record = sim.log[0]
+    assert isinstance(record.request_data, str)  # marshal refuses Decimal: JSON text
+    assert "Decimal('1.00')" == record.request["chargeAmount"]["amount"]
+    plain = sim.log[0].request_json
+    assert plain is not None
+    assert json.loads(plain) == record.request
+    sim.create_checkout_session(session_body())
+    assert isinstance(sim.log[1].request_data, bytes)  # plain JSON: a marshal snapshot
+    assert json.loads(sim.log[1].request_json or "") == session_body()
+    assert sim.log[1] == LogRecord.from_json(json.loads(json.dumps(sim.log[1].to_json())))
 
 
 # ---------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -10,7 +11,18 @@ from hypothesis import strategies as st
 from apfsm import Limits
 from apfsm._catalog import SIMULATION_CODES
 from apfsm._lifecycles import OPERATIONS
-from apfsm.stateful import _SMART_OPTIONS, AmazonPayMachine, _call_plan, _Product
+from apfsm.stateful import (
+    _MERCHANT,
+    _MERCHANT_PLANS,
+    _SMART_OPTIONS,
+    AmazonPayMachine,
+    Coverage,
+    _merchant_step,
+    _Product,
+    _world_entries,
+    _world_plan,
+)
+from apfsm.strategies import deadline_offsets
 
 AmazonPayMachine.TestCase.settings = settings(
     stateful_step_count=40,
@@ -25,42 +37,83 @@ TestAmazonPay = AmazonPayMachine.TestCase
 # ---------------------------------------------------------------------------------------
 
 
-def test_product_decodes_every_combination_once_first_option_at_zero() -> None:
+def test_product_decodes_every_combination_once_first_option_fastest() -> None:
     options = (("a", "b"), (1, 2, 3), (True, False))
     product = _Product(options)
     assert 12 == product.size
     decoded = [product(n) for n in range(product.size)]
-    assert list(itertools.product(*options)) == decoded  # mixed radix, first most significant
+    # mixed radix, the first option least significant (it varies in every draw)
+    assert [tuple(reversed(t)) for t in itertools.product(*reversed(options))] == decoded
     assert ("a", 1, True) == product(0)  # where shrinking goes
 
 
 @given(st.data())
-def test_call_plans_are_well_formed(data: st.DataObject) -> None:
-    operation = data.draw(st.sampled_from(sorted(OPERATIONS)))
-    kind, drawn, code, key = data.draw(_call_plan(operation, Limits()))
-    assert kind in ("smart", "schema", "fault")
-    if kind == "fault":
-        _, expected = drawn
-        assert expected.startswith(("Invalid", "Missing", "Unrecognized"))
-    if kind == "smart":
+def test_merchant_plans_are_well_formed(data: st.DataObject) -> None:
+    plan = data.draw(_MERCHANT_PLANS)
+    label = plan[0]
+    if label in ("order", "charged_order"):
+        options = plan[1]
+        assert options[0] in ("USD", "EUR", "JPY")
+        return
+    operation, kind, drawn, code, key, pick = plan
+    assert operation in OPERATIONS
+    assert kind in ("smart", "retry", "schema", "fault")
+    if kind in ("smart", "retry"):
         assert len(_SMART_OPTIONS.get(operation, ())) == len(drawn)
+    else:
+        choices, variant = drawn
+        assert len(_SMART_OPTIONS.get(operation, ())) == len(choices)
+        assert 0 <= variant
     if code is not None:
         assert code in SIMULATION_CODES[operation]
     if key is not None:
         assert OPERATIONS[operation].method == "POST"
         assert key in (f"{operation}-1", f"{operation}-2")
+    assert 0 <= pick < 64
 
 
-def test_a_subclass_with_other_limits_draws_bodies_under_them() -> None:
+def test_the_merchant_menu_covers_every_operation_and_orders() -> None:
+    labels = [label for label, _, _ in _MERCHANT.entries]
+    assert set(labels) == set(OPERATIONS) | {"order", "charged_order"}
+    decoded = {_merchant_step(n)[0] for n in range(len(_MERCHANT.slots))}
+    assert decoded == set(labels)  # the lowest digit alone reaches every entry
+    assert _merchant_step(0)[1] == "smart"  # where shrinking goes: a realistic call
+
+
+def test_the_world_waits_exactly_on_every_limit_and_its_neighbours() -> None:
+    waits = {
+        value
+        for label, product, _ in _world_entries(Limits())
+        if label == "wait"
+        for values in product.options
+        if not isinstance(values, range)
+        for value in values
+    }
+    assert set(deadline_offsets(Limits())) == waits
+    for limit in Limits().durations().values():
+        assert {limit - timedelta(seconds=1), limit, limit + timedelta(seconds=1)} <= waits
+
+
+def test_a_subclass_with_other_limits_waits_on_its_deadlines() -> None:
     class Strict(AmazonPayMachine):
-        limits = Limits(soft_descriptor_max_length=40)
+        limits = Limits(authorization_ttl=timedelta(days=7))
 
     class Same(AmazonPayMachine):
         pass
 
-    base = AmazonPayMachine.call_create_charge  # type: ignore[attr-defined]
-    assert Same.call_create_charge is base  # type: ignore[attr-defined]
-    assert Strict.call_create_charge is not base  # type: ignore[attr-defined]
-    plan = Strict.call_create_charge.hypothesis_stateful_rule.arguments["plan"]  # type: ignore[attr-defined]
-    assert plan is _call_plan("create_charge", Strict.limits)
-    assert plan is not _call_plan("create_charge", Limits())
+    base = AmazonPayMachine.world_step  # type: ignore[attr-defined]
+    assert Same.world_step is base  # type: ignore[attr-defined]
+    assert Strict.world_step is not base  # type: ignore[attr-defined]
+    plan = Strict.world_step.hypothesis_stateful_rule.arguments["plan"]  # type: ignore[attr-defined]
+    assert plan is _world_plan(Strict.limits)
+    assert plan is not _world_plan(Limits())
+
+
+def test_the_coverage_report_lists_calls_on_objects_that_do_not_exist() -> None:
+    coverage = Coverage()
+    coverage.add("Refund", "-", "get_refund", "-", "ResourceNotFound")
+    coverage.add("Charge", "Authorized", "capture_charge", "<30 s", "→ Captured")
+    report = coverage.report()
+    assert "Refund" in report
+    assert "-" in report.splitlines()[report.splitlines().index("Refund") + 2]
+    assert "error codes reached (1): ResourceNotFound" in report
