@@ -26,7 +26,7 @@ import functools
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -55,6 +55,9 @@ from ._lifecycles import LIFECYCLES, OPERATIONS, Operation
 from ._limits import Limits
 from ._money import refund_allowance
 from ._outcome import Outcome
+from ._plans import Menu as _Menu
+from ._plans import Product as _Product
+from ._plans import decoded
 from ._records import ChargePermissionRecord, ChargeRecord, RefundRecord
 from ._simulator import SANDBOX_CARDS, Response, Simulator
 from ._trace import Step, TraceRecorder
@@ -84,38 +87,9 @@ _SHARES = ("0.1", "0.5", "1", "1", "1.15", "1.2")
 # and takes it modulo the number of candidates (0, where shrinking goes, is the first).
 
 
-class _Product:
-    """Decodes one integer into a tuple of options (mixed radix, the first option least
-    significant), so a tuple of independent choices costs Hypothesis one choice; 0, where
-    shrinking goes, is the first of every option.
-
-    Hypothesis draws most integers of a wide range from its low 8 to 16 bits (and the
-    rest uniformly), so the options that matter most come first: they vary in every
-    draw, the later ones mostly in the uniform draws."""
-
-    def __init__(self, options: tuple[Sequence[Any], ...]) -> None:
-        self.options = options
-        self.size = 1
-        for values in options:
-            self.size *= len(values)
-
-    def __call__(self, number: int) -> tuple[Any, ...]:
-        out = []
-        for values in self.options:
-            number, index = divmod(number, len(values))
-            out.append(values[index])
-        return tuple(out)
-
-
-def _combos(*options: Sequence[Any]) -> st.SearchStrategy[tuple[Any, ...]]:
-    """A tuple of options in one draw; repeats in an option weigh it."""
-    product = _Product(options)
-    return st.integers(0, product.size - 1).map(product)
-
-
 _CARDS = tuple(SANDBOX_CARDS)
-#: Well-formed ids of objects that do not exist.
 _UNSET: Any = object()  # an argument not given
+#: Well-formed ids of objects that do not exist.
 _UNKNOWN_IDS = {
     "CheckoutSession": "00000000-0000-0000-0000-000000000000",
     "ChargePermission": "S01-0000000-0000000",
@@ -141,8 +115,6 @@ _MAKERS: dict[str, Plan] = {
 }
 #: The first orders' session options (see ``AmazonPayMachine.first_orders``).
 _FIRST_SESSION = ("USD", "Authorize", "OneTime", "50.00", False, False)
-#: The first orders of a history: the session's options, the plain order's card and how
-#: its completion ends, the charged order's intent.
 _SESSION_UPDATES: tuple[dict[str, Any], ...] = (
     {"merchantMetadata": {"merchantReferenceId": "order-1"}},
     {"paymentDetails": {"paymentIntent": "AuthorizeWithCapture"}},
@@ -244,24 +216,6 @@ _KINDS = ("smart",) * 13 + ("retry", "fault", "schema")
 _VARIANTS = 4093
 
 
-class _Menu:
-    """Weighted entries, each a label and a ``_Product`` of options, decoded from one
-    integer: its lowest digit picks the entry, the rest the options (0, where shrinking
-    goes, is the first entry with its first options)."""
-
-    def __init__(self, entries: tuple[tuple[str, _Product, int], ...]) -> None:
-        self.entries = entries
-        self.slots = [i for i, (_, _, weight) in enumerate(entries) for _ in range(weight)]
-        self.size = len(self.slots) * max(product.size for _, product, _ in entries)
-        self.numbers = st.integers(0, self.size - 1)
-
-    def __call__(self, number: int, slots: list[int] | None = None) -> tuple[str, tuple[Any, ...]]:
-        """Decode ``number``; ``slots`` (a subset of ``self.slots``) leaves entries out."""
-        slots = slots or self.slots
-        label, product, _ = self.entries[slots[number % len(slots)]]
-        return label, product(number // len(slots) % product.size)
-
-
 def _source_type(op: Operation) -> str | None:
     """The object type an operation picks its object from (the charge permission of
     ``create_charge``, the charge of ``create_refund``; None to create a session)."""
@@ -344,7 +298,7 @@ def _merchant_step(number: int) -> Any:
 #: idempotency key, a realistic body with exactly one fault (``"fault"``) or a valid
 #: schema-random body (``"schema"``), chosen by a number. A step is one integer (see
 #: ``_Menu``): Hypothesis's cost is per choice, and here it is most of a step's cost.
-_MERCHANT_PLANS = _MERCHANT.numbers.map(_merchant_step)
+_MERCHANT_PLANS = decoded(_MERCHANT, _merchant_step)
 
 
 _EDGES = ("month_start", "month_end", "month_start", "month_end", "leap_day")
@@ -383,7 +337,7 @@ def _world_plan(limits: Limits) -> st.SearchStrategy[tuple[str, Any]]:
             return (label, timedelta(seconds=option))
         return (label, option)
 
-    return menu.numbers.map(move)
+    return decoded(menu, move)
 
 
 def _guarded(fn: _F) -> _F:

@@ -44,6 +44,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
@@ -51,7 +52,7 @@ import attrs
 from hypothesis import event, note
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
-from hypothesis.stateful import RuleBasedStateMachine, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, rule
 
 from . import strategies as aps
 from ._catalog import SIMULATION_CODES
@@ -59,22 +60,19 @@ from ._clock import ManualClock
 from ._errors import ApiError
 from ._lifecycles import NON_CHARGEABLE_REASONS, OPERATIONS
 from ._limits import Limits
+from ._plans import Menu, Product, decoded
+from ._records import ChargeRecord, RefundRecord
 from ._simulator import Response, Simulator
 from ._validator import check
 
 __all__ = [
+    "AMAZON_STEPS",
     "KNOWABLE_CODES",
     "IntegrationError",
     "IntegrationMachine",
     "WatchedSimulator",
+    "step_plans",
 ]
-
-# Rule arguments are far cheaper for Hypothesis than draws inside a rule: a choice among
-# objects known only when the rule runs takes an index ``pick`` modulo their number.
-_PICK = st.integers(0, 1023)
-_INJECTIONS = st.sampled_from(
-    sorted((operation, code) for operation, codes in SIMULATION_CODES.items() for code in codes)
-)
 
 # The Amazon-side rules act on objects in these states; a precondition skips a rule while
 # there are none, so no step is spent doing nothing.
@@ -82,6 +80,123 @@ _OPEN = ("Open",)
 _USABLE = ("Chargeable", "NonChargeable")
 _NON_CHARGEABLE = ("NonChargeable",)
 _CANCELABLE_CHARGES = ("AuthorizationInitiated", "Authorized")
+
+_PICKS = tuple(range(64))
+_CARDS = ("1111", "1111", "1111", "1111", "0701", "3064", "3434", "4354")
+_INJECTIONS = tuple(
+    sorted((operation, code) for operation, codes in SIMULATION_CODES.items() for code in codes)
+)
+_OFFSETS = (-1, 0, 1)
+_UNIFORM_WAITS = range(1, 60 * 86_400 + 1)  # seconds, up to 60 days
+
+#: What each kind of Amazon-side step acts on: (object type, states).
+_ACTS_ON: dict[str, tuple[str, tuple[str, ...]]] = {
+    "buyer_approves": ("CheckoutSession", _OPEN),
+    "buyer_abandons": ("CheckoutSession", _OPEN),
+    "payment_method_problem": ("ChargePermission", _USABLE),
+    "payment_method_fixed": ("ChargePermission", _NON_CHARGEABLE),
+    "buyer_closes_permission": ("ChargePermission", _USABLE),
+    "amazon_cancels_charge": ("Charge", _CANCELABLE_CHARGES),
+}
+
+
+def _amazon_entries(limits: Limits) -> tuple[tuple[str, Product, int], ...]:
+    """Amazon Pay's kinds of step, their options (the method's arguments, the first
+    varying most) and weights. The first is where shrinking goes: time passing (L − 1 s of
+    the shortest limit)."""
+    deadlines = tuple(aps.deadline_offsets(limits))
+    return (
+        ("wait", Product((deadlines,)), 2),
+        ("wait", Product((_UNIFORM_WAITS,)), 1),
+        (
+            "deliver_ipns",
+            Product((("none", "none", "duplicate", "delay", "reorder"), (1, 2, 3))),
+            4,
+        ),
+        ("buyer_approves", Product((_CARDS, _PICKS)), 3),
+        ("buyer_abandons", Product((_PICKS,)), 1),
+        ("payment_method_problem", Product((NON_CHARGEABLE_REASONS[:6], _PICKS)), 1),
+        ("payment_method_fixed", Product((_PICKS,)), 1),
+        ("buyer_closes_permission", Product((_PICKS,)), 1),
+        ("amazon_cancels_charge", Product((_PICKS,)), 1),
+        ("until_next_deadline", Product((_OFFSETS,)), 2),
+        ("next_call_is_declined", Product((_INJECTIONS,)), 2),
+    )
+
+
+#: Amazon Pay's kinds of step in ``IntegrationMachine.amazon_pay``.
+AMAZON_STEPS: tuple[str, ...] = tuple(
+    dict.fromkeys(name for name, _, _ in _amazon_entries(Limits()))
+)
+_SECOND = timedelta(seconds=1)
+
+
+@functools.cache
+def _amazon_plan(limits: Limits) -> st.SearchStrategy[tuple[str, tuple[Any, ...]]]:
+    """A step of Amazon Pay's side: ``(kind, the method's arguments)``, one integer."""
+    menu = Menu(_amazon_entries(limits))
+
+    def step(number: int) -> tuple[str, tuple[Any, ...]]:
+        kind, options = menu(number)
+        if kind == "wait":
+            (wait,) = options
+            return (kind, (wait if isinstance(wait, timedelta) else timedelta(seconds=wait),))
+        if kind == "next_call_is_declined":
+            return (kind, options[0])
+        if kind in ("buyer_approves", "payment_method_problem"):
+            return (kind, (options[1], options[0]))  # (pick, card or reason)
+        return (kind, options)
+
+    return decoded(menu, step)
+
+
+def step_plans(**steps: tuple[Any, ...]) -> st.SearchStrategy[tuple[str, tuple[Any, ...]]]:
+    """Plans for a rule that dispatches among kinds of step, each drawn as one integer.
+
+    Hypothesis's own cost per step grows with every rule and every argument drawn, and in
+    a state machine over a fast simulator it is most of a step's cost: one rule with one
+    plan is several times cheaper than a rule per event with arguments of their own
+    (``benchmarks/fuzz.py`` measures it). Each keyword names a kind of step::
+
+        name=(weight, values of the first argument, values of the second, ...)
+
+    and the strategy draws ``(name, arguments)``. Repeat a value to weigh it; a
+    ``range`` is fine for wide options. The first argument varies most from draw to draw
+    (Hypothesis draws most integers from their low bits), and everything shrinks towards
+    the first kind with the first value of every argument.
+
+    Example::
+
+        SHOP_STEPS = step_plans(
+            place_order=(3, range(100, 50_001), ("1111", "0701")),
+            ship=(2, range(16)),
+            reconcile=(1,),
+        )
+
+        @rule(plan=SHOP_STEPS)
+        def shop(self, plan):
+            name, arguments = plan
+            getattr(self, name)(*arguments)
+
+    Raises:
+        ValueError: no kinds, a weight that is not a positive integer, an empty option.
+    """
+    if not steps:
+        raise ValueError("step_plans needs at least one kind of step")
+    entries = []
+    for name, (weight, *options) in steps.items():
+        if not isinstance(weight, int) or isinstance(weight, bool) or weight < 1:
+            raise ValueError(f"{name}: the weight must be a positive integer, got {weight!r}")
+        for position, values in enumerate(options, 1):
+            if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or not values:
+                raise ValueError(
+                    f"{name}: argument {position} needs a non-empty sequence of values, "
+                    f"got {values!r}"
+                )
+        entries.append((name, Product(tuple(options)), weight))
+    menu = Menu(tuple(entries))
+    return decoded(menu, menu)
+
 
 #: Refusals a correct integration never provokes: it could have known from what it was
 #: told (the objects' states and deadlines, the amounts, the API's rules).
@@ -203,6 +318,11 @@ class IntegrationMachine(RuleBasedStateMachine):
     start: ClassVar[datetime] = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
     ipn_faults: ClassVar[bool] = True
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "limits" in cls.__dict__:  # waits land on the subclass's deadlines
+            _add_amazon_rule(cls)
+
     def __init__(self) -> None:
         super().__init__()
         self.clock = ManualClock(self.start)
@@ -215,6 +335,8 @@ class IntegrationMachine(RuleBasedStateMachine):
         self.sim.journal = []
         self._index_version = -1
         self._index: dict[str, list[tuple[str, str]]] = {}
+        self._view: dict[str, dict[str, Any]] = {}  # id -> JSON, see amazon_json
+        self._view_version = 0
 
     # -- hooks -------------------------------------------------------------------------
 
@@ -247,12 +369,7 @@ class IntegrationMachine(RuleBasedStateMachine):
             if not all_pending:
                 return
 
-    @precondition(lambda self: bool(self._inbox))
-    @rule(
-        fault=st.sampled_from(["none", "none", "duplicate", "delay", "reorder"]),
-        count=st.integers(min_value=1, max_value=3),
-    )
-    def deliver_ipns(self, fault: str, count: int) -> None:
+    def deliver_ipns(self, fault: str = "none", count: int = 1) -> None:
         """Deliver up to ``count`` waiting IPNs with a delivery fault (when ``ipn_faults``):
         each delivered twice (duplicate), the oldest held back for the next one to three
         deliveries while later ones arrive (delay), or newest first (reorder)."""
@@ -260,7 +377,7 @@ class IntegrationMachine(RuleBasedStateMachine):
             fault = "none"
         if fault == "reorder" and len(self._inbox) > 1:
             self._inbox.reverse()
-        elif fault == "delay":
+        elif fault == "delay" and self._inbox:
             self._inbox[0].held = count
         _event(f"ipn delivery: {fault}")
         due = [pending for pending in self._inbox if pending.held == 0][:count]
@@ -273,16 +390,57 @@ class IntegrationMachine(RuleBasedStateMachine):
             if fault == "duplicate":
                 self.on_notification(dict(pending.message))
 
+    # -- Amazon Pay's side: one rule ---------------------------------------------------
+
+    def amazon_may(self, kind: str) -> bool:
+        """Whether Amazon Pay's side may take a step of ``kind`` now (override to steer it
+        with your integration's view; see ``AMAZON_STEPS``). Steps that cannot act (no
+        object in a state they act on) are skipped anyway."""
+        return True
+
+    def amazon_pay(self, plan: tuple[str, Any]) -> None:
+        """One step of Amazon Pay's side (see ``AMAZON_STEPS``). A kind that cannot act
+        now (nothing to act on, or ``amazon_may`` says no) lets one second pass instead."""
+        kind, options = plan
+        if kind != "wait" and not (self.amazon_may(kind) and self._can(kind)):
+            _note(f"apfsm: {kind} cannot act now; 1 s passes instead")
+            _event("amazon: cannot act, 1 s passes")
+            kind, options = "wait", (_SECOND,)
+        self._amazon_step(kind, options)
+
+    def _can(self, kind: str) -> bool:
+        if kind == "deliver_ipns":
+            return bool(self._inbox)
+        if kind == "until_next_deadline":
+            return self.sim.next_event_at() is not None
+        states = _ACTS_ON.get(kind)
+        if states is None:
+            return True
+        object_type, in_states = states
+        objects = self._objects_in(object_type, in_states)
+        if kind == "buyer_approves":
+            return any(self._awaits_buyer(s) for s in objects)
+        return bool(objects)
+
+    def _amazon_step(self, kind: str, options: tuple[Any, ...]) -> None:
+        _event(f"amazon: {kind}")
+        if kind == "wait":
+            (step,) = options
+            self.time_passes(step)
+        elif kind == "deliver_ipns":
+            self.deliver_ipns(*options)
+        elif kind == "next_call_is_declined":
+            self.next_call_is_declined(*options)
+        else:
+            getattr(self, kind)(*options)
+
     # -- time --------------------------------------------------------------------------
 
-    @rule(step=aps.time_steps(max_value=timedelta(days=60)))
     def time_passes(self, step: timedelta) -> None:
         """Time passes: uniform jumps and exactly L − 1 s, L, L + 1 s of every limit."""
         self.sim.advance(step)
 
-    @precondition(lambda self: self.sim.next_event_at() is not None)
-    @rule(offset=st.sampled_from([-1, 0, 1]))
-    def until_next_deadline(self, offset: int) -> None:
+    def until_next_deadline(self, offset: int = 0) -> None:
         """To 1 s before, at, or 1 s after the next scheduled event."""
         due = self.sim.next_event_at()
         if due is not None and due + timedelta(seconds=offset) > self.sim.now():
@@ -310,12 +468,7 @@ class IntegrationMachine(RuleBasedStateMachine):
             self._index_version = len(journal)
         return [i for i, state in self._index.get(object_type, ()) if state in states]
 
-    @precondition(lambda self: self._any("CheckoutSession", _OPEN))
-    @rule(
-        pick=_PICK,
-        card=st.sampled_from(["1111", "1111", "1111", "1111", "0701", "3064", "3434", "4354"]),
-    )
-    def buyer_approves(self, pick: int, card: str) -> None:
+    def buyer_approves(self, pick: int = 0, card: str = "1111") -> None:
         """The buyer signs in on Amazon's page for a session your integration created and
         picks a sandbox card (SPEC §7)."""
         open_sessions = [
@@ -334,48 +487,79 @@ class IntegrationMachine(RuleBasedStateMachine):
         """Called after the buyer approved a session: the buyer is back on your result
         page (override to complete the checkout, as your shop does)."""
 
-    @precondition(lambda self: self._any("CheckoutSession", _OPEN))
-    @rule(pick=_PICK)
-    def buyer_abandons(self, pick: int) -> None:
+    def buyer_abandons(self, pick: int = 0) -> None:
         sessions = self._objects_in("CheckoutSession", _OPEN)
         if sessions:
             self.sim.buyer_cancel(sessions[pick % len(sessions)])
 
-    @precondition(lambda self: self._any("ChargePermission", _USABLE))
-    @rule(pick=_PICK, reason=st.sampled_from(NON_CHARGEABLE_REASONS[:6]))
-    def payment_method_problem(self, pick: int, reason: str) -> None:
+    def payment_method_problem(self, pick: int = 0, reason: str = "PaymentMethodInvalid") -> None:
         permissions = self._objects_in("ChargePermission", _USABLE)
         if permissions:
             self.sim.payment_method_problem(permissions[pick % len(permissions)], reason)
 
-    @precondition(lambda self: self._any("ChargePermission", _NON_CHARGEABLE))
-    @rule(pick=_PICK)
-    def payment_method_fixed(self, pick: int) -> None:
+    def payment_method_fixed(self, pick: int = 0) -> None:
         permissions = self._objects_in("ChargePermission", _NON_CHARGEABLE)
         if permissions:
             self.sim.payment_method_fixed(permissions[pick % len(permissions)])
 
-    @precondition(lambda self: self._any("ChargePermission", _USABLE))
-    @rule(pick=_PICK)
-    def buyer_closes_permission(self, pick: int) -> None:
+    def buyer_closes_permission(self, pick: int = 0) -> None:
         permissions = self._objects_in("ChargePermission", _USABLE)
         if permissions:
             self.sim.buyer_close_charge_permission(permissions[pick % len(permissions)])
 
-    @precondition(lambda self: self._any("Charge", _CANCELABLE_CHARGES))
-    @rule(pick=_PICK)
-    def amazon_cancels_charge(self, pick: int) -> None:
+    def amazon_cancels_charge(self, pick: int = 0) -> None:
         charges = self._objects_in("Charge", _CANCELABLE_CHARGES)
         if charges:
             self.sim.amazon_event(charges[pick % len(charges)], "amazon_cancel")
 
-    @rule(injection=_INJECTIONS)
-    def next_call_is_declined(self, injection: tuple[str, str]) -> None:
+    def next_call_is_declined(self, operation: str, code: str) -> None:
         """Inject a simulation code into the integration's next call of an operation that
         takes one (SPEC §7): declines, rejected captures, failed refunds, canceled
         checkouts."""
-        operation, code = injection
         self.sim.injected[operation] = code
+
+    # -- Amazon's truth, for your invariants --------------------------------------------
+
+    def amazon_json(self, object_id: str) -> dict[str, Any] | None:
+        """The object's current JSON as Amazon Pay holds it, read without an API call (so
+        it is not your integration's traffic and uses no injected simulation code); None
+        when there is no such object. Kept between steps and refreshed only for objects
+        that changed, so invariants may read every object after every step cheaply. The
+        dict is shared: do not change it."""
+        self._refresh_view()
+        return self._view.get(object_id)
+
+    def amazon_objects(self, object_type: str) -> list[dict[str, Any]]:
+        """The current JSON of every object of ``object_type``, oldest first (see
+        ``amazon_json``)."""
+        self._refresh_view()
+        return [self._view[i] for i in self.sim.object_ids(object_type) if i in self._view]
+
+    def _refresh_view(self) -> None:
+        sim = self.sim
+        journal = sim.journal if sim.journal is not None else []
+        if self._view_version == len(journal):
+            return
+        changed = set(journal[self._view_version :])
+        for object_id in list(changed):
+            # A refund changes its charge's refunded amount; a charge its permission's
+            # balance: their JSON is refreshed too.
+            record = sim._objects.get(object_id)
+            while record is not None:
+                parent = getattr(record, "charge_id", None) or getattr(
+                    record, "charge_permission_id", None
+                )
+                if not isinstance(record, (RefundRecord, ChargeRecord)) or not parent:
+                    break
+                changed.add(parent)
+                record = sim._objects.get(parent)
+        for object_id in changed:
+            body = sim.object_json(object_id)
+            if body is None:
+                self._view.pop(object_id, None)
+            else:
+                self._view[object_id] = body
+        self._view_version = len(journal)
 
     # -- helpers for your rules ----------------------------------------------------------
 
@@ -383,3 +567,18 @@ class IntegrationMachine(RuleBasedStateMachine):
         """What Amazon Pay would answer now (``apfsm.check`` on the object's JSON)."""
         target = self.sim.object_json(object_id) if object_id else None
         return check(operation, target, body=body, at=self.sim.now(), limits=self.limits)
+
+
+def _add_amazon_rule(machine: type[IntegrationMachine]) -> None:
+    """Amazon Pay's side is one rule drawing one integer (see ``AMAZON_STEPS``):
+    Hypothesis's cost per step grows with every rule and argument, and it is most of a
+    step's cost."""
+
+    def amazon_pay_step(self: IntegrationMachine, plan: tuple[str, tuple[Any, ...]]) -> None:
+        self.amazon_pay(plan)
+
+    amazon_pay_step.__doc__ = IntegrationMachine.amazon_pay.__doc__
+    machine.amazon_pay_step = rule(plan=_amazon_plan(machine.limits))(amazon_pay_step)
+
+
+_add_amazon_rule(IntegrationMachine)

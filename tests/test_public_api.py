@@ -141,10 +141,12 @@ def test_testing_submodules_pin_their_all() -> None:
     import apfsm.testing
 
     assert [
+        "AMAZON_STEPS",
         "KNOWABLE_CODES",
         "IntegrationError",
         "IntegrationMachine",
         "WatchedSimulator",
+        "step_plans",
     ] == apfsm.testing.__all__
 
     assert [

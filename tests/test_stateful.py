@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from apfsm import Limits
 from apfsm._catalog import SIMULATION_CODES
 from apfsm._lifecycles import OPERATIONS
+from apfsm._plans import Product as _Product
 from apfsm.stateful import (
     _MERCHANT,
     _MERCHANT_PLANS,
@@ -18,7 +19,6 @@ from apfsm.stateful import (
     AmazonPayMachine,
     Coverage,
     _merchant_step,
-    _Product,
     _world_entries,
     _world_plan,
 )

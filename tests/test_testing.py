@@ -7,11 +7,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis.stateful import invariant, rule, run_state_machine_as_test
 
 from apfsm import ApiError, ManualClock, Simulator
-from apfsm.testing import KNOWABLE_CODES, IntegrationError, IntegrationMachine, WatchedSimulator
+from apfsm.testing import (
+    AMAZON_STEPS,
+    KNOWABLE_CODES,
+    IntegrationError,
+    IntegrationMachine,
+    WatchedSimulator,
+    step_plans,
+)
 
 from .simhelpers import T0, price, session_body
 
@@ -213,14 +220,13 @@ def test_a_delayed_ipn_arrives_on_catch_up() -> None:
     assert [second, first] == machine.shop.ipns
 
 
-def test_amazon_side_rules_wait_for_objects_to_act_on() -> None:
+def test_amazon_side_steps_act_only_on_objects_in_their_states() -> None:
     machine = TinyShopMachine()
-    rules = {r.function.__name__: r for r in type(machine).setup_state().rules}
-
-    def enabled(name: str) -> bool:
-        return all(p(machine) for p in rules[name].preconditions)
-
-    amazon_side = [
+    enabled = machine._can
+    assert ["amazon_pay_step", "customer_checks_out", "ship"] == sorted(
+        r.function.__name__ for r in type(machine).setup_state().rules
+    )
+    object_steps = [
         "buyer_approves",
         "buyer_abandons",
         "payment_method_problem",
@@ -230,7 +236,9 @@ def test_amazon_side_rules_wait_for_objects_to_act_on() -> None:
         "deliver_ipns",
         "until_next_deadline",
     ]
-    assert not any(enabled(name) for name in amazon_side)
+    assert not any(enabled(name) for name in object_steps)
+    assert enabled("wait")
+    assert enabled("next_call_is_declined")
     session = machine.shop.start_checkout()
     assert enabled("buyer_approves")
     assert enabled("buyer_abandons")
@@ -257,6 +265,57 @@ def test_amazon_side_rules_wait_for_objects_to_act_on() -> None:
             expected = [i for i in machine.sim.object_ids(kind) if state_of(i) == state]
             assert expected == machine._objects_in(kind, (state,))
     assert machine._objects_in("ChargePermission", ("NonChargeable",))
+
+
+def test_a_step_that_cannot_act_lets_a_second_pass_instead() -> None:
+    machine = TinyShopMachine()
+    before = machine.sim.now()
+    machine.amazon_pay(("buyer_approves", (0, "1111")))  # no session awaits a buyer
+    assert timedelta(seconds=1) == machine.sim.now() - before
+    session = machine.shop.start_checkout()
+    machine.amazon_pay(("buyer_approves", (0, "3064")))  # 3064: approves, then cancels
+    assert "Canceled" == machine.sim.object_state(session)
+    assert timedelta(seconds=1) == machine.sim.now() - before
+    assert "wait" == AMAZON_STEPS[0]  # where shrinking goes: time passing
+
+
+def test_the_integration_steers_amazon_side_steps() -> None:
+    class NoDeclines(TinyShopMachine):
+        def amazon_may(self, kind: str) -> bool:
+            return kind != "next_call_is_declined"
+
+    machine = NoDeclines()
+    before = machine.sim.now()
+    machine.amazon_pay(("next_call_is_declined", ("capture_charge", "SoftDeclined")))
+    assert {} == machine.sim.injected
+    assert timedelta(seconds=1) == machine.sim.now() - before
+    plain = TinyShopMachine()
+    plain.amazon_pay(("next_call_is_declined", ("capture_charge", "SoftDeclined")))
+    assert {"capture_charge": "SoftDeclined"} == plain.sim.injected
+
+
+def test_step_plans_draw_named_steps_with_their_arguments() -> None:
+    plans = step_plans(ship=(2, range(4), ("fast", "slow")), reconcile=(1,))
+    seen: set[str] = set()
+
+    @given(plans)
+    @settings(max_examples=200, database=None)
+    def check(plan: tuple[str, tuple[Any, ...]]) -> None:
+        name, arguments = plan
+        seen.add(name)
+        if name == "ship":
+            pick, speed = arguments
+            assert 0 <= pick < 4
+            assert speed in ("fast", "slow")
+        else:
+            assert ("reconcile", ()) == plan
+
+    check()
+    assert {"ship", "reconcile"} == seen
+    assert ("ship", (0, "fast")) == find(plans, lambda plan: True)  # where shrinking goes
+    for bad in ({}, {"x": (0,)}, {"x": (1, ())}, {"x": (1, "ab")}, {"x": (True,)}):
+        with pytest.raises(ValueError, match=r"step_plans|weight|sequence"):
+            step_plans(**bad)
 
 
 def test_ipn_faults_can_be_turned_off() -> None:
