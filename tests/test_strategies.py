@@ -153,3 +153,56 @@ def test_limited_text_hits_the_length_boundaries() -> None:
 
     collect()
     assert {"", "x" * 15, "x" * 16, "é" * 16} <= seen
+
+
+# ---------------------------------------------------------------------------------------
+# What the stateful machine uses instead of drawing bodies: faults put into a valid body
+# by number, and schema-random bodies from a seed (one integer each per step)
+# ---------------------------------------------------------------------------------------
+
+
+@given(st.sampled_from(OPS), st.integers(0, 2**32))
+def test_schema_bodies_from_a_seed_are_valid_and_repeatable(operation: str, seed: int) -> None:
+    body = aps._schema_body(operation, LIMITS, seed)
+    assert None is body_fault(operation, body, LIMITS)
+    assert body == aps._schema_body(operation, LIMITS, seed)
+
+
+def test_schema_bodies_from_seeds_vary_like_drawn_ones() -> None:
+    bodies = [aps._schema_body("create_checkout_session", LIMITS, seed) for seed in range(200)]
+    assert len({repr(b) for b in bodies}) > 150
+    currencies = {
+        b["paymentDetails"]["chargeAmount"]["currencyCode"]
+        for b in bodies
+        if "chargeAmount" in b.get("paymentDetails", {})
+    }
+    assert {"USD", "EUR", "JPY"} <= currencies
+    assert any("merchantMetadata" in b for b in bodies)
+    assert any("merchantMetadata" not in b for b in bodies)
+
+
+@given(st.sampled_from(OPS), st.data())
+def test_every_single_fault_gets_exactly_its_code(operation: str, data: st.DataObject) -> None:
+    valid = data.draw(aps.request_bodies(operation))
+    faults = [f for f in aps._single_faults(operation, LIMITS) if f.applies(valid)]
+    assert faults
+    for fault in faults:
+        body, code = fault.apply(valid)
+        found = body_fault(operation, body, LIMITS)
+        assert found is not None, (fault, body)
+        assert code == found[0], (fault, body, found)
+        # The independent reference model agrees on the code (SPEC §8 order).
+        target: Any = None if operation == "create_checkout_session" else {}
+        assert code == predict(operation, target, body, AT).error_code, (fault, body)
+    assert None is body_fault(operation, valid, LIMITS)  # apply() changed a copy
+
+
+def test_single_faults_cover_every_body_code() -> None:
+    codes = {f.code for op in OPS for f in aps._single_faults(op, LIMITS)}
+    assert {
+        "InvalidRequestFormat",
+        "UnrecognizedField",
+        "MissingParameterValue",
+        "InvalidParameterValue",
+        "InvalidParameterCombination",
+    } == codes

@@ -375,3 +375,39 @@ def test_the_plugin_is_registered_as_an_entry_point() -> None:
 
     assert "apfsm._pytest_plugin" in {e.value for e in entry_points(group="pytest11")}
     assert isinstance(Simulator(ManualClock(T0)), Simulator)
+
+
+def test_the_amazon_view_follows_every_change_including_parents() -> None:
+    machine = TinyShopMachine()
+    sim = machine.sim
+
+    def agrees() -> None:
+        for kind in ("CheckoutSession", "ChargePermission", "Charge", "Refund"):
+            fresh = [sim.object_json(i) for i in sim.object_ids(kind)]
+            assert fresh == machine.amazon_objects(kind), kind
+            for body in fresh:
+                assert body is not None
+                key = {
+                    "CheckoutSession": "checkoutSessionId",
+                    "ChargePermission": "chargePermissionId",
+                    "Charge": "chargeId",
+                    "Refund": "refundId",
+                }[kind]
+                assert body == machine.amazon_json(body[key])
+
+    agrees()
+    session = machine.shop.start_checkout()
+    agrees()
+    sim.buyer_approve(session)
+    machine.after_buyer_approved(session)  # completes: a permission and a charge
+    agrees()
+    charge = sim.object_ids("Charge")[0]
+    sim.capture_charge(charge, {"captureAmount": price("20.00")})
+    sim.create_refund({"chargeId": charge, "refundAmount": price("5.00")})
+    agrees()
+    sim.advance(timedelta(seconds=30))  # the refund completes: the charge's refunded total
+    view = machine.amazon_json(charge)
+    assert view is not None
+    assert "5.00" == view["refundedAmount"]["amount"]
+    agrees()
+    assert machine.amazon_json("S01-0000000-0000000-C0000000") is None
