@@ -25,6 +25,7 @@ from apfsm.stateful import (
 from apfsm.strategies import deadline_offsets
 
 AmazonPayMachine.TestCase.settings = settings(
+    max_examples=500,
     stateful_step_count=40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
