@@ -20,6 +20,7 @@ import attrs
 from ._clock import ManualClock, require_aware
 from ._errors import ApiError
 from ._limits import Limits
+from ._log import LogRecord
 from ._simulator import Simulator
 
 __all__ = [
@@ -43,6 +44,8 @@ _ID_FIELDS: Final = {
     "refundId": "Refund",
 }
 StepKind = Literal["call", "buyer", "amazon", "time"]
+#: Operations whose path has no id: the object is named in the body, or created.
+_CREATES_FROM_BODY: Final = frozenset({"create_checkout_session", "create_charge", "create_refund"})
 
 
 @attrs.frozen
@@ -141,6 +144,58 @@ class Trace:
         except (KeyError, TypeError) as exc:
             raise ValueError(f"malformed trace: {exc!r}") from None
         return cls(start=start, steps=steps, limits=limits, note=str(data.get("note", "")))
+
+    @classmethod
+    def from_log(
+        cls,
+        log: Iterable[LogRecord],
+        *,
+        start: datetime,
+        limits: Limits | None = None,
+        note: str = "",
+    ) -> Trace:
+        """The trace of a simulator's call log (``Simulator.log``): every API call, buyer
+        and Amazon action as a step, with the clock moved to each record's instant
+        before it (time passing between calls is what changed the objects there).
+
+        Objects are named by reference in the order the answers reveal them; an id no
+        answer revealed (an object created by a refused call) stays as it is.
+        """
+        recorder = TraceRecorder(require_aware(start, "trace start"), limits or Limits())
+        now = recorder.start
+        for record in log:
+            if record.at > now:
+                now = record.at
+                recorder.add(Step("time", "move_to", None, {"to": now.isoformat()}))
+            response = record.response
+            expect: dict[str, Any] = {"status": record.status, "error": record.error_code}
+            state = _state_of(response)
+            if state is not None:
+                expect["state"] = state
+            if record.kind != "api":
+                request = dict(record.request or {})
+                name = "buyer_approve" if record.operation == "buyer_approve" else "amazon_event"
+                recorder.add(
+                    Step(record.kind, name, recorder.ref(record.object_id), request, expect=expect)
+                )
+                continue
+            path_id = None if record.operation in _CREATES_FROM_BODY else record.object_id
+            step = Step(
+                "call",
+                record.operation,
+                recorder.ref(path_id),
+                recorder.symbolic(record.request),
+                record.idempotency_key,
+                record.simulation_code,
+                expect,
+            )
+            creates = {
+                object_type: recorder.adopt(object_type, object_id)
+                for object_type, object_id in _created_ids(response)
+                if object_id not in recorder._refs
+            }
+            recorder.add(attrs.evolve(step, creates=creates))
+        return recorder.trace(note)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the trace as indented JSON; returns the path."""

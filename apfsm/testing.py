@@ -45,13 +45,17 @@ Example::
 from __future__ import annotations
 
 import functools
+import os
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, ClassVar
 
 import attrs
 from hypothesis import event, note
 from hypothesis import strategies as st
-from hypothesis.control import currently_in_test_context
+from hypothesis.control import currently_in_test_context, should_note
+from hypothesis.errors import HypothesisException
 from hypothesis.stateful import RuleBasedStateMachine, rule
 
 from . import strategies as aps
@@ -63,6 +67,7 @@ from ._limits import Limits
 from ._plans import Menu, Product, decoded
 from ._records import ChargeRecord, RefundRecord
 from ._simulator import Response, Simulator
+from ._trace import Trace
 from ._validator import check
 
 __all__ = [
@@ -317,6 +322,9 @@ class IntegrationMachine(RuleBasedStateMachine):
     limits: ClassVar[Limits] = Limits()
     start: ClassVar[datetime] = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
     ipn_faults: ClassVar[bool] = True
+    #: Where a failing run's trace goes (``APFSM_TRACE_DIR`` or ``.apfsm-traces`` when
+    #: None).
+    trace_dir: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -339,6 +347,30 @@ class IntegrationMachine(RuleBasedStateMachine):
         self._view_version = 0
 
     # -- hooks -------------------------------------------------------------------------
+
+    def teardown(self) -> None:
+        """After every run. When the run failed — the final, shrunk run Hypothesis
+        reports — the trace of everything that happened on Amazon Pay's side is written
+        (``export_trace``). Call ``super().teardown()`` if you override it."""
+        failure = sys.exc_info()[1]
+        if (
+            isinstance(failure, Exception)
+            and not isinstance(failure, HypothesisException)
+            and currently_in_test_context()
+            and should_note()
+        ):
+            reason = f"{type(failure).__name__}: {failure}".splitlines()[0]
+            path = self.export_trace(reason)
+            note(f"apfsm trace of this run: {path} — replay with apfsm.replay({str(path)!r})")
+
+    def export_trace(self, reason: str = "") -> Path:
+        """Write every call your integration made, every buyer and Amazon action and the
+        clock's moves so far as a trace file (``Trace.from_log``), which
+        ``apfsm.replay`` replays against a simulator or your own adapter; returns its
+        path."""
+        directory = Path(self.trace_dir or os.environ.get("APFSM_TRACE_DIR", ".apfsm-traces"))
+        trace = Trace.from_log(self.sim.log, start=self.start, limits=self.limits, note=reason)
+        return trace.save(directory / f"{type(self).__name__}.json")
 
     def on_notification(self, message: dict[str, Any]) -> None:
         """Hand one IPN message to your integration (override). Messages may come twice,

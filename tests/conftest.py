@@ -33,6 +33,14 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _traces_out_of_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Failing machines write trace files (tests provoke failures on purpose): keep them
+    in a temporary directory, not in the working tree's .apfsm-traces/."""
+    if "APFSM_TRACE_DIR" not in os.environ:
+        os.environ["APFSM_TRACE_DIR"] = str(tmp_path_factory.mktemp("traces"))
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-slow", action="store_true", help="also run the long property campaigns")
 

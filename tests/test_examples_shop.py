@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
+import apfsm
 from apfsm import Simulator
 from apfsm.testing import IntegrationError
 from examples.shop import test_shop
@@ -85,11 +87,19 @@ def test_every_bug_has_a_finding() -> None:
 
 
 @pytest.mark.parametrize("bug", sorted(FINDINGS))
-def test_the_kit_finds_and_shrinks_each_planted_bug(bug: str) -> None:
+def test_the_kit_finds_and_shrinks_each_planted_bug(bug: str, tmp_path: Path) -> None:
     kind, message, most_steps = FINDINGS[bug]
     machine = machine_with(bug)
+    machine.trace_dir = str(tmp_path)
     with pytest.raises(kind, match=message) as failure:
         run_state_machine_as_test(machine, settings=BUG_SETTINGS)
+    # The shrunk run's trace: Amazon Pay's side of it replays exactly on a fresh simulator.
+    trace_file = tmp_path / f"{machine.__name__}.json"
+    assert f"apfsm trace of this run: {trace_file}" in "\n".join(failure.value.__notes__)
+    trace = apfsm.Trace.load(trace_file)
+    assert trace.note.startswith(kind.__name__) or trace.note.startswith("IntegrationError")
+    assert apfsm.replay(trace).ok
+    assert any(step.kind == "call" for step in trace.steps)
     steps = shrunk_steps(failure.value, machine)
     assert steps, "no steps printed for the failing case"
     assert any(step.startswith("state.business_event(") for step in steps), steps

@@ -188,3 +188,55 @@ def test_a_shrunk_failure_is_exported_as_a_short_replayable_trace(tmp_path: Path
     # here, and slow.
     trace = _run_planted_failure(tmp_path, (Phase.generate, Phase.shrink))
     assert len(trace.steps) <= 12  # shrunk: an order and a capture, give or take
+
+
+def test_a_simulator_log_becomes_a_trace_that_replays() -> None:
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    sim = Simulator(clock)
+    session = sim.create_checkout_session(
+        {
+            "webCheckoutDetails": {
+                "checkoutReviewReturnUrl": "https://a.example/r",
+                "checkoutResultReturnUrl": "https://a.example/done",
+            },
+            "storeId": "s",
+            "paymentDetails": {
+                "paymentIntent": "Authorize",
+                "chargeAmount": {"amount": "10.00", "currencyCode": "USD"},
+            },
+        },
+        idempotency_key="k1",
+    )["checkoutSessionId"]
+    sim.buyer_approve(session, card="1111")
+    done = sim.complete_checkout_session(
+        session, {"chargeAmount": {"amount": "10.00", "currencyCode": "USD"}}
+    )
+    sim.advance(timedelta(days=8))
+    sim.payment_method_problem(done["chargePermissionId"], "PaymentMethodInvalid")
+    with pytest.raises(ApiError):
+        sim.capture_charge(
+            done["chargeId"], {"captureAmount": {"amount": "11.00", "currencyCode": "USD"}}
+        )
+    sim.capture_charge(
+        done["chargeId"], {"captureAmount": {"amount": "10.00", "currencyCode": "USD"}}
+    )
+    trace = Trace.from_log(sim.log, start=datetime(2026, 3, 2, 9, tzinfo=UTC), note="by hand")
+    kinds = [(step.kind, step.name) for step in trace.steps]
+    assert [
+        ("call", "create_checkout_session"),
+        ("buyer", "buyer_approve"),
+        ("call", "complete_checkout_session"),
+        ("time", "move_to"),
+        ("amazon", "amazon_event"),
+        ("call", "capture_charge"),
+        ("call", "capture_charge"),
+    ] == kinds
+    complete = trace.steps[2]
+    assert "cs1" == complete.object
+    assert {"ChargePermission": "cp1", "Charge": "ch1"} == dict(complete.creates)
+    refused = trace.steps[5]
+    assert ("ch1", 400) == (refused.object, (refused.expect or {})["status"])
+    assert "k1" == trace.steps[0].idempotency_key
+    outcome = replay(Trace.from_json(json.loads(json.dumps(trace.to_json()))))
+    assert outcome.ok, outcome.mismatches
+    assert outcome.ids["ch1"] == done["chargeId"]  # the same simulator: the same ids

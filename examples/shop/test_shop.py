@@ -98,6 +98,7 @@ class ShopMachine(IntegrationMachine):
     def teardown(self) -> None:
         if self.log_path is not None:
             self.sim.write_log(self.log_path)
+        super().teardown()  # a failing run's trace (apfsm.replay)
 
     # -- hooks: the buyer back on the result page; IPNs to the shop's endpoint ------------
 
