@@ -380,21 +380,27 @@ def _faulty_body(draw: st.DrawFn, operation: str, limits: Limits) -> tuple[Any, 
             return body, "MissingParameterValue"
         fault = "invalid"
     if fault == "combination":
-        if operation == "create_charge":
-            body["softDescriptor"] = "SHOP"
-            body["captureNow"] = draw(_FALSE_OR_ABSENT)
-            if body["captureNow"] is None:
-                del body["captureNow"]
-        else:
-            details = body.get("paymentDetails")
-            details = dict(details) if isinstance(details, dict) else {}
-            details["paymentIntent"] = "AuthorizeWithCapture"
-            details["canHandlePendingAuthorization"] = True
-            body["paymentDetails"] = details
+        _put_combination(body, charge=operation == "create_charge")
+        if operation == "create_charge" and draw(_FALSE_OR_ABSENT) is False:
+            body["captureNow"] = False  # stated, or left out: both forbid the descriptor
         return body, "InvalidParameterCombination"
     path, values = draw(plan.wrong)
     _set(body, path, copy.deepcopy(draw(values)))  # the plan's values are shared
     return body, "InvalidParameterValue"
+
+
+def _put_combination(body: dict[str, Any], *, charge: bool) -> None:
+    """Make ``body`` a combination SPEC §10 forbids: a soft descriptor on a charge not
+    captured now, or a pending authorization with AuthorizeWithCapture."""
+    if charge:
+        body["softDescriptor"] = "SHOP"
+        body.pop("captureNow", None)
+        return
+    details = body.get("paymentDetails")
+    details = dict(details) if isinstance(details, dict) else {}
+    details["paymentIntent"] = "AuthorizeWithCapture"
+    details["canHandlePendingAuthorization"] = True
+    body["paymentDetails"] = details
 
 
 def _get(body: dict[str, Any], path: tuple[str, ...]) -> Any:
@@ -487,15 +493,7 @@ class _Fault:
             return copy.deepcopy(self.value), self.code
         out: dict[str, Any] = copy.deepcopy(body) if isinstance(body, dict) else {}
         if self.action == "combination":
-            if "softDescriptor" in self.path:
-                out["softDescriptor"] = "SHOP"
-                out.pop("captureNow", None)
-            else:
-                details = out.get("paymentDetails")
-                details = dict(details) if isinstance(details, dict) else {}
-                details["paymentIntent"] = "AuthorizeWithCapture"
-                details["canHandlePendingAuthorization"] = True
-                out["paymentDetails"] = details
+            _put_combination(out, charge="softDescriptor" in self.path)
         elif self.action == "set":
             _set(out, self.path, copy.deepcopy(self.value))
         else:
