@@ -142,16 +142,21 @@ _SMART_OPTIONS: dict[str, tuple[tuple[Any, ...], ...]] = {
 
 
 class Coverage:
-    """Counts of exercised (object type, state, operation, time bucket, outcome)."""
+    """Counts of exercised (object type, state, operation, time bucket, outcome), and the
+    states objects were seen in."""
 
     def __init__(self) -> None:
         self.counts: Counter[tuple[str, str, str, str, str]] = Counter()
+        #: (object type, state) of every object after every step, called upon or not (a
+        #: refund completes with time; no call needs to follow).
+        self.observed: set[tuple[str, str]] = set()
 
     def add(self, object_type: str, state: str, operation: str, bucket: str, outcome: str) -> None:
         self.counts[object_type, state, operation, bucket, outcome] += 1
 
     def states(self) -> set[tuple[str, str]]:
-        return {(t, s) for t, s, *_ in self.counts}
+        """The states objects were in: called upon, or seen after a step."""
+        return {(t, s) for t, s, *_ in self.counts if s != "-"} | self.observed
 
     def transitions(self) -> set[tuple[str, str, str]]:
         return {(t, s, op) for t, s, op, *_ in self.counts}
@@ -208,9 +213,9 @@ Plan = tuple[str, str, Any, str | None, str | None, int]
 #: cover; the rest change state).
 _READ_WEIGHT = 3
 _WRITE_WEIGHT = 3
-#: A call's body: realistic 12 in 16; a retry of an earlier call with an idempotency key,
-#: a realistic body with exactly one fault, or a schema-random body, each 1 in 12.
-_KINDS = ("smart",) * 13 + ("retry", "fault", "schema")
+#: A call's body: realistic 12 in 16; a realistic body with exactly one fault 2 in 16; a
+#: retry of an earlier call with an idempotency key, or a schema-random body, 1 in 16.
+_KINDS = ("smart",) * 12 + ("retry", "fault", "fault", "schema")
 #: Which fault, or which schema-random body: the step's whole number modulo this prime
 #: (a digit of its own would vary only in Hypothesis's rare uniform draws; see _Product).
 _VARIANTS = 4093
@@ -247,10 +252,10 @@ def _head(operation: str) -> _Product:
 
 
 _OFFSETS = (-1, 0, 1)  # seconds from an instant
-_ORDER_WEIGHT = 1
+_ORDER_WEIGHT = 2
 
 
-def _merchant_menu() -> _Menu:
+def _merchant_entries() -> tuple[tuple[str, _Product, int], ...]:
     """What the merchant does in a step: every operation of the declarations (SPEC §1),
     writes three times as often as reads, and whole orders (create, the buyer approves,
     complete), plain or charged (an authorized charge, so captures and refunds come
@@ -273,15 +278,48 @@ def _merchant_menu() -> _Menu:
             _ORDER_WEIGHT,
         )
     )
-    return _Menu(tuple(entries))
+    return tuple(entries)
 
 
-_MERCHANT = _merchant_menu()
+_EDGES = ("month_start", "month_end", "month_start", "month_end", "leap_day")
+_WAIT_SECONDS = range(1, 200 * 86_400 + 1)  # waits up to 200 days, mostly short (_Product)
 
 
-def _merchant_step(number: int) -> Any:
-    """Decode a merchant step (see ``_MERCHANT_PLANS``)."""
-    label, options = _MERCHANT(number)
+def _world_entries(limits: Limits) -> tuple[tuple[str, _Product, int], ...]:
+    """What happens without the merchant, about a third of the steps: mostly a little
+    time passing, so asynchronous outcomes land between the merchant's calls; events
+    (mostly an end: canceled, closed, declined) and big jumps are rarer — a history whose
+    every object ended early tests little else."""
+    deadlines = tuple(aps.deadline_offsets(limits))
+    return (
+        ("wait", _Product((_WAIT_SECONDS,)), 10),
+        # Any event that can happen to some object now: which, with which reason.
+        ("event", _Product((tuple(range(1024)),)), 3),
+        ("wait", _Product((deadlines,)), 3),  # exactly L − 1 s, L, L + 1 s of a limit
+        ("next_deadline", _Product((_OFFSETS,)), 2),
+        # A calendar edge (the next 29 February is up to four years away: rarer).
+        ("calendar", _Product((_OFFSETS, _EDGES)), 1),
+    )
+
+
+_WORLD_LABELS = frozenset(label for label, _, _ in _world_entries(Limits()))
+
+
+def _step_menu(limits: Limits) -> _Menu:
+    return _Menu(_merchant_entries() + _world_entries(limits))
+
+
+def _decode_step(menu: _Menu, number: int) -> Any:
+    """A step's plan from its number (see ``_step_plan``)."""
+    label, options = menu(number)
+    if label == "calendar":
+        offset, edge = options
+        return (edge, offset)
+    if label in _WORLD_LABELS:
+        (option,) = options
+        if label == "wait" and isinstance(option, int):
+            return (label, timedelta(seconds=option))
+        return (label, option)
     if label in ("order", "charged_order"):
         return (label, options)
     kind, code, key, pick, *choices = options
@@ -289,55 +327,26 @@ def _merchant_step(number: int) -> Any:
     return (label, kind, drawn, code, key, pick)
 
 
-#: A merchant step: ``(operation, body kind, what the body needs, simulation code,
-#: idempotency key, which object)`` — see ``Plan`` — or ``("order", options)`` or
-#: ``("charged_order", options)``.
-#:
-#: Bodies are mostly realistic (``"smart"``, with the options ``smart_body`` builds it
-#: from over the object's current JSON); 1 in 16 each a retry of an earlier call with an
-#: idempotency key, a realistic body with exactly one fault (``"fault"``) or a valid
-#: schema-random body (``"schema"``), chosen by a number. A step is one integer (see
-#: ``_Menu``): Hypothesis's cost is per choice, and here it is most of a step's cost.
-_MERCHANT_PLANS = decoded(_MERCHANT, _merchant_step)
-
-
-_EDGES = ("month_start", "month_end", "month_start", "month_end", "leap_day")
-_WAIT_SECONDS = range(1, 200 * 86_400 + 1)  # uniform waits, up to 200 days
-
-
-def _world_entries(limits: Limits) -> tuple[tuple[str, _Product, int], ...]:
-    deadlines = tuple(aps.deadline_offsets(limits))
-    return (
-        # Any event that can happen to some object now: which, with which reason.
-        ("event", _Product((tuple(range(1024)),)), 8),
-        ("wait", _Product((deadlines,)), 3),
-        ("wait", _Product((_WAIT_SECONDS,)), 3),
-        ("next_deadline", _Product((_OFFSETS,)), 3),
-        # A calendar edge (the next 29 February is up to four years away: rarer).
-        ("calendar", _Product((_OFFSETS, _EDGES)), 2),
-    )
-
-
 @functools.cache
-def _world_plan(limits: Limits) -> st.SearchStrategy[tuple[str, Any]]:
-    """What happens without the merchant: ``("event", pick)`` — the buyer or Amazon acts
-    on some object — or time passes: ``("wait", timedelta)``, exactly L − 1 s, L or
-    L + 1 s of a duration limit half the time, uniform up to 200 days otherwise; or an
-    instant and an offset of −1, 0 or +1 s: the next scheduled event, the next month's
-    start, the month's end, the next 29 February. One integer (see ``_Menu``)."""
-    menu = _Menu(_world_entries(limits))
+def _step_plan(limits: Limits) -> st.SearchStrategy[Any]:
+    """A step, one integer (see ``_Menu``) — what the merchant does (two thirds of the
+    steps) or what happens without the merchant:
 
-    def move(number: int) -> tuple[str, Any]:
-        label, options = menu(number)
-        if label == "calendar":
-            offset, edge = options
-            return (edge, offset)
-        (option,) = options
-        if isinstance(option, int) and label == "wait":
-            return (label, timedelta(seconds=option))
-        return (label, option)
-
-    return decoded(menu, move)
+    * ``(operation, body kind, what the body needs, simulation code, idempotency key,
+      which object)`` (see ``Plan``): bodies are mostly realistic (``"smart"``, with the
+      options ``smart_body`` builds it from over the object's current JSON), 2 in 16
+      a realistic body with exactly one fault (``"fault"``), 1 in 16 each a retry of an
+      earlier call with its idempotency key or a valid schema-random body (``"schema"``)
+      — faults and schema-random bodies chosen by a number;
+    * ``("order", options)`` or ``("charged_order", options)``: a whole checkout;
+    * ``("event", pick)``: the buyer or Amazon acts on some object;
+    * ``("wait", timedelta)`` — exactly L − 1 s, L or L + 1 s of a duration limit, or a
+      wait of up to 200 days, mostly short — or an instant and an offset of −1, 0 or
+      +1 s: ``next_deadline`` (the next scheduled event), ``month_start``, ``month_end``,
+      ``leap_day``.
+    """
+    menu = _step_menu(limits)
+    return decoded(menu, functools.partial(_decode_step, menu))
 
 
 def _guarded(fn: _F) -> _F:
@@ -788,7 +797,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
         return None  # reads take no body
 
     def planned_call(self, object_id: str | None, plan: Plan) -> Executed:
-        """Make the call a drawn plan describes (see ``_MERCHANT_PLANS``): an operation on
+        """Make the call a drawn plan describes (see ``_step_plan``): an operation on
         ``object_id`` with a realistic, schema-random or faulty body, maybe a simulation
         code and an idempotency key."""
         operation, kind, drawn, code, key, _ = plan
@@ -1027,6 +1036,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
                 record.state,
             )
         self.seen[object_id] = (object_type, record.state)
+        type(self).coverage.observed.add((object_type, record.state))
         if isinstance(record, ChargeRecord):
             if record.capture_amount is not None:
                 assert record.capture_amount <= record.amount, record
@@ -1045,24 +1055,25 @@ class AmazonPayMachine(RuleBasedStateMachine):
 
 
 def _add_rules(machine: type[AmazonPayMachine]) -> None:
-    """The two rules, their plans drawn under ``machine.limits``: ``merchant`` (every
-    operation of the declarations, and whole orders) and ``world`` (the buyer, Amazon and
-    time). Two rules, each drawing one integer: Hypothesis's own cost per step grows with
-    the number of rules (rule selection with swarm-testing flags) and with every argument
-    drawn, and here it is most of a step's cost."""
+    """The machine's one rule, ``step``, its plans drawn under ``machine.limits``: every
+    operation of the declarations and whole orders, the buyer's and Amazon's events, time
+    (see ``_step_plan``).
 
-    def merchant(self: AmazonPayMachine, plan: Any) -> None:
-        self.merchant(plan)
+    One rule drawing one integer, because Hypothesis's own cost per step — rule selection
+    with its swarm-testing flags, every argument drawn — grows with every rule and
+    argument and is most of a step's cost here; and because with two rules (merchant,
+    world) swarm testing switches one of them off in two histories out of three,
+    leaving histories where no time passes or the merchant never calls. Weights set the
+    mix instead."""
 
-    def world(self: AmazonPayMachine, plan: tuple[str, Any]) -> None:
-        self.the_world(plan)
+    def step(self: AmazonPayMachine, plan: Any) -> None:
+        if plan[0] in _WORLD_LABELS or plan[0] in _EDGES:
+            self.the_world(plan)
+        else:
+            self.merchant(plan)
 
-    for function, method, plan in (
-        (merchant, AmazonPayMachine.merchant, _MERCHANT_PLANS),
-        (world, AmazonPayMachine.the_world, _world_plan(machine.limits)),
-    ):
-        function.__doc__ = method.__doc__
-        setattr(machine, f"{function.__name__}_step", rule(plan=plan)(_guarded(function)))
+    step.__doc__ = "One step: the merchant's call or order, or the world's event or time."
+    machine.step = rule(plan=_step_plan(machine.limits))(_guarded(step))
 
 
 _add_rules(AmazonPayMachine)
@@ -1165,6 +1176,7 @@ def fuzz(
         candidate = directory / f"{machine.__name__}.json"
         trace = candidate if candidate.exists() else None
     machine.coverage.counts.update(Campaign.coverage.counts)
+    machine.coverage.observed |= Campaign.coverage.observed
     return FuzzReport(
         examples=counter["examples"],
         steps=counter["steps"],

@@ -13,14 +13,14 @@ from apfsm._catalog import SIMULATION_CODES
 from apfsm._lifecycles import OPERATIONS
 from apfsm._plans import Product as _Product
 from apfsm.stateful import (
-    _MERCHANT,
-    _MERCHANT_PLANS,
     _SMART_OPTIONS,
+    _WORLD_LABELS,
     AmazonPayMachine,
     Coverage,
-    _merchant_step,
+    _decode_step,
+    _step_menu,
+    _step_plan,
     _world_entries,
-    _world_plan,
 )
 from apfsm.strategies import deadline_offsets
 
@@ -48,10 +48,22 @@ def test_product_decodes_every_combination_once_first_option_fastest() -> None:
     assert ("a", 1, True) == product(0)  # where shrinking goes
 
 
+WORLD = {"wait", "event", "next_deadline", "month_start", "month_end", "leap_day"}
+
+
 @given(st.data())
-def test_merchant_plans_are_well_formed(data: st.DataObject) -> None:
-    plan = data.draw(_MERCHANT_PLANS)
+def test_step_plans_are_well_formed(data: st.DataObject) -> None:
+    plan = data.draw(_step_plan(Limits()))
     label = plan[0]
+    if label in WORLD:
+        _, argument = plan
+        if label == "wait":
+            assert timedelta(0) < argument <= timedelta(days=400)
+        elif label == "event":
+            assert 0 <= argument < 1024
+        else:
+            assert argument in (-1, 0, 1)
+        return
     if label in ("order", "charged_order"):
         options = plan[1]
         assert options[0] in ("USD", "EUR", "JPY")
@@ -73,12 +85,23 @@ def test_merchant_plans_are_well_formed(data: st.DataObject) -> None:
     assert 0 <= pick < 64
 
 
-def test_the_merchant_menu_covers_every_operation_and_orders() -> None:
-    labels = [label for label, _, _ in _MERCHANT.entries]
-    assert set(labels) == set(OPERATIONS) | {"order", "charged_order"}
-    decoded = {_merchant_step(n)[0] for n in range(len(_MERCHANT.slots))}
-    assert decoded == set(labels)  # the lowest digit alone reaches every entry
-    assert _merchant_step(0)[1] == "smart"  # where shrinking goes: a realistic call
+def test_the_step_menu_covers_every_operation_orders_events_and_time() -> None:
+    menu = _step_menu(Limits())
+    labels = {label for label, _, _ in menu.entries}
+    assert labels == set(OPERATIONS) | {"order", "charged_order"} | _WORLD_LABELS
+    decoded = {_decode_step(menu, n)[0] for n in range(len(menu.slots))}
+    # The lowest digit alone reaches every entry (Hypothesis draws mostly low bits).
+    assert decoded == set(OPERATIONS) | {
+        "order",
+        "charged_order",
+        "wait",
+        "event",
+        "next_deadline",
+    } | {"month_start"}
+    first = _decode_step(menu, 0)
+    assert ("create_checkout_session", "smart") == first[:2]  # where shrinking goes
+    world = sum(w for label, _, w in menu.entries if label in _WORLD_LABELS)
+    assert 0.25 < world / len(menu.slots) < 0.4  # about a third of the steps
 
 
 def test_the_world_waits_exactly_on_every_limit_and_its_neighbours() -> None:
@@ -102,12 +125,12 @@ def test_a_subclass_with_other_limits_waits_on_its_deadlines() -> None:
     class Same(AmazonPayMachine):
         pass
 
-    base = AmazonPayMachine.world_step  # type: ignore[attr-defined]
-    assert Same.world_step is base  # type: ignore[attr-defined]
-    assert Strict.world_step is not base  # type: ignore[attr-defined]
-    plan = Strict.world_step.hypothesis_stateful_rule.arguments["plan"]  # type: ignore[attr-defined]
-    assert plan is _world_plan(Strict.limits)
-    assert plan is not _world_plan(Limits())
+    base = AmazonPayMachine.step  # type: ignore[attr-defined]
+    assert Same.step is base  # type: ignore[attr-defined]
+    assert Strict.step is not base  # type: ignore[attr-defined]
+    plan = Strict.step.hypothesis_stateful_rule.arguments["plan"]  # type: ignore[attr-defined]
+    assert plan is _step_plan(Strict.limits)
+    assert plan is not _step_plan(Limits())
 
 
 def test_the_coverage_report_lists_calls_on_objects_that_do_not_exist() -> None:
