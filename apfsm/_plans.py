@@ -10,13 +10,19 @@ tuple of independent options, ``_Menu`` for weighted kinds of step, each with it
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
-__all__ = ["Menu", "Product", "combos", "decoded"]
+__all__ = ["CURRENT", "Menu", "Product", "combos", "decoded"]
 
 T = TypeVar("T")
+
+#: The state machine whose step is being drawn: a machine sets itself here when it is
+#: made (Hypothesis makes one per history, then draws its steps), so a decoder can give a
+#: step that cannot act now to one that can — and the failing case prints what happened.
+CURRENT: ContextVar[Any] = ContextVar("apfsm_machine", default=None)
 
 
 class Product:
@@ -57,9 +63,19 @@ class Menu:
         self.size = len(self.slots) * max(product.size for _, product, _ in entries)
         self.numbers = st.integers(0, self.size - 1)
 
-    def __call__(self, number: int) -> tuple[str, tuple[Any, ...]]:
-        label, product, _ = self.entries[self.slots[number % len(self.slots)]]
-        return label, product(number // len(self.slots) % product.size)
+    def __call__(
+        self, number: int, possible: Callable[[str], bool] | None = None
+    ) -> tuple[str, tuple[Any, ...]]:
+        """Decode ``number``. With ``possible``, an entry it rejects gives way to one it
+        accepts, chosen by the same number (all entries, if it accepts none)."""
+        slots = self.slots
+        label, product, _ = self.entries[slots[number % len(slots)]]
+        if possible is not None and not possible(label):
+            accepted = {i for i, (name, _, _) in enumerate(self.entries) if possible(name)}
+            if accepted:
+                slots = [slot for slot in slots if slot in accepted]
+                label, product, _ = self.entries[slots[number % len(slots)]]
+        return label, product(number // len(slots) % product.size)
 
     def __repr__(self) -> str:
         return _DESCRIPTION

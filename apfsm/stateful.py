@@ -298,7 +298,7 @@ def _world_entries(limits: Limits) -> tuple[tuple[str, _Product, int], ...]:
         ("wait", _Product((deadlines,)), 3),  # exactly L − 1 s, L, L + 1 s of a limit
         ("next_deadline", _Product((_OFFSETS,)), 2),
         # A calendar edge (the next 29 February is up to four years away: rarer).
-        ("calendar", _Product((_OFFSETS, _EDGES)), 1),
+        ("calendar", _Product((_EDGES, _OFFSETS)), 1),
     )
 
 
@@ -313,7 +313,7 @@ def _decode_step(menu: _Menu, number: int) -> Any:
     """A step's plan from its number (see ``_step_plan``)."""
     label, options = menu(number)
     if label == "calendar":
-        offset, edge = options
+        edge, offset = options
         return (edge, offset)
     if label in _WORLD_LABELS:
         (option,) = options

@@ -44,9 +44,9 @@ Example::
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -64,7 +64,7 @@ from ._clock import ManualClock
 from ._errors import ApiError
 from ._lifecycles import NON_CHARGEABLE_REASONS, OPERATIONS
 from ._limits import Limits
-from ._plans import Menu, Product, decoded
+from ._plans import CURRENT, Menu, Product, decoded
 from ._records import ChargeRecord, RefundRecord
 from ._simulator import Response, Simulator
 from ._trace import Trace
@@ -136,13 +136,51 @@ AMAZON_STEPS: tuple[str, ...] = tuple(
 _SECOND = timedelta(seconds=1)
 
 
-@functools.cache
-def _amazon_plan(limits: Limits) -> st.SearchStrategy[tuple[str, tuple[Any, ...]]]:
-    """A step of Amazon Pay's side: ``(kind, the method's arguments)``, one integer."""
-    menu = Menu(_amazon_entries(limits))
+def _business_entries(events: Mapping[str, tuple[Any, ...]]) -> list[tuple[str, Product, int]]:
+    """``name=(weight, values, ...)`` specs as menu entries (see ``step_plans``).
+
+    Raises:
+        ValueError: a weight that is not a positive integer, an empty option, a name that
+            is one of Amazon Pay's kinds of step.
+    """
+    entries = []
+    for name, (weight, *options) in events.items():
+        if not isinstance(weight, int) or isinstance(weight, bool) or weight < 1:
+            raise ValueError(f"{name}: the weight must be a positive integer, got {weight!r}")
+        for position, values in enumerate(options, 1):
+            if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or not values:
+                raise ValueError(
+                    f"{name}: argument {position} needs a non-empty sequence of values, "
+                    f"got {values!r}"
+                )
+        entries.append((name, Product(tuple(options)), weight))
+    return entries
+
+
+def _plan(
+    limits: Limits, business: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+) -> st.SearchStrategy[tuple[str, tuple[Any, ...]]]:
+    """A step — of Amazon Pay's side, or one of ``business`` events (about half the steps
+    then) — as ``(kind, the method's arguments)``, one integer."""
+    amazon = list(_amazon_entries(limits))
+    entries = _business_entries(dict(business))
+    clash = {name for name, _, _ in entries} & set(AMAZON_STEPS)
+    if clash:
+        raise ValueError(f"business events named like Amazon Pay's steps: {sorted(clash)}")
+    if entries:
+        # About half the steps each: scale the smaller side's weights up.
+        mine = sum(weight for _, _, weight in entries)
+        theirs = sum(weight for _, _, weight in amazon)
+        if mine < theirs:
+            entries = [(n, p, w * round(theirs / mine)) for n, p, w in entries]
+        else:
+            amazon = [(n, p, w * round(mine / theirs)) for n, p, w in amazon]
+    menu = Menu((*entries, *amazon))
 
     def step(number: int) -> tuple[str, tuple[Any, ...]]:
-        kind, options = menu(number)
+        machine = CURRENT.get()
+        possible = machine.can_take if isinstance(machine, IntegrationMachine) else None
+        kind, options = menu(number, possible)
         if kind == "wait":
             (wait,) = options
             return (kind, (wait if isinstance(wait, timedelta) else timedelta(seconds=wait),))
@@ -188,18 +226,7 @@ def step_plans(**steps: tuple[Any, ...]) -> st.SearchStrategy[tuple[str, tuple[A
     """
     if not steps:
         raise ValueError("step_plans needs at least one kind of step")
-    entries = []
-    for name, (weight, *options) in steps.items():
-        if not isinstance(weight, int) or isinstance(weight, bool) or weight < 1:
-            raise ValueError(f"{name}: the weight must be a positive integer, got {weight!r}")
-        for position, values in enumerate(options, 1):
-            if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or not values:
-                raise ValueError(
-                    f"{name}: argument {position} needs a non-empty sequence of values, "
-                    f"got {values!r}"
-                )
-        entries.append((name, Product(tuple(options)), weight))
-    menu = Menu(tuple(entries))
+    menu = Menu(tuple(_business_entries(steps)))
     return decoded(menu, menu)
 
 
@@ -325,14 +352,20 @@ class IntegrationMachine(RuleBasedStateMachine):
     #: Where a failing run's trace goes (``APFSM_TRACE_DIR`` or ``.apfsm-traces`` when
     #: None).
     trace_dir: ClassVar[str | None] = None
+    #: Your business events, mixed with Amazon Pay's side in the machine's one rule,
+    #: ``step``: ``{"ship": (weight, values of the first argument, ...)}`` as for
+    #: ``step_plans``; each step calls ``business_event((name, arguments))``, which calls
+    #: ``self.<name>(*arguments)`` unless you override it. About half the steps are yours.
+    business_events: ClassVar[Mapping[str, tuple[Any, ...]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "limits" in cls.__dict__:  # waits land on the subclass's deadlines
-            _add_amazon_rule(cls)
+        if "limits" in cls.__dict__ or "business_events" in cls.__dict__:
+            _add_step_rule(cls)  # waits land on its deadlines; its events join the mix
 
     def __init__(self) -> None:
         super().__init__()
+        CURRENT.set(self)  # the steps drawn next are this machine's
         self.clock = ManualClock(self.start)
         self.sim = WatchedSimulator(
             self.clock, self.limits, strict=self.strict, on_notification=self._queue_notification
@@ -349,9 +382,12 @@ class IntegrationMachine(RuleBasedStateMachine):
     # -- hooks -------------------------------------------------------------------------
 
     def teardown(self) -> None:
-        """After every run. When the run failed — the final, shrunk run Hypothesis
+        """After every run: steps drawn from now on are no longer this machine's. When
+        the run failed — the final, shrunk run Hypothesis
         reports — the trace of everything that happened on Amazon Pay's side is written
         (``export_trace``). Call ``super().teardown()`` if you override it."""
+        if CURRENT.get() is self:
+            CURRENT.set(None)
         failure = sys.exc_info()[1]
         if (
             isinstance(failure, Exception)
@@ -424,6 +460,26 @@ class IntegrationMachine(RuleBasedStateMachine):
 
     # -- Amazon Pay's side: one rule ---------------------------------------------------
 
+    def business_event(self, plan: tuple[str, tuple[Any, ...]]) -> None:
+        """One of your ``business_events``: calls ``self.<name>(*arguments)``."""
+        name, arguments = plan
+        getattr(self, name)(*arguments)
+
+    def can_happen(self, event: str) -> bool:
+        """Whether your business event ``event`` can happen now (override: an order to
+        ship, say). A step draws only what can happen: an event that cannot gives way to
+        one that can, chosen by the same number, and the failing case prints that one."""
+        return True
+
+    def can_take(self, kind: str) -> bool:
+        """Whether a step of ``kind`` — one of ``AMAZON_STEPS`` or a business event — can
+        act now (see ``can_happen`` and ``amazon_may``)."""
+        if kind == "wait":
+            return True
+        if kind in AMAZON_STEPS:
+            return self.amazon_may(kind) and self._can(kind)
+        return self.can_happen(kind)
+
     def amazon_may(self, kind: str) -> bool:
         """Whether Amazon Pay's side may take a step of ``kind`` now (override to steer it
         with your integration's view; see ``AMAZON_STEPS``). Steps that cannot act (no
@@ -432,7 +488,8 @@ class IntegrationMachine(RuleBasedStateMachine):
 
     def amazon_pay(self, plan: tuple[str, Any]) -> None:
         """One step of Amazon Pay's side (see ``AMAZON_STEPS``). A kind that cannot act
-        now (nothing to act on, or ``amazon_may`` says no) lets one second pass instead."""
+        now (nothing to act on, or ``amazon_may`` says no) lets one second pass instead —
+        when called directly: the rule draws only kinds that can act (``can_take``)."""
         kind, options = plan
         if kind != "wait" and not (self.amazon_may(kind) and self._can(kind)):
             _note(f"apfsm: {kind} cannot act now; 1 s passes instead")
@@ -601,16 +658,22 @@ class IntegrationMachine(RuleBasedStateMachine):
         return check(operation, target, body=body, at=self.sim.now(), limits=self.limits)
 
 
-def _add_amazon_rule(machine: type[IntegrationMachine]) -> None:
-    """Amazon Pay's side is one rule drawing one integer (see ``AMAZON_STEPS``):
-    Hypothesis's cost per step grows with every rule and argument, and it is most of a
-    step's cost."""
+def _add_step_rule(machine: type[IntegrationMachine]) -> None:
+    """The machine's rule: ``step`` — Amazon Pay's side (see ``AMAZON_STEPS``) and your
+    ``business_events`` — drawing one integer. One rule, because Hypothesis's cost per
+    step grows with every rule and argument and is most of a step's cost; and because
+    with two rules (yours and Amazon's) swarm testing switches one of them off in two
+    histories out of three."""
+    events = tuple(machine.business_events.items())
 
-    def amazon_pay_step(self: IntegrationMachine, plan: tuple[str, tuple[Any, ...]]) -> None:
-        self.amazon_pay(plan)
+    def step(self: IntegrationMachine, plan: tuple[str, tuple[Any, ...]]) -> None:
+        if plan[0] in AMAZON_STEPS:
+            self.amazon_pay(plan)
+        else:
+            self.business_event(plan)
 
-    amazon_pay_step.__doc__ = IntegrationMachine.amazon_pay.__doc__
-    machine.amazon_pay_step = rule(plan=_amazon_plan(machine.limits))(amazon_pay_step)
+    step.__doc__ = "One step: Amazon Pay's side, or one of your business events."
+    machine.step = rule(plan=_plan(machine.limits, events))(step)
 
 
-_add_amazon_rule(IntegrationMachine)
+_add_step_rule(IntegrationMachine)

@@ -4,13 +4,14 @@ pytest plugin's fixtures."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis.stateful import invariant, rule, run_state_machine_as_test
 
 from apfsm import ApiError, ManualClock, Simulator
+from apfsm._plans import CURRENT
 from apfsm.testing import (
     AMAZON_STEPS,
     KNOWABLE_CODES,
@@ -223,7 +224,7 @@ def test_a_delayed_ipn_arrives_on_catch_up() -> None:
 def test_amazon_side_steps_act_only_on_objects_in_their_states() -> None:
     machine = TinyShopMachine()
     enabled = machine._can
-    assert ["amazon_pay_step", "customer_checks_out", "ship"] == sorted(
+    assert ["customer_checks_out", "ship", "step"] == sorted(
         r.function.__name__ for r in type(machine).setup_state().rules
     )
     object_steps = [
@@ -411,3 +412,61 @@ def test_the_amazon_view_follows_every_change_including_parents() -> None:
     assert "5.00" == view["refundedAmount"]["amount"]
     agrees()
     assert machine.amazon_json("S01-0000000-0000000-C0000000") is None
+
+
+class EventfulShop(TinyShopMachine):
+    business_events: ClassVar[dict[str, tuple[Any, ...]]] = {
+        "customer_checks_out": (2,),
+        "ship": (1,),
+    }
+
+    def can_happen(self, event: str) -> bool:
+        return event != "ship" or bool(self.shop.charges)
+
+
+def test_business_events_join_amazon_side_in_one_rule() -> None:
+    assert ["customer_checks_out", "ship", "step"] == sorted(
+        r.function.__name__ for r in EventfulShop.setup_state().rules
+    )
+    plan = EventfulShop.step.hypothesis_stateful_rule.arguments["plan"]  # type: ignore[attr-defined]
+    seen: set[str] = set()
+    CURRENT.set(None)  # no machine is running: every kind may be drawn
+
+    @given(plan)
+    @settings(max_examples=300, database=None)
+    def draws(step: tuple[str, tuple[Any, ...]]) -> None:
+        seen.add(step[0])
+
+    draws()
+    assert {"customer_checks_out", "ship"} <= seen
+    assert {"wait", "deliver_ipns", "buyer_approves"} <= seen
+
+
+def test_a_step_that_cannot_act_is_drawn_as_one_that_can() -> None:
+    machine = EventfulShop()  # the machine whose steps are drawn now
+    plan = EventfulShop.step.hypothesis_stateful_rule.arguments["plan"]  # type: ignore[attr-defined]
+    kinds: set[str] = set()
+
+    @given(plan)
+    @settings(max_examples=300, database=None)
+    def draws(step: tuple[str, tuple[Any, ...]]) -> None:
+        kinds.add(step[0])
+
+    draws()
+    # Nothing to ship, no session, no IPN: only what can act now is drawn.
+    assert "ship" not in kinds
+    assert not {"buyer_approves", "deliver_ipns", "amazon_cancels_charge"} & kinds
+    assert {"customer_checks_out", "wait", "next_call_is_declined"} <= kinds
+    del machine
+
+
+def test_business_events_are_checked() -> None:
+    with pytest.raises(ValueError, match="weight"):
+
+        class NoWeight(TinyShopMachine):
+            business_events: ClassVar[dict[str, tuple[Any, ...]]] = {"ship": (0,)}
+
+    with pytest.raises(ValueError, match="Amazon Pay's steps"):
+
+        class Clash(TinyShopMachine):
+            business_events: ClassVar[dict[str, tuple[Any, ...]]] = {"wait": (1,)}
