@@ -66,15 +66,22 @@ class Menu:
     def __call__(
         self, number: int, possible: Callable[[str], bool] | None = None
     ) -> tuple[str, tuple[Any, ...]]:
-        """Decode ``number``. With ``possible``, an entry it rejects gives way to one it
-        accepts, chosen by the same number (all entries, if it accepts none)."""
+        """Decode ``number``. With ``possible``, an entry it rejects gives way to the next
+        one (in slot order, from the drawn slot on) that it accepts — all entries rejected,
+        the drawn one stays."""
         slots = self.slots
-        label, product, _ = self.entries[slots[number % len(slots)]]
+        start = number % len(slots)
+        label, product, _ = self.entries[slots[start]]
         if possible is not None and not possible(label):
-            accepted = {i for i, (name, _, _) in enumerate(self.entries) if possible(name)}
-            if accepted:
-                slots = [slot for slot in slots if slot in accepted]
-                label, product, _ = self.entries[slots[number % len(slots)]]
+            verdicts = {label: False}
+            for offset in range(1, len(slots)):
+                other, other_product, _ = self.entries[slots[(start + offset) % len(slots)]]
+                verdict = verdicts.get(other)
+                if verdict is None:
+                    verdict = verdicts[other] = possible(other)
+                if verdict:
+                    label, product = other, other_product
+                    break
         return label, product(number // len(slots) % product.size)
 
     def __repr__(self) -> str:
