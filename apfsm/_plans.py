@@ -2,8 +2,8 @@
 
 Hypothesis's cost in a state machine is per rule and per choice (rule selection with its
 swarm-testing flags, every argument drawn), and in apfsm's machines it is most of a step's
-cost. So a step draws one integer and decodes it into a readable plan: ``_Product`` for a
-tuple of independent options, ``_Menu`` for weighted kinds of step, each with its options.
+cost. So a step draws one integer and decodes it into a readable plan: ``Product`` for a
+tuple of independent options, ``Menu`` for weighted kinds of step, each with its options.
 0, where Hypothesis shrinks, decodes to the first option of everything.
 """
 
@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
-__all__ = ["CURRENT", "Menu", "Product", "combos", "decoded"]
+__all__ = ["CURRENT", "Menu", "Product", "decoded"]
 
 T = TypeVar("T")
 
@@ -108,9 +108,3 @@ class _Decoder:
 def decoded(menu: Menu, function: Callable[[int], T]) -> st.SearchStrategy[T]:
     """The plans ``function`` decodes from ``menu``'s integers, printed as themselves."""
     return menu.numbers.map(_Decoder(function))
-
-
-def combos(*options: Sequence[Any]) -> st.SearchStrategy[tuple[Any, ...]]:
-    """A tuple of options in one draw (see ``Product``)."""
-    product = Product(options)
-    return st.integers(0, product.size - 1).map(product)
