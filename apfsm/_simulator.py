@@ -144,8 +144,9 @@ class Simulator:
         self._keys_lock = threading.Lock()
         self._log_lock = threading.Lock()
         self._outbox: list[dict[str, Any]] = []
-        #: When a list, the ids of objects created, changed or deleted are appended to it
-        #: (for test harnesses that check only what changed; off by default).
+        #: When a list, the ids of objects created, changed or deleted are appended to it,
+        #: with the charge and permission above a changed refund or charge (their amounts
+        #: follow it): for test harnesses that check only what changed; off by default.
         self.journal: list[str] | None = None
         self._delivering = threading.local()
 
@@ -1000,9 +1001,25 @@ class Simulator:
             return
         self._enter(record, decl.dest, reason, stamp)
 
+    def _journal(self, object_id: str) -> None:
+        """Journal a change to ``object_id``, and to the objects whose JSON follows it: a
+        refund's charge (its refunded amount), a charge's permission (its balance)."""
+        journal = self.journal
+        if journal is None:
+            return
+        journal.append(object_id)
+        record = self._objects.get(object_id)
+        while isinstance(record, RefundRecord | ChargeRecord):
+            parent = (
+                record.charge_id
+                if isinstance(record, RefundRecord)
+                else record.charge_permission_id
+            )
+            journal.append(parent)
+            record = self._objects.get(parent)
+
     def _add_reason(self, record: ChargePermissionRecord, reason: str, stamp: datetime) -> None:
-        if self.journal is not None:
-            self.journal.append(record.id)
+        self._journal(record.id)
         if reason not in record.reasons:
             record.reasons = (*record.reasons, reason)
             record.updated_at = stamp
@@ -1012,8 +1029,7 @@ class Simulator:
         """Move ``record`` to ``state``: schedule its timers, apply SPEC's side effects,
         and notify (SPEC §4–§7)."""
         previous = record.state
-        if self.journal is not None:
-            self.journal.append(record.id)
+        self._journal(record.id)
         record.state = state
         record.updated_at = stamp
         if isinstance(record, ChargePermissionRecord):
@@ -1163,8 +1179,7 @@ class Simulator:
             return
         if timer.dest == DELETED:
             del self._objects[record.id]
-            if self.journal is not None:
-                self.journal.append(record.id)
+            self._journal(record.id)
             return
         self._enter(record, timer.dest, timer.reason, deadline)
 
@@ -1178,8 +1193,7 @@ class Simulator:
 
     def _store(self, record: Record) -> None:
         self._objects[record.id] = record
-        if self.journal is not None:
-            self.journal.append(record.id)
+        self._journal(record.id)
         object_type = _TYPES[type(record)]
         for timer in _TIMERS_FROM.get((object_type, record.state), ()):
             self._schedule_timer(record, timer.name)
@@ -1214,8 +1228,7 @@ class Simulator:
             initiator=initiator,
         )
         self._objects[charge.id] = charge
-        if self.journal is not None:
-            self.journal.append(charge.id)
+        self._journal(charge.id)
         permission.charges.append(charge)
         if state == "AuthorizationInitiated":
             self._enter(charge, state, None, stamp)

@@ -58,7 +58,7 @@ from ._outcome import Outcome
 from ._plans import Menu as _Menu
 from ._plans import Product as _Product
 from ._plans import decoded
-from ._records import ChargePermissionRecord, ChargeRecord, RefundRecord
+from ._records import ChargePermissionRecord, ChargeRecord
 from ._simulator import SANDBOX_CARDS, Response, Simulator
 from ._trace import Step, TraceRecorder
 from ._validator import check, check_transition
@@ -1004,15 +1004,10 @@ class AmazonPayMachine(RuleBasedStateMachine):
         Every new notification names an existing object (SPEC §4–§7)."""
         sim = self.sim
         journal = sim.journal if sim.journal is not None else []
+        # The journal names a changed refund's charge and a changed charge's permission
+        # too: their amounts follow it.
         dirty = set(journal)
         journal.clear()
-        for object_id in list(dirty):
-            record = sim._objects.get(object_id)
-            # A refund changes its charge's refunded total; a charge its permission's balance.
-            if isinstance(record, RefundRecord):
-                dirty.add(record.charge_id)
-            elif isinstance(record, ChargeRecord):
-                dirty.add(record.charge_permission_id)
         for object_id in dirty:
             self._check_object(object_id)
         live = sim._objects

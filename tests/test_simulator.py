@@ -460,3 +460,19 @@ def test_the_change_marker_moves_with_every_change_and_only_then() -> None:
     assert marker == sim.change_marker()
     sim.advance(timedelta(days=31))  # the authorization expires
     assert marker != sim.change_marker()
+
+
+def test_the_journal_names_the_objects_whose_amounts_follow_a_change() -> None:
+    sim = make_sim()
+    done = checkout(sim)
+    charge, permission = done["chargeId"], done["chargePermissionId"]
+    sim.capture_charge(charge, {"captureAmount": price("10.00")})
+    sim.journal = []
+    refund = sim.create_refund({"chargeId": charge, "refundAmount": price("4.00")})["refundId"]
+    assert {refund, charge, permission} == set(sim.journal)
+    sim.journal.clear()
+    sim.advance(timedelta(seconds=30))  # the refund completes: the charge's refunded amount
+    assert {refund, charge, permission} == set(sim.journal)
+    sim.journal.clear()
+    sim.get_charge(charge)
+    assert [] == sim.journal  # a read changes nothing
