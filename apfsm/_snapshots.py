@@ -105,19 +105,28 @@ def dump(sim: Simulator, *, log: bool = True) -> dict[str, Any]:
     }
 
 
+def check_envelope(data: Any, fmt: str, version: int, noun: str) -> None:
+    """Check a versioned apfsm file's ``format`` and ``version`` (snapshots, traces).
+
+    Raises:
+        ValueError: not that format, or a version this apfsm does not read.
+    """
+    if not isinstance(data, Mapping) or data.get("format") != fmt:
+        raise ValueError(f"not an apfsm {noun} (no format {fmt!r})")
+    if data.get("version") != version:
+        raise ValueError(
+            f"{noun} version {data.get('version')!r} is not supported "
+            f"(this apfsm reads version {version})"
+        )
+
+
 def load(
     cls: type[Simulator],
     snapshot: Mapping[str, Any],
     clock: Clock | None,
     on_notification: Callable[[dict[str, Any]], object] | None,
 ) -> Simulator:
-    if not isinstance(snapshot, Mapping) or snapshot.get("format") != SNAPSHOT_FORMAT:
-        raise ValueError("not an apfsm simulator snapshot (no format 'apfsm.simulator')")
-    if snapshot.get("version") != SNAPSHOT_VERSION:
-        raise ValueError(
-            f"simulator snapshot version {snapshot.get('version')!r} is not supported "
-            f"(this apfsm reads version {SNAPSHOT_VERSION})"
-        )
+    check_envelope(snapshot, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, "simulator snapshot")
     try:
         if clock is None:
             clock = ManualClock(require_aware(datetime.fromisoformat(snapshot["now"])))

@@ -22,6 +22,7 @@ from ._errors import ApiError
 from ._limits import Limits
 from ._log import LogRecord
 from ._simulator import Simulator
+from ._snapshots import check_envelope
 
 __all__ = [
     "TRACE_FORMAT",
@@ -130,13 +131,7 @@ class Trace:
         Raises:
             ValueError: not an apfsm trace, an unsupported version, or malformed steps.
         """
-        if not isinstance(data, Mapping) or data.get("format") != TRACE_FORMAT:
-            raise ValueError("not an apfsm trace (no format 'apfsm.trace')")
-        if data.get("version") != TRACE_VERSION:
-            raise ValueError(
-                f"trace version {data.get('version')!r} is not supported "
-                f"(this apfsm reads version {TRACE_VERSION})"
-            )
+        check_envelope(data, TRACE_FORMAT, TRACE_VERSION, "trace")
         try:
             start = require_aware(datetime.fromisoformat(data["start"]), "trace start")
             limits = Limits.from_json(data.get("limits") or {})
