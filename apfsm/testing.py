@@ -373,10 +373,12 @@ class IntegrationMachine(RuleBasedStateMachine):
         # Which objects are in which state, rebuilt only when the simulator journals a
         # change: the Amazon-side rules' preconditions read it on every step.
         self.sim.journal = []
-        self._index_version = -1
-        self._index: dict[str, list[tuple[str, str]]] = {}
-        self._view: dict[str, dict[str, Any]] = {}  # id -> JSON, see amazon_json
-        self._view_version = 0
+        # What Amazon holds, kept up to date from the journal (only what changed is read
+        # again): each object's type and state, oldest first (the Amazon-side steps ask
+        # for them on every step), and its JSON once read (see amazon_json).
+        self._synced = 0
+        self._states: dict[str, tuple[str, str]] = {}
+        self._view: dict[str, dict[str, Any]] = {}
 
     # -- hooks -------------------------------------------------------------------------
 
@@ -542,19 +544,13 @@ class IntegrationMachine(RuleBasedStateMachine):
 
     def _objects_in(self, object_type: str, states: tuple[str, ...]) -> list[str]:
         """The objects of a type in any of ``states``, oldest first."""
-        sim = self.sim
-        sim.settle()
-        journal = sim.journal if sim.journal is not None else []
-        if len(journal) != self._index_version:
-            index: dict[str, list[tuple[str, str]]] = {}
-            for object_id in sim.object_ids():
-                kind = sim.object_type(object_id)
-                state = sim.object_state(object_id)
-                if kind is not None and state is not None:
-                    index.setdefault(kind, []).append((object_id, state))
-            self._index = index
-            self._index_version = len(journal)
-        return [i for i, state in self._index.get(object_type, ()) if state in states]
+        self.sim.settle()
+        self._sync()
+        return [
+            i
+            for i, (kind, state) in self._states.items()
+            if kind == object_type and state in states
+        ]
 
     def buyer_approves(self, pick: int = 0, card: str = "1111") -> None:
         """The buyer signs in on Amazon's page for a session your integration created and
@@ -611,33 +607,42 @@ class IntegrationMachine(RuleBasedStateMachine):
     def amazon_json(self, object_id: str) -> dict[str, Any] | None:
         """The object's current JSON as Amazon Pay holds it, read without an API call (so
         it is not your integration's traffic and uses no injected simulation code); None
-        when there is no such object. Kept between steps and refreshed only for objects
+        when there is no such object. Kept between steps and read again only for objects
         that changed, so invariants may read every object after every step cheaply. The
         dict is shared: do not change it."""
-        self._refresh_view()
-        return self._view.get(object_id)
+        self._sync()
+        body = self._view.get(object_id)
+        if body is None and object_id in self._states:
+            body = self.sim.object_json(object_id)
+            if body is not None:
+                self._view[object_id] = body
+        return body
 
     def amazon_objects(self, object_type: str) -> list[dict[str, Any]]:
         """The current JSON of every object of ``object_type``, oldest first (see
         ``amazon_json``)."""
-        self._refresh_view()
-        return [self._view[i] for i in self.sim.object_ids(object_type) if i in self._view]
+        self._sync()
+        found = (
+            self.amazon_json(i) for i, (kind, _) in self._states.items() if kind == object_type
+        )
+        return [body for body in found if body is not None]
 
-    def _refresh_view(self) -> None:
+    def _sync(self) -> None:
+        """Catch up with the journal: the objects it names since the last time are read
+        again (their JSON on demand). It names a changed refund's charge and a changed
+        charge's permission too: their JSON follows it."""
         sim = self.sim
         journal = sim.journal if sim.journal is not None else []
-        if self._view_version == len(journal):
+        if self._synced == len(journal):
             return
-        # The journal names a changed refund's charge and a changed charge's permission
-        # too: their JSON follows it.
-        changed = set(journal[self._view_version :])
-        for object_id in changed:
-            body = sim.object_json(object_id)
-            if body is None:
-                self._view.pop(object_id, None)
+        for object_id in set(journal[self._synced :]):
+            self._view.pop(object_id, None)
+            kind, state = sim.object_type(object_id), sim.object_state(object_id)
+            if kind is None or state is None:
+                self._states.pop(object_id, None)  # deleted
             else:
-                self._view[object_id] = body
-        self._view_version = len(journal)
+                self._states[object_id] = (kind, state)
+        self._synced = len(journal)
 
     # -- helpers for your rules ----------------------------------------------------------
 
