@@ -492,7 +492,7 @@ class IntegrationMachine(RuleBasedStateMachine):
         now (nothing to act on, or ``amazon_may`` says no) lets one second pass instead —
         when called directly: the rule draws only kinds that can act (``can_take``)."""
         kind, options = plan
-        if kind != "wait" and not (self.amazon_may(kind) and self._can(kind)):
+        if not self.can_take(kind):
             _note(f"apfsm: {kind} cannot act now; 1 s passes instead")
             _event("amazon: cannot act, 1 s passes")
             kind, options = "wait", (_SECOND,)
