@@ -22,7 +22,6 @@ verdict uses each round's ratio to that round's ceiling (this machine's timings 
 from __future__ import annotations
 
 import argparse
-import itertools
 import statistics
 import sys
 import time
@@ -31,9 +30,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import (
-    Bundle,
     RuleBasedStateMachine,
-    initialize,
     invariant,
     rule,
     run_state_machine_as_test,
@@ -79,28 +76,19 @@ class CountedAmazonPay(AmazonPayMachine):
 
 
 def floor_machine() -> type[RuleBasedStateMachine]:
-    """AmazonPayMachine's rules, arguments and bundles, with bodies that do nothing."""
+    """AmazonPayMachine's rules with their argument strategies, bodies doing nothing."""
     state = AmazonPayMachine.setup_state()
-    names = {b.name for r in [*state.rules, *state.initializers] for b in r.bundles}
-    names |= {t for r in [*state.rules, *state.initializers] for t in r.targets}
-    namespace: dict[str, Any] = {name: Bundle(name) for name in names}
-    values = itertools.count()
+    assert not state.initializers, "the floor copies rules only"
+    namespace: dict[str, Any] = {}
+    for original in state.rules:
+        assert not original.targets, "the floor copies rules without target bundles"
 
-    def make(original: Any, decorator: Any) -> Any:
-        produces = bool(original.targets)
-
-        def body(self: RuleBasedStateMachine, **arguments: Any) -> Any:
-            return next(values) if produces else None
+        def body(self: RuleBasedStateMachine, **arguments: Any) -> None:
+            return None
 
         body.__name__ = original.function.__name__
-        targets = [namespace[t] for t in original.targets]
-        options = {"target": targets[0]} if targets else {}
-        return decorator(**options, **original.arguments)(body)
-
-    for original in state.rules:
-        namespace[original.function.__name__] = make(original, rule)
-    for original in state.initializers:
-        namespace[original.function.__name__] = make(original, initialize)
+        decorate: Any = rule(**original.arguments)
+        namespace[body.__name__] = decorate(body)
 
     def count(self: RuleBasedStateMachine) -> None:
         Counter.steps += 1
