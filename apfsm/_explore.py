@@ -218,7 +218,7 @@ def _call(
         current = sim.object_json(object_id)
     source = current if current is not None else known
     body = _body(operation, source) if source is not None else None
-    path_id = None if operation in ("create_charge", "create_refund") else object_id
+    path_id = object_id if OPERATIONS[operation].has_path_id else None
     try:
         answer = sim.request(operation, path_id, body)
     except ApiError as err:

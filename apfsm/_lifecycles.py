@@ -166,6 +166,12 @@ class Operation:
     def is_read(self) -> bool:
         return self.method == "GET"
 
+    @property
+    def has_path_id(self) -> bool:
+        """Whether the object's id is in the path (``create_*`` name it in the body, or
+        create it)."""
+        return "{" in self.path
+
 
 @attrs.frozen
 class Allow:

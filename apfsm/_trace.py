@@ -19,6 +19,7 @@ import attrs
 
 from ._clock import ManualClock, require_aware
 from ._errors import ApiError
+from ._lifecycles import OPERATIONS
 from ._limits import Limits
 from ._log import LogRecord
 from ._simulator import Simulator
@@ -45,8 +46,6 @@ _ID_FIELDS: Final = {
     "refundId": "Refund",
 }
 StepKind = Literal["call", "buyer", "amazon", "time"]
-#: Operations whose path has no id: the object is named in the body, or created.
-_CREATES_FROM_BODY: Final = frozenset({"create_checkout_session", "create_charge", "create_refund"})
 
 
 @attrs.frozen
@@ -174,7 +173,8 @@ class Trace:
                     Step(record.kind, name, recorder.ref(record.object_id), request, expect=expect)
                 )
                 continue
-            path_id = None if record.operation in _CREATES_FROM_BODY else record.object_id
+            op = OPERATIONS.get(record.operation)
+            path_id = record.object_id if op is not None and op.has_path_id else None
             step = Step(
                 "call",
                 record.operation,

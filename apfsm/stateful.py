@@ -824,7 +824,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
                 body["chargePermissionId"] = object_id
             elif operation == "create_refund":
                 body["chargeId"] = object_id
-        path_id = None if operation in ("create_charge", "create_refund") else object_id
+        path_id = object_id if OPERATIONS[operation].has_path_id else None
         if expected_fault is not None and key is not None and key in self.keys:
             expected_fault = None  # a replay answers what the key first answered
         return self.call(

@@ -240,3 +240,8 @@ def test_labels_render_with_limits() -> None:
     assert "≤ 7 d after authorization" == render_label(GUARDS["sync_capture"].label, Limits())
     shorter = Limits(async_capture_after=timedelta(days=3))
     assert "> 3 d after authorization" == render_label(GUARDS["async_capture"].label, shorter)
+
+
+def test_only_the_create_operations_have_no_id_in_their_path() -> None:
+    without = {name for name, op in OPERATIONS.items() if not op.has_path_id}
+    assert {"create_checkout_session", "create_charge", "create_refund"} == without
