@@ -8,8 +8,6 @@ and read the declarations every other part of apfsm is derived from (``LIFECYCLE
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
-from ._bodies import BODIES, BodyField
-from ._catalog import ERRORS, OBJECT_TYPES, SIMULATION_CODES, ErrorInfo
 from ._clock import (
     Clock,
     ManualClock,
@@ -20,29 +18,45 @@ from ._clock import (
     parse_timestamp,
 )
 from ._errors import ApiError
-from ._explore import ExploreFailure, ExploreResult, explore
-from ._lifecycles import (
+from ._harness import (
+    ExploreFailure,
+    ExploreResult,
+    Replay,
+    ReplayTarget,
+    Step,
+    Trace,
+    explore,
+    replay,
+)
+from ._outcome import Outcome
+from ._sim import LogRecord, Response, Simulator
+from ._spec import (
+    BODIES,
     CHECKS,
     DEADLINES,
+    ERRORS,
     GUARDS,
     LIFECYCLES,
+    OBJECT_TYPES,
     OPERATIONS,
+    SANDBOX_CARDS,
+    SIMULATION_CODES,
     Allow,
+    BodyField,
     Check,
     Creation,
     Deadline,
+    ErrorInfo,
     Event,
+    FrozenMap,
     Guard,
     Lifecycle,
+    Limits,
     Operation,
     Refuse,
     StateDecl,
     Timer,
 )
-from ._limits import FrozenMap, Limits
-from ._outcome import Outcome
-from ._simulator import SANDBOX_CARDS, LogRecord, Response, Simulator
-from ._trace import Replay, ReplayTarget, Step, Trace, replay
 from ._validator import check, check_transition
 
 try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._catalog import ERRORS
+from ._spec import ERRORS
 
 __all__ = ["ApiError"]
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import attrs
 
-from ._catalog import ERRORS
 from ._errors import ApiError
+from ._spec import ERRORS
 
 __all__ = ["Outcome"]
 

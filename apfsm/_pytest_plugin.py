@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ._clock import ManualClock, require_aware
-from ._simulator import Simulator
+from ._sim import Simulator
 
 _DEFAULT_START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 

@@ -6,20 +6,22 @@ lookups; anything else reads only the payload fields its rules need.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from ._bodies import body_fault
 from ._clock import require_aware
-from ._engine import decide, refusal_message
-from ._lifecycles import LIFECYCLES, OPERATIONS
-from ._limits import Limits
-from ._machines import COMPILED, Allowed, Refusal
-from ._money import Money
+from ._decide import (
+    COMPILED,
+    Money,
+    body_fault,
+    constant_outcomes,
+    decide,
+    payload_reader,
+    reachable,
+)
 from ._outcome import Outcome
-from ._payloads import payload_reader
+from ._spec import LIFECYCLES, OPERATIONS, Limits
 
 __all__ = ["check", "check_transition"]
 
@@ -31,30 +33,7 @@ _READERS: Final = {
 }
 
 
-def _constant_outcomes() -> dict[tuple[str, str], Outcome]:
-    """Outcomes that depend on nothing but (operation, state): no timer can move the
-    state, and the rule is a plain refusal or an unconditional read."""
-    table: dict[tuple[str, str], Outcome] = {}
-    for object_type, compiled in COMPILED.items():
-        for (op_name, state), rule in compiled.rules.items():
-            if state in compiled.timers or state not in compiled.states:
-                continue
-            op = OPERATIONS[op_name]
-            if type(rule) is Refusal and not rule.by_reason:
-                message = refusal_message(op, object_type, state, None, None, _DEFAULT_LIMITS)
-                table[op_name, state] = Outcome.refused(rule.code, message)
-            elif (
-                type(rule) is Allowed
-                and op.is_read
-                and not rule.checks
-                and len(rule.branches) == 1
-                and not rule.branches[0].conditions
-            ):
-                table[op_name, state] = Outcome(state, op.success_status)
-    return table
-
-
-_CONSTANT: Final = _constant_outcomes()
+_CONSTANT: Final = constant_outcomes(_DEFAULT_LIMITS)
 
 
 def _unknown_operation(operation: object) -> ValueError:
@@ -143,28 +122,7 @@ def check(
     return decide(op, facts, body, at, limits, None, money)
 
 
-def _reachable() -> dict[str, dict[str, frozenset[str]]]:
-    closure: dict[str, dict[str, frozenset[str]]] = {}
-    for object_type, compiled in COMPILED.items():
-        successors: dict[str, set[str]] = {}
-        for source, dest in compiled.edges:
-            if dest in compiled.states:
-                successors.setdefault(source, set()).add(dest)
-        per_state: dict[str, frozenset[str]] = {}
-        for start in compiled.states:
-            seen: set[str] = set()
-            queue = deque(successors.get(start, ()))
-            while queue:
-                state = queue.popleft()
-                if state not in seen:
-                    seen.add(state)
-                    queue.extend(successors.get(state, ()))
-            per_state[start] = frozenset(seen)
-        closure[object_type] = per_state
-    return closure
-
-
-_REACHABLE: Final = _reachable()
+_REACHABLE: Final = reachable()
 
 
 def check_transition(

@@ -35,9 +35,9 @@ from typing import Final, Literal, get_args
 import attrs
 import graphviz
 
-from ._catalog import ERRORS
-from ._lifecycles import (
+from ._spec import (
     DEADLINES,
+    ERRORS,
     GUARDS,
     LIFECYCLES,
     OPERATIONS,
@@ -45,10 +45,10 @@ from ._lifecycles import (
     Creation,
     Event,
     Lifecycle,
+    Limits,
     Refuse,
     render_label,
 )
-from ._limits import Limits
 
 __all__ = [
     "EXTENSIONS",

@@ -47,20 +47,25 @@ from hypothesis.stateful import (
 )
 
 from . import strategies as aps
-from ._bodies import checkout_session_body
-from ._catalog import ERRORS, OBJECT_TYPES, SIMULATION_CODES
 from ._clock import ManualClock, add_months, format_duration, month_start, parse_timestamp
+from ._decide import refund_allowance
 from ._errors import ApiError
-from ._lifecycles import LIFECYCLES, OPERATIONS, Operation
-from ._limits import Limits
-from ._money import refund_allowance
+from ._fuzz import Menu as _Menu
+from ._fuzz import Product as _Product
+from ._fuzz import decoded
+from ._harness import Step, TraceRecorder, checkout_session_body
 from ._outcome import Outcome
-from ._plans import Menu as _Menu
-from ._plans import Product as _Product
-from ._plans import decoded
-from ._records import ChargePermissionRecord, ChargeRecord
-from ._simulator import SANDBOX_CARDS, Response, Simulator
-from ._trace import Step, TraceRecorder
+from ._sim import ChargePermissionRecord, ChargeRecord, Response, Simulator
+from ._spec import (
+    ERRORS,
+    LIFECYCLES,
+    OBJECT_TYPES,
+    OPERATIONS,
+    SANDBOX_CARDS,
+    SIMULATION_CODES,
+    Limits,
+    Operation,
+)
 from ._validator import check, check_transition
 from .strategies import _Fault, _schema_body, _single_faults
 

@@ -33,11 +33,8 @@ from typing import Any, Final
 import attrs
 from hypothesis import strategies as st
 
-from ._bodies import BODIES, COMBINATIONS, BodyField
-from ._catalog import SIMULATION_CODES
-from ._lifecycles import OPERATIONS
-from ._limits import Limits
-from ._simulator import SANDBOX_CARDS
+from ._decide import COMBINATIONS
+from ._spec import BODIES, OPERATIONS, SANDBOX_CARDS, SIMULATION_CODES, BodyField, Limits
 
 __all__ = [
     "currencies",

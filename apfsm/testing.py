@@ -59,14 +59,12 @@ from hypothesis.errors import HypothesisException
 from hypothesis.stateful import RuleBasedStateMachine, rule
 
 from . import strategies as aps
-from ._catalog import SIMULATION_CODES
 from ._clock import ManualClock
 from ._errors import ApiError
-from ._lifecycles import NON_CHARGEABLE_REASONS, OPERATIONS
-from ._limits import Limits
-from ._plans import CURRENT, Menu, Product, decoded
-from ._simulator import Response, Simulator
-from ._trace import Trace
+from ._fuzz import CURRENT, Menu, Product, decoded
+from ._harness import Trace
+from ._sim import Response, Simulator
+from ._spec import NON_CHARGEABLE_REASONS, OPERATIONS, SIMULATION_CODES, Limits
 from ._validator import check
 
 __all__ = [

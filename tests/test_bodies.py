@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apfsm import BODIES, OPERATIONS, Limits
-from apfsm._bodies import body_fault, checkout_session_body
+from apfsm._decide.bodycheck import body_fault
+from apfsm._harness.bodies import checkout_session_body
 
 LIMITS = Limits()
 USD = {"amount": "10.00", "currencyCode": "USD"}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from apfsm._cli import _parser, main
+from apfsm._cli.commands import _parser, main
 
 from .payloads import T0, charge
 
@@ -44,7 +44,7 @@ def test_demo_quiet_checks_the_sample_only_and_tables_on_request() -> None:
 
 
 def test_demo_fails_when_a_check_fails(monkeypatch: pytest.MonkeyPatch) -> None:
-    import apfsm._cli as cli
+    import apfsm._cli.commands as cli
 
     monkeypatch.setattr(cli, "_SAMPLE_STEPS", (("capture_charge", cli._DAY, None, "Declined"),))
     code, text = run("demo", "--quiet")
@@ -68,7 +68,7 @@ def test_explore_command(capsys: pytest.CaptureFixture[str]) -> None:
 def test_explore_command_fails_on_a_nonconforming_simulator(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from apfsm._simulator import Simulator
+    from apfsm._sim.simulator import Simulator
 
     monkeypatch.setattr(
         Simulator, "_do_cancel_charge", lambda self, charge, *args: self._render(charge)
@@ -88,7 +88,7 @@ def test_fuzz_command(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_fuzz_command_fails_with_a_trace(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from apfsm._simulator import Simulator
+    from apfsm._sim.simulator import Simulator
 
     monkeypatch.setenv("APFSM_TRACE_DIR", str(tmp_path))
     monkeypatch.setattr(

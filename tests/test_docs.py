@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from apfsm._docs import BLOCKS, refresh, render
+from apfsm._docs.blocks import BLOCKS, refresh, render
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = sorted([*ROOT.glob("docs/*.md"), ROOT / "README.md"])

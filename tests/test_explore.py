@@ -10,9 +10,9 @@ import pytest
 
 import apfsm
 from apfsm import LIFECYCLES, Limits, explore
-from apfsm._explore import _GUARD_ANCHORS, CREATORS, _declared_transitions
-from apfsm._lifecycles import GUARDS
-from apfsm._simulator import Simulator
+from apfsm._harness.exploration import _GUARD_ANCHORS, CREATORS, _declared_transitions
+from apfsm._sim.simulator import Simulator
+from apfsm._spec.lifecycles import GUARDS
 
 
 @pytest.fixture(scope="module")

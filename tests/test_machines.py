@@ -12,10 +12,10 @@ import transitions
 
 import apfsm
 from apfsm import LIFECYCLES, Limits
-from apfsm._lifecycles import DELETED, SAME
-from apfsm._machines import COMPILED, probe_model
-from apfsm._payloads import read_payload
-from apfsm._rules import DEADLINE_FUNCTIONS, Context
+from apfsm._decide.machines import COMPILED, probe_model
+from apfsm._decide.payloads import read_payload
+from apfsm._decide.rules import DEADLINE_FUNCTIONS, Context
+from apfsm._spec.lifecycles import DELETED, SAME
 
 from .payloads import T0, charge, charge_permission, checkout_session, money, refund
 

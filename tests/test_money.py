@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apfsm import Limits
-from apfsm._money import check_price, parse_money, refund_allowance, to_wire
+from apfsm._decide.money import check_price, parse_money, refund_allowance, to_wire
 
 LIMITS = Limits()
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from apfsm import Limits
-from apfsm._payloads import read_payload
+from apfsm._decide.payloads import read_payload
 
 from .payloads import T0, charge, charge_permission, checkout_session, money
 

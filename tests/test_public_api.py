@@ -87,8 +87,16 @@ def test_no_other_public_names_leak() -> None:
 
 def test_implementation_modules_are_private() -> None:
     package = Path(apfsm.__file__).parent
-    public = sorted(p.stem for p in package.glob("*.py") if not p.name.startswith("_"))
+    modules = [p.stem for p in package.glob("*.py")]
+    packages = [p.name for p in package.iterdir() if (p / "__init__.py").is_file()]
+    public = sorted(name for name in modules + packages if not name.startswith("_"))
     assert PUBLIC_SUBMODULES == public
+    # Inside a public package (apfsm.server) every module is private too: its __init__
+    # is the face.
+    for name in packages:
+        if not name.startswith("_"):
+            inner = [p.stem for p in (package / name).glob("*.py") if p.name != "__init__.py"]
+            assert [] == [m for m in inner if not m.startswith("_")], name
 
 
 def test_public_submodules_pin_their_all() -> None:

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apfsm import Limits
-from apfsm._catalog import SIMULATION_CODES
-from apfsm._lifecycles import OPERATIONS
-from apfsm._plans import Product as _Product
+from apfsm._fuzz.plans import Product as _Product
+from apfsm._spec.catalog import SIMULATION_CODES
+from apfsm._spec.operations import OPERATIONS
 from apfsm.stateful import (
     _SMART_OPTIONS,
     _WORLD_LABELS,

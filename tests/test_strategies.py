@@ -15,7 +15,7 @@ from hypothesis.errors import NonInteractiveExampleWarning
 import apfsm
 import apfsm.strategies as aps
 from apfsm import OPERATIONS, Limits
-from apfsm._bodies import body_fault
+from apfsm._decide.bodycheck import body_fault
 
 from .reference.spec_model import predict
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis.stateful import invariant, rule, run_state_machine_as_test
 
 from apfsm import ApiError, ManualClock, Simulator
-from apfsm._plans import CURRENT
+from apfsm._fuzz.plans import CURRENT
 from apfsm.testing import (
     AMAZON_STEPS,
     KNOWABLE_CODES,

@@ -24,7 +24,6 @@ Starlette, uvicorn and cryptography come with the ``server`` extra
 
 from __future__ import annotations
 
-import argparse
 import base64
 import binascii
 import contextlib
@@ -50,13 +49,20 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, NoReturn, TextIO
 
-from ._bodies import BODIES, BodyField
-from ._catalog import ERRORS, SIMULATION_CODES
-from ._clock import ManualClock, format_timestamp
-from ._errors import ApiError
-from ._lifecycles import LIFECYCLES, OPERATIONS, Operation
-from ._limits import Limits
-from ._simulator import SANDBOX_CARDS, Simulator
+from apfsm._clock import ManualClock, format_timestamp
+from apfsm._errors import ApiError
+from apfsm._sim import Simulator
+from apfsm._spec import (
+    BODIES,
+    ERRORS,
+    LIFECYCLES,
+    OPERATIONS,
+    SANDBOX_CARDS,
+    SIMULATION_CODES,
+    BodyField,
+    Limits,
+    Operation,
+)
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -1340,65 +1346,6 @@ def serve(
         out.flush()
         config = uvicorn.Config(app, log_level="info", access_log=False, **ssl)
         uvicorn.Server(config).run(sockets=[sock])
-
-
-def _run_command(args: argparse.Namespace, out: TextIO) -> int:
-    try:
-        serve(
-            host=args.host,
-            port=args.port,
-            tls=args.tls,
-            public_key=args.public_key,
-            notify_url=args.notify_url,
-            state=args.state,
-            out=out,
-        )
-    except ImportError as exc:
-        sys.stderr.write(f"apfsm serve: error: {exc}\n")
-        return 2
-    except (ValueError, TypeError) as exc:
-        sys.stderr.write(f"apfsm serve: error: {exc}\n")
-        return 2
-    except OSError as exc:
-        sys.stderr.write(f"apfsm serve: error: {exc.strerror or exc}\n")
-        return 2
-    return 0
-
-
-def _port(text: str) -> int:
-    if not text.isdigit() or int(text) > 65535:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r} (0 to 65535)")
-    return int(text)
-
-
-def _register_command(sub: Any) -> None:
-    """Add ``apfsm serve`` to the command line's subparsers (called by ``apfsm._cli``)."""
-    command = sub.add_parser(
-        "serve",
-        help="serve the simulator as the Amazon Pay API v2 over HTTP",
-        description="Serve the simulator behind the real Amazon Pay API v2 paths, so any "
-        "client can point its endpoint at it. Needs the server extra: "
-        'pip install "apfsm[server]".',
-    )
-    command.add_argument("--host", default="127.0.0.1", help="address (default: 127.0.0.1)")
-    command.add_argument(
-        "--port", type=_port, default=8080, help="port (default: 8080; 0: a free one)"
-    )
-    command.add_argument(
-        "--tls", action="store_true", help="HTTPS with a self-signed certificate made at start"
-    )
-    command.add_argument(
-        "--public-key", metavar="PEM", help="verify request signatures with this RSA public key"
-    )
-    command.add_argument(
-        "--notify-url", metavar="URL", help="POST IPN notifications (SNS envelopes) there"
-    )
-    command.add_argument(
-        "--state",
-        metavar="FILE",
-        help="restore the simulator from FILE at start (when it exists), save it at shutdown",
-    )
-    command.set_defaults(run=_run_command)
 
 
 if __name__ == "__main__":  # pragma: no cover - python -m apfsm.server > docs/openapi.json

@@ -15,14 +15,14 @@ from typing import Final, Literal
 
 import attrs
 
-from ._limits import FrozenMap, Limits
+from .limits import FrozenMap, Limits
+from .operations import OPERATIONS
 
 __all__ = [
     "CHECKS",
     "DEADLINES",
     "GUARDS",
     "LIFECYCLES",
-    "OPERATIONS",
     "SAME",
     "Allow",
     "Check",
@@ -31,7 +31,6 @@ __all__ = [
     "Event",
     "Guard",
     "Lifecycle",
-    "Operation",
     "Refuse",
     "StateDecl",
     "Timer",
@@ -42,7 +41,6 @@ SAME: Final = "="
 #: The pseudo-state of a deleted object (SPEC §2 retention). Never in a payload.
 DELETED: Final = "Deleted"
 
-Method = Literal["GET", "POST", "PATCH", "DELETE"]
 Actor = Literal["buyer", "amazon"]
 
 
@@ -137,40 +135,6 @@ class Check:
     name: str
     code: str
     description: str
-
-
-@attrs.frozen
-class Operation:
-    """A merchant call (SPEC §1).
-
-    Attributes:
-        name: snake_case name, e.g. ``capture_charge``.
-        method, path: the HTTP route under ``/v2``.
-        verb: for messages: "cannot {verb} a Charge in state ...".
-        target: the object type the call acts on (None for ``create_checkout_session``).
-        creates: the object type whose new state is the outcome's ``next_state``.
-        checks: ``Check`` names, in the order they apply.
-        success_status: HTTP status of success.
-    """
-
-    name: str
-    method: Method
-    path: str
-    verb: str
-    target: str | None
-    creates: str | None = None
-    checks: tuple[str, ...] = ()
-    success_status: int = 200
-
-    @property
-    def is_read(self) -> bool:
-        return self.method == "GET"
-
-    @property
-    def has_path_id(self) -> bool:
-        """Whether the object's id is in the path (``create_*`` name it in the body, or
-        create it)."""
-        return "{" in self.path
 
 
 @attrs.frozen
@@ -397,117 +361,6 @@ _CHECK_LIST: Final = (
     ),
 )
 CHECKS: Final[Mapping[str, Check]] = MappingProxyType({c.name: c for c in _CHECK_LIST})
-
-# ---------------------------------------------------------------------------------------
-# Operations (SPEC §1)
-# ---------------------------------------------------------------------------------------
-
-_OPERATION_LIST: Final = (
-    Operation(
-        "create_checkout_session",
-        "POST",
-        "/checkoutSessions",
-        "create",
-        target=None,
-        creates="CheckoutSession",
-        success_status=201,
-    ),
-    Operation(
-        "get_checkout_session",
-        "GET",
-        "/checkoutSessions/{checkoutSessionId}",
-        "get",
-        target="CheckoutSession",
-    ),
-    Operation(
-        "update_checkout_session",
-        "PATCH",
-        "/checkoutSessions/{checkoutSessionId}",
-        "update",
-        target="CheckoutSession",
-        checks=("pending_with_capture",),
-    ),
-    Operation(
-        "complete_checkout_session",
-        "POST",
-        "/checkoutSessions/{checkoutSessionId}/complete",
-        "complete",
-        target="CheckoutSession",
-        checks=("constraints_met", "completion_currency_matches", "completion_amount_matches"),
-    ),
-    Operation(
-        "get_charge_permission",
-        "GET",
-        "/chargePermissions/{chargePermissionId}",
-        "get",
-        target="ChargePermission",
-    ),
-    Operation(
-        "update_charge_permission",
-        "PATCH",
-        "/chargePermissions/{chargePermissionId}",
-        "update",
-        target="ChargePermission",
-    ),
-    Operation(
-        "close_charge_permission",
-        "DELETE",
-        "/chargePermissions/{chargePermissionId}/close",
-        "close",
-        target="ChargePermission",
-    ),
-    Operation(
-        "create_charge",
-        "POST",
-        "/charges",
-        "charge",
-        target="ChargePermission",
-        creates="Charge",
-        checks=(
-            "charge_currency_matches",
-            "within_per_charge_maximum",
-            "charge_count_below_limit",
-            "within_permission_balance",
-            "within_monthly_cap",
-        ),
-        success_status=201,
-    ),
-    Operation("get_charge", "GET", "/charges/{chargeId}", "get", target="Charge"),
-    Operation(
-        "capture_charge",
-        "POST",
-        "/charges/{chargeId}/capture",
-        "capture",
-        target="Charge",
-        checks=("capture_currency_matches", "capture_within_charge_amount"),
-    ),
-    Operation(
-        "cancel_charge",
-        "DELETE",
-        "/charges/{chargeId}/cancel",
-        "cancel",
-        target="Charge",
-    ),
-    Operation(
-        "create_refund",
-        "POST",
-        "/refunds",
-        "refund",
-        target="Charge",
-        creates="Refund",
-        checks=(
-            "refund_currency_matches",
-            "refund_count_below_limit",
-            "refund_within_allowance",
-        ),
-        success_status=201,
-    ),
-    Operation("get_refund", "GET", "/refunds/{refundId}", "get", target="Refund"),
-)
-#: Every operation of SPEC §1 by name, in the API's order.
-OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
-    {op.name: op for op in _OPERATION_LIST}
-)
 
 # ---------------------------------------------------------------------------------------
 # The lifecycles

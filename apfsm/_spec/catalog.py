@@ -15,6 +15,7 @@ import attrs
 __all__ = [
     "ERRORS",
     "OBJECT_TYPES",
+    "SANDBOX_CARDS",
     "SIMULATION_CODES",
     "ErrorInfo",
 ]
@@ -154,3 +155,12 @@ SIMULATION_CODES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
         "create_refund": ("AmazonRejected", "ProcessingFailure"),
     }
 )
+
+#: Sandbox test cards the buyer can pick (SPEC §7): last four digits → behaviour.
+SANDBOX_CARDS: Final[Mapping[str, str]] = {
+    "1111": "success",
+    "3064": "the buyer cancels on Amazon's page",
+    "3434": "declined",
+    "0701": "pending authorization, then Authorized",
+    "4354": "pending authorization, then Declined/HardDeclined",
+}

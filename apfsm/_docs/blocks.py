@@ -19,12 +19,12 @@ from typing import Final
 
 import attrs
 
-from ._catalog import OBJECT_TYPES
-from ._clock import format_duration
-from ._limits import Limits
-from ._tables import error_table, lifecycle_table, limits_table
+from apfsm._clock import format_duration
+from apfsm._spec import OBJECT_TYPES, Limits
 
-__all__ = ["BLOCKS", "refresh"]
+from .tables import error_table, lifecycle_table, limits_table
+
+__all__ = ["BLOCKS", "main", "refresh", "render"]
 
 
 def _value(value: object) -> str:
@@ -94,7 +94,10 @@ def refresh(root: Path, *, write: bool) -> list[Path]:
     return stale
 
 
-if __name__ == "__main__":  # pragma: no cover - a developer tool
-    root = Path(sys.argv[1]) if len(sys.argv) > 1 else Path.cwd()
+def main(argv: list[str] | None = None) -> int:
+    """Refresh the generated blocks under a checkout (the current directory by default)."""
+    args = sys.argv[1:] if argv is None else argv
+    root = Path(args[0]) if args else Path.cwd()
     for path in refresh(root, write=True):
-        print(f"refreshed {path}")
+        sys.stdout.write(f"refreshed {path}\n")
+    return 0

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from decimal import ROUND_DOWN, Decimal
 from typing import Final
 
-from ._limits import Limits
+from apfsm._spec import Limits
 
 __all__ = ["Money", "check_price", "parse_money", "refund_allowance", "to_wire"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
-from ._checklog import check_log
-from ._cli_base import ProgressBar, UsageError, add_object_argument, object_types, read_text
-from ._explore import explore
-from .stateful import fuzz
+from apfsm._harness import check_log, explore
+from apfsm.stateful import fuzz
+
+from .base import ProgressBar, UsageError, add_object_argument, object_types, read_text
 
 __all__ = ["register"]
 

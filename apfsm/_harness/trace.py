@@ -17,13 +17,10 @@ from typing import Any, Final, Literal, Protocol, runtime_checkable
 
 import attrs
 
-from ._clock import ManualClock, require_aware
-from ._errors import ApiError
-from ._lifecycles import OPERATIONS
-from ._limits import Limits
-from ._log import LogRecord
-from ._simulator import Simulator
-from ._snapshots import check_envelope
+from apfsm._clock import ManualClock, require_aware
+from apfsm._errors import ApiError
+from apfsm._sim import LogRecord, Simulator, check_envelope
+from apfsm._spec import OPERATIONS, Limits
 
 __all__ = [
     "TRACE_FORMAT",

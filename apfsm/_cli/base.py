@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from ._catalog import OBJECT_TYPES
+from apfsm._spec import OBJECT_TYPES
 
 __all__ = ["ProgressBar", "UsageError", "add_object_argument", "object_types", "read_text"]
 

@@ -12,7 +12,7 @@ from typing import Any, Final, Literal, overload
 
 import attrs
 
-from ._clock import require_aware
+from apfsm._clock import require_aware
 
 __all__ = ["CallLog", "Idempotent", "LogRecord", "digest", "dumps", "snapshot"]
 

@@ -14,19 +14,19 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn, TextIO
 
-from ._catalog import OBJECT_TYPES
-from ._cli_base import ProgressBar, UsageError, add_object_argument, object_types, read_text
-from ._cli_testing import register as _register_testing
-from ._clock import SystemClock, format_duration, format_timestamp, parse_timestamp
-from ._explore import explore
-from ._lifecycles import OPERATIONS
-from ._tables import Format, error_table, lifecycle_table, limits_table
-from ._validator import check
-from .diagrams import EXTENSIONS, FORMATS, DiagramError
-from .diagrams import Format as DiagramFormat
-from .diagrams import write as write_diagrams
-from .server import _register_command as _register_serve
-from .stateful import fuzz
+from apfsm._clock import SystemClock, format_duration, format_timestamp, parse_timestamp
+from apfsm._docs import Format, error_table, lifecycle_table, limits_table
+from apfsm._harness import explore
+from apfsm._spec import OBJECT_TYPES, OPERATIONS
+from apfsm._validator import check
+from apfsm.diagrams import EXTENSIONS, FORMATS, DiagramError
+from apfsm.diagrams import Format as DiagramFormat
+from apfsm.diagrams import write as write_diagrams
+from apfsm.stateful import fuzz
+
+from .base import ProgressBar, UsageError, add_object_argument, object_types, read_text
+from .serve import register as _register_serve
+from .testing import register as _register_testing
 
 __all__ = ["main"]
 
@@ -302,7 +302,7 @@ def _parser() -> argparse.ArgumentParser:
     dia.set_defaults(run=_cmd_diagrams)
 
     _register_testing(sub)  # explore, fuzz, check-log: apfsm/_cli_testing.py
-    _register_serve(sub)  # apfsm serve: implemented in apfsm/server.py
+    _register_serve(sub)  # apfsm serve: apfsm/_cli/serve.py runs apfsm.server.serve
     return parser
 
 

@@ -16,7 +16,8 @@ from typing import Any, Final, NamedTuple
 
 from transitions import Machine, Transition
 
-from ._lifecycles import (
+from apfsm._outcome import Outcome
+from apfsm._spec import (
     CHECKS,
     GUARDS,
     LIFECYCLES,
@@ -25,11 +26,11 @@ from ._lifecycles import (
     Allow,
     Event,
     Lifecycle,
+    Limits,
     Timer,
 )
-from ._limits import Limits
-from ._outcome import Outcome
-from ._rules import CHECK_FUNCTIONS, DEADLINE_FUNCTIONS, GUARD_FUNCTIONS, Context
+
+from .rules import CHECK_FUNCTIONS, DEADLINE_FUNCTIONS, GUARD_FUNCTIONS, Context
 
 __all__ = ["COMPILED", "Compiled", "build_machine", "probe_model"]
 

@@ -13,10 +13,10 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final, Protocol
 
-from ._catalog import SIMULATION_CODES
-from ._clock import add_months
-from ._limits import Limits
-from ._money import Money, parse_money, refund_allowance
+from apfsm._clock import add_months
+from apfsm._spec import SIMULATION_CODES, Limits
+
+from .money import Money, parse_money, refund_allowance
 
 __all__ = [
     "CHECK_FUNCTIONS",

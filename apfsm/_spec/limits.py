@@ -14,7 +14,7 @@ from typing import Any, Final, NoReturn, TypeVar
 
 import attrs
 
-from ._clock import format_duration
+from apfsm._clock import format_duration
 
 __all__ = ["FrozenMap", "Limits"]
 

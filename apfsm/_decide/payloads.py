@@ -13,9 +13,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from ._clock import parse_timestamp
-from ._limits import Limits
-from ._money import Money, parse_money
+from apfsm._clock import parse_timestamp
+from apfsm._spec import Limits
+
+from .money import Money, parse_money
 
 __all__ = ["payload_reader", "read_payload"]
 

@@ -16,10 +16,9 @@ from typing import Any, Final
 
 import attrs
 
-from ._clock import format_timestamp, month_start
-from ._limits import Limits
-from ._money import Money, parse_money, to_wire
-from ._rules import DEADLINE_FUNCTIONS
+from apfsm._clock import format_timestamp, month_start
+from apfsm._decide import DEADLINE_FUNCTIONS, Money, parse_money, to_wire
+from apfsm._spec import Limits
 
 __all__ = [
     "CONSTRAINT_DESCRIPTIONS",

@@ -25,16 +25,23 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from ._bodies import body_fault
-from ._catalog import ERRORS, SIMULATION_CODES
-from ._clock import Clock, ManualClock, SystemClock, format_timestamp, require_aware
-from ._engine import decide
-from ._errors import ApiError
-from ._lifecycles import DELETED, LIFECYCLES, OPERATIONS, SAME, Event
-from ._limits import Limits
-from ._log import CallLog, Idempotent, LogRecord, digest, dumps, snapshot
-from ._money import Money, parse_money
-from ._records import (
+from apfsm._clock import Clock, ManualClock, SystemClock, format_timestamp, require_aware
+from apfsm._decide import DEADLINE_FUNCTIONS, Money, body_fault, decide, parse_money
+from apfsm._errors import ApiError
+from apfsm._spec import (
+    DELETED,
+    ERRORS,
+    LIFECYCLES,
+    OPERATIONS,
+    SAME,
+    SANDBOX_CARDS,
+    SIMULATION_CODES,
+    Event,
+    Limits,
+)
+
+from .log import CallLog, Idempotent, LogRecord, digest, dumps, snapshot
+from .records import (
     ChargePermissionRecord,
     ChargeRecord,
     CheckoutSessionRecord,
@@ -42,21 +49,11 @@ from ._records import (
     copy_json,
     merge,
 )
-from ._rules import DEADLINE_FUNCTIONS
-from ._snapshots import dump, load
+from .snapshots import dump, load
 
-__all__ = ["SANDBOX_CARDS", "LogRecord", "Response", "Simulator"]
+__all__ = ["LogRecord", "Response", "Simulator"]
 
 Record = CheckoutSessionRecord | ChargePermissionRecord | ChargeRecord | RefundRecord
-
-#: Sandbox test cards the buyer can pick (SPEC §7): last four digits → behaviour.
-SANDBOX_CARDS: Final[Mapping[str, str]] = {
-    "1111": "success",
-    "3064": "the buyer cancels on Amazon's page",
-    "3434": "declined",
-    "0701": "pending authorization, then Authorized",
-    "4354": "pending authorization, then Declined/HardDeclined",
-}
 
 _KEY_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]+\Z")
 _TYPES: Final[dict[type[Any], str]] = {

@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from ._catalog import ERRORS
-from ._lifecycles import (
+from apfsm._spec import (
     CHECKS,
     DEADLINES,
+    ERRORS,
     GUARDS,
     LIFECYCLES,
     OPERATIONS,
     SAME,
     Lifecycle,
+    Limits,
     render_label,
 )
-from ._limits import Limits
 
 __all__ = ["error_table", "lifecycle_table", "limits_table"]
 

@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any, Final
 
 import attrs
 
-from ._clock import Clock, ManualClock, require_aware
-from ._limits import Limits
-from ._log import CallLog, Idempotent, LogRecord
-from ._records import ChargePermissionRecord, ChargeRecord, CheckoutSessionRecord, RefundRecord
+from apfsm._clock import Clock, ManualClock, require_aware
+from apfsm._spec import Limits
+
+from .log import CallLog, Idempotent, LogRecord
+from .records import ChargePermissionRecord, ChargeRecord, CheckoutSessionRecord, RefundRecord
 
 if TYPE_CHECKING:
-    from ._simulator import Simulator
+    from .simulator import Simulator
 
 __all__ = ["SNAPSHOT_FORMAT", "SNAPSHOT_VERSION", "dump", "load"]
 

@@ -26,10 +26,9 @@ from typing import Any, Final, Literal
 
 import attrs
 
-from ._clock import parse_timestamp
-from ._lifecycles import OPERATIONS
-from ._limits import Limits
-from ._validator import check, check_transition
+from apfsm._clock import parse_timestamp
+from apfsm._spec import OPERATIONS, Limits
+from apfsm._validator import check, check_transition
 
 __all__ = ["LogProblem", "LogReport", "check_log"]
 

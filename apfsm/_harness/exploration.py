@@ -21,13 +21,12 @@ from typing import Any, Final
 
 import attrs
 
-from ._bodies import checkout_session_body
-from ._catalog import OBJECT_TYPES
-from ._clock import ManualClock, format_duration, parse_timestamp
-from ._errors import ApiError
-from ._lifecycles import GUARDS, LIFECYCLES, OPERATIONS, SAME, Lifecycle
-from ._limits import Limits
-from ._simulator import Simulator
+from apfsm._clock import ManualClock, format_duration, parse_timestamp
+from apfsm._errors import ApiError
+from apfsm._sim import Simulator
+from apfsm._spec import GUARDS, LIFECYCLES, OBJECT_TYPES, OPERATIONS, SAME, Lifecycle, Limits
+
+from .bodies import checkout_session_body
 
 __all__ = ["ExploreFailure", "ExploreResult", "explore"]
 

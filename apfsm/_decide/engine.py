@@ -6,19 +6,28 @@ records), so both answer from the same compiled declarations.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from ._clock import format_timestamp
-from ._lifecycles import DELETED, LIFECYCLES, OPERATIONS, Operation
-from ._limits import Limits
-from ._machines import COMPILED, Allowed, Compiled, Refusal
-from ._money import Money
-from ._outcome import Outcome
-from ._rules import Context
+from apfsm._clock import format_timestamp
+from apfsm._outcome import Outcome
+from apfsm._spec import DELETED, LIFECYCLES, OPERATIONS, Limits, Operation
 
-__all__ = ["Evolved", "created_states", "decide", "evolve"]
+from .machines import COMPILED, Allowed, Compiled, Refusal
+from .money import Money
+from .rules import Context
+
+__all__ = [
+    "Evolved",
+    "constant_outcomes",
+    "created_states",
+    "decide",
+    "evolve",
+    "reachable",
+    "refusal_message",
+]
 
 Evolved = tuple[str, str | None, datetime | None, str | None]
 """(state, reason, since, timer) after applying every limit passed by ``at``; ``since`` and
@@ -166,3 +175,49 @@ _PLANS: Final[dict[str, tuple[Compiled | None, bool]]] = {
     name: (COMPILED[op.target] if op.target else None, name in _CREATORS)
     for name, op in OPERATIONS.items()
 }
+
+
+def constant_outcomes(limits: Limits) -> dict[tuple[str, str], Outcome]:
+    """Outcomes that depend on nothing but (operation, state): no timer can move the
+    state, and the rule is a plain refusal or an unconditional read."""
+    table: dict[tuple[str, str], Outcome] = {}
+    for object_type, compiled in COMPILED.items():
+        for (op_name, state), rule in compiled.rules.items():
+            if state in compiled.timers or state not in compiled.states:
+                continue
+            op = OPERATIONS[op_name]
+            if type(rule) is Refusal and not rule.by_reason:
+                message = refusal_message(op, object_type, state, None, None, limits)
+                table[op_name, state] = Outcome.refused(rule.code, message)
+            elif (
+                type(rule) is Allowed
+                and op.is_read
+                and not rule.checks
+                and len(rule.branches) == 1
+                and not rule.branches[0].conditions
+            ):
+                table[op_name, state] = Outcome(state, op.success_status)
+    return table
+
+
+def reachable() -> dict[str, dict[str, frozenset[str]]]:
+    """Per object type and state: every state reachable from it through operations, events
+    and timers (for ``check_transition``)."""
+    closure: dict[str, dict[str, frozenset[str]]] = {}
+    for object_type, compiled in COMPILED.items():
+        successors: dict[str, set[str]] = {}
+        for source, dest in compiled.edges:
+            if dest in compiled.states:
+                successors.setdefault(source, set()).add(dest)
+        per_state: dict[str, frozenset[str]] = {}
+        for start in compiled.states:
+            seen: set[str] = set()
+            queue = deque(successors.get(start, ()))
+            while queue:
+                state = queue.popleft()
+                if state not in seen:
+                    seen.add(state)
+                    queue.extend(successors.get(state, ()))
+            per_state[start] = frozenset(seen)
+        closure[object_type] = per_state
+    return closure

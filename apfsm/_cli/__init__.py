@@ -1,0 +1,5 @@
+"""The ``apfsm`` command line (entry point ``apfsm._cli:main``)."""
+
+from .commands import main
+
+__all__ = ["main"]

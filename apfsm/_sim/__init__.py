@@ -1,0 +1,22 @@
+"""The simulator: an in-process Amazon Pay (moto's "backend"), with no transport.
+
+``Simulator`` is the façade; everything it holds and does lives in its collaborators (see
+ARCHITECTURE.md). The server and the testing tools use only what this package exports.
+"""
+
+from .log import CallLog, LogRecord
+from .records import ChargePermissionRecord, ChargeRecord, CheckoutSessionRecord, RefundRecord
+from .simulator import Response, Simulator
+from .snapshots import check_envelope
+
+__all__ = [
+    "CallLog",
+    "ChargePermissionRecord",
+    "ChargeRecord",
+    "CheckoutSessionRecord",
+    "LogRecord",
+    "RefundRecord",
+    "Response",
+    "Simulator",
+    "check_envelope",
+]
