@@ -7,21 +7,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
 
 from ._clock import ManualClock, require_aware
+from ._harness import DEFAULT_START
 from ._sim import Simulator
-
-_DEFAULT_START = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         "apfsm_start",
         "the instant apfsm_clock starts at (ISO 8601 with a UTC offset)",
-        default=_DEFAULT_START.isoformat(),
+        default=DEFAULT_START.isoformat(),
     )
 
 

@@ -40,15 +40,8 @@ def _unknown_operation(operation: object) -> ValueError:
     return ValueError(f"unknown operation {operation!r}; operations are {', '.join(OPERATIONS)}")
 
 
-#: Body fields that name the target (create calls): they must agree with the target payload.
-_TARGET_IDS: Final = {"create_charge": "chargePermissionId", "create_refund": "chargeId"}
-
-
-def _id_mismatch(op_name: str, target: Mapping[str, Any], body: Mapping[str, Any]) -> None:
+def _id_mismatch(field: str, target: Mapping[str, Any], body: Mapping[str, Any]) -> None:
     # A body naming another object than the target is a caller's mistake, not an API answer.
-    field = _TARGET_IDS.get(op_name)
-    if field is None:
-        return
     named, actual = body.get(field), target.get(field)
     if isinstance(named, str) and isinstance(actual, str) and named != actual:
         raise ValueError(f"the body's {field} {named!r} is not the target's {field} {actual!r}")
@@ -106,8 +99,8 @@ def check(
         if target is not None:
             raise ValueError(f"{operation} acts on no existing object: pass target=None")
         return decide(op, None, body, at, limits)
-    if body is not None and op.name in _TARGET_IDS and isinstance(target, Mapping):
-        _id_mismatch(operation, target, body)
+    if body is not None and op.target_field is not None and isinstance(target, Mapping):
+        _id_mismatch(op.target_field, target, body)
     if target is None:
         # No such object (a lookup found nothing): what Amazon answers for unknown ids.
         noun = OPERATIONS[operation].target

@@ -53,7 +53,16 @@ from ._errors import ApiError
 from ._fuzz import Menu as _Menu
 from ._fuzz import Product as _Product
 from ._fuzz import decoded
-from ._harness import Step, TraceRecorder, checkout_session_body
+from ._harness import (
+    CARD_EFFECT_CODES,
+    DECLINING_CARDS,
+    DEFAULT_START,
+    HISTORY_CODES,
+    Step,
+    TraceRecorder,
+    checkout_session_body,
+    trace_directory,
+)
 from ._outcome import Outcome
 from ._sim import ChargePermissionRecord, ChargeRecord, Response, Simulator
 from ._spec import (
@@ -73,15 +82,6 @@ __all__ = ["AmazonPayMachine", "Coverage", "Executed", "FuzzReport", "fuzz"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-#: Codes the simulator may answer where the target's JSON alone looks fine: these rules need
-#: history a payload does not show (SPEC §5, §6).
-HISTORY_CODES: dict[str, frozenset[str]] = {
-    "create_charge": frozenset({"TransactionCountExceeded", "PeriodicAmountExceeded"}),
-    "create_refund": frozenset({"TransactionCountExceeded", "TransactionAmountExceeded"}),
-}
-#: Refusals that come with effects (SPEC §7): the state may change.
-_EFFECT_CODES = frozenset({"CheckoutSessionCanceled", "HardDeclined"})
-_DECLINING_CARDS = frozenset({"3434", "4354"})
 _AMOUNTS = ("0.01", "1.00", "10.00", "49.99", "50.00", "100.00", "114.99", "115.00", "999.99")
 _SHARES = ("0.1", "0.5", "1", "1", "1.15", "1.2")
 
@@ -226,16 +226,6 @@ _KINDS = ("smart",) * 12 + ("retry", "fault", "fault", "schema")
 _VARIANTS = 4093
 
 
-def _source_type(op: Operation) -> str | None:
-    """The object type an operation picks its object from (the charge permission of
-    ``create_charge``, the charge of ``create_refund``; None to create a session)."""
-    if op.name == "create_charge":
-        return "ChargePermission"
-    if op.name == "create_refund":
-        return "Charge"
-    return op.target
-
-
 _PICKS = tuple(range(64))
 
 
@@ -250,7 +240,7 @@ def _head(operation: str) -> _Product:
             _KINDS,
             (None,) * (5 * len(codes)) + tuple(codes) if codes else (None,),
             (None,) * 6 + (f"{operation}-1", f"{operation}-2") if op.method == "POST" else (None,),
-            _PICKS if _source_type(op) else (0,),
+            _PICKS if op.target else (0,),
             *_SMART_OPTIONS.get(operation, ()),
         )
     )
@@ -377,7 +367,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
     """
 
     limits: ClassVar[Limits] = Limits()
-    start: ClassVar[datetime] = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+    start: ClassVar[datetime] = DEFAULT_START
     trace_dir: ClassVar[str | None] = None
     coverage: ClassVar[Coverage] = Coverage()
     #: The buyer's and Amazon's events the machine may trigger, as (object type, event
@@ -422,8 +412,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
 
     def export_trace(self, reason: str = "") -> Path:
         """Write the steps so far as a trace file; returns its path."""
-        directory = Path(self.trace_dir or os.environ.get("APFSM_TRACE_DIR", ".apfsm-traces"))
-        path = directory / f"{type(self).__name__}.json"
+        path = trace_directory(self.trace_dir) / f"{type(self).__name__}.json"
         self._flush_trace()
         self.recorder.trace(note=reason).save(path)
         note(
@@ -441,15 +430,12 @@ class AmazonPayMachine(RuleBasedStateMachine):
     def _target_json(
         self, op: Operation, object_id: str | None, body: Any
     ) -> dict[str, Any] | None:
-        if op.name == "create_charge":
-            object_id = body.get("chargePermissionId") if isinstance(body, dict) else None
-        elif op.name == "create_refund":
-            object_id = body.get("chargeId") if isinstance(body, dict) else None
-        if not isinstance(object_id, str) or op.target is None:
+        target_id = op.target_id(object_id, body)
+        if not isinstance(target_id, str) or op.target is None:
             return None
-        if self.sim.object_type(object_id) != op.target:
+        if self.sim.object_type(target_id) != op.target:
             return None
-        return self.sim.object_json(object_id)
+        return self.sim.object_json(target_id)
 
     def call(
         self,
@@ -602,8 +588,8 @@ class AmazonPayMachine(RuleBasedStateMachine):
             allowed = set(HISTORY_CODES.get(op.name, ()))
             if code is not None:
                 allowed |= {code, "CheckoutSessionCanceled"}
-            if self._card(target) in _DECLINING_CARDS:
-                allowed |= _EFFECT_CODES
+            if self._card(target) in DECLINING_CARDS:
+                allowed |= CARD_EFFECT_CODES
             assert error.reason_code in allowed, (op.name, error, predicted)
         else:
             assert (predicted.reason_code, predicted.http_status) == (
@@ -614,7 +600,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
                 error,
                 predicted,
             )
-        if code is None and error.reason_code not in _EFFECT_CODES:
+        if code is None and error.reason_code not in CARD_EFFECT_CODES:
             assert before == self.sim.change_marker(), f"a refused {op.name} changed the state"
 
     def _check_success(
@@ -825,10 +811,9 @@ class AmazonPayMachine(RuleBasedStateMachine):
             body, expected_fault = self._fault(operation, body, variant)
         else:  # "schema"
             body = _schema_body(operation, self.limits, drawn[1])
-            if operation == "create_charge":
-                body["chargePermissionId"] = object_id
-            elif operation == "create_refund":
-                body["chargeId"] = object_id
+            target_field = OPERATIONS[operation].target_field
+            if target_field is not None:
+                body[target_field] = object_id
         path_id = object_id if OPERATIONS[operation].has_path_id else None
         if expected_fault is not None and key is not None and key in self.keys:
             expected_fault = None  # a replay answers what the key first answered
@@ -889,12 +874,12 @@ class AmazonPayMachine(RuleBasedStateMachine):
             *session, intent = options[0]
             self.place_charged_order(tuple(session), intent)
         else:
-            source = _source_type(OPERATIONS[label])
+            source = OPERATIONS[label].target
             if source in _MAKERS and not self.objects[source] and plan[-1] % 4:
                 # Nothing to act on yet: make one, 3 times in 4 (the 4th asks for an id
                 # that does not exist).
                 plan = _MAKERS[source]
-                source = _source_type(OPERATIONS[plan[0]])
+                source = OPERATIONS[plan[0]].target
                 if self._noting:
                     note(f"no {label} target yet: {plan[0]} instead")
             self.planned_call(None if source is None else self.pick(source, plan[-1]), plan)
@@ -1172,8 +1157,7 @@ def fuzz(
         test()
     except Exception as exc:  # the shrunk failure: report it, with its trace
         failure = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        directory = Path(machine.trace_dir or os.environ.get("APFSM_TRACE_DIR", ".apfsm-traces"))
-        candidate = directory / f"{machine.__name__}.json"
+        candidate = trace_directory(machine.trace_dir) / f"{machine.__name__}.json"
         trace = candidate if candidate.exists() else None
     machine.coverage.counts.update(Campaign.coverage.counts)
     machine.coverage.observed |= Campaign.coverage.observed

@@ -44,10 +44,9 @@ Example::
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -62,7 +61,7 @@ from . import strategies as aps
 from ._clock import ManualClock
 from ._errors import ApiError
 from ._fuzz import CURRENT, Menu, Product, decoded
-from ._harness import Trace
+from ._harness import DEFAULT_START, KNOWABLE_CODES, Trace, trace_directory
 from ._sim import Response, Simulator
 from ._spec import NON_CHARGEABLE_REASONS, OPERATIONS, SIMULATION_CODES, Limits
 from ._validator import check
@@ -227,30 +226,6 @@ def step_plans(**steps: tuple[Any, ...]) -> st.SearchStrategy[tuple[str, tuple[A
     return decoded(menu, menu)
 
 
-#: Refusals a correct integration never provokes: it could have known from what it was
-#: told (the objects' states and deadlines, the amounts, the API's rules).
-KNOWABLE_CODES: frozenset[str] = frozenset(
-    {
-        "InvalidRequestFormat",
-        "UnrecognizedField",
-        "MissingParameterValue",
-        "InvalidParameterValue",
-        "InvalidParameterCombination",
-        "InvalidHeaderValue",
-        "DuplicateIdempotencyKey",
-        "ResourceNotFound",
-        "InvalidCheckoutSessionStatus",
-        "InvalidChargePermissionStatus",
-        "InvalidChargeStatus",
-        "CurrencyMismatch",
-        "AmountMismatch",
-        "TransactionAmountExceeded",
-        "TransactionCountExceeded",
-        "PeriodicAmountExceeded",
-    }
-)
-
-
 class IntegrationError(AssertionError):
     """The integration made a call Amazon Pay refuses for a reason it could have known."""
 
@@ -300,11 +275,7 @@ class WatchedSimulator(Simulator):
         if simulation_code is None and operation in self.injected:
             simulation_code = self.injected.pop(operation)
             _note(f"apfsm: simulation code {simulation_code} injected into {operation}")
-        target_id = object_id
-        if operation == "create_charge" and isinstance(body, dict):
-            target_id = body.get("chargePermissionId")
-        elif operation == "create_refund" and isinstance(body, dict):
-            target_id = body.get("chargeId")
+        target_id = OPERATIONS[operation].target_id(object_id, body)
         before = self.object_json(target_id) if isinstance(target_id, str) else None
         try:
             answer = super().request(
@@ -344,7 +315,7 @@ class IntegrationMachine(RuleBasedStateMachine):
 
     strict: ClassVar[bool] = True
     limits: ClassVar[Limits] = Limits()
-    start: ClassVar[datetime] = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+    start: ClassVar[datetime] = DEFAULT_START
     ipn_faults: ClassVar[bool] = True
     #: Where a failing run's trace goes (``APFSM_TRACE_DIR`` or ``.apfsm-traces`` when
     #: None).
@@ -403,7 +374,7 @@ class IntegrationMachine(RuleBasedStateMachine):
         clock's moves so far as a trace file (``Trace.from_log``), which
         ``apfsm.replay`` replays against a simulator or your own adapter; returns its
         path."""
-        directory = Path(self.trace_dir or os.environ.get("APFSM_TRACE_DIR", ".apfsm-traces"))
+        directory = trace_directory(self.trace_dir)
         trace = Trace.from_log(self.sim.log, start=self.start, limits=self.limits, note=reason)
         return trace.save(directory / f"{type(self).__name__}.json")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from apfsm import GUARDS, LIFECYCLES, OBJECT_TYPES, Limits
-from apfsm._spec.lifecycles import DEADLINES, DELETED, SAME, render_label
+from apfsm._spec import DEADLINES, DELETED, SAME, render_label
 from apfsm.diagrams import (
     EXTENSIONS,
     FORMATS,

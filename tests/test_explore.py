@@ -12,7 +12,7 @@ import apfsm
 from apfsm import LIFECYCLES, Limits, explore
 from apfsm._harness.exploration import _GUARD_ANCHORS, CREATORS, _declared_transitions
 from apfsm._sim.simulator import Simulator
-from apfsm._spec.lifecycles import GUARDS
+from apfsm._spec import GUARDS
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from apfsm import (
 )
 from apfsm._decide.machines import COMPILED, Allowed, Refusal
 from apfsm._decide.rules import CHECK_FUNCTIONS, DEADLINE_FUNCTIONS, GUARD_FUNCTIONS
-from apfsm._spec.lifecycles import DELETED, SAME, Lifecycle, render_label
+from apfsm._spec import DELETED, SAME, Lifecycle, render_label
 
 LIFECYCLE_LIST = [LIFECYCLES[t] for t in OBJECT_TYPES]
 ids = [lc.object_type for lc in LIFECYCLE_LIST]

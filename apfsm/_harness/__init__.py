@@ -8,10 +8,34 @@ brings this package, and the Hypothesis-based internals live in ``_fuzz``.
 from .bodies import checkout_session_body
 from .checklog import LogProblem, LogReport, check_log
 from .exploration import CREATORS, ExploreFailure, ExploreResult, explore
-from .trace import Replay, ReplayTarget, Step, Trace, TraceRecorder, replay
+from .oracle import (
+    CARD_EFFECT_CODES,
+    DECLINE_CODES,
+    DECLINING_CARDS,
+    HISTORY_CODES,
+    KNOWABLE_CODES,
+)
+from .trace import (
+    DEFAULT_START,
+    TRACE_DIR_VARIABLE,
+    Replay,
+    ReplayTarget,
+    Step,
+    Trace,
+    TraceRecorder,
+    replay,
+    trace_directory,
+)
 
 __all__ = [
+    "CARD_EFFECT_CODES",
     "CREATORS",
+    "DECLINE_CODES",
+    "DECLINING_CARDS",
+    "DEFAULT_START",
+    "HISTORY_CODES",
+    "KNOWABLE_CODES",
+    "TRACE_DIR_VARIABLE",
     "ExploreFailure",
     "ExploreResult",
     "LogProblem",
@@ -25,4 +49,5 @@ __all__ = [
     "checkout_session_body",
     "explore",
     "replay",
+    "trace_directory",
 ]

@@ -22,38 +22,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Final, Literal
+from typing import Any, Literal
 
 import attrs
 
 from apfsm._clock import parse_timestamp
-from apfsm._spec import OPERATIONS, Limits
+from apfsm._spec import LIFECYCLES, OPERATIONS, Limits
 from apfsm._validator import check, check_transition
+
+from .oracle import DECLINE_CODES, HISTORY_CODES
 
 __all__ = ["LogProblem", "LogReport", "check_log"]
 
 ProblemKind = Literal["illegal transition", "contradiction", "deadline passed", "malformed"]
-#: Codes Amazon may answer where the object's JSON alone looks fine (SPEC §5, §6).
-_HISTORY: Final = {
-    "create_charge": frozenset({"TransactionCountExceeded", "PeriodicAmountExceeded"}),
-    "create_refund": frozenset({"TransactionCountExceeded", "TransactionAmountExceeded"}),
-}
-_DECLINES: Final = frozenset(
-    {
-        "HardDeclined",
-        "SoftDeclined",
-        "ProcessingFailure",
-        "AmazonRejected",
-        "TransactionTimedOut",
-        "CheckoutSessionCanceled",
-    }
-)
-_GET: Final = {
-    "CheckoutSession": "get_checkout_session",
-    "ChargePermission": "get_charge_permission",
-    "Charge": "get_charge",
-    "Refund": "get_refund",
-}
 
 
 @attrs.frozen
@@ -101,14 +82,6 @@ def object_type_of(body: Mapping[str, Any]) -> str | None:
     return None
 
 
-_ID_FIELD: Final = {
-    "CheckoutSession": "checkoutSessionId",
-    "ChargePermission": "chargePermissionId",
-    "Charge": "chargeId",
-    "Refund": "refundId",
-}
-
-
 def _state(body: Mapping[str, Any]) -> str | None:
     details = body.get("statusDetails")
     return details.get("state") if isinstance(details, Mapping) else None
@@ -125,14 +98,12 @@ class _Checker:
     def problem(self, line: int, kind: ProblemKind, message: str) -> None:
         self.problems.append(LogProblem(line, kind, message))
 
-    def target_of(self, record: Mapping[str, Any]) -> str | None:
-        operation = record["operation"]
+    def target_of(self, record: Mapping[str, Any]) -> object:
+        op = OPERATIONS[record["operation"]]
         request = record.get("request")
-        if operation == "create_charge" and isinstance(request, Mapping):
-            return request.get("chargePermissionId")
-        if operation == "create_refund" and isinstance(request, Mapping):
-            return request.get("chargeId")
-        return record.get("objectId")
+        return op.target_id(
+            record.get("objectId"), dict(request) if isinstance(request, Mapping) else None
+        )
 
     def call(self, line: int, record: Mapping[str, Any], at: datetime) -> None:
         self.calls += 1
@@ -169,7 +140,7 @@ class _Checker:
     ) -> None:
         if code is not None:
             if predicted.ok:
-                if code not in _HISTORY.get(operation, ()) and code not in _DECLINES:
+                if code not in HISTORY_CODES.get(operation, ()) and code not in DECLINE_CODES:
                     self.problem(
                         line,
                         "contradiction",
@@ -218,7 +189,7 @@ class _Checker:
         state = _state(body)
         if object_type is None or state is None:
             return
-        object_id = body.get(_ID_FIELD[object_type])
+        object_id = body.get(LIFECYCLES[object_type].id_field)
         if not isinstance(object_id, str):
             return
         before = self.known.get(object_id)
@@ -238,7 +209,9 @@ class _Checker:
                     )
             # A state its deadline had ended (e.g. Authorized past expirationTimestamp).
             try:
-                now = check(_GET[object_type], before[1], at=at, limits=self.limits)
+                now = check(
+                    LIFECYCLES[object_type].get_operation, before[1], at=at, limits=self.limits
+                )
             except ValueError:
                 now = None
             if now is not None and now.ok and now.next_state != previous and state == previous:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol, runtime_checkable
 
@@ -20,9 +20,11 @@ import attrs
 from apfsm._clock import ManualClock, require_aware
 from apfsm._errors import ApiError
 from apfsm._sim import LogRecord, Simulator, check_envelope
-from apfsm._spec import OPERATIONS, Limits
+from apfsm._spec import LIFECYCLES, OPERATIONS, Limits
 
 __all__ = [
+    "DEFAULT_START",
+    "TRACE_DIR_VARIABLE",
     "TRACE_FORMAT",
     "TRACE_VERSION",
     "Replay",
@@ -31,17 +33,27 @@ __all__ = [
     "Trace",
     "TraceRecorder",
     "replay",
+    "trace_directory",
 ]
 
 TRACE_FORMAT: Final = "apfsm.trace"
 TRACE_VERSION: Final = 1
-_PREFIX: Final = {"CheckoutSession": "cs", "ChargePermission": "cp", "Charge": "ch", "Refund": "rf"}
-_ID_FIELDS: Final = {
-    "checkoutSessionId": "CheckoutSession",
-    "chargePermissionId": "ChargePermission",
-    "chargeId": "Charge",
-    "refundId": "Refund",
-}
+#: Where the testing tools' histories start unless told otherwise: the last day of a month,
+#: so calendar edges (the next month's first, 13 months from a month's end) come soon.
+DEFAULT_START: Final = datetime(2026, 1, 31, 9, 0, tzinfo=UTC)
+#: The environment variable naming the directory failing runs write their traces to.
+TRACE_DIR_VARIABLE: Final = "APFSM_TRACE_DIR"
+
+
+def trace_directory(override: str | os.PathLike[str] | None = None) -> Path:
+    """Where traces go: ``override``, else ``$APFSM_TRACE_DIR``, else ``.apfsm-traces``."""
+    if override is not None:
+        return Path(override)
+    return Path(os.environ.get(TRACE_DIR_VARIABLE, ".apfsm-traces"))
+
+
+#: Object type by the JSON field holding its id (``Lifecycle.id_field``).
+_ID_FIELDS: Final = {lc.id_field: lc.object_type for lc in LIFECYCLES.values()}
 StepKind = Literal["call", "buyer", "amazon", "time"]
 
 
@@ -230,7 +242,8 @@ class TraceRecorder:
         """Name a newly created object; returns its reference."""
         if object_id not in self._refs:
             self._counts[object_type] = self._counts.get(object_type, 0) + 1
-            self._refs[object_id] = f"{_PREFIX[object_type]}{self._counts[object_type]}"
+            prefix = LIFECYCLES[object_type].ref_prefix
+            self._refs[object_id] = f"{prefix}{self._counts[object_type]}"
         return self._refs[object_id]
 
     def symbolic(self, value: Any) -> Any:
@@ -449,7 +462,7 @@ def _ids_of(target: Any) -> list[str]:
 
 def _by_type(target: Any, object_ids: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
-    for object_type in _PREFIX:
+    for object_type in LIFECYCLES:
         for object_id in target.object_ids(object_type):
             if object_id in object_ids:
                 out[object_type] = object_id

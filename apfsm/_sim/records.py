@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Final
+from types import MappingProxyType
+from typing import Any, ClassVar, Final
 
 import attrs
 
@@ -22,9 +23,11 @@ from apfsm._spec import Limits
 
 __all__ = [
     "CONSTRAINT_DESCRIPTIONS",
+    "RECORD_TYPES",
     "ChargePermissionRecord",
     "ChargeRecord",
     "CheckoutSessionRecord",
+    "Record",
     "RefundRecord",
 ]
 
@@ -99,6 +102,7 @@ class _Record:
 
 @attrs.define(slots=True, eq=False)
 class CheckoutSessionRecord(_Record):
+    object_type: ClassVar[str] = "CheckoutSession"
     reason: str | None = None
     store_id: str = ""
     web: dict[str, Any] = attrs.Factory(dict)
@@ -187,6 +191,7 @@ def _buyer(seed: str) -> dict[str, str]:
 
 @attrs.define(slots=True, eq=False)
 class ChargePermissionRecord(_Record):
+    object_type: ClassVar[str] = "ChargePermission"
     permission_type: str = "OneTime"
     currency: str = "USD"
     amount_limit: Decimal | None = None  # one-time permissions only
@@ -278,6 +283,7 @@ class ChargePermissionRecord(_Record):
 
 @attrs.define(slots=True, eq=False)
 class ChargeRecord(_Record):
+    object_type: ClassVar[str] = "Charge"
     reason: str | None = None
     charge_permission_id: str = ""
     amount: Decimal = Decimal(0)
@@ -343,6 +349,7 @@ class ChargeRecord(_Record):
 
 @attrs.define(slots=True, eq=False)
 class RefundRecord(_Record):
+    object_type: ClassVar[str] = "Refund"
     reason: str | None = None
     charge_id: str = ""
     amount: Decimal = Decimal(0)
@@ -378,3 +385,13 @@ def merge(base: Mapping[str, Any] | None, update: Mapping[str, Any]) -> dict[str
         else:
             out[key] = _copy(value)
     return out
+
+
+Record = CheckoutSessionRecord | ChargePermissionRecord | ChargeRecord | RefundRecord
+#: The record class of each object type.
+RECORD_TYPES: Final[Mapping[str, type[Record]]] = MappingProxyType(
+    {
+        cls.object_type: cls
+        for cls in (CheckoutSessionRecord, ChargePermissionRecord, ChargeRecord, RefundRecord)
+    }
+)

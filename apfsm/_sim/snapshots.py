@@ -15,7 +15,7 @@ from apfsm._clock import Clock, ManualClock, require_aware
 from apfsm._spec import Limits
 
 from .log import CallLog, Idempotent, LogRecord
-from .records import ChargePermissionRecord, ChargeRecord, CheckoutSessionRecord, RefundRecord
+from .records import RECORD_TYPES
 
 if TYPE_CHECKING:
     from .simulator import Simulator
@@ -25,13 +25,6 @@ __all__ = ["SNAPSHOT_FORMAT", "SNAPSHOT_VERSION", "dump", "load"]
 SNAPSHOT_FORMAT: Final = "apfsm.simulator"
 SNAPSHOT_VERSION: Final = 1
 
-_RECORD_TYPES: dict[str, type[Any]] = {
-    "CheckoutSession": CheckoutSessionRecord,
-    "ChargePermission": ChargePermissionRecord,
-    "Charge": ChargeRecord,
-    "Refund": RefundRecord,
-}
-_NAMES = {cls: name for name, cls in _RECORD_TYPES.items()}
 _LINKS = {"charges", "refunds"}  # lists of child records, stored as ids
 
 
@@ -46,7 +39,7 @@ def _encode(value: Any) -> Any:
 
 
 def _record_json(record: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": _NAMES[type(record)]}
+    out: dict[str, Any] = {"type": record.object_type}
     for field in attrs.fields(type(record)):
         value = getattr(record, field.name)
         if field.name in _LINKS:
@@ -57,7 +50,7 @@ def _record_json(record: Any) -> dict[str, Any]:
 
 
 def _record_from_json(data: Mapping[str, Any]) -> Any:
-    cls = _RECORD_TYPES[data["type"]]
+    cls = RECORD_TYPES[data["type"]]
     kwargs: dict[str, Any] = {}
     for field in attrs.fields(cls):
         if field.name in _LINKS or field.name not in data:

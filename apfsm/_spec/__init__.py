@@ -13,15 +13,25 @@ from .bodies import (
     PAYMENT_INTENTS,
     BodyField,
 )
-from .catalog import ERRORS, OBJECT_TYPES, SANDBOX_CARDS, SIMULATION_CODES, ErrorInfo
-from .lifecycles import (
-    CHECKS,
-    DEADLINES,
+from .catalog import (
+    CARD,
+    CARDS,
+    ERRORS,
+    OBJECT_TYPES,
+    SANDBOX_CARDS,
+    SIMULATION_CODES,
+    ErrorInfo,
+    ErrorKind,
+    SandboxCard,
+)
+from .charge_permission import NON_CHARGEABLE_REASONS
+from .conditions import CHECKS, DEADLINES, GUARDS
+from .lifecycles import LIFECYCLES
+from .limits import FrozenMap, Limits
+from .model import (
     DELETED,
-    GUARDS,
-    LIFECYCLES,
-    NON_CHARGEABLE_REASONS,
     SAME,
+    Actor,
     Allow,
     Check,
     Creation,
@@ -34,11 +44,12 @@ from .lifecycles import (
     Timer,
     render_label,
 )
-from .limits import FrozenMap, Limits
 from .operations import OPERATIONS, Method, Operation
 
 __all__ = [
     "BODIES",
+    "CARD",
+    "CARDS",
     "CHARGE_PERMISSION_TYPES",
     "CHECKS",
     "DEADLINES",
@@ -54,12 +65,14 @@ __all__ = [
     "SAME",
     "SANDBOX_CARDS",
     "SIMULATION_CODES",
+    "Actor",
     "Allow",
     "BodyField",
     "Check",
     "Creation",
     "Deadline",
     "ErrorInfo",
+    "ErrorKind",
     "Event",
     "FrozenMap",
     "Guard",
@@ -68,6 +81,7 @@ __all__ = [
     "Method",
     "Operation",
     "Refuse",
+    "SandboxCard",
     "StateDecl",
     "Timer",
     "render_label",

@@ -8,17 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Final
+from typing import Final, Literal
 
 import attrs
 
 __all__ = [
+    "CARD",
+    "CARDS",
     "ERRORS",
     "OBJECT_TYPES",
     "SANDBOX_CARDS",
     "SIMULATION_CODES",
     "ErrorInfo",
+    "ErrorKind",
+    "SandboxCard",
 ]
+
+
+#: What an error code tells an integration (``ErrorInfo.kind``).
+ErrorKind = Literal["knowable", "decline", "transient", "setup"]
 
 
 @attrs.frozen(repr=False)
@@ -30,12 +38,20 @@ class ErrorInfo:
         http_status: the HTTP status that goes with it.
         description: one line saying what it means.
         retryable: whether retrying the same request (with back-off) can succeed.
+        kind: what the code tells an integration (``ErrorKind``): ``"knowable"`` — a
+            correct integration never provokes it, it could have known from what it was
+            told (states, deadlines, amounts, the API's rules); ``"decline"`` — the
+            payment was declined or canceled, a correct integration must handle it;
+            ``"transient"`` — the service was busy or failed, retry with back-off;
+            ``"setup"`` — the client or the account is set up wrongly (credentials,
+            signatures, headers, unsupported calls, sandbox codes).
     """
 
     code: str
     http_status: int
     description: str
     retryable: bool
+    kind: ErrorKind = "setup"
 
     def __repr__(self) -> str:
         return (
@@ -43,94 +59,144 @@ class ErrorInfo:
         )
 
 
-def _e(code: str, status: int, description: str, *, retryable: bool | None = None) -> ErrorInfo:
+def _e(
+    code: str,
+    status: int,
+    description: str,
+    kind: ErrorKind,
+    *,
+    retryable: bool | None = None,
+) -> ErrorInfo:
     # SPEC §8: statuses 408, 425, 429 and 5xx are retryable with back-off unless a code says
     # otherwise.
     if retryable is None:
         retryable = status in {408, 425, 429, 500, 502, 503, 504}
-    return ErrorInfo(code=code, http_status=status, description=description, retryable=retryable)
+    return ErrorInfo(code, status, description, retryable, kind)
 
 
 _ERROR_LIST: Final = (
     # 400
-    _e("InvalidHeaderValue", 400, "a header has a value of the wrong format or range"),
-    _e("InvalidRequest", 400, "the request is not valid for this operation"),
-    _e("InvalidParameterValue", 400, "a field has a value of the wrong type, format or range"),
-    _e("InvalidRequestFormat", 400, "the request body is not well-formed JSON"),
-    _e("MissingHeader", 400, "a required header is missing"),
-    _e("MissingParameterValue", 400, "a required field is missing"),
-    _e("UnrecognizedField", 400, "the body has a field this operation does not accept"),
+    _e("InvalidHeaderValue", 400, "a header has a value of the wrong format or range", "knowable"),
+    _e("InvalidRequest", 400, "the request is not valid for this operation", "setup"),
+    _e(
+        "InvalidParameterValue",
+        400,
+        "a field has a value of the wrong type, format or range",
+        "knowable",
+    ),
+    _e("InvalidRequestFormat", 400, "the request body is not well-formed JSON", "knowable"),
+    _e("MissingHeader", 400, "a required header is missing", "setup"),
+    _e("MissingParameterValue", 400, "a required field is missing", "knowable"),
+    _e("UnrecognizedField", 400, "the body has a field this operation does not accept", "knowable"),
     _e(
         "InvalidSandboxSimulationSpecified",
         400,
         "the sandbox simulation code is unknown or not valid for this operation",
+        "setup",
     ),
     _e(
         "DuplicateIdempotencyKey",
         400,
         "the idempotency key was already used with a different request body",
+        "knowable",
     ),
-    _e("InvalidParameterCombination", 400, "fields that are valid alone cannot be used together"),
-    _e("CurrencyMismatch", 400, "the currency differs from the one the object was created with"),
-    _e("TransactionAmountExceeded", 400, "the amount exceeds what the object allows"),
+    _e(
+        "InvalidParameterCombination",
+        400,
+        "fields that are valid alone cannot be used together",
+        "knowable",
+    ),
+    _e(
+        "CurrencyMismatch",
+        400,
+        "the currency differs from the one the object was created with",
+        "knowable",
+    ),
+    _e("TransactionAmountExceeded", 400, "the amount exceeds what the object allows", "knowable"),
     _e(
         "PeriodicAmountExceeded",
         400,
         "the amount exceeds the recurring permission's cap for this calendar month",
+        "knowable",
     ),
     # 401 / 403
-    _e("UnauthorizedAccess", 401, "the caller is not authorised for this merchant or resource"),
-    _e("InvalidAuthentication", 403, "the authentication information is not valid"),
-    _e("InvalidAccountStatus", 403, "the merchant account cannot perform this operation"),
-    _e("InvalidRequestSignature", 403, "the request signature does not match"),
-    _e("InvalidAuthorizationToken", 403, "the authorization token is not valid"),
+    _e(
+        "UnauthorizedAccess",
+        401,
+        "the caller is not authorised for this merchant or resource",
+        "setup",
+    ),
+    _e("InvalidAuthentication", 403, "the authentication information is not valid", "setup"),
+    _e("InvalidAccountStatus", 403, "the merchant account cannot perform this operation", "setup"),
+    _e("InvalidRequestSignature", 403, "the request signature does not match", "setup"),
+    _e("InvalidAuthorizationToken", 403, "the authorization token is not valid", "setup"),
     # 404 / 405 / 408 / 409
-    _e("ResourceNotFound", 404, "the object does not exist or has been deleted"),
-    _e("UnsupportedOperation", 405, "the operation is not supported"),
-    _e("RequestNotSupported", 405, "the HTTP method is not supported on this path"),
-    _e("RequestTimeout", 408, "the request timed out"),
-    _e("AmountMismatch", 409, "the amount differs from the checkout session's chargeAmount"),
+    _e("ResourceNotFound", 404, "the object does not exist or has been deleted", "knowable"),
+    _e("UnsupportedOperation", 405, "the operation is not supported", "setup"),
+    _e("RequestNotSupported", 405, "the HTTP method is not supported on this path", "setup"),
+    _e("RequestTimeout", 408, "the request timed out", "transient"),
+    _e(
+        "AmountMismatch",
+        409,
+        "the amount differs from the checkout session's chargeAmount",
+        "knowable",
+    ),
     # 422
     _e(
         "InvalidCheckoutSessionStatus",
         422,
         "the checkout session's state does not allow this operation",
+        "knowable",
     ),
     _e(
         "InvalidChargePermissionStatus",
         422,
         "the charge permission's state does not allow this operation",
+        "knowable",
     ),
-    _e("InvalidChargeStatus", 422, "the charge's state does not allow this operation"),
-    _e("CheckoutSessionCanceled", 422, "the checkout session was canceled"),
-    _e("TransactionCountExceeded", 422, "the object allows no more transactions of this kind"),
+    _e("InvalidChargeStatus", 422, "the charge's state does not allow this operation", "knowable"),
+    _e("CheckoutSessionCanceled", 422, "the checkout session was canceled", "decline"),
+    _e(
+        "TransactionCountExceeded",
+        422,
+        "the object allows no more transactions of this kind",
+        "knowable",
+    ),
     _e(
         "SoftDeclined",
         422,
         "the payment was declined for a reason that may pass on retry",
+        "decline",
         retryable=True,
     ),
-    _e("HardDeclined", 422, "the payment was declined; retrying will not help"),
-    _e("AmazonRejected", 422, "Amazon Pay rejected the transaction; retrying will not help"),
-    _e("PaymentMethodNotAllowed", 422, "the buyer's payment method is not allowed here"),
-    _e("MFANotCompleted", 422, "the buyer did not complete multi-factor authentication"),
-    _e("TransactionTimedOut", 422, "the authorization was not resolved in time"),
+    _e("HardDeclined", 422, "the payment was declined; retrying will not help", "decline"),
+    _e(
+        "AmazonRejected",
+        422,
+        "Amazon Pay rejected the transaction; retrying will not help",
+        "decline",
+    ),
+    _e("PaymentMethodNotAllowed", 422, "the buyer's payment method is not allowed here", "decline"),
+    _e("MFANotCompleted", 422, "the buyer did not complete multi-factor authentication", "decline"),
+    _e("TransactionTimedOut", 422, "the authorization was not resolved in time", "decline"),
     # 425 / 426 / 429
     _e(
         "TransactionInProgress",
         425,
         "a request with this idempotency key is still being processed",
+        "transient",
     ),
-    _e("TLSVersionNotSupported", 426, "the client's TLS version is not supported"),
-    _e("TooManyRequests", 429, "the request rate is too high"),
+    _e("TLSVersionNotSupported", 426, "the client's TLS version is not supported", "setup"),
+    _e("TooManyRequests", 429, "the request rate is too high", "transient"),
     # 5xx
-    _e("InternalServerError", 500, "Amazon Pay had an internal error"),
+    _e("InternalServerError", 500, "Amazon Pay had an internal error", "transient"),
     _e(
         "ProcessingFailure",
         500,
         "the transaction could not be processed; retry while the permission is Chargeable",
+        "decline",
     ),
-    _e("ServiceUnavailable", 503, "Amazon Pay is temporarily unavailable"),
+    _e("ServiceUnavailable", 503, "Amazon Pay is temporarily unavailable", "transient"),
 )
 
 #: Every error code of SPEC §8, read-only: ``code -> ErrorInfo``.
@@ -156,11 +222,46 @@ SIMULATION_CODES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
     }
 )
 
+
+@attrs.frozen
+class SandboxCard:
+    """A sandbox test card the buyer can pick on Amazon's page (SPEC §7).
+
+    Attributes:
+        last4: the card's last four digits, as ``paymentPreferences`` shows them.
+        description: what it does, in words.
+        buyer_cancels: the buyer cancels on Amazon's page right after picking it.
+        declines: an authorization on it is declined (``decline_code``); a completion that
+            authorizes answers ``CheckoutSessionCanceled``.
+        pending_outcome: how a pending authorization on it resolves (``Authorized`` or
+            ``Declined`` with ``decline_code``).
+        decline_code: the reason of its declines.
+    """
+
+    last4: str
+    description: str
+    buyer_cancels: bool = False
+    declines: bool = False
+    pending_outcome: Literal["Authorized", "Declined"] = "Authorized"
+    decline_code: str = "HardDeclined"
+
+
+#: The sandbox test cards (SPEC §7), the success card first.
+CARDS: Final[tuple[SandboxCard, ...]] = (
+    SandboxCard("1111", "success"),
+    SandboxCard("3064", "the buyer cancels on Amazon's page", buyer_cancels=True),
+    SandboxCard("3434", "declined", declines=True),
+    SandboxCard("0701", "pending authorization, then Authorized"),
+    SandboxCard(
+        "4354",
+        "pending authorization, then Declined/HardDeclined",
+        declines=True,
+        pending_outcome="Declined",
+    ),
+)
 #: Sandbox test cards the buyer can pick (SPEC §7): last four digits → behaviour.
-SANDBOX_CARDS: Final[Mapping[str, str]] = {
-    "1111": "success",
-    "3064": "the buyer cancels on Amazon's page",
-    "3434": "declined",
-    "0701": "pending authorization, then Authorized",
-    "4354": "pending authorization, then Declined/HardDeclined",
-}
+SANDBOX_CARDS: Final[Mapping[str, str]] = MappingProxyType(
+    {card.last4: card.description for card in CARDS}
+)
+#: The cards by last four digits.
+CARD: Final[Mapping[str, SandboxCard]] = MappingProxyType({card.last4: card for card in CARDS})

@@ -29,6 +29,8 @@ class Operation:
         creates: the object type whose new state is the outcome's ``next_state``.
         checks: ``Check`` names, in the order they apply.
         success_status: HTTP status of success.
+        target_field: for a call whose target is named in the body, not the path
+            (``create_charge``: ``chargePermissionId``; ``create_refund``: ``chargeId``).
     """
 
     name: str
@@ -39,6 +41,7 @@ class Operation:
     creates: str | None = None
     checks: tuple[str, ...] = ()
     success_status: int = 200
+    target_field: str | None = None
 
     @property
     def is_read(self) -> bool:
@@ -49,6 +52,14 @@ class Operation:
         """Whether the object's id is in the path (``create_*`` name it in the body, or
         create it)."""
         return "{" in self.path
+
+    def target_id(self, object_id: object, body: object) -> object:
+        """The id of the object the call acts on: the body's ``target_field`` when the
+        call names its target there, else the id in the path. Not checked: whatever the
+        caller sent (a body that is not an object names nothing: None)."""
+        if self.target_field is None:
+            return object_id
+        return body.get(self.target_field) if isinstance(body, dict) else None
 
 
 _OPERATION_LIST: Final = (
@@ -112,6 +123,7 @@ _OPERATION_LIST: Final = (
         "charge",
         target="ChargePermission",
         creates="Charge",
+        target_field="chargePermissionId",
         checks=(
             "charge_currency_matches",
             "within_per_charge_maximum",
@@ -144,6 +156,7 @@ _OPERATION_LIST: Final = (
         "refund",
         target="Charge",
         creates="Refund",
+        target_field="chargeId",
         checks=(
             "refund_currency_matches",
             "refund_count_below_limit",

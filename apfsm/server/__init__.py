@@ -115,12 +115,6 @@ _UNSIMULATED_METHODS: Final = frozenset({("PATCH", ("charges", None))})  # Updat
 
 _CONTROL: Final = "/_apfsm"
 _OPENAPI_PATH: Final = "/openapi.json"
-_ID_FIELDS: Final[Mapping[str, str]] = {
-    "CheckoutSession": "checkoutSessionId",
-    "ChargePermission": "chargePermissionId",
-    "Charge": "chargeId",
-    "Refund": "refundId",
-}
 
 
 def _require_extra() -> None:
@@ -1009,7 +1003,7 @@ def _status_schema(object_type: str) -> dict[str, Any]:
 
 
 def _object_schema(object_type: str) -> dict[str, Any]:
-    id_field = _ID_FIELDS[object_type]
+    id_field = LIFECYCLES[object_type].id_field
     return {
         "type": "object",
         "description": LIFECYCLES[object_type].description,
@@ -1130,7 +1124,7 @@ def openapi(limits: Limits | None = None) -> dict[str, Any]:
             "additionalProperties": False,
         },
     }
-    for object_type in _ID_FIELDS:
+    for object_type in LIFECYCLES:
         schemas[object_type] = _object_schema(object_type)
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS.values():

@@ -1,0 +1,189 @@
+"""Facts once written by hand in several modules are now derived from the declarations.
+
+Each derived table is pinned here against the literal it replaced (Appendix A of the
+architecture plan), so moving a fact into the declarations could not move behaviour.
+"""
+
+from __future__ import annotations
+
+from apfsm import LIFECYCLES, OPERATIONS, SANDBOX_CARDS
+from apfsm._harness import (
+    CARD_EFFECT_CODES,
+    DECLINE_CODES,
+    DECLINING_CARDS,
+    HISTORY_CODES,
+    KNOWABLE_CODES,
+)
+from apfsm._sim import (
+    ChargePermissionRecord,
+    ChargeRecord,
+    CheckoutSessionRecord,
+    RefundRecord,
+)
+from apfsm._sim.records import RECORD_TYPES
+from apfsm.testing import KNOWABLE_CODES as PUBLIC_KNOWABLE_CODES
+
+
+def test_the_body_field_naming_a_create_calls_target() -> None:
+    # was: _simulator._target, _validator._TARGET_IDS, stateful._source_type/_target_json/
+    # planned_call, testing.WatchedSimulator.request, _checklog.target_of
+    assert {"create_charge": "chargePermissionId", "create_refund": "chargeId"} == {
+        name: op.target_field for name, op in OPERATIONS.items() if op.target_field
+    }
+    charge = OPERATIONS["create_charge"]
+    assert "cp-1" == charge.target_id(None, {"chargePermissionId": "cp-1"})
+    assert charge.target_id(None, ["not", "an", "object"]) is None
+    assert "ch-1" == OPERATIONS["capture_charge"].target_id("ch-1", {"captureAmount": {}})
+    # The object a call picks its target from is its declared target (stateful's old
+    # _source_type): create_charge acts on a permission, create_refund on a charge.
+    assert "ChargePermission" == charge.target
+    assert "Charge" == OPERATIONS["create_refund"].target
+
+
+def test_object_types_and_their_id_fields() -> None:
+    # was: _simulator._ID_FIELDS, server._ID_FIELDS, _trace._ID_FIELDS, _checklog._ID_FIELD
+    assert {
+        "CheckoutSession": "checkoutSessionId",
+        "ChargePermission": "chargePermissionId",
+        "Charge": "chargeId",
+        "Refund": "refundId",
+    } == {name: lc.id_field for name, lc in LIFECYCLES.items()}
+
+
+def test_trace_reference_prefixes() -> None:
+    # was: _trace._PREFIX
+    assert {"CheckoutSession": "cs", "ChargePermission": "cp", "Charge": "ch", "Refund": "rf"} == {
+        name: lc.ref_prefix for name, lc in LIFECYCLES.items()
+    }
+
+
+def test_each_object_types_get_operation() -> None:
+    # was: _checklog._GET
+    assert {
+        "CheckoutSession": "get_checkout_session",
+        "ChargePermission": "get_charge_permission",
+        "Charge": "get_charge",
+        "Refund": "get_refund",
+    } == {name: lc.get_operation for name, lc in LIFECYCLES.items()}
+
+
+def test_record_classes_by_object_type() -> None:
+    # was: _simulator._TYPES, _snapshots._RECORD_TYPES/_NAMES
+    assert {
+        "CheckoutSession": CheckoutSessionRecord,
+        "ChargePermission": ChargePermissionRecord,
+        "Charge": ChargeRecord,
+        "Refund": RefundRecord,
+    } == dict(RECORD_TYPES)
+
+
+def test_codes_only_history_explains() -> None:
+    # was: stateful.HISTORY_CODES and _checklog._HISTORY (identical copies)
+    assert {
+        "create_charge": frozenset({"TransactionCountExceeded", "PeriodicAmountExceeded"}),
+        "create_refund": frozenset({"TransactionCountExceeded", "TransactionAmountExceeded"}),
+    } == dict(HISTORY_CODES)
+
+
+def test_knowable_codes() -> None:
+    # was: testing.KNOWABLE_CODES (still public, now computed from ErrorInfo.kind)
+    assert (
+        frozenset(
+            {
+                "InvalidRequestFormat",
+                "UnrecognizedField",
+                "MissingParameterValue",
+                "InvalidParameterValue",
+                "InvalidParameterCombination",
+                "InvalidHeaderValue",
+                "DuplicateIdempotencyKey",
+                "ResourceNotFound",
+                "InvalidCheckoutSessionStatus",
+                "InvalidChargePermissionStatus",
+                "InvalidChargeStatus",
+                "CurrencyMismatch",
+                "AmountMismatch",
+                "TransactionAmountExceeded",
+                "TransactionCountExceeded",
+                "PeriodicAmountExceeded",
+            }
+        )
+        == KNOWABLE_CODES
+        == PUBLIC_KNOWABLE_CODES
+    )
+
+
+def test_decline_codes() -> None:
+    # was: _checklog._DECLINES — the six below. PaymentMethodNotAllowed and MFANotCompleted
+    # were missing from that hand-kept copy: both are declines of the buyer's payment
+    # method that no payload foretells, so check-log called them contradictions (a false
+    # alarm, test_checklog_tolerates_every_decline). They are declines in the catalog now.
+    assert (
+        frozenset(
+            {
+                "HardDeclined",
+                "SoftDeclined",
+                "ProcessingFailure",
+                "AmazonRejected",
+                "TransactionTimedOut",
+                "CheckoutSessionCanceled",
+            }
+        )
+        | {"PaymentMethodNotAllowed", "MFANotCompleted"}
+        == DECLINE_CODES
+    )
+
+
+def test_sandbox_cards() -> None:
+    # was: the literal dict _simulator.SANDBOX_CARDS; stateful._DECLINING_CARDS and
+    # _EFFECT_CODES
+    assert {
+        "1111": "success",
+        "3064": "the buyer cancels on Amazon's page",
+        "3434": "declined",
+        "0701": "pending authorization, then Authorized",
+        "4354": "pending authorization, then Declined/HardDeclined",
+    } == dict(SANDBOX_CARDS)
+    assert ["1111", "3064", "3434", "0701", "4354"] == list(SANDBOX_CARDS)
+    assert frozenset({"3434", "4354"}) == DECLINING_CARDS
+    assert frozenset({"CheckoutSessionCanceled", "HardDeclined"}) == CARD_EFFECT_CODES
+
+
+def test_checklog_tolerates_every_decline() -> None:
+    import json
+
+    from apfsm._harness import check_log
+
+    permission = {
+        "chargePermissionId": "S01-1",
+        "chargePermissionType": "OneTime",
+        "statusDetails": {"state": "Chargeable", "reasons": None},
+        "presentmentCurrency": "USD",
+        "limits": {
+            "amountLimit": {"amount": "100.00", "currencyCode": "USD"},
+            "amountBalance": {"amount": "100.00", "currencyCode": "USD"},
+        },
+        "creationTimestamp": "20260301T090000Z",
+        "expirationTimestamp": "20260828T090000Z",
+    }
+    lines = [
+        json.dumps({"at": "20260301T090000Z", "operation": "get_charge_permission",
+                    "objectId": "S01-1", "status": 200, "response": permission}),
+    ]  # fmt: skip
+    for code in sorted(DECLINE_CODES - {"CheckoutSessionCanceled"}):
+        lines.append(
+            json.dumps(
+                {
+                    "at": "20260301T090100Z",
+                    "operation": "create_charge",
+                    "request": {
+                        "chargePermissionId": "S01-1",
+                        "chargeAmount": {"amount": "10.00", "currencyCode": "USD"},
+                    },
+                    "status": 422,
+                    "error": {"reasonCode": code, "message": "declined"},
+                }
+            )
+        )
+    report = check_log(lines)
+    assert [] == [str(p) for p in report.problems]
