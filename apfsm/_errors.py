@@ -6,7 +6,7 @@ from typing import Any
 
 from ._spec import ERRORS
 
-__all__ = ["ApiError"]
+__all__ = ["ActionRefused", "ApiError"]
 
 
 class ApiError(Exception):
@@ -80,3 +80,28 @@ class ApiError(Exception):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.reason_code, self.http_status, self.message))
+
+
+class ActionRefused(ValueError):
+    """A buyer or Amazon action the simulator cannot take — an unknown object, an event its
+    state does not allow, an unknown card or reason.
+
+    A ``ValueError`` (misuse of the simulator, not an API answer), carrying the Amazon Pay
+    code a control API answers it with: ``ResourceNotFound`` for an unknown object, the
+    object type's status code (``InvalidChargeStatus``...) for a state that does not allow
+    the event, ``InvalidParameterValue`` for an unknown card, event or reason.
+    """
+
+    reason_code: str
+
+    def __init__(self, reason_code: str, message: str) -> None:
+        super().__init__(message)
+        self.reason_code = reason_code
+
+    @property
+    def http_status(self) -> int:
+        return ERRORS[self.reason_code].http_status
+
+    def to_api_error(self) -> ApiError:
+        """The ``ApiError`` a control API answers: this code, its status, the message."""
+        return ApiError(self.reason_code, self.http_status, str(self))

@@ -64,7 +64,7 @@ from ._harness import (
     trace_directory,
 )
 from ._outcome import Outcome
-from ._sim import ChargePermissionRecord, ChargeRecord, Response, Simulator
+from ._sim import ChargeLedger, PermissionLedger, Response, Simulator
 from ._spec import (
     ERRORS,
     LIFECYCLES,
@@ -383,7 +383,10 @@ class AmazonPayMachine(RuleBasedStateMachine):
         super().__init__()
         self.clock = ManualClock(self.start)
         self.sim = Simulator(self.clock, self.limits)
-        self.sim.journal = []  # what each step changed: the invariants check only that
+        # What each step changed: the invariants check only that; a call's own changes
+        # name the objects it created.
+        self._changed = self.sim.watch()
+        self._call_changes = self.sim.watch()
         self._notified = 0  # notifications already checked
         self.recorder = TraceRecorder(self.start, self.limits)
         self._unrecorded: list[Executed | Step] = []
@@ -464,9 +467,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
             limits=self.limits,
         )
         before = self.sim.change_marker()
-        journal = self.sim.journal
-        assert journal is not None
-        mark = len(journal)
+        self._call_changes.take()
         answer: Response | None = None
         error: ApiError | None = None
         try:
@@ -475,7 +476,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
             )
         except ApiError as caught:
             error = caught
-        created = self._created(journal[mark:])
+        created = self._created(self._call_changes.take())
         executed = Executed(
             step=Step("call", operation, object_id, body, key, code),
             status=error.http_status if error else answer.status,  # type: ignore[union-attr]
@@ -944,7 +945,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
         approves an open session with a sandbox card, cancels, closes a permission;
         Amazon declines, expires, cancels, completes. ``pick`` chooses the object (the
         first from it that has one), the event and its reason."""
-        ids = list(self.sim._objects)
+        ids = self.sim.object_ids()
         for offset in range(len(ids)):
             object_id = ids[(pick + offset) % len(ids)]
             events = self._events_now(object_id)
@@ -969,7 +970,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
     def _events_now(self, object_id: str) -> list[tuple[str, tuple[str, ...]]]:
         object_type = self.object_type(object_id)
         assert object_type is not None
-        state = self.sim._objects[object_id].state
+        state = self.sim.object_state(object_id)
         return [
             (decl.name, decl.reasons)
             for decl in LIFECYCLES[object_type].events
@@ -993,45 +994,40 @@ class AmazonPayMachine(RuleBasedStateMachine):
         amount; refunds within the cap; balances never negative; its state change legal.
         Every new notification names an existing object (SPEC §4–§7)."""
         sim = self.sim
-        journal = sim.journal if sim.journal is not None else []
-        # The journal names a changed refund's charge and a changed charge's permission
+        # The cursor names a changed refund's charge and a changed charge's permission
         # too: their amounts follow it.
-        dirty = set(journal)
-        journal.clear()
-        for object_id in dirty:
+        for object_id in self._changed.take():
             self._check_object(object_id)
-        live = sim._objects
         for message in sim.notifications[self._notified :]:
-            assert message["ObjectId"] in live, message
+            assert sim.object_type(message["ObjectId"]) is not None, message
         self._notified = len(sim.notifications)
 
     def _check_object(self, object_id: str) -> None:
         sim = self.sim
-        record = sim._objects.get(object_id)
-        if record is None:
+        object_type = sim.object_type(object_id)
+        state = sim.object_state(object_id)
+        if object_type is None or state is None:
             self.seen.pop(object_id, None)  # deleted (a checkout session after 30 days)
             return
-        object_type = sim.object_type(object_id)
-        assert object_type is not None
         before = self.seen.get(object_id)
         if before is not None:
-            assert check_transition(object_type, before[1], record.state), (
+            assert check_transition(object_type, before[1], state), (
                 object_type,
                 before,
-                record.state,
+                state,
             )
-        self.seen[object_id] = (object_type, record.state)
-        type(self).coverage.observed.add((object_type, record.state))
-        if isinstance(record, ChargeRecord):
-            if record.capture_amount is not None:
-                assert record.capture_amount <= record.amount, record
-            base = record.captured_amount[0]
-            allowance = refund_allowance(base, record.currency, sim.limits)
-            assert record.refunded_total <= base + allowance, record
-            assert record.refund_committed <= base + allowance, record
-        elif isinstance(record, ChargePermissionRecord):
-            balance = record.amount_balance
-            assert balance is None or balance >= 0, record
+        self.seen[object_id] = (object_type, state)
+        type(self).coverage.observed.add((object_type, state))
+        books = sim.ledger(object_id)
+        if isinstance(books, ChargeLedger):
+            if books.captured is not None:
+                assert books.captured <= books.amount, books
+            base = books.amount if books.captured is None else books.captured
+            allowance = refund_allowance(base, books.currency, sim.limits)
+            assert books.refunded <= base + allowance, books
+            assert books.refunds_committed <= base + allowance, books
+        elif isinstance(books, PermissionLedger):
+            assert books.amount_balance is None or books.amount_balance >= 0, books
 
     def teardown(self) -> None:
         # Keep the latest run's trace at hand (a failing run overwrites it last).

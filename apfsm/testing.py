@@ -339,13 +339,11 @@ class IntegrationMachine(RuleBasedStateMachine):
             self.clock, self.limits, strict=self.strict, on_notification=self._queue_notification
         )
         self._inbox: list[_Pending] = []
-        # Which objects are in which state, rebuilt only when the simulator journals a
-        # change: the Amazon-side rules' preconditions read it on every step.
-        self.sim.journal = []
-        # What Amazon holds, kept up to date from the journal (only what changed is read
-        # again): each object's type and state, oldest first (the Amazon-side steps ask
-        # for them on every step), and its JSON once read (see amazon_json).
-        self._synced = 0
+        # What Amazon holds, kept up to date from the simulator's changes (only what
+        # changed is read again): each object's type and state, oldest first (the
+        # Amazon-side steps ask for them on every step), and its JSON once read (see
+        # amazon_json).
+        self._changes = self.sim.watch()
         self._states: dict[str, tuple[str, str]] = {}
         self._view: dict[str, dict[str, Any]] = {}
 
@@ -597,21 +595,17 @@ class IntegrationMachine(RuleBasedStateMachine):
         return [body for body in found if body is not None]
 
     def _sync(self) -> None:
-        """Catch up with the journal: the objects it names since the last time are read
-        again (their JSON on demand). It names a changed refund's charge and a changed
-        charge's permission too: their JSON follows it."""
+        """Catch up with the simulator: the objects changed since the last time are read
+        again (their JSON on demand). A changed refund's charge and a changed charge's
+        permission count as changed too: their JSON follows it."""
         sim = self.sim
-        journal = sim.journal if sim.journal is not None else []
-        if self._synced == len(journal):
-            return
-        for object_id in set(journal[self._synced :]):
+        for object_id in self._changes.take():
             self._view.pop(object_id, None)
             kind, state = sim.object_type(object_id), sim.object_state(object_id)
             if kind is None or state is None:
                 self._states.pop(object_id, None)  # deleted
             else:
                 self._states[object_id] = (kind, state)
-        self._synced = len(journal)
 
     # -- helpers for your rules ----------------------------------------------------------
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
 import apfsm
+import apfsm._sim
 from apfsm import ApiError, Limits, ManualClock, Simulator
 
 from .simhelpers import DAY, T0, S, checkout, make_sim, price, reason, session_body, state
@@ -447,9 +449,7 @@ def test_restarted_deadlines_leave_no_stale_events() -> None:
 
 def test_the_change_marker_moves_with_every_change_and_only_then() -> None:
     sim = make_sim()
-    with pytest.raises(ValueError, match="journal"):
-        sim.change_marker()
-    sim.journal = []
+    # No cursor needed (the journal counts changes whether or not anyone watches).
     marker = sim.change_marker()
     done = checkout(sim)
     assert marker != (marker := sim.change_marker())
@@ -462,17 +462,49 @@ def test_the_change_marker_moves_with_every_change_and_only_then() -> None:
     assert marker != sim.change_marker()
 
 
-def test_the_journal_names_the_objects_whose_amounts_follow_a_change() -> None:
+def test_the_change_cursor_names_the_objects_whose_amounts_follow_a_change() -> None:
     sim = make_sim()
     done = checkout(sim)
     charge, permission = done["chargeId"], done["chargePermissionId"]
     sim.capture_charge(charge, {"captureAmount": price("10.00")})
-    sim.journal = []
+    changes = sim.watch()
     refund = sim.create_refund({"chargeId": charge, "refundAmount": price("4.00")})["refundId"]
-    assert {refund, charge, permission} == set(sim.journal)
-    sim.journal.clear()
+    assert {refund, charge, permission} == set(changes.take())
     sim.advance(timedelta(seconds=30))  # the refund completes: the charge's refunded amount
-    assert {refund, charge, permission} == set(sim.journal)
-    sim.journal.clear()
+    assert {refund, charge, permission} == set(changes.take())
     sim.get_charge(charge)
-    assert [] == sim.journal  # a read changes nothing
+    assert [] == changes.take()  # a read changes nothing
+
+
+def test_change_cursors_are_independent_and_read_only() -> None:
+    sim = make_sim()
+    first = sim.watch()
+    done = checkout(sim)
+    second = sim.watch()  # sees only what changes from now on
+    sim.cancel_charge(done["chargeId"], {})
+    assert [done["chargeId"], done["chargePermissionId"]] == second.take()
+    assert done["chargeId"] in first.peek()
+    assert first.peek() == first.take()  # peek takes nothing
+    assert [] == first.take()
+    first.close()
+    sim.advance(timedelta(days=200))
+    assert [] == first.take()  # closed: no longer watching
+    assert second.take()  # the permission expired
+
+
+def test_the_ledger_shows_what_the_json_does_not() -> None:
+    sim = make_sim()
+    done = checkout(sim)
+    charge = done["chargeId"]
+    sim.capture_charge(charge, {"captureAmount": price("10.00")})
+    sim.create_refund({"chargeId": charge, "refundAmount": price("4.00")})
+    books = sim.ledger(charge)
+    assert isinstance(books, apfsm._sim.ChargeLedger)
+    assert (Decimal("10.00"), Decimal(0), Decimal("4.00"), 1) == (
+        books.captured,
+        books.refunded,  # still pending: not in refundedAmount
+        books.refunds_committed,
+        books.refund_count,
+    )
+    assert sim.ledger(done["checkoutSessionId"]) is None
+    assert sim.ledger("no-such-id") is None

@@ -4,6 +4,8 @@
 ARCHITECTURE.md). The server and the testing tools use only what this package exports.
 """
 
+from .journal import ChangeCursor
+from .ledger import ChargeLedger, PermissionLedger
 from .log import CallLog, LogRecord
 from .records import ChargePermissionRecord, ChargeRecord, CheckoutSessionRecord, RefundRecord
 from .simulator import Response, Simulator
@@ -11,10 +13,13 @@ from .snapshots import check_envelope
 
 __all__ = [
     "CallLog",
+    "ChangeCursor",
+    "ChargeLedger",
     "ChargePermissionRecord",
     "ChargeRecord",
     "CheckoutSessionRecord",
     "LogRecord",
+    "PermissionLedger",
     "RefundRecord",
     "Response",
     "Simulator",

@@ -27,7 +27,7 @@ import attrs
 
 from apfsm._clock import Clock, ManualClock, SystemClock, format_timestamp, require_aware
 from apfsm._decide import DEADLINE_FUNCTIONS, Money, body_fault, decide, parse_money
-from apfsm._errors import ApiError
+from apfsm._errors import ActionRefused, ApiError
 from apfsm._spec import (
     DELETED,
     ERRORS,
@@ -40,6 +40,8 @@ from apfsm._spec import (
     Limits,
 )
 
+from .journal import ChangeCursor, Journal
+from .ledger import ChargeLedger, PermissionLedger, ledger_of
 from .log import CallLog, Idempotent, LogRecord, digest, dumps, snapshot
 from .records import (
     ChargePermissionRecord,
@@ -64,6 +66,14 @@ _TYPES: Final[dict[type[Any], str]] = {
 }
 _NOTIFICATION_TYPES: Final = {
     name: lc.notification_type for name, lc in LIFECYCLES.items() if lc.notification_type
+}
+#: The code a refusal by state answers, per object type (the codes its refusals use; a
+#: Refund is refused by nothing, so an impossible event on it is an invalid request).
+_STATE_ERRORS: Final = {
+    lc.object_type: next(
+        (r.code for r in lc.refusals if r.code != "ResourceNotFound"), "InvalidRequest"
+    )
+    for lc in LIFECYCLES.values()
 }
 _EVENTS: Final[dict[tuple[str, str], Event]] = {
     (lc.object_type, e.name): e for lc in LIFECYCLES.values() for e in lc.events
@@ -141,10 +151,7 @@ class Simulator:
         self._keys_lock = threading.Lock()
         self._log_lock = threading.Lock()
         self._outbox: list[dict[str, Any]] = []
-        #: When a list, the ids of objects created, changed or deleted are appended to it,
-        #: with the charge and permission above a changed refund or charge (their amounts
-        #: follow it): for test harnesses that check only what changed; off by default.
-        self.journal: list[str] | None = None
+        self._changes = Journal()
         self._delivering = threading.local()
 
     # ---------------------------------------------------------------------------------
@@ -875,7 +882,10 @@ class Simulator:
             ValueError: unknown session, a session not Open, or an unknown card.
         """
         if card not in SANDBOX_CARDS:
-            raise ValueError(f"unknown sandbox card {card!r}; cards are {', '.join(SANDBOX_CARDS)}")
+            raise ActionRefused(
+                "InvalidParameterValue",
+                f"unknown sandbox card {card!r}; cards are {', '.join(SANDBOX_CARDS)}",
+            )
 
         def act(record: Record, stamp: datetime) -> None:
             assert isinstance(record, CheckoutSessionRecord)
@@ -920,12 +930,15 @@ class Simulator:
         with self._lock:
             record = self._objects.get(object_id)
         if record is None:
-            raise ValueError(f"no object {object_id!r} in this simulator")
+            raise ActionRefused("ResourceNotFound", f"no object {object_id!r} in this simulator")
         object_type = _TYPES[type(record)]
         decl = _EVENTS.get((object_type, event))
         if decl is None:
             names = sorted(name for (t, name) in _EVENTS if t == object_type)
-            raise ValueError(f"{object_type} has no event {event!r}; events are {', '.join(names)}")
+            raise ActionRefused(
+                "InvalidParameterValue",
+                f"{object_type} has no event {event!r}; events are {', '.join(names)}",
+            )
 
         def act(target: Record, stamp: datetime) -> None:
             self._event(target, event, reason, stamp)
@@ -948,7 +961,9 @@ class Simulator:
                 self._settle(now)
                 record = self._objects.get(object_id)
                 if record is None or _TYPES[type(record)] != object_type:
-                    raise ValueError(f"no {object_type} {object_id!r} in this simulator")
+                    raise ActionRefused(
+                        "ResourceNotFound", f"no {object_type} {object_id!r} in this simulator"
+                    )
                 act(record, _stamp(now))
                 body = record.to_json(self._limits)
                 self._log_call(
@@ -967,23 +982,27 @@ class Simulator:
         object_type = _TYPES[type(record)]
         decl = _EVENTS[(object_type, name)]
         if record.state not in decl.sources:
-            raise ValueError(
+            raise ActionRefused(
+                _STATE_ERRORS[object_type],
                 f"{name} cannot happen to a {object_type} in state {record.state} "
-                f"(only in {', '.join(decl.sources)})"
+                f"(only in {', '.join(decl.sources)})",
             )
         if decl.reason is not None:
             if reason is not None and reason != decl.reason:
-                raise ValueError(f"{name} always has reason {decl.reason}")
+                raise ActionRefused(
+                    "InvalidParameterValue", f"{name} always has reason {decl.reason}"
+                )
             reason = decl.reason
         elif decl.reasons:
             if reason is None:
                 reason = decl.reasons[0]
             elif reason not in decl.reasons:
-                raise ValueError(
-                    f"{name} takes a reason among {', '.join(decl.reasons)}; got {reason!r}"
+                raise ActionRefused(
+                    "InvalidParameterValue",
+                    f"{name} takes a reason among {', '.join(decl.reasons)}; got {reason!r}",
                 )
         elif reason is not None:
-            raise ValueError(f"{name} takes no reason")
+            raise ActionRefused("InvalidParameterValue", f"{name} takes no reason")
         if decl.dest == SAME:
             if isinstance(record, ChargePermissionRecord) and reason is not None:
                 self._add_reason(record, reason, stamp)
@@ -1001,10 +1020,7 @@ class Simulator:
     def _journal(self, object_id: str) -> None:
         """Journal a change to ``object_id``, and to the objects whose JSON follows it: a
         refund's charge (its refunded amount), a charge's permission (its balance)."""
-        journal = self.journal
-        if journal is None:
-            return
-        journal.append(object_id)
+        ids = [object_id]
         record = self._objects.get(object_id)
         while isinstance(record, RefundRecord | ChargeRecord):
             parent = (
@@ -1012,8 +1028,9 @@ class Simulator:
                 if isinstance(record, RefundRecord)
                 else record.charge_permission_id
             )
-            journal.append(parent)
+            ids.append(parent)
             record = self._objects.get(parent)
+        self._changes.record(*ids)
 
     def _add_reason(self, record: ChargePermissionRecord, reason: str, stamp: datetime) -> None:
         self._journal(record.id)
@@ -1292,6 +1309,12 @@ class Simulator:
         record = self._objects.get(object_id)
         return None if record is None else _TYPES[type(record)]
 
+    def ledger(self, object_id: str) -> ChargeLedger | PermissionLedger | None:
+        """The books of a Charge or Charge Permission — its amounts, refunds still pending
+        included — read-only; None for other objects and unknown ids. Does not settle."""
+        with self._lock:
+            return ledger_of(self._objects.get(object_id))
+
     def object_state(self, object_id: str) -> str | None:
         """The current state of a stored object (``"Authorized"``...), or None when there
         is none: cheaper than ``object_json`` when the state is all you need."""
@@ -1320,19 +1343,21 @@ class Simulator:
                 len(self.notifications),
             )
 
-    def change_marker(self) -> tuple[int, ...]:
-        """A cheaper stand-in for ``state_fingerprint`` while ``journal`` is on: it differs
-        after any change a call can make (every object created, changed or deleted is
-        journaled; ids handed out, scheduled events and notifications are counted).
+    def watch(self) -> ChangeCursor:
+        """A read-only cursor over what changes from now on: ``cursor.take()`` gives the ids
+        of the objects created, changed or deleted since it last did — with the charge and
+        permission above a changed refund or charge, whose JSON follows it. For harnesses
+        that check only what changed."""
+        with self._lock:
+            return self._changes.watch()
 
-        Raises:
-            ValueError: the journal is off (``sim.journal = []`` turns it on).
-        """
-        if self.journal is None:
-            raise ValueError("change_marker needs the journal: set sim.journal = [] first")
+    def change_marker(self) -> tuple[int, ...]:
+        """A cheaper stand-in for ``state_fingerprint``: it differs after any change a call
+        can make (every object created, changed or deleted is counted, and so are ids
+        handed out, scheduled events and notifications)."""
         with self._lock:
             return (
-                len(self.journal),
+                self._changes.count,
                 *self._counters.values(),
                 len(self._queue),
                 len(self.notifications),

@@ -1,0 +1,73 @@
+"""What changed: the journal of object changes and the read-only cursors over it.
+
+Every object created, changed or deleted is journaled, together with the objects whose JSON
+follows it (a refund's charge shows its refunded amount, a charge's permission its
+balance). Tools that check only what changed — the fuzzers' invariants, the integration
+machine's view of Amazon — hold a cursor (``Simulator.watch()``) and take the ids changed
+since they last looked. The journal keeps no list of its own: each live cursor buffers the
+ids it has not read yet, so a simulator nobody watches pays one integer increment a change.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+__all__ = ["ChangeCursor", "Journal"]
+
+
+class ChangeCursor:
+    """The ids of the objects created, changed or deleted since this cursor last read them
+    (``Simulator.watch()``). Read-only: taking changes does not affect other cursors."""
+
+    __slots__ = ("__weakref__", "_journal", "_pending")
+
+    def __init__(self, journal: Journal) -> None:
+        self._journal: Journal | None = journal
+        self._pending: list[str] = []
+
+    def take(self) -> list[str]:
+        """The ids changed since the last ``take`` (or since ``watch()``), in the order they
+        first changed, each once; the cursor then starts afresh."""
+        pending, self._pending = self._pending, []
+        return list(dict.fromkeys(pending))
+
+    def peek(self) -> list[str]:
+        """What ``take`` would return, without taking it."""
+        return list(dict.fromkeys(self._pending))
+
+    def close(self) -> None:
+        """Stop watching (a cursor that is no longer referenced stops by itself)."""
+        if self._journal is not None:
+            self._journal.forget(self)
+            self._journal = None
+        self._pending = []
+
+    def __repr__(self) -> str:
+        state = "closed" if self._journal is None else f"{len(self._pending)} pending"
+        return f"<ChangeCursor {state}>"
+
+
+class Journal:
+    """Counts changes and hands them to the live cursors."""
+
+    __slots__ = ("_cursors", "count")
+
+    def __init__(self) -> None:
+        #: How many changes were journaled in all (a cheap "did anything change" mark).
+        self.count = 0
+        self._cursors: weakref.WeakSet[ChangeCursor] = weakref.WeakSet()
+
+    def record(self, *object_ids: str) -> None:
+        """Journal a change to each of ``object_ids``."""
+        self.count += len(object_ids)
+        for cursor in self._cursors:
+            cursor._pending.extend(object_ids)
+
+    def watch(self) -> ChangeCursor:
+        """A new cursor, seeing the changes from now on."""
+        cursor = ChangeCursor(self)
+        self._cursors.add(cursor)
+        return cursor
+
+    def forget(self, cursor: ChangeCursor) -> None:
+        self._cursors.discard(cursor)
