@@ -1,0 +1,126 @@
+"""The Amazon Pay API as a raw ASGI endpoint: headers → ``Simulator.request`` → bytes
+(moto's ``responses.py``). Every rule lives in the simulator; this only translates."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from apfsm._errors import ApiError
+from apfsm._spec import Operation
+
+from ._routes import _ROUTES, _UNSIMULATED_METHODS, _resolve
+from ._state import _State
+from ._wire import _api_headers, _dumps, _loads
+
+if TYPE_CHECKING:
+    from starlette.types import Receive, Scope, Send
+
+_log = logging.getLogger("apfsm.server")
+
+
+class _Api:
+    """The Amazon Pay API as a raw ASGI endpoint: the hot path, kept lean.
+
+    Simulator calls run on the event loop itself: the simulator is in memory and never
+    waits on I/O, so a call takes tens of microseconds — less than a hop to a thread pool
+    and back — and calls on one loop are serialized, which the simulator's locks allow.
+    """
+
+    def __init__(self, state: _State) -> None:
+        self._state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # a websocket: nothing here speaks it
+            await send({"type": "websocket.close"})
+            return
+        chunks = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        try:
+            status, payload, extra = self._handle(scope, body)
+        except Exception:  # a simulator bug: answer in Amazon's shape, keep the traceback
+            _log.exception("apfsm: internal error on %s %s", scope["method"], scope["path"])
+            error = ApiError.from_code("InternalServerError", "apfsm failed on this request")
+            status, payload, extra = 500, _dumps(error.to_json()), []
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": _api_headers(payload, extra),
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+    def _handle(self, scope: Scope, body: bytes) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        method: str = scope["method"]
+        path: str = scope["path"]
+        resolved = _resolve(path)
+        if isinstance(resolved, ApiError):
+            return resolved.http_status, _dumps(resolved.to_json()), []
+        template, object_id = resolved
+        methods = _ROUTES[template]
+        op = methods.get(method)
+        if op is None and (method, template) in _UNSIMULATED_METHODS:
+            error = ApiError.from_code(
+                "UnsupportedOperation", f"apfsm does not simulate {method} {path}"
+            )
+            return error.http_status, _dumps(error.to_json()), []
+        if op is None:
+            allow = ", ".join(sorted(methods))
+            error = ApiError.from_code(
+                "RequestNotSupported", f"{method} is not supported on {path}; use {allow}"
+            )
+            return error.http_status, _dumps(error.to_json()), [(b"allow", allow.encode())]
+        headers = {
+            name.decode("latin-1"): value.decode("latin-1")
+            for name, value in reversed(scope["headers"])  # the first of repeated headers wins
+        }
+        try:
+            response = self._call(op, object_id, scope, headers, body)
+        except ApiError as err:
+            return err.http_status, _dumps(err.to_json()), []
+        return response.status, _dumps(response.body), []
+
+    def _call(
+        self,
+        op: Operation,
+        object_id: str | None,
+        scope: Scope,
+        headers: dict[str, str],
+        body: bytes,
+    ) -> Any:
+        state = self._state
+        # Headers before the body (SPEC §8): signature, then the idempotency key (SPEC §7).
+        if state.verifier is not None:
+            raw_path = scope.get("raw_path") or scope["path"].encode()
+            error = state.verifier.check(
+                op.method,
+                raw_path.decode("latin-1"),
+                scope.get("query_string", b"").decode("latin-1"),
+                headers,
+                body,
+            )
+            if error is not None:
+                raise error
+        key = None
+        if op.method == "POST":
+            key = headers.get("x-amz-pay-idempotency-key")
+            if key is None:
+                raise ApiError.from_code(
+                    "MissingHeader", "the x-amz-pay-idempotency-key header is required on POST"
+                )
+        decoded = None if op.is_read or not body.strip() else _loads(body)
+        return state.simulator.request(
+            op.name,
+            object_id,
+            decoded,
+            idempotency_key=key,
+            simulation_code=headers.get("x-amz-pay-simulation-code"),
+        )

@@ -1,0 +1,153 @@
+"""``create_app``: the API endpoint, the control endpoints and the OpenAPI document as one
+Starlette application."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import urllib.parse
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from apfsm._errors import ApiError
+from apfsm._sim import Simulator
+
+from ._api import _Api
+from ._control import _control_routes
+from ._ipn import _Notifier
+from ._openapi import openapi
+from ._routes import _OPENAPI_PATH
+from ._signatures import _load_public_key, _Verifier
+from ._state import _State
+from ._wire import _error_response, _json_response
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response as HttpResponse
+
+_INSTALL_HINT: Final = 'the apfsm server needs its extra dependencies: pip install "apfsm[server]"'
+
+
+def _require_extra() -> None:
+    """Import the ``server`` extra's packages, or say how to install them.
+
+    Raises:
+        ImportError: starlette, uvicorn or cryptography is missing; the message names
+            ``pip install "apfsm[server]"``.
+    """
+    missing = []
+    for module in ("starlette", "uvicorn", "cryptography"):
+        try:
+            __import__(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        raise ImportError(f"{_INSTALL_HINT} (missing: {', '.join(missing)})")
+
+
+def create_app(
+    simulator: Simulator | None = None,
+    *,
+    public_key: str | bytes | os.PathLike[str] | None = None,
+    notify_url: str | None = None,
+    notify_attempts: int = 5,
+    notify_backoff: float = 1.0,
+    state: str | os.PathLike[str] | None = None,
+) -> Starlette:
+    """The simulator behind the Amazon Pay API v2, as an ASGI application (Starlette).
+
+    ``app.state.simulator`` is the simulator serving calls (``POST /_apfsm/reset`` and
+    ``PUT /_apfsm/snapshot`` replace it).
+
+    Args:
+        simulator: the simulator to serve; a new ``Simulator()`` (its clock a
+            ``ManualClock`` at the current time) by default.
+        public_key: verify request signatures with this RSA public key: PEM text (str or
+            bytes) or the path of a PEM file. Without it, requests are accepted unsigned.
+        notify_url: POST every IPN notification there, as Amazon Pay does (an SNS envelope,
+            ``text/plain``), from a background thread.
+        notify_attempts: how many times one notification is tried before it is given up.
+        notify_backoff: seconds before the first retry; each further retry waits twice as
+            long.
+        state: a snapshot file: restored at start when it exists, written at shutdown
+            (when the server runs the ASGI lifespan, as uvicorn does).
+
+    Returns:
+        The Starlette application.
+
+    Raises:
+        ImportError: the ``server`` extra is not installed (the message says how to).
+        ValueError: a public key that is not an RSA PEM key, a notify URL that is not
+            http(s), bad retry settings, a state file that is not a snapshot, or both a
+            simulator and an existing state file.
+        OSError: the public key or state file cannot be read.
+    """
+    _require_extra()
+    from starlette.applications import Starlette
+    from starlette.exceptions import HTTPException
+    from starlette.routing import Route
+
+    state_file = None if state is None else Path(state)
+    if state_file is not None and not state_file.parent.is_dir():
+        raise ValueError(f"the state file's directory {str(state_file.parent)!r} does not exist")
+    if state_file is not None and state_file.exists():
+        if simulator is not None:
+            raise ValueError(
+                f"state file {str(state_file)!r} exists: it is restored, so pass no simulator"
+            )
+        try:
+            simulator = Simulator.restore(json.loads(state_file.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{state_file} is not an apfsm simulator snapshot: {exc}") from None
+    if simulator is None:
+        simulator = Simulator()
+    if not isinstance(simulator, Simulator):
+        raise TypeError(f"simulator must be an apfsm.Simulator, got {type(simulator).__name__}")
+    notifier = None
+    if notify_url is not None:
+        if urllib.parse.urlsplit(notify_url).scheme not in ("http", "https"):
+            raise ValueError(f"notify_url must be an http:// or https:// URL, got {notify_url!r}")
+        if notify_attempts < 1:
+            raise ValueError(f"notify_attempts must be at least 1, got {notify_attempts}")
+        if notify_backoff < 0:
+            raise ValueError(f"notify_backoff must not be negative, got {notify_backoff}")
+        notifier = _Notifier(notify_url, notify_attempts, notify_backoff)
+    verifier = None if public_key is None else _Verifier(_load_public_key(public_key))
+    shared = _State(simulator, verifier, notifier, state_file)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if shared.notifier is not None:
+            shared.notifier.stop()
+        shared.save()
+
+    async def document(request: Request) -> HttpResponse:
+        return _json_response(200, openapi(shared.simulator.limits))
+
+    async def http_error(request: Request, exc: Exception) -> HttpResponse:
+        # A control path or the document with a method it does not take: answered like
+        # the API would (SPEC §8), not with Starlette's plain text.
+        assert isinstance(exc, HTTPException)
+        code = "RequestNotSupported" if exc.status_code == 405 else "ResourceNotFound"
+        response = _error_response(
+            ApiError.from_code(code, f"{request.method} is not supported on {request.url.path}")
+        )
+        response.headers.update(exc.headers or {})
+        return response
+
+    app = Starlette(
+        routes=[Route(_OPENAPI_PATH, document, methods=["GET"]), *_control_routes(shared)],
+        exception_handlers={HTTPException: http_error},
+        lifespan=lifespan,
+    )
+    # Every other request is the API (or an error in its shape): a raw ASGI endpoint that
+    # takes any path and method, so even a wrong one is answered as Amazon Pay would.
+    app.router.default = _Api(shared)
+    app.router.redirect_slashes = False
+    app.state.simulator = simulator
+    shared.app_state = app.state
+    return app

@@ -1,0 +1,230 @@
+"""The OpenAPI 3 document of the served API, from the declarations."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+from apfsm._spec import (
+    BODIES,
+    ERRORS,
+    LIFECYCLES,
+    OPERATIONS,
+    SIMULATION_CODES,
+    BodyField,
+    Limits,
+    Operation,
+)
+
+_REF: Final = "#/components/schemas/"
+_TIMESTAMP: Final = {"type": "string", "pattern": "^[0-9]{8}T[0-9]{6}Z$"}
+_NULLABLE_STRING: Final = {"type": ["string", "null"]}
+
+
+def _field_schema(field: BodyField, limits: Limits) -> dict[str, Any]:
+    if field.kind == "price":
+        return {"$ref": f"{_REF}Price"}
+    if field.kind == "bool":
+        return {"type": "boolean"}
+    if field.kind == "str":
+        schema: dict[str, Any] = {"type": "string"}
+        if field.max_length is not None:
+            schema["maxLength"] = getattr(limits, field.max_length)
+        return schema
+    if field.kind == "enum":
+        return {"type": "string", "enum": list(field.choices)}
+    if field.kind == "object":
+        return _fields_schema(field.fields, limits)
+    if field.kind == "opaque":
+        return {"type": "object", "description": "stored and echoed back as it is"}
+    if field.kind == "str_list":
+        return {"type": "array", "items": {"type": "string"}}
+    if field.kind == "currency":
+        return {"type": "string", "enum": sorted(limits.currency_decimals)}
+    raise AssertionError(f"unknown body field kind {field.kind!r}")  # pragma: no cover
+
+
+def _fields_schema(fields: Sequence[BodyField], limits: Limits) -> dict[str, Any]:
+    # SPEC §10: any other field is UnrecognizedField, at every depth of a declared object.
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {f.name: _field_schema(f, limits) for f in fields},
+        "additionalProperties": False,
+    }
+    required = [f.name for f in fields if f.required]
+    if required:
+        schema["required"] = required
+    return schema
+
+
+def _status_schema(object_type: str) -> dict[str, Any]:
+    lifecycle = LIFECYCLES[object_type]
+    states = [s for s in lifecycle.states if not s.virtual]
+    reasons = sorted({r for s in states for r in s.reasons})
+    properties: dict[str, Any] = {
+        "state": {"type": "string", "enum": [s.name for s in states]},
+        "lastUpdatedTimestamp": _TIMESTAMP,
+    }
+    if object_type == "ChargePermission":
+        # SPEC §1: a Charge Permission can hold several reasons at once.
+        properties["reasons"] = {
+            "type": ["array", "null"],
+            "items": {
+                "type": "object",
+                "required": ["reasonCode"],
+                "properties": {
+                    "reasonCode": {"type": "string", "enum": reasons},
+                    "reasonDescription": _NULLABLE_STRING,
+                },
+            },
+        }
+    else:
+        properties["reasonCode"] = {"enum": [*reasons, None]}  # null outside reasoned states
+        properties["reasonDescription"] = _NULLABLE_STRING
+    return {"type": "object", "required": sorted(properties), "properties": properties}
+
+
+def _object_schema(object_type: str) -> dict[str, Any]:
+    id_field = LIFECYCLES[object_type].id_field
+    return {
+        "type": "object",
+        "description": LIFECYCLES[object_type].description,
+        "required": [id_field, "statusDetails", "creationTimestamp"],
+        "properties": {
+            id_field: {"type": "string"},
+            "statusDetails": _status_schema(object_type),
+            "creationTimestamp": _TIMESTAMP,
+            "releaseEnvironment": {"type": "string", "enum": ["Sandbox", "Live"]},
+        },
+    }
+
+
+def _title(name: str) -> str:
+    return " ".join(word.capitalize() for word in name.split("_"))
+
+
+def _operation_document(op: Operation, limits: Limits) -> dict[str, Any]:
+    parameters: list[dict[str, Any]] = [
+        {"name": part[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
+        for part in op.path.split("/")
+        if part.startswith("{")
+    ]
+    if op.method == "POST":
+        # SPEC §7: required over HTTP; 1 to 32 characters of A-Za-z0-9-_.
+        parameters.append(
+            {
+                "name": "x-amz-pay-idempotency-key",
+                "in": "header",
+                "required": True,
+                "schema": {
+                    "type": "string",
+                    "pattern": f"^[A-Za-z0-9_-]{{1,{limits.idempotency_key_max_length}}}$",
+                },
+            }
+        )
+    codes = SIMULATION_CODES.get(op.name)
+    if codes:
+        parameters.append(
+            {
+                "name": "x-amz-pay-simulation-code",
+                "in": "header",
+                "required": False,
+                "description": "sandbox simulation (SPEC §7)",
+                "schema": {"type": "string", "enum": list(codes)},
+            }
+        )
+    returns = op.creates or op.target
+    assert returns is not None
+    content = {"application/json": {"schema": {"$ref": f"{_REF}{returns}"}}}
+    statuses = {op.success_status} | {
+        c.http_status
+        for lc in LIFECYCLES.values()
+        for c in lc.creations
+        if c.operation == op.name and c.http_status is not None
+    }
+    responses: dict[str, Any] = {
+        str(status): {"description": "accepted" if status == 202 else "success", "content": content}
+        for status in sorted(statuses)
+    }
+    error = {"content": {"application/json": {"schema": {"$ref": f"{_REF}Error"}}}}
+    responses["4XX"] = {"description": "refused (SPEC §8)", **error}
+    responses["5XX"] = {"description": "Amazon-side failure (SPEC §8)", **error}
+    document: dict[str, Any] = {
+        "operationId": op.name,
+        "summary": _title(op.name),
+        "tags": [returns],
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if not op.is_read:
+        document["requestBody"] = {
+            "required": op.method in ("POST", "PATCH"),
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": f"{_REF}{_title(op.name).replace(' ', '')}Request"}
+                }
+            },
+        }
+    return document
+
+
+def openapi(limits: Limits | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of the served API, derived from the declarations.
+
+    Paths and methods come from ``apfsm.OPERATIONS`` (under ``/v2``; also served under
+    ``/live/v2`` and ``/sandbox/v2``), request bodies from ``apfsm.BODIES``, states and
+    reason codes of the response objects from ``apfsm.LIFECYCLES``, error codes from
+    ``apfsm.ERRORS``. The control endpoints (``/_apfsm``) are not part of it.
+
+    Args:
+        limits: lengths, currencies and key sizes come from here (SPEC's by default).
+
+    Returns:
+        The document as a JSON-serialisable dict (deterministic: ``docs/openapi.json``).
+    """
+    limits = Limits() if limits is None else limits
+    schemas: dict[str, Any] = {
+        "Error": {
+            "type": "object",
+            "description": "Amazon Pay's error body (SPEC §1, §8)",
+            "required": ["reasonCode", "message"],
+            "properties": {
+                "reasonCode": {"type": "string", "enum": sorted(ERRORS)},
+                "message": {"type": "string"},
+            },
+            "additionalProperties": False,
+        },
+        "Price": {
+            "type": "object",
+            "description": "an amount as a decimal string in major units, with at most the "
+            "currency's decimals and above zero (SPEC §1)",
+            "required": ["amount", "currencyCode"],
+            "properties": {
+                "amount": {"type": "string", "pattern": "^(0|[1-9][0-9]*)(\\.[0-9]+)?$"},
+                "currencyCode": {"type": "string", "enum": sorted(limits.currency_decimals)},
+            },
+            "additionalProperties": False,
+        },
+    }
+    for object_type in LIFECYCLES:
+        schemas[object_type] = _object_schema(object_type)
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS.values():
+        if not op.is_read:
+            schemas[f"{_title(op.name).replace(' ', '')}Request"] = _fields_schema(
+                BODIES[op.name], limits
+            )
+        paths.setdefault(f"/v2{op.path}", {})[op.method.lower()] = _operation_document(op, limits)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Amazon Pay API v2 (apfsm simulator)",
+            "version": "v2",
+            "description": "The Amazon Pay API v2 as apfsm serves it (`apfsm serve`). Every "
+            "path is also served under /live and /sandbox. POST requests need an "
+            "x-amz-pay-idempotency-key header; with a public key configured, requests must "
+            "be signed (AMZN-PAY-RSASSA-PSS or AMZN-PAY-RSASSA-PSS-V2).",
+        },
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }

@@ -1,0 +1,79 @@
+"""Routes (SPEC §1), derived from the operation declarations: moto's ``urls.py``.
+
+Which operation a path and a method call for, the prefixes the API is also served under, and
+the Amazon Pay APIs apfsm answers as out of scope rather than unknown.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from apfsm._errors import ApiError
+from apfsm._spec import OPERATIONS, Operation
+
+# Prefixes the API is also served under (SPEC §1: keys whose id starts LIVE/SANDBOX call
+# /v2/..., other keys /live/v2/... or /sandbox/v2/...).
+_PREFIXES: Final = frozenset({"live", "sandbox"})
+
+# Amazon Pay v2 APIs apfsm does not simulate: answered UnsupportedOperation 405 (SPEC §8),
+# so a client learns the call exists but is out of scope, rather than ResourceNotFound.
+_UNSIMULATED_ROOTS: Final = frozenset(
+    {
+        "buyers",
+        "deliveryTrackers",
+        "authorizationTokens",
+        "reports",
+        "reportSchedules",
+        "reportDocuments",
+        "merchantAccounts",
+        "disputes",
+        "files",
+    }
+)
+_UNSIMULATED_ACTIONS: Final = frozenset({("checkoutSessions", "finalize")})
+_UNSIMULATED_METHODS: Final = frozenset({("PATCH", ("charges", None))})  # Update Charge
+
+# apfsm's own paths, beside Amazon's: the control endpoints and the OpenAPI document.
+_CONTROL: Final = "/_apfsm"
+_OPENAPI_PATH: Final = "/openapi.json"
+
+
+def _segments(path: str) -> tuple[str | None, ...]:
+    """A path template's segments, ``None`` for a ``{parameter}``."""
+    return tuple(
+        None if part.startswith("{") else part for part in path.strip("/").split("/") if part
+    )
+
+
+# template segments -> {method: operation}
+_ROUTES: Final[dict[tuple[str | None, ...], dict[str, Operation]]] = {}
+for _op in OPERATIONS.values():
+    _ROUTES.setdefault(_segments(_op.path), {})[_op.method] = _op
+del _op
+
+
+def _resolve(path: str) -> tuple[tuple[str | None, ...], str | None] | ApiError:
+    """The route template ``path`` matches (a key of ``_ROUTES``) and the id in it, or the
+    error for a path that is not an operation (SPEC §1, §8)."""
+    parts = path.strip("/").split("/")  # a trailing slash is fine: the .NET SDK sends one
+    if parts and parts[0] in _PREFIXES:
+        parts = parts[1:]
+    if len(parts) < 2 or parts[0] != "v2" or "" in parts:
+        return ApiError.from_code("ResourceNotFound", f"no Amazon Pay API v2 resource at {path}")
+    parts = parts[1:]
+    for template in _ROUTES:
+        if len(template) != len(parts):
+            continue
+        object_id = None
+        for want, got in zip(template, parts, strict=True):
+            if want is None:
+                object_id = got
+            elif want != got:
+                break
+        else:
+            return template, object_id
+    if parts[0] in _UNSIMULATED_ROOTS or (parts[0], parts[-1]) in _UNSIMULATED_ACTIONS:
+        return ApiError.from_code(
+            "UnsupportedOperation", f"apfsm does not simulate {'/'.join(['', 'v2', *parts])}"
+        )
+    return ApiError.from_code("ResourceNotFound", f"no Amazon Pay API v2 resource at {path}")

@@ -1,0 +1,73 @@
+"""JSON in and out, and the headers of an API answer: what the API endpoint and the control
+endpoints share on the wire."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import uuid
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Final, NoReturn
+
+from apfsm._errors import ApiError
+
+if TYPE_CHECKING:
+    from starlette.responses import Response as HttpResponse
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+def _loads(raw: bytes) -> Any:
+    """Decode a request body; malformed JSON is ``InvalidRequestFormat`` (SPEC §8).
+
+    Raises:
+        ApiError: ``InvalidRequestFormat``.
+    """
+    try:
+        # NaN, Infinity and numbers too large for a float are not JSON: refuse them here
+        # rather than store a value no JSON answer could carry.
+        return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError) as exc:
+        raise ApiError.from_code(
+            "InvalidRequestFormat", f"the request body is not valid JSON: {exc}"
+        ) from None
+
+
+def _dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+_REQUEST_IDS: Final = itertools.count(1)
+_RUN_ID: Final = uuid.uuid4().hex[:16]
+
+
+def _api_headers(
+    body: bytes, extra: Sequence[tuple[bytes, bytes]] = ()
+) -> list[tuple[bytes, bytes]]:
+    request_id = f"{_RUN_ID}{next(_REQUEST_IDS):016x}".encode()
+    return [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-amz-pay-request-id", request_id),
+        *extra,
+    ]
+
+
+def _json_response(status: int, value: Any) -> HttpResponse:
+    from starlette.responses import Response as HttpResponse
+
+    return HttpResponse(_dumps(value), status_code=status, media_type="application/json")
+
+
+def _error_response(err: ApiError) -> HttpResponse:
+    return _json_response(err.http_status, err.to_json())
