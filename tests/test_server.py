@@ -451,6 +451,31 @@ def test_buyer_endpoints(client: TestClient) -> None:
     assert (400, "InvalidRequestFormat") == error(answer.status_code, answer.json())
 
 
+def test_buyer_endpoints_name_the_session_before_the_card(client: TestClient) -> None:
+    # The simulator refuses a bad card before it looks at the session; the control API
+    # answers the session's problem first, as it always has.
+    api = Api(client)
+    charge = checkout(api)
+    for card in ("9999", 7, None):
+        answer = api.control("/buyer/approve", {"checkoutSessionId": "nope", "card": card})
+        assert (404, "ResourceNotFound") == error(*answer), card
+        done = {"checkoutSessionId": charge["checkoutSessionId"], "card": card}
+        assert (422, "InvalidCheckoutSessionStatus") == error(
+            *api.control("/buyer/approve", done)
+        ), card
+
+
+def test_buyer_cancel_takes_sessions_only(client: TestClient) -> None:
+    # Simulator.buyer_cancel would cancel an Authorized charge (a Charge has a buyer_cancel
+    # event); the buyer on the checkout page addresses sessions only.
+    api = Api(client)
+    charge_id = checkout(api)["chargeId"]
+    assert "Authorized" == state(api("GET", f"/charges/{charge_id}")[1])
+    answer = api.control("/buyer/cancel", {"checkoutSessionId": charge_id})
+    assert (404, "ResourceNotFound") == error(*answer)
+    assert "Authorized" == state(api("GET", f"/charges/{charge_id}")[1])
+
+
 def test_clock_advance_settles_what_is_due(client: TestClient) -> None:
     api = Api(client)
     charge_id = checkout(api)["chargeId"]
