@@ -54,13 +54,13 @@ from ._fuzz import Menu as _Menu
 from ._fuzz import Product as _Product
 from ._fuzz import decoded
 from ._harness import (
-    CARD_EFFECT_CODES,
-    DECLINING_CARDS,
     DEFAULT_START,
-    HISTORY_CODES,
     Step,
     TraceRecorder,
     checkout_session_body,
+    judge,
+    refusal_may_change_state,
+    shown_card,
     trace_directory,
 )
 from ._outcome import Outcome
@@ -585,23 +585,16 @@ class AmazonPayMachine(RuleBasedStateMachine):
             note(f"{op.name} refused: {error}; predicted {predicted!r}")
         if expected_fault is not None:
             assert expected_fault == error.reason_code, (op.name, error, expected_fault)
-        if predicted.ok:
-            allowed = set(HISTORY_CODES.get(op.name, ()))
-            if code is not None:
-                allowed |= {code, "CheckoutSessionCanceled"}
-            if self._card(target) in DECLINING_CARDS:
-                allowed |= CARD_EFFECT_CODES
-            assert error.reason_code in allowed, (op.name, error, predicted)
-        else:
-            assert (predicted.reason_code, predicted.http_status) == (
-                error.reason_code,
-                error.http_status,
-            ), (
-                op.name,
-                error,
-                predicted,
-            )
-        if code is None and error.reason_code not in CARD_EFFECT_CODES:
+        problems = judge(
+            op.name,
+            predicted,
+            code=error.reason_code,
+            status=error.http_status,
+            simulation_code=code,
+            card=shown_card(target),
+        )
+        assert not problems, problems[0]
+        if not refusal_may_change_state(error.reason_code, simulation_code=code):
             assert before == self.sim.change_marker(), f"a refused {op.name} changed the state"
 
     def _check_success(
@@ -609,20 +602,11 @@ class AmazonPayMachine(RuleBasedStateMachine):
     ) -> None:
         if self._noting:
             note(f"{op.name} → {answer.status}; predicted {predicted!r}")
-        assert predicted.ok, (op.name, predicted)
-        if code is not None:
-            return  # a simulation code changes the outcome on purpose (SPEC §7)
-        state = answer.body["statusDetails"]["state"]
-        if op.name == "complete_checkout_session":
-            assert "Completed" == state
-        else:
-            assert predicted.next_state == state, (op.name, predicted, state)
-        assert predicted.http_status == answer.status, (op.name, predicted, answer.status)
-
-    @staticmethod
-    def _card(target: dict[str, Any] | None) -> str:
-        prefs = (target or {}).get("paymentPreferences") or []
-        return str(prefs[0]["paymentDescriptor"][-4:]) if prefs else "1111"
+        state = answer.body["statusDetails"]["state"] if code is None else None
+        problems = judge(
+            op.name, predicted, code=None, status=answer.status, state=state, simulation_code=code
+        )
+        assert not problems, problems[0]
 
     def _reuse_key(
         self, operation: str, object_id: str | None, body: Any, key: str, code: str | None

@@ -14,6 +14,10 @@ from .oracle import (
     DECLINING_CARDS,
     HISTORY_CODES,
     KNOWABLE_CODES,
+    Disagreement,
+    judge,
+    refusal_may_change_state,
+    shown_card,
 )
 from .trace import (
     DEFAULT_START,
@@ -36,6 +40,7 @@ __all__ = [
     "HISTORY_CODES",
     "KNOWABLE_CODES",
     "TRACE_DIR_VARIABLE",
+    "Disagreement",
     "ExploreFailure",
     "ExploreResult",
     "LogProblem",
@@ -48,6 +53,9 @@ __all__ = [
     "check_log",
     "checkout_session_body",
     "explore",
+    "judge",
+    "refusal_may_change_state",
     "replay",
+    "shown_card",
     "trace_directory",
 ]
