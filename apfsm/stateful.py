@@ -21,14 +21,12 @@ fails, the (shrunk) sequence is written as a trace file that ``apfsm.replay`` re
 
 from __future__ import annotations
 
-import copy
 import functools
 import os
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -54,11 +52,14 @@ from ._fuzz import Menu as _Menu
 from ._fuzz import Product as _Product
 from ._fuzz import decoded
 from ._harness import (
+    COMPLETE_VARIANTS,
     DEFAULT_START,
+    NEW_SESSION_OPTIONS,
+    REALISTIC_OPTIONS,
     Step,
     TraceRecorder,
-    checkout_session_body,
     judge,
+    realistic_body,
     refusal_may_change_state,
     shown_card,
     trace_directory,
@@ -82,9 +83,6 @@ __all__ = ["AmazonPayMachine", "Coverage", "Executed", "FuzzReport", "fuzz"]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
-_AMOUNTS = ("0.01", "1.00", "10.00", "49.99", "50.00", "100.00", "114.99", "115.00", "999.99")
-_SHARES = ("0.1", "0.5", "1", "1", "1.15", "1.2")
-
 # Everything a step needs is drawn as its rule's arguments, from strategies built once:
 # a ``data.draw`` inside a rule costs several times a rule argument (measured), and
 # building a strategy on every draw cost more than the simulator call it feeds. A choice
@@ -101,16 +99,7 @@ _UNKNOWN_IDS = {
     "Charge": "S01-0000000-0000000-C0000000",
     "Refund": "S01-0000000-0000000-R0000000",
 }
-_NEW_SESSION_OPTIONS = (
-    ("USD", "USD", "EUR", "JPY"),  # currency
-    ("Confirm", "Authorize", "Authorize", "AuthorizeWithCapture"),  # paymentIntent
-    ("OneTime", "OneTime", "Recurring", "PaymentMethodOnFile"),  # chargePermissionType
-    _AMOUNTS,
-    (False, True),  # canHandlePendingAuthorization (with Authorize)
-    (False, False, False, False, True),  # extendExpiration (with OneTime)
-)
 _AUTHORIZING_INTENTS = ("Authorize", "Authorize", "AuthorizeWithCapture")
-_COMPLETE_VARIANTS = ("same", "same", "same", "amount", "currency")
 _ORDER_CARDS = ("1111", "1111", "0701", "3434", "4354")
 #: What a step on an object type that has no object yet does instead (refunds and
 #: charges come late in a history): a realistic call that makes one.
@@ -120,30 +109,6 @@ _MAKERS: dict[str, Plan] = {
 }
 #: The first orders' session options (see ``AmazonPayMachine.first_orders``).
 _FIRST_SESSION = ("USD", "Authorize", "OneTime", "50.00", False, False)
-_SESSION_UPDATES: tuple[dict[str, Any], ...] = (
-    {"merchantMetadata": {"merchantReferenceId": "order-1"}},
-    {"paymentDetails": {"paymentIntent": "AuthorizeWithCapture"}},
-    {"paymentDetails": {"canHandlePendingAuthorization": True}},
-    {"webCheckoutDetails": {"checkoutResultReturnUrl": "https://x.example/r"}},
-)
-_CHARGE_OPTIONS: tuple[dict[str, Any], ...] = (
-    {},
-    {},
-    {"captureNow": True},
-    {"canHandlePendingAuthorization": True},
-    {"captureNow": True, "softDescriptor": "SHOP"},
-)
-
-#: What a realistic body of each operation chooses (see ``smart_body``): its options.
-_SMART_OPTIONS: dict[str, tuple[tuple[Any, ...], ...]] = {
-    "create_checkout_session": _NEW_SESSION_OPTIONS,
-    "update_checkout_session": (tuple(range(len(_SESSION_UPDATES))),),
-    "complete_checkout_session": (_COMPLETE_VARIANTS,),
-    "close_charge_permission": ((False, True),),  # cancelPendingCharges
-    "create_charge": (_AMOUNTS, tuple(range(len(_CHARGE_OPTIONS)))),
-    "capture_charge": (("1", "1", "0.5", "1.01"),),  # share of the charge amount
-    "create_refund": (_SHARES,),  # share of the captured amount
-}
 
 
 class Coverage:
@@ -241,7 +206,7 @@ def _head(operation: str) -> _Product:
             (None,) * (5 * len(codes)) + tuple(codes) if codes else (None,),
             (None,) * 6 + (f"{operation}-1", f"{operation}-2") if op.method == "POST" else (None,),
             _PICKS if op.target else (0,),
-            *_SMART_OPTIONS.get(operation, ()),
+            *REALISTIC_OPTIONS.get(operation, ()),
         )
     )
 
@@ -262,14 +227,14 @@ def _merchant_entries() -> tuple[tuple[str, _Product, int], ...]:
     entries.append(
         (
             "order",  # the session's options, the buyer's card, how the completion ends
-            _Product((*_NEW_SESSION_OPTIONS, _ORDER_CARDS, _COMPLETE_VARIANTS)),
+            _Product((*NEW_SESSION_OPTIONS, _ORDER_CARDS, COMPLETE_VARIANTS)),
             _ORDER_WEIGHT,
         )
     )
     entries.append(
         (
             "charged_order",  # the session's options and an authorizing intent
-            _Product((*_NEW_SESSION_OPTIONS, _AUTHORIZING_INTENTS)),
+            _Product((*NEW_SESSION_OPTIONS, _AUTHORIZING_INTENTS)),
             _ORDER_WEIGHT,
         )
     )
@@ -679,24 +644,6 @@ class AmazonPayMachine(RuleBasedStateMachine):
     # Bodies
     # ---------------------------------------------------------------------------------
 
-    def _currency(self, body: dict[str, Any] | None) -> str:
-        if body is None:
-            return "USD"
-        for field in ("chargeAmount", "captureAmount"):
-            if isinstance(body.get(field), dict):
-                return str(body[field]["currencyCode"])
-        return str(body.get("presentmentCurrency") or "USD")
-
-    def _scaled(self, amount: str, currency: str) -> str:
-        if currency == "JPY":
-            return str(int(Decimal(amount) * 100))
-        return amount
-
-    def _share(self, price: Mapping[str, str], share: str) -> dict[str, str]:
-        quantum = Decimal(1) if price["currencyCode"] == "JPY" else Decimal("0.01")
-        value = max((Decimal(price["amount"]) * Decimal(share)).quantize(quantum), quantum)
-        return {"amount": str(value), "currencyCode": price["currencyCode"]}
-
     def smart_body(
         self,
         operation: str,
@@ -705,72 +652,10 @@ class AmazonPayMachine(RuleBasedStateMachine):
         current: dict[str, Any] | None = None,
     ) -> Any:
         """A realistic body for ``operation`` on ``object_id``, from its ``current`` JSON
-        (fetched when not given) and the drawn ``choices`` (see ``_SMART_OPTIONS``)."""
-        if operation == "create_checkout_session":
-            currency, intent, kind, amount, pending, extend = choices
-            details: dict[str, Any] = {
-                "paymentIntent": intent,
-                "chargeAmount": {
-                    "amount": self._scaled(amount, currency),
-                    "currencyCode": currency,
-                },
-            }
-            if intent == "Authorize" and pending:
-                details["canHandlePendingAuthorization"] = True
-            if kind == "OneTime" and extend:
-                details["extendExpiration"] = True
-            return checkout_session_body(
-                details, kind=kind, store_id="amzn1.application-oa2-client.fuzz"
-            )
-        if operation == "update_checkout_session":
-            return copy.deepcopy(_SESSION_UPDATES[choices[0]])
-        if current is None and object_id:
+        (fetched when not given) and the drawn ``choices`` (see ``realistic_body``)."""
+        if current is None and object_id and operation != "create_checkout_session":
             current = self.sim.object_json(object_id)
-        if operation == "complete_checkout_session":
-            amount = ((current or {}).get("paymentDetails") or {}).get("chargeAmount") or {
-                "amount": "10.00",
-                "currencyCode": "USD",
-            }
-            if choices[0] == "amount":
-                amount = self._share(amount, "0.5")
-            elif choices[0] == "currency":
-                amount = {
-                    **amount,
-                    "currencyCode": "GBP" if amount["currencyCode"] != "GBP" else "USD",
-                }
-            return {"chargeAmount": amount}
-        if operation == "update_charge_permission":
-            return {"merchantMetadata": {"merchantReferenceId": "order-2"}}
-        if operation == "close_charge_permission":
-            return {"closureReason": "no longer needed", "cancelPendingCharges": choices[0]}
-        if operation == "create_charge":
-            amount, option = choices
-            currency = self._currency(current)
-            body = {
-                "chargePermissionId": object_id,
-                "chargeAmount": {
-                    "amount": self._scaled(amount, currency),
-                    "currencyCode": currency,
-                },
-            }
-            body.update(_CHARGE_OPTIONS[option])
-            return body
-        if operation == "capture_charge":
-            amount = (current or {}).get("chargeAmount") or {
-                "amount": "10.00",
-                "currencyCode": "USD",
-            }
-            return {"captureAmount": self._share(amount, choices[0])}
-        if operation == "cancel_charge":
-            return {"cancellationReason": "out of stock"}
-        if operation == "create_refund":
-            captured = (
-                (current or {}).get("captureAmount")
-                or (current or {}).get("chargeAmount")
-                or {"amount": "10.00", "currencyCode": "USD"}
-            )
-            return {"chargeId": object_id, "refundAmount": self._share(captured, choices[0])}
-        return None  # reads take no body
+        return realistic_body(operation, current, choices, target_id=object_id)
 
     def planned_call(self, object_id: str | None, plan: Plan) -> Executed:
         """Make the call a drawn plan describes (see ``_step_plan``): an operation on

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from apfsm import Limits
 from apfsm._fuzz.plans import Product as _Product
+from apfsm._harness import REALISTIC_OPTIONS
 from apfsm._spec.catalog import SIMULATION_CODES
 from apfsm._spec.operations import OPERATIONS
 from apfsm.stateful import (
-    _SMART_OPTIONS,
     _WORLD_LABELS,
     AmazonPayMachine,
     Coverage,
@@ -72,10 +72,10 @@ def test_step_plans_are_well_formed(data: st.DataObject) -> None:
     assert operation in OPERATIONS
     assert kind in ("smart", "retry", "schema", "fault")
     if kind in ("smart", "retry"):
-        assert len(_SMART_OPTIONS.get(operation, ())) == len(drawn)
+        assert len(REALISTIC_OPTIONS.get(operation, ())) == len(drawn)
     else:
         choices, variant = drawn
-        assert len(_SMART_OPTIONS.get(operation, ())) == len(choices)
+        assert len(REALISTIC_OPTIONS.get(operation, ())) == len(choices)
         assert 0 <= variant
     if code is not None:
         assert code in SIMULATION_CODES[operation]

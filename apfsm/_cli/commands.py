@@ -16,7 +16,7 @@ from typing import Any, NoReturn, TextIO
 
 from apfsm._clock import SystemClock, format_duration, format_timestamp, parse_timestamp
 from apfsm._docs import Format, error_table, lifecycle_table, limits_table
-from apfsm._harness import explore
+from apfsm._harness import explore, realistic_body
 from apfsm._spec import OBJECT_TYPES, OPERATIONS
 from apfsm._validator import check
 from apfsm.diagrams import EXTENSIONS, FORMATS, DiagramError
@@ -132,31 +132,31 @@ _SAMPLE_CHARGE: dict[str, Any] = {
 }
 
 
-def _usd(amount: str, currency: str = "USD") -> dict[str, Any]:
-    return {"amount": amount, "currencyCode": currency}
+# Realistic bodies on the sample charge (as explore and the fuzzers send them), and the
+# full capture with one thing wrong.
+_FULL = realistic_body("capture_charge", _SAMPLE_CHARGE)
 
 
-_FULL = {"captureAmount": _usd("149.99")}
+def _capture(**price: str) -> dict[str, Any]:
+    """The full capture of the sample charge, with ``price`` changed (a planted fault)."""
+    return {"captureAmount": {**_FULL["captureAmount"], **price}}
+
+
 _DAY = timedelta(days=1)
 _SAMPLE_STEPS: tuple[tuple[str, timedelta, dict[str, Any] | None, str], ...] = (
     ("capture_charge", _DAY, _FULL, "Captured"),
     ("capture_charge", 7 * _DAY, _FULL, "Captured"),
     ("capture_charge", 7 * _DAY + timedelta(seconds=1), _FULL, "CaptureInitiated"),
-    ("capture_charge", 2 * _DAY, {"captureAmount": _usd("150.00")}, "TransactionAmountExceeded"),
-    ("capture_charge", 2 * _DAY, {"captureAmount": _usd("149.99", "EUR")}, "CurrencyMismatch"),
-    ("capture_charge", 2 * _DAY, {"captureAmount": _usd("149.990")}, "InvalidParameterValue"),
+    ("capture_charge", 2 * _DAY, _capture(amount="150.00"), "TransactionAmountExceeded"),
+    ("capture_charge", 2 * _DAY, _capture(currencyCode="EUR"), "CurrencyMismatch"),
+    ("capture_charge", 2 * _DAY, _capture(amount="149.990"), "InvalidParameterValue"),
     ("capture_charge", 30 * _DAY, _FULL, "InvalidChargeStatus"),
     ("get_charge", 30 * _DAY, None, "Canceled"),
-    (
-        "create_refund",
-        _DAY,
-        {"chargeId": _SAMPLE_CHARGE["chargeId"], "refundAmount": _usd("10.00")},
-        "InvalidChargeStatus",
-    ),
+    ("create_refund", _DAY, realistic_body("create_refund", _SAMPLE_CHARGE), "InvalidChargeStatus"),
     (
         "cancel_charge",
         29 * _DAY + timedelta(hours=23),
-        {"cancellationReason": "no stock"},
+        realistic_body("cancel_charge", _SAMPLE_CHARGE),
         "Canceled",
     ),
 )

@@ -5,7 +5,14 @@ the recorded-log checker (``check_log``). Nothing here imports Hypothesis: ``imp
 brings this package, and the Hypothesis-based internals live in ``_fuzz``.
 """
 
-from .bodies import checkout_session_body
+from .bodies import (
+    AMOUNTS,
+    COMPLETE_VARIANTS,
+    NEW_SESSION_OPTIONS,
+    REALISTIC_OPTIONS,
+    checkout_session_body,
+    realistic_body,
+)
 from .checklog import LogProblem, LogReport, check_log
 from .exploration import CREATORS, ExploreFailure, ExploreResult, explore
 from .oracle import (
@@ -32,13 +39,17 @@ from .trace import (
 )
 
 __all__ = [
+    "AMOUNTS",
     "CARD_EFFECT_CODES",
+    "COMPLETE_VARIANTS",
     "CREATORS",
     "DECLINE_CODES",
     "DECLINING_CARDS",
     "DEFAULT_START",
     "HISTORY_CODES",
     "KNOWABLE_CODES",
+    "NEW_SESSION_OPTIONS",
+    "REALISTIC_OPTIONS",
     "TRACE_DIR_VARIABLE",
     "Disagreement",
     "ExploreFailure",
@@ -54,6 +65,7 @@ __all__ = [
     "checkout_session_body",
     "explore",
     "judge",
+    "realistic_body",
     "refusal_may_change_state",
     "replay",
     "shown_card",

@@ -26,7 +26,7 @@ from apfsm._errors import ApiError
 from apfsm._sim import Simulator
 from apfsm._spec import GUARDS, LIFECYCLES, OBJECT_TYPES, OPERATIONS, SAME, Lifecycle, Limits
 
-from .bodies import checkout_session_body
+from .bodies import checkout_session_body, realistic_body
 
 __all__ = ["ExploreFailure", "ExploreResult", "explore"]
 
@@ -165,37 +165,6 @@ CREATORS: Final[Mapping[tuple[str, str | None], Callable[[Simulator], str]]] = {
 }
 
 
-def _body(operation: str, current: Mapping[str, Any]) -> Any:
-    """A body that passes every check of ``operation`` on ``current`` (SPEC §10)."""
-    if operation == "update_checkout_session":
-        return {"merchantMetadata": {"merchantReferenceId": "explored"}}
-    if operation == "complete_checkout_session":
-        return {"chargeAmount": current["paymentDetails"]["chargeAmount"]}
-    if operation == "update_charge_permission":
-        return {"merchantMetadata": {"merchantReferenceId": "explored"}}
-    if operation == "close_charge_permission":
-        return {"closureReason": "explored"}
-    if operation == "create_charge":
-        currency = current.get("presentmentCurrency") or "USD"
-        return {
-            "chargePermissionId": current["chargePermissionId"],
-            "chargeAmount": {"amount": "1.00", "currencyCode": currency},
-        }
-    if operation == "capture_charge":
-        return {"captureAmount": current["chargeAmount"]}
-    if operation == "cancel_charge":
-        return {"cancellationReason": "explored"}
-    if operation == "create_refund":
-        return {
-            "chargeId": current["chargeId"],
-            "refundAmount": {
-                "amount": "1.00",
-                "currencyCode": current["chargeAmount"]["currencyCode"],
-            },
-        }
-    return None
-
-
 def _call(
     sim: Simulator, operation: str, object_id: str, known: Mapping[str, Any] | None = None
 ) -> str:
@@ -216,7 +185,7 @@ def _call(
         sim.buyer_approve(object_id)
         current = sim.object_json(object_id)
     source = current if current is not None else known
-    body = _body(operation, source) if source is not None else None
+    body = realistic_body(operation, source) if source is not None else None
     path_id = object_id if OPERATIONS[operation].has_path_id else None
     try:
         answer = sim.request(operation, path_id, body)
