@@ -178,6 +178,7 @@ def test_testing_submodules_pin_their_all() -> None:
     ] == apfsm.stateful.__all__
     assert [
         "currencies",
+        "deadline_offsets",
         "money",
         "request_bodies",
         "sandbox_cards",

@@ -9,19 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apfsm import Limits
+from apfsm._fuzz.menu import WORLD_LABELS, decode_step, step_menu, step_plan, world_entries
 from apfsm._fuzz.plans import Product as _Product
 from apfsm._harness import REALISTIC_OPTIONS
 from apfsm._spec.catalog import SIMULATION_CODES
 from apfsm._spec.operations import OPERATIONS
-from apfsm.stateful import (
-    _WORLD_LABELS,
-    AmazonPayMachine,
-    Coverage,
-    _decode_step,
-    _step_menu,
-    _step_plan,
-    _world_entries,
-)
+from apfsm.stateful import AmazonPayMachine, Coverage
 from apfsm.strategies import deadline_offsets
 
 AmazonPayMachine.TestCase.settings = settings(
@@ -53,7 +46,7 @@ WORLD = {"wait", "event", "next_deadline", "month_start", "month_end", "leap_day
 
 @given(st.data())
 def test_step_plans_are_well_formed(data: st.DataObject) -> None:
-    plan = data.draw(_step_plan(Limits()))
+    plan = data.draw(step_plan(Limits()))
     label = plan[0]
     if label in WORLD:
         _, argument = plan
@@ -86,10 +79,10 @@ def test_step_plans_are_well_formed(data: st.DataObject) -> None:
 
 
 def test_the_step_menu_covers_every_operation_orders_events_and_time() -> None:
-    menu = _step_menu(Limits())
+    menu = step_menu(Limits())
     labels = {label for label, _, _ in menu.entries}
-    assert labels == set(OPERATIONS) | {"order", "charged_order"} | _WORLD_LABELS
-    decoded = {_decode_step(menu, n)[0] for n in range(len(menu.slots))}
+    assert labels == set(OPERATIONS) | {"order", "charged_order"} | WORLD_LABELS
+    decoded = {decode_step(menu, n)[0] for n in range(len(menu.slots))}
     # The lowest digit alone reaches every entry (Hypothesis draws mostly low bits).
     assert decoded == set(OPERATIONS) | {
         "order",
@@ -98,16 +91,16 @@ def test_the_step_menu_covers_every_operation_orders_events_and_time() -> None:
         "event",
         "next_deadline",
     } | {"month_start"}
-    first = _decode_step(menu, 0)
+    first = decode_step(menu, 0)
     assert ("create_checkout_session", "smart") == first[:2]  # where shrinking goes
-    world = sum(w for label, _, w in menu.entries if label in _WORLD_LABELS)
+    world = sum(w for label, _, w in menu.entries if label in WORLD_LABELS)
     assert 0.25 < world / len(menu.slots) < 0.4  # about a third of the steps
 
 
 def test_the_world_waits_exactly_on_every_limit_and_its_neighbours() -> None:
     waits = {
         value
-        for label, product, _ in _world_entries(Limits())
+        for label, product, _ in world_entries(Limits())
         if label == "wait"
         for values in product.options
         if not isinstance(values, range)
@@ -129,8 +122,8 @@ def test_a_subclass_with_other_limits_waits_on_its_deadlines() -> None:
     assert Same.step is base  # type: ignore[attr-defined]
     assert Strict.step is not base  # type: ignore[attr-defined]
     plan = Strict.step.hypothesis_stateful_rule.arguments["plan"]  # type: ignore[attr-defined]
-    assert plan is _step_plan(Strict.limits)
-    assert plan is not _step_plan(Limits())
+    assert plan is step_plan(Strict.limits)
+    assert plan is not step_plan(Limits())
 
 
 def test_the_coverage_report_lists_calls_on_objects_that_do_not_exist() -> None:

@@ -16,6 +16,7 @@ import apfsm
 import apfsm.strategies as aps
 from apfsm import OPERATIONS, Limits
 from apfsm._decide.bodycheck import body_fault
+from apfsm._fuzz.bodies import schema_body, single_faults
 
 from .reference.spec_model import predict
 
@@ -143,7 +144,7 @@ def test_time_steps_land_on_deadlines_often() -> None:
 
 
 def test_limited_text_hits_the_length_boundaries() -> None:
-    from apfsm.strategies import _bounded_text
+    from apfsm._fuzz.values import bounded_text as _bounded_text
 
     seen: set[str] = set()
 
@@ -165,13 +166,13 @@ def test_limited_text_hits_the_length_boundaries() -> None:
 
 @given(st.sampled_from(OPS), st.integers(0, 2**32))
 def test_schema_bodies_from_a_seed_are_valid_and_repeatable(operation: str, seed: int) -> None:
-    body = aps._schema_body(operation, LIMITS, seed)
+    body = schema_body(operation, LIMITS, seed)
     assert None is body_fault(operation, body, LIMITS)
-    assert body == aps._schema_body(operation, LIMITS, seed)
+    assert body == schema_body(operation, LIMITS, seed)
 
 
 def test_schema_bodies_from_seeds_vary_like_drawn_ones() -> None:
-    bodies = [aps._schema_body("create_checkout_session", LIMITS, seed) for seed in range(200)]
+    bodies = [schema_body("create_checkout_session", LIMITS, seed) for seed in range(200)]
     assert len({repr(b) for b in bodies}) > 150
     currencies = {
         b["paymentDetails"]["chargeAmount"]["currencyCode"]
@@ -186,7 +187,7 @@ def test_schema_bodies_from_seeds_vary_like_drawn_ones() -> None:
 @given(st.sampled_from(OPS), st.data())
 def test_every_single_fault_gets_exactly_its_code(operation: str, data: st.DataObject) -> None:
     valid = data.draw(aps.request_bodies(operation))
-    faults = [f for f in aps._single_faults(operation, LIMITS) if f.applies(valid)]
+    faults = [f for f in single_faults(operation, LIMITS) if f.applies(valid)]
     assert faults
     for fault in faults:
         body, code = fault.apply(valid)
@@ -200,5 +201,5 @@ def test_every_single_fault_gets_exactly_its_code(operation: str, data: st.DataO
 
 
 def test_single_faults_cover_every_body_code() -> None:
-    codes = {f.code for op in OPS for f in aps._single_faults(op, LIMITS)}
+    codes = {f.code for op in OPS for f in single_faults(op, LIMITS)}
     assert BODY_CODES == codes

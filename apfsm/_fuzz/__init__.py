@@ -1,9 +1,96 @@
 """Internals of property testing (as Hypothesis's ``strategies/_internal``): what the public
 faces ``apfsm.strategies``, ``apfsm.stateful`` and ``apfsm.testing`` are built from.
 
+* ``values`` — prices, currencies, tricky text; ``Values``, drawn by Hypothesis or a seed;
+* ``bodies`` — valid bodies and single faults from one table per field kind;
+* ``world`` — time steps, declared events, the choices and the one rule both machines
+  share;
+* ``plans`` — a step's choices decoded from one integer;
+* ``coverage`` — what a campaign exercised.
+
 Everything here may import Hypothesis; nothing below this layer does.
 """
 
-from .plans import CURRENT, Menu, Product, decoded
+from .bodies import BodyFault, fault_by_number, request_bodies, schema_body, single_faults
+from .campaign import FuzzReport, run_campaign
+from .coverage import AgeBuckets, Coverage, count_call
+from .menu import (
+    FIRST_SESSION,
+    MAKERS,
+    UNKNOWN_IDS,
+    WORLD_LABELS,
+    Plan,
+    decode_step,
+    step_menu,
+    step_plan,
+)
+from .plans import CURRENT, Menu, Product, decoded, menu_entries, step_plans
+from .run import Executed, RunLog
+from .values import currencies, money, sandbox_cards, simulation_codes
+from .world import (
+    BUYER_CARDS,
+    CALENDAR,
+    CALENDAR_EDGES,
+    NEAR,
+    ORDER_CARDS,
+    PICKS,
+    SECOND,
+    add_step_rule,
+    calendar_instant,
+    deadline_offsets,
+    deadline_waits,
+    declared_event,
+    jump_target,
+    time_steps,
+    uniform_waits,
+    wait_of,
+)
 
-__all__ = ["CURRENT", "Menu", "Product", "decoded"]
+__all__ = [
+    "BUYER_CARDS",
+    "CALENDAR",
+    "CALENDAR_EDGES",
+    "CURRENT",
+    "FIRST_SESSION",
+    "MAKERS",
+    "NEAR",
+    "ORDER_CARDS",
+    "PICKS",
+    "SECOND",
+    "UNKNOWN_IDS",
+    "WORLD_LABELS",
+    "AgeBuckets",
+    "BodyFault",
+    "Coverage",
+    "Executed",
+    "FuzzReport",
+    "Menu",
+    "Plan",
+    "Product",
+    "RunLog",
+    "add_step_rule",
+    "calendar_instant",
+    "count_call",
+    "currencies",
+    "deadline_offsets",
+    "deadline_waits",
+    "declared_event",
+    "decode_step",
+    "decoded",
+    "fault_by_number",
+    "jump_target",
+    "menu_entries",
+    "money",
+    "request_bodies",
+    "run_campaign",
+    "sandbox_cards",
+    "schema_body",
+    "simulation_codes",
+    "single_faults",
+    "step_menu",
+    "step_plan",
+    "step_plans",
+    "time_steps",
+    "uniform_waits",
+    "wait_of",
+]

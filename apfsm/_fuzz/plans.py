@@ -9,13 +9,13 @@ tuple of independent options, ``Menu`` for weighted kinds of step, each with its
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
-__all__ = ["CURRENT", "Menu", "Product", "decoded"]
+__all__ = ["CURRENT", "Menu", "Product", "decoded", "menu_entries", "step_plans"]
 
 T = TypeVar("T")
 
@@ -108,3 +108,61 @@ class _Decoder:
 def decoded(menu: Menu, function: Callable[[int], T]) -> st.SearchStrategy[T]:
     """The plans ``function`` decodes from ``menu``'s integers, printed as themselves."""
     return menu.numbers.map(_Decoder(function))
+
+
+def menu_entries(events: Mapping[str, tuple[Any, ...]]) -> list[tuple[str, Product, int]]:
+    """``name=(weight, values, ...)`` specs as ``Menu`` entries (see ``step_plans``).
+
+    Raises:
+        ValueError: a weight that is not a positive integer, an empty option, a name that
+            is one of Amazon Pay's kinds of step.
+    """
+    entries = []
+    for name, (weight, *options) in events.items():
+        if not isinstance(weight, int) or isinstance(weight, bool) or weight < 1:
+            raise ValueError(f"{name}: the weight must be a positive integer, got {weight!r}")
+        for position, values in enumerate(options, 1):
+            if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or not values:
+                raise ValueError(
+                    f"{name}: argument {position} needs a non-empty sequence of values, "
+                    f"got {values!r}"
+                )
+        entries.append((name, Product(tuple(options)), weight))
+    return entries
+
+
+def step_plans(**steps: tuple[Any, ...]) -> st.SearchStrategy[tuple[str, tuple[Any, ...]]]:
+    """Plans for a rule that dispatches among kinds of step, each drawn as one integer.
+
+    Hypothesis's own cost per step grows with every rule and every argument drawn, and in
+    a state machine over a fast simulator it is most of a step's cost: one rule with one
+    plan is several times cheaper than a rule per event with arguments of their own
+    (``benchmarks/fuzz.py`` measures it). Each keyword names a kind of step::
+
+        name=(weight, values of the first argument, values of the second, ...)
+
+    and the strategy draws ``(name, arguments)``. Repeat a value to weigh it; a
+    ``range`` is fine for wide options. The first argument varies most from draw to draw
+    (Hypothesis draws most integers from their low bits), and everything shrinks towards
+    the first kind with the first value of every argument.
+
+    Example::
+
+        SHOP_STEPS = step_plans(
+            place_order=(3, range(100, 50_001), ("1111", "0701")),
+            ship=(2, range(16)),
+            reconcile=(1,),
+        )
+
+        @rule(plan=SHOP_STEPS)
+        def shop(self, plan):
+            name, arguments = plan
+            getattr(self, name)(*arguments)
+
+    Raises:
+        ValueError: no kinds, a weight that is not a positive integer, an empty option.
+    """
+    if not steps:
+        raise ValueError("step_plans needs at least one kind of step")
+    menu = Menu(tuple(menu_entries(steps)))
+    return decoded(menu, menu)

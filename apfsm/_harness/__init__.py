@@ -23,6 +23,7 @@ from .oracle import (
     KNOWABLE_CODES,
     Disagreement,
     judge,
+    ledger_problem,
     refusal_may_change_state,
     shown_card,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "checkout_session_body",
     "explore",
     "judge",
+    "ledger_problem",
     "realistic_body",
     "refusal_may_change_state",
     "replay",

@@ -16,8 +16,10 @@ from typing import Any, Final, Literal
 
 import attrs
 
+from apfsm._decide import refund_allowance
 from apfsm._outcome import Outcome
-from apfsm._spec import CARDS, CHECKS, ERRORS, OPERATIONS
+from apfsm._sim import ChargeLedger, PermissionLedger
+from apfsm._spec import CARDS, CHECKS, ERRORS, OPERATIONS, Limits
 
 __all__ = [
     "CARD_EFFECT_CODES",
@@ -28,6 +30,7 @@ __all__ = [
     "Disagreement",
     "DisagreementKind",
     "judge",
+    "ledger_problem",
     "refusal_may_change_state",
     "shown_card",
 ]
@@ -201,3 +204,25 @@ def shown_card(payload: Mapping[str, Any] | None) -> str | None:
     (``paymentPreferences``), None when it shows none."""
     prefs = (payload or {}).get("paymentPreferences") or []
     return str(prefs[0]["paymentDescriptor"][-4:]) if prefs else None
+
+
+def ledger_problem(books: ChargeLedger | PermissionLedger | None, limits: Limits) -> str | None:
+    """What is wrong with an object's books (``Simulator.ledger``), or None: a charge
+    captured above its amount, refunded (or committed to refunds) beyond the captured
+    amount and its allowance; a permission's balance below zero (SPEC §4–§6)."""
+    if isinstance(books, ChargeLedger):
+        if books.captured is not None and books.captured > books.amount:
+            return f"captured more than the charge amount: {books}"
+        base = books.amount if books.captured is None else books.captured
+        ceiling = base + refund_allowance(base, books.currency, limits)
+        if books.refunded > ceiling:
+            return f"refunded beyond the allowance: {books}"
+        if books.refunds_committed > ceiling:
+            return f"committed refunds beyond the allowance: {books}"
+    elif (
+        isinstance(books, PermissionLedger)
+        and books.amount_balance is not None
+        and books.amount_balance < 0
+    ):
+        return f"a negative balance: {books}"
+    return None
