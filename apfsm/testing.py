@@ -55,12 +55,27 @@ from hypothesis import event, note
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context, should_note
 from hypothesis.errors import HypothesisException
-from hypothesis.stateful import RuleBasedStateMachine, rule
+from hypothesis.stateful import RuleBasedStateMachine
 
-from . import strategies as aps
 from ._clock import ManualClock
 from ._errors import ApiError
-from ._fuzz import CURRENT, Menu, Product, decoded
+from ._fuzz import (
+    BUYER_CARDS,
+    CURRENT,
+    NEAR,
+    PICKS,
+    SECOND,
+    Menu,
+    Product,
+    add_step_rule,
+    deadline_waits,
+    decoded,
+    jump_target,
+    menu_entries,
+    step_plans,
+    uniform_waits,
+    wait_of,
+)
 from ._harness import DEFAULT_START, KNOWABLE_CODES, Trace, trace_directory
 from ._sim import Response, Simulator
 from ._spec import NON_CHARGEABLE_REASONS, OPERATIONS, SIMULATION_CODES, Limits
@@ -82,13 +97,9 @@ _USABLE = ("Chargeable", "NonChargeable")
 _NON_CHARGEABLE = ("NonChargeable",)
 _CANCELABLE_CHARGES = ("AuthorizationInitiated", "Authorized")
 
-_PICKS = tuple(range(64))
-_CARDS = ("1111", "1111", "1111", "1111", "0701", "3064", "3434", "4354")
 _INJECTIONS = tuple(
     sorted((operation, code) for operation, codes in SIMULATION_CODES.items() for code in codes)
 )
-_OFFSETS = (-1, 0, 1)
-_UNIFORM_WAITS = range(1, 60 * 86_400 + 1)  # seconds, up to 60 days
 
 #: What each kind of Amazon-side step acts on: (object type, states).
 _ACTS_ON: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -105,22 +116,21 @@ def _amazon_entries(limits: Limits) -> tuple[tuple[str, Product, int], ...]:
     """Amazon Pay's kinds of step, their options (the method's arguments, the first
     varying most) and weights. The first is where shrinking goes: time passing (L − 1 s of
     the shortest limit)."""
-    deadlines = tuple(aps.deadline_offsets(limits))
     return (
-        ("wait", Product((deadlines,)), 2),
-        ("wait", Product((_UNIFORM_WAITS,)), 1),
+        ("wait", deadline_waits(limits), 2),
+        ("wait", uniform_waits(60), 1),
         (
             "deliver_ipns",
             Product((("none", "none", "duplicate", "delay", "reorder"), (1, 2, 3))),
             4,
         ),
-        ("buyer_approves", Product((_CARDS, _PICKS)), 3),
-        ("buyer_abandons", Product((_PICKS,)), 1),
-        ("payment_method_problem", Product((NON_CHARGEABLE_REASONS[:6], _PICKS)), 1),
-        ("payment_method_fixed", Product((_PICKS,)), 1),
-        ("buyer_closes_permission", Product((_PICKS,)), 1),
-        ("amazon_cancels_charge", Product((_PICKS,)), 1),
-        ("until_next_deadline", Product((_OFFSETS,)), 2),
+        ("buyer_approves", Product((BUYER_CARDS, PICKS)), 3),
+        ("buyer_abandons", Product((PICKS,)), 1),
+        ("payment_method_problem", Product((NON_CHARGEABLE_REASONS[:6], PICKS)), 1),
+        ("payment_method_fixed", Product((PICKS,)), 1),
+        ("buyer_closes_permission", Product((PICKS,)), 1),
+        ("amazon_cancels_charge", Product((PICKS,)), 1),
+        ("until_next_deadline", NEAR, 2),
         ("next_call_is_declined", Product((_INJECTIONS,)), 2),
     )
 
@@ -129,28 +139,6 @@ def _amazon_entries(limits: Limits) -> tuple[tuple[str, Product, int], ...]:
 AMAZON_STEPS: tuple[str, ...] = tuple(
     dict.fromkeys(name for name, _, _ in _amazon_entries(Limits()))
 )
-_SECOND = timedelta(seconds=1)
-
-
-def _business_entries(events: Mapping[str, tuple[Any, ...]]) -> list[tuple[str, Product, int]]:
-    """``name=(weight, values, ...)`` specs as menu entries (see ``step_plans``).
-
-    Raises:
-        ValueError: a weight that is not a positive integer, an empty option, a name that
-            is one of Amazon Pay's kinds of step.
-    """
-    entries = []
-    for name, (weight, *options) in events.items():
-        if not isinstance(weight, int) or isinstance(weight, bool) or weight < 1:
-            raise ValueError(f"{name}: the weight must be a positive integer, got {weight!r}")
-        for position, values in enumerate(options, 1):
-            if isinstance(values, (str, bytes)) or not hasattr(values, "__len__") or not values:
-                raise ValueError(
-                    f"{name}: argument {position} needs a non-empty sequence of values, "
-                    f"got {values!r}"
-                )
-        entries.append((name, Product(tuple(options)), weight))
-    return entries
 
 
 def _plan(
@@ -159,7 +147,7 @@ def _plan(
     """A step — of Amazon Pay's side, or one of ``business`` events (about half the steps
     then) — as ``(kind, the method's arguments)``, one integer."""
     amazon = list(_amazon_entries(limits))
-    entries = _business_entries(dict(business))
+    entries = menu_entries(dict(business))
     clash = {name for name, _, _ in entries} & set(AMAZON_STEPS)
     if clash:
         raise ValueError(f"business events named like Amazon Pay's steps: {sorted(clash)}")
@@ -179,7 +167,7 @@ def _plan(
         kind, options = menu(number, possible)
         if kind == "wait":
             (wait,) = options
-            return (kind, (wait if isinstance(wait, timedelta) else timedelta(seconds=wait),))
+            return (kind, (wait_of(wait),))
         if kind == "next_call_is_declined":
             return (kind, options[0])
         if kind in ("buyer_approves", "payment_method_problem"):
@@ -187,43 +175,6 @@ def _plan(
         return (kind, options)
 
     return decoded(menu, step)
-
-
-def step_plans(**steps: tuple[Any, ...]) -> st.SearchStrategy[tuple[str, tuple[Any, ...]]]:
-    """Plans for a rule that dispatches among kinds of step, each drawn as one integer.
-
-    Hypothesis's own cost per step grows with every rule and every argument drawn, and in
-    a state machine over a fast simulator it is most of a step's cost: one rule with one
-    plan is several times cheaper than a rule per event with arguments of their own
-    (``benchmarks/fuzz.py`` measures it). Each keyword names a kind of step::
-
-        name=(weight, values of the first argument, values of the second, ...)
-
-    and the strategy draws ``(name, arguments)``. Repeat a value to weigh it; a
-    ``range`` is fine for wide options. The first argument varies most from draw to draw
-    (Hypothesis draws most integers from their low bits), and everything shrinks towards
-    the first kind with the first value of every argument.
-
-    Example::
-
-        SHOP_STEPS = step_plans(
-            place_order=(3, range(100, 50_001), ("1111", "0701")),
-            ship=(2, range(16)),
-            reconcile=(1,),
-        )
-
-        @rule(plan=SHOP_STEPS)
-        def shop(self, plan):
-            name, arguments = plan
-            getattr(self, name)(*arguments)
-
-    Raises:
-        ValueError: no kinds, a weight that is not a positive integer, an empty option.
-    """
-    if not steps:
-        raise ValueError("step_plans needs at least one kind of step")
-    menu = Menu(tuple(_business_entries(steps)))
-    return decoded(menu, menu)
 
 
 class IntegrationError(AssertionError):
@@ -462,7 +413,7 @@ class IntegrationMachine(RuleBasedStateMachine):
         if not self.can_take(kind):
             _note(f"apfsm: {kind} cannot act now; 1 s passes instead")
             _event("amazon: cannot act, 1 s passes")
-            kind, options = "wait", (_SECOND,)
+            kind, options = "wait", (SECOND,)
         self._amazon_step(kind, options)
 
     def _can(self, kind: str) -> bool:
@@ -499,9 +450,9 @@ class IntegrationMachine(RuleBasedStateMachine):
 
     def until_next_deadline(self, offset: int = 0) -> None:
         """To 1 s before, at, or 1 s after the next scheduled event."""
-        due = self.sim.next_event_at()
-        if due is not None and due + timedelta(seconds=offset) > self.sim.now():
-            self.clock.move_to(due + timedelta(seconds=offset))
+        instant = jump_target(self.sim, "next_deadline", offset)
+        if instant is not None:
+            self.clock.move_to(instant)
             self.sim.settle()
 
     # -- the buyer's and Amazon's side -------------------------------------------------
@@ -616,11 +567,8 @@ class IntegrationMachine(RuleBasedStateMachine):
 
 
 def _add_step_rule(machine: type[IntegrationMachine]) -> None:
-    """The machine's rule: ``step`` — Amazon Pay's side (see ``AMAZON_STEPS``) and your
-    ``business_events`` — drawing one integer. One rule, because Hypothesis's cost per
-    step grows with every rule and argument and is most of a step's cost; and because
-    with two rules (yours and Amazon's) swarm testing switches one of them off in two
-    histories out of three."""
+    """The machine's one rule, ``step`` (see ``add_step_rule``): Amazon Pay's side (see
+    ``AMAZON_STEPS``) and your ``business_events``."""
     events = tuple(machine.business_events.items())
 
     def step(self: IntegrationMachine, plan: tuple[str, tuple[Any, ...]]) -> None:
@@ -630,7 +578,7 @@ def _add_step_rule(machine: type[IntegrationMachine]) -> None:
             self.business_event(plan)
 
     step.__doc__ = "One step: Amazon Pay's side, or one of your business events."
-    machine.step = rule(plan=_plan(machine.limits, events))(step)
+    add_step_rule(machine, _plan(machine.limits, events), step)
 
 
 _add_step_rule(IntegrationMachine)
