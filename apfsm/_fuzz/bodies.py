@@ -303,14 +303,30 @@ def single_faults(operation: str, limits: Limits) -> tuple[BodyFault, ...]:
 
 def fault_by_number(operation: str, body: Any, number: int, limits: Limits) -> tuple[Any, str]:
     """``body`` with one fault in it, and the code it earns: ``number`` picks the code
-    first (each as likely; some have one fault, others dozens), then the fault."""
+    first (each as likely; some have one fault, others dozens), then the fault — among
+    the faults that apply to ``body``."""
+    by_code = [
+        (code, faults if always else tuple(f for f in faults if f.applies(body)))
+        for code, faults, always in _faults_by_code(operation, limits)
+    ]
+    by_code = [(code, faults) for code, faults in by_code if faults]
+    _, faults = by_code[number % len(by_code)]
+    return faults[number // len(by_code) % len(faults)].apply(body)
+
+
+@functools.lru_cache(maxsize=128)
+def _faults_by_code(
+    operation: str, limits: Limits
+) -> tuple[tuple[str, tuple[BodyFault, ...], bool], ...]:
+    """``single_faults`` by code, in sorted order, and whether each code's faults apply to
+    every body (only dropping a field needs the object it is in)."""
     by_code: dict[str, list[BodyFault]] = {}
     for fault in single_faults(operation, limits):
-        if fault.applies(body):
-            by_code.setdefault(fault.code, []).append(fault)
-    codes = sorted(by_code)
-    faults = by_code[codes[number % len(codes)]]
-    return faults[number // len(codes) % len(faults)].apply(body)
+        by_code.setdefault(fault.code, []).append(fault)
+    return tuple(
+        (code, tuple(faults), all(f.action not in ("drop", "null") for f in faults))
+        for code, faults in sorted(by_code.items())
+    )
 
 
 class _FaultDraws:
