@@ -6,7 +6,9 @@ faces ``apfsm.strategies``, ``apfsm.stateful`` and ``apfsm.testing`` are built f
 * ``world`` — time steps, declared events, the choices and the one rule both machines
   share;
 * ``plans`` — a step's choices decoded from one integer;
-* ``coverage`` — what a campaign exercised.
+* ``menu`` — ``AmazonPayMachine``'s step menu;
+* ``run`` — ``Executed`` steps and the run's lazy trace;
+* ``coverage`` — what a campaign exercised; ``campaign`` — ``fuzz``'s campaign and report.
 
 Everything here may import Hypothesis; nothing below this layer does.
 """
