@@ -295,7 +295,7 @@ def main() -> None:
     # What the objects alone keep: drop the call log, IPN list and idempotency answers.
     sim.log.clear()
     sim.notifications.clear()
-    sim._idempotency.clear()
+    sim._store.keys.clear()  # a benchmark may look inside: it measures the internals
     gc.collect()
     trimmed = tracemalloc.take_snapshot()
     tracemalloc.stop()

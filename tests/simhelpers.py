@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from apfsm import ManualClock, Simulator
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -83,3 +85,17 @@ def reason(body: dict[str, Any]) -> str | None:
         reasons = details["reasons"] or []
         return reasons[0]["reasonCode"] if reasons else None
     return details["reasonCode"]  # type: ignore[no-any-return]
+
+
+def forgetful_cancel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Break the simulator for tests that must catch a broken one: ``cancel_charge``
+    answers as if it worked, but the charge stays as it was."""
+    from apfsm._sim import calls
+    from apfsm._sim.effects import Effects
+    from apfsm._sim.handlers import HANDLERS, Call, Response
+
+    def cancel(fx: Effects, call: Call) -> Response:
+        assert call.target is not None
+        return Response(200, call.target.to_json(fx.limits))
+
+    monkeypatch.setattr(calls, "HANDLERS", {**HANDLERS, "cancel_charge": cancel})

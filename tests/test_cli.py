@@ -15,6 +15,7 @@ import pytest
 from apfsm._cli.commands import _parser, main
 
 from .payloads import T0, charge
+from .simhelpers import forgetful_cancel
 
 
 def run(*argv: str) -> tuple[int, str]:
@@ -68,11 +69,8 @@ def test_explore_command(capsys: pytest.CaptureFixture[str]) -> None:
 def test_explore_command_fails_on_a_nonconforming_simulator(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from apfsm._sim.simulator import Simulator
 
-    monkeypatch.setattr(
-        Simulator, "_do_cancel_charge", lambda self, charge, *args: self._render(charge)
-    )
+    forgetful_cancel(monkeypatch)
     code, text = run("explore", "Charge")
     assert 1 == code
     assert "FAIL" in text
@@ -88,12 +86,9 @@ def test_fuzz_command(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_fuzz_command_fails_with_a_trace(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from apfsm._sim.simulator import Simulator
 
     monkeypatch.setenv("APFSM_TRACE_DIR", str(tmp_path))
-    monkeypatch.setattr(
-        Simulator, "_do_cancel_charge", lambda self, charge, *args: self._render(charge)
-    )
+    forgetful_cancel(monkeypatch)
     code, text = run("fuzz", "--examples", "200", "--steps", "20", "--seed", "1")
     assert 1 == code
     assert "FAILED" in text

@@ -4,15 +4,15 @@ declarations."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
 import apfsm
 from apfsm import LIFECYCLES, Limits, explore
 from apfsm._harness.exploration import _GUARD_ANCHORS, CREATORS, _declared_transitions
-from apfsm._sim.simulator import Simulator
 from apfsm._spec import GUARDS
+
+from .simhelpers import forgetful_cancel
 
 
 @pytest.fixture(scope="module")
@@ -99,12 +99,7 @@ def test_other_limits_reach_the_rest() -> None:
 
 
 def test_explore_finds_a_simulator_that_breaks_the_rules(monkeypatch: pytest.MonkeyPatch) -> None:
-    def forgetful_cancel(
-        self: Simulator, charge: Any, body: Any, outcome: Any, now: Any, code: Any
-    ) -> Any:
-        return self._render(charge)  # answers, but the charge stays Authorized
-
-    monkeypatch.setattr(Simulator, "_do_cancel_charge", forgetful_cancel)
+    forgetful_cancel(monkeypatch)  # answers, but the charge stays Authorized
     broken = explore(object_types=["Charge"])
     assert not broken.ok
     assert any(

@@ -4,11 +4,12 @@
 ARCHITECTURE.md). The server and the testing tools use only what this package exports.
 """
 
+from .handlers import Response
 from .journal import ChangeCursor
 from .ledger import ChargeLedger, PermissionLedger
 from .log import CallLog, LogRecord
 from .records import ChargePermissionRecord, ChargeRecord, CheckoutSessionRecord, RefundRecord
-from .simulator import Response, Simulator
+from .simulator import Simulator
 from .snapshots import check_envelope
 
 __all__ = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import marshal
+import threading
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -14,7 +15,7 @@ import attrs
 
 from apfsm._clock import require_aware
 
-__all__ = ["CallLog", "Idempotent", "LogRecord", "digest", "dumps", "snapshot"]
+__all__ = ["CallLog", "Idempotent", "LogRecord", "StoredError", "digest", "dumps", "snapshot"]
 
 
 @attrs.frozen(repr=False, eq=False)
@@ -120,6 +121,15 @@ class LogRecord:
         return f"<LogRecord #{self.seq} {self.operation} {self.object_id} → {outcome}>"
 
 
+@attrs.frozen
+class StoredError:
+    """A refusal an idempotency key answers again (SPEC §7)."""
+
+    code: str
+    status: int
+    message: str
+
+
 @attrs.define(slots=True)
 class Idempotent:
     """What an idempotency key remembers: a digest of the first request, and where its
@@ -129,7 +139,7 @@ class Idempotent:
     pending: bool = True
     status: int = 0
     log_seq: int = 0
-    error: tuple[str, int, str] | None = None
+    error: StoredError | None = None
 
 
 def digest(text: str) -> str:
@@ -229,8 +239,48 @@ class CallLog(Sequence[LogRecord]):
         self._chunks: list[bytes] = []
         self._recent: list[LogRecord] = []
         self._cache: tuple[int, list[LogRecord]] | None = None
+        self._lock = threading.Lock()
         for record in records:
             self.append(record)
+
+    def add(
+        self,
+        *,
+        at: datetime,
+        operation: str,
+        object_id: str | None,
+        request_data: bytes | str | None,
+        status: int,
+        response_data: bytes | str | None = None,
+        error_code: str | None = None,
+        error_message: str | None = None,
+        idempotency_key: str | None = None,
+        simulation_code: str | None = None,
+        kind: Literal["api", "buyer", "amazon"] = "api",
+        replayed: bool = False,
+    ) -> int:
+        """Append the record of one call, numbered next (safe from several threads);
+        returns its number. Bodies come as ``snapshot`` data."""
+        with self._lock:
+            seq = len(self) + 1
+            self.append(
+                LogRecord(
+                    seq=seq,
+                    at=at,
+                    kind=kind,
+                    operation=operation,
+                    object_id=object_id,
+                    request_data=request_data,
+                    status=status,
+                    response_data=response_data,
+                    error_code=error_code,
+                    error_message=error_message,
+                    idempotency_key=idempotency_key,
+                    simulation_code=simulation_code,
+                    replayed=replayed,
+                )
+            )
+            return seq
 
     def append(self, record: LogRecord) -> None:
         self._recent.append(record)

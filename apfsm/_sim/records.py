@@ -29,6 +29,9 @@ __all__ = [
     "CheckoutSessionRecord",
     "Record",
     "RefundRecord",
+    "copy_json",
+    "merge",
+    "stamp",
 ]
 
 #: Descriptions Amazon gives with each constraint id (SPEC §3).
@@ -395,3 +398,8 @@ RECORD_TYPES: Final[Mapping[str, type[Record]]] = MappingProxyType(
         for cls in (CheckoutSessionRecord, ChargePermissionRecord, ChargeRecord, RefundRecord)
     }
 )
+
+
+def stamp(now: datetime) -> datetime:
+    """Timestamps on objects are whole seconds, as payloads print them (SPEC §1)."""
+    return now.replace(microsecond=0)

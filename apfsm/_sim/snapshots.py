@@ -1,26 +1,25 @@
-"""Simulator snapshots: the whole state as versioned JSON, and back (issue: restart
-without losing anything — same ids, same deadlines, same pending events)."""
+"""Simulator snapshots: a ``Store`` as versioned JSON, and back — a restart loses nothing:
+same ids, same deadlines, same pending events, same idempotency answers."""
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import attrs
 
-from apfsm._clock import Clock, ManualClock, require_aware
+from apfsm._clock import require_aware
 from apfsm._spec import Limits
 
-from .log import CallLog, Idempotent, LogRecord
+from .log import CallLog, Idempotent, LogRecord, StoredError
 from .records import RECORD_TYPES
+from .scheduled import Action, Outcome, Timer
+from .store import Store
 
-if TYPE_CHECKING:
-    from .simulator import Simulator
-
-__all__ = ["SNAPSHOT_FORMAT", "SNAPSHOT_VERSION", "dump", "load"]
+__all__ = ["SNAPSHOT_FORMAT", "SNAPSHOT_VERSION", "check_envelope", "dump", "load"]
 
 SNAPSHOT_FORMAT: Final = "apfsm.simulator"
 SNAPSHOT_VERSION: Final = 1
@@ -66,36 +65,55 @@ def _record_from_json(data: Mapping[str, Any]) -> Any:
     return cls(**kwargs)
 
 
-def _error(value: list[Any]) -> tuple[str, int, str]:
+def _error(value: list[Any]) -> StoredError:
     code, status, message = value
-    return str(code), int(status), str(message)
+    return StoredError(str(code), int(status), str(message))
 
 
-def dump(sim: Simulator, *, log: bool = True) -> dict[str, Any]:
+def _action_json(action: Action) -> list[str]:
+    # The version-1 layout: ["timer", id, name] or ["outcome", id, event, reason or ""].
+    if isinstance(action, Timer):
+        return ["timer", action.object_id, action.name]
+    return ["outcome", action.object_id, action.event, action.reason or ""]
+
+
+def _action(value: list[Any]) -> Action:
+    kind, object_id, name, *rest = value
+    if kind == "timer" and not rest:
+        return Timer(str(object_id), str(name))
+    if kind == "outcome" and len(rest) == 1:
+        return Outcome(str(object_id), str(name), str(rest[0]) or None)
+    raise ValueError(f"unknown scheduled action {value!r}")
+
+
+def dump(store: Store, *, now: datetime, limits: Limits, log: bool = True) -> dict[str, Any]:
+    """The store as a version-1 snapshot (``Simulator.snapshot``)."""
     return {
         "format": SNAPSHOT_FORMAT,
         "version": SNAPSHOT_VERSION,
-        "merchantId": sim.merchant_id,
-        "now": sim.now().isoformat(),
-        "limits": sim.limits.to_json(),
-        "counters": dict(sim._counters),
-        "objects": [_record_json(r) for r in sorted(sim._objects.values(), key=lambda r: r.seq)],
+        "merchantId": store.merchant_id,
+        "now": now.isoformat(),
+        "limits": limits.to_json(),
+        "counters": dict(store.counters),
+        "objects": [_record_json(r) for r in store.ordered()],
         "queue": [
-            [due.isoformat(), strict, seq, number, list(action)]
-            for due, strict, seq, number, action in sorted(sim._queue)
+            [due.isoformat(), strict, seq, number, _action_json(action)]
+            for due, strict, seq, number, action in sorted(store.queue)
         ],
         "idempotency": {
             key: {
                 "fingerprint": entry.fingerprint,
                 "status": entry.status,
                 "logSeq": entry.log_seq,
-                "error": None if entry.error is None else list(entry.error),
+                "error": None
+                if entry.error is None
+                else [entry.error.code, entry.error.status, entry.error.message],
             }
-            for key, entry in sim._idempotency.items()
+            for key, entry in store.keys.items()
             if not entry.pending  # a call still in flight has no answer to replay yet
         },
-        "notifications": [dict(n) for n in sim.notifications],
-        "log": [record.to_json() for record in sim.log] if log else [],
+        "notifications": [dict(n) for n in store.notifications],
+        "log": [record.to_json() for record in store.log] if log else [],
     }
 
 
@@ -114,35 +132,30 @@ def check_envelope(data: Any, fmt: str, version: int, noun: str) -> None:
         )
 
 
-def load(
-    cls: type[Simulator],
-    snapshot: Mapping[str, Any],
-    clock: Clock | None,
-    on_notification: Callable[[dict[str, Any]], object] | None,
-) -> Simulator:
+def load(snapshot: Mapping[str, Any]) -> tuple[Store, datetime, Limits]:
+    """A store read back from a snapshot, with the snapshot's instant and limits.
+
+    Raises:
+        ValueError: not a simulator snapshot, of an unknown version, or malformed.
+    """
     check_envelope(snapshot, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, "simulator snapshot")
     try:
-        if clock is None:
-            clock = ManualClock(require_aware(datetime.fromisoformat(snapshot["now"])))
-        sim = cls(
-            clock,
-            Limits.from_json(snapshot["limits"]),
-            snapshot["merchantId"],
-            on_notification=on_notification,
-        )
+        now = require_aware(datetime.fromisoformat(snapshot["now"]))
+        limits = Limits.from_json(snapshot["limits"])
+        store = Store(snapshot["merchantId"])
         records = [_record_from_json(item) for item in snapshot["objects"]]
         by_id = {r.id: r for r in records}
         for item, record in zip(snapshot["objects"], records, strict=True):
             for link in _LINKS & set(item):
                 getattr(record, link).extend(by_id[child] for child in item[link])
-        sim._objects = by_id
-        sim._counters = {k: int(v) for k, v in snapshot["counters"].items()}
-        sim._queue = [
-            (require_aware(datetime.fromisoformat(due)), strict, seq, number, tuple(action))
+        store.objects = by_id
+        store.counters = {k: int(v) for k, v in snapshot["counters"].items()}
+        store.queue = [
+            (require_aware(datetime.fromisoformat(due)), strict, seq, number, _action(action))
             for due, strict, seq, number, action in snapshot["queue"]
         ]
-        heapq.heapify(sim._queue)
-        sim._idempotency = {
+        heapq.heapify(store.queue)
+        store.keys = {
             key: Idempotent(
                 entry["fingerprint"],
                 pending=False,
@@ -152,8 +165,8 @@ def load(
             )
             for key, entry in snapshot["idempotency"].items()
         }
-        sim.notifications = [dict(n) for n in snapshot["notifications"]]
-        sim.log = CallLog(LogRecord.from_json(item) for item in snapshot["log"])
+        store.notifications = [dict(n) for n in snapshot["notifications"]]
+        store.log = CallLog(LogRecord.from_json(item) for item in snapshot["log"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"malformed simulator snapshot: {exc!r}") from None
-    return sim
+    return store, now, limits

@@ -1,0 +1,103 @@
+"""The buyer's and Amazon's side: what happens on Amazon's page and in Amazon's systems
+(SPEC §3–§7), applied on the simulator's objects and logged like calls.
+
+Each action first settles what is due, then applies a declared event (``Lifecycle.events``)
+through ``Effects``, so it schedules, notifies and journals like any other change. An action
+that cannot happen raises ``ActionRefused``: a ``ValueError`` with the Amazon Pay code a
+control API answers it with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Literal
+
+from apfsm._errors import ActionRefused
+from apfsm._spec import CARD, SANDBOX_CARDS
+
+from .effects import Effects
+from .log import snapshot
+from .records import CheckoutSessionRecord, Record, stamp
+from .scheduler import EVENTS
+
+__all__ = ["Actions"]
+
+
+class Actions:
+    """Takes the buyer's and Amazon's actions (the simulator holds its lock around them)."""
+
+    def __init__(self, effects: Effects, now: Callable[[], datetime]) -> None:
+        self._fx = effects
+        self._now = now
+
+    def approve(self, checkout_session_id: str, card: str) -> dict[str, Any]:
+        """The buyer signs in and picks a sandbox card (SPEC §7); returns the session."""
+        picked = CARD.get(card)
+        if picked is None:
+            raise ActionRefused(
+                "InvalidParameterValue",
+                f"unknown sandbox card {card!r}; cards are {', '.join(SANDBOX_CARDS)}",
+            )
+
+        def act(record: Record, when: datetime) -> None:
+            assert isinstance(record, CheckoutSessionRecord)
+            self._fx.event(record, "buyer_approve", None, when)
+            record.card = picked.last4
+            if picked.buyer_cancels:
+                self._fx.event(record, "buyer_cancel", None, when)
+
+        request = {"card": card}
+        return self._act(
+            "buyer", "buyer_approve", checkout_session_id, "CheckoutSession", request, act
+        )
+
+    def event(self, object_id: str, event: str, reason: str | None) -> dict[str, Any]:
+        """A declared event of the buyer or Amazon on any object; returns its JSON."""
+        record = self._fx.store.get(object_id)
+        if record is None:
+            raise ActionRefused("ResourceNotFound", f"no object {object_id!r} in this simulator")
+        object_type = record.object_type
+        decl = EVENTS.get((object_type, event))
+        if decl is None:
+            names = sorted(name for (t, name) in EVENTS if t == object_type)
+            raise ActionRefused(
+                "InvalidParameterValue",
+                f"{object_type} has no event {event!r}; events are {', '.join(names)}",
+            )
+
+        def act(target: Record, when: datetime) -> None:
+            self._fx.event(target, event, reason, when)
+
+        request = {"event": event} if reason is None else {"event": event, "reason": reason}
+        return self._act(decl.actor, event, object_id, object_type, request, act)
+
+    def _act(
+        self,
+        kind: Literal["buyer", "amazon"],
+        name: str,
+        object_id: str,
+        object_type: str,
+        request: dict[str, Any],
+        act: Callable[[Record, datetime], None],
+    ) -> dict[str, Any]:
+        fx = self._fx
+        now = self._now()
+        fx.settle(now)
+        record = fx.store.get(object_id, object_type)
+        if record is None:
+            raise ActionRefused(
+                "ResourceNotFound", f"no {object_type} {object_id!r} in this simulator"
+            )
+        act(record, stamp(now))
+        body = record.to_json(fx.limits)
+        fx.store.log.add(
+            at=now,
+            kind=kind,
+            operation=name,
+            object_id=object_id,
+            request_data=snapshot(request),
+            status=200,
+            response_data=snapshot(body),
+        )
+        return body

@@ -1,0 +1,398 @@
+"""What an accepted call does: one handler per operation, in ``HANDLERS``.
+
+By the time a handler runs, the call has been validated and decided (``calls``): the body
+is valid, the target exists, and the engine's ``Outcome`` says which states result. The
+handler builds or updates the records, and lets ``Effects`` move states. A refusal that
+comes with effects (SPEC §7: a sandbox card or simulation code declines, and the Declined
+charge or the canceled session stays) raises ``Refused`` after making them.
+
+Adding an operation: declare it in ``apfsm/_spec`` and add its handler here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from decimal import Decimal
+from types import MappingProxyType
+from typing import Any, Final, TypeVar
+
+import attrs
+
+from apfsm._decide import Money, parse_money
+from apfsm._errors import ApiError
+from apfsm._outcome import Outcome
+from apfsm._spec import CARD, ERRORS, Operation, SandboxCard
+
+from .effects import Effects
+from .records import (
+    ChargePermissionRecord,
+    ChargeRecord,
+    CheckoutSessionRecord,
+    Record,
+    RefundRecord,
+    copy_json,
+    merge,
+    stamp,
+)
+
+__all__ = ["HANDLERS", "Call", "Handler", "Refused", "Response"]
+
+R = TypeVar("R", bound=Record)
+
+
+@attrs.frozen
+class Response:
+    """A successful answer: the HTTP status and the JSON body."""
+
+    status: int
+    body: dict[str, Any]
+
+
+@attrs.frozen
+class Call:
+    """An accepted call, as its handler sees it.
+
+    Attributes:
+        operation: the declared operation.
+        target: the object it acts on (None for ``create_checkout_session``).
+        body: the validated request body (``{}`` for none).
+        outcome: the engine's decision (``next_state``, ``created``, ``http_status``).
+        now: when the call is made.
+        simulation_code: the ``x-amz-pay-simulation-code`` header (SPEC §7), if any.
+    """
+
+    operation: Operation
+    target: Record | None
+    body: dict[str, Any]
+    outcome: Outcome
+    now: datetime
+    simulation_code: str | None
+
+    def on(self, kind: type[R]) -> R:
+        """The target, as the record type this operation acts on."""
+        assert isinstance(self.target, kind), (self.operation.name, self.target)
+        return self.target
+
+
+class Refused(Exception):
+    """A refusal raised by a handler after its effects (becomes the ``ApiError``)."""
+
+    def __init__(self, code: str, message: str, *, object_id: str | None = None) -> None:
+        super().__init__(code, message)
+        self.error = ApiError(code, ERRORS[code].http_status, message)
+        #: The object the call logs as its own (a Declined charge, a canceled session).
+        self.object_id = object_id
+
+
+Handler = Callable[[Effects, Call], Response]
+
+
+def _card(last4: str | None) -> SandboxCard:
+    """The buyer's sandbox card (the success card when the buyer picked none)."""
+    return CARD.get(last4 or "1111", CARD["1111"])
+
+
+def _money(price: Mapping[str, Any]) -> Money:
+    # Validated already; parse_money shares equal amounts' Decimal objects (memory).
+    return parse_money(price)
+
+
+def _render(fx: Effects, record: Record, status: int = 200) -> Response:
+    return Response(status, record.to_json(fx.limits))
+
+
+def read(fx: Effects, call: Call) -> Response:
+    """``get_*``: the object's JSON."""
+    assert call.target is not None
+    return _render(fx, call.target)
+
+
+# -- Checkout Session (SPEC §3) ------------------------------------------------------------
+
+#: Fields of a create body kept as they are and echoed back (SPEC §10).
+_SESSION_EXTRA: Final = (
+    "platformId",
+    "providerMetadata",
+    "addressDetails",
+    "deliverySpecifications",
+    "scopes",
+)
+
+
+def create_checkout_session(fx: Effects, call: Call) -> Response:
+    body = call.body
+    details = copy_json(body.get("paymentDetails") or {})
+    amount = details.get("chargeAmount")
+    if amount is not None and not details.get("presentmentCurrency"):
+        details["presentmentCurrency"] = amount["currencyCode"]
+    extra = {k: copy_json(body[k]) for k in _SESSION_EXTRA if body.get(k) is not None}
+    when = stamp(call.now)
+    record = CheckoutSessionRecord(
+        id=fx.store.new_session_id(),
+        seq=fx.store.next("object"),
+        created_at=when,
+        updated_at=when,
+        state="Open",
+        store_id=body["storeId"],
+        web=copy_json(body["webCheckoutDetails"]),
+        payment_details=details,
+        permission_type=body.get("chargePermissionType") or "OneTime",
+        recurring=copy_json(body.get("recurringMetadata")),
+        merchant=copy_json(body.get("merchantMetadata")),
+        extra=extra or None,
+    )
+    fx.add(record)
+    return _render(fx, record, call.outcome.http_status)
+
+
+def update_checkout_session(fx: Effects, call: Call) -> Response:
+    record, body = call.on(CheckoutSessionRecord), call.body
+    if body.get("webCheckoutDetails") is not None:
+        record.web = merge(record.web, body["webCheckoutDetails"])
+    if body.get("paymentDetails") is not None:
+        record.payment_details = merge(record.payment_details, body["paymentDetails"])
+        amount = record.payment_details.get("chargeAmount")
+        if amount is not None and "presentmentCurrency" not in body["paymentDetails"]:
+            record.payment_details["presentmentCurrency"] = amount["currencyCode"]
+    if body.get("recurringMetadata") is not None:
+        record.recurring = merge(record.recurring, body["recurringMetadata"])
+    if body.get("merchantMetadata") is not None:
+        record.merchant = merge(record.merchant, body["merchantMetadata"])
+    for key in ("platformId", "providerMetadata"):
+        if body.get(key) is not None:
+            record.extra = {**(record.extra or {}), key: copy_json(body[key])}
+    record.updated_at = stamp(call.now)
+    return _render(fx, record)
+
+
+def complete_checkout_session(fx: Effects, call: Call) -> Response:
+    session, body = call.on(CheckoutSessionRecord), call.body
+    card = _card(session.card)
+    created = dict(call.outcome.created)
+    # The buyer's card declines when the completion authorizes (SPEC §7) — now, unless
+    # its decline is the outcome of a pending authorization, which comes later.
+    authorizing = created.get("Charge")
+    declined_card = (
+        authorizing is not None
+        and card.declines
+        and (authorizing != "AuthorizationInitiated" or card.pending_outcome == "Authorized")
+    )
+    code = call.simulation_code
+    if code is not None or declined_card:
+        # Sandbox cancellations (SPEC §7): the session is canceled and the call answers
+        # CheckoutSessionCanceled — a refusal with effects.
+        reason = code or "Declined"
+        fx.enter(session, "Canceled", reason, stamp(call.now))
+        raise Refused(
+            "CheckoutSessionCanceled",
+            f"the checkout session was canceled ({reason})",
+            object_id=session.id,
+        )
+    when = stamp(call.now)
+    amount, currency = _money(body["chargeAmount"])
+    total = body.get("totalOrderAmount") or session.payment_details.get("totalOrderAmount")
+    limit = _money(total)[0] if total is not None else amount
+    permission = ChargePermissionRecord(
+        id=fx.store.new_permission_id(),
+        seq=fx.store.next("object"),
+        created_at=when,
+        updated_at=when,
+        state="Chargeable",
+        permission_type=session.permission_type,
+        currency=currency,
+        amount_limit=limit if session.permission_type == "OneTime" else None,
+        extended=session.payment_details.get("extendExpiration") is True,
+        card=card.last4,
+        checkout_session_id=session.id,
+        merchant=copy_json(session.merchant),
+        recurring=copy_json(session.recurring),
+        platform_id=(session.extra or {}).get("platformId"),
+    )
+    fx.add(permission)
+    fx.outbox.notify(permission)
+    session.charge_permission_id = permission.id
+    charge_state = created.get("Charge")
+    if charge_state is not None:
+        charge = _new_charge(
+            fx, permission, amount, when, charge_state,
+            soft_descriptor=session.payment_details.get("softDescriptor"),
+            merchant=session.merchant,
+        )  # fmt: skip
+        session.charge_id = charge.id
+    fx.enter(session, "Completed", None, when)
+    return _render(fx, session, call.outcome.http_status)
+
+
+# -- Charge Permission (SPEC §4) -----------------------------------------------------------
+
+
+def update_charge_permission(fx: Effects, call: Call) -> Response:
+    record, body = call.on(ChargePermissionRecord), call.body
+    if body.get("merchantMetadata") is not None:
+        record.merchant = merge(record.merchant, body["merchantMetadata"])
+    if body.get("recurringMetadata") is not None:
+        record.recurring = merge(record.recurring, body["recurringMetadata"])
+    record.updated_at = stamp(call.now)
+    return _render(fx, record)
+
+
+def close_charge_permission(fx: Effects, call: Call) -> Response:
+    record = call.on(ChargePermissionRecord)
+    when = stamp(call.now)
+    fx.enter(record, "Closed", "MerchantClosed", when)
+    if call.body.get("cancelPendingCharges") is True:
+        # SPEC §4: pending charges are canceled; one CaptureInitiated finishes normally.
+        for charge in record.charges:
+            if charge.state in ("AuthorizationInitiated", "Authorized"):
+                fx.event(charge, "permission_canceled", None, when)
+    return _render(fx, record)
+
+
+# -- Charge (SPEC §5) ----------------------------------------------------------------------
+
+
+def _new_charge(
+    fx: Effects,
+    permission: ChargePermissionRecord,
+    amount: Decimal,
+    when: datetime,
+    state: str,
+    *,
+    reason: str | None = None,
+    soft_descriptor: str | None = None,
+    merchant: Any = None,
+    provider: Any = None,
+    channel: str | None = None,
+    initiator: str | None = None,
+) -> ChargeRecord:
+    """A charge on ``permission``, entering ``state`` (a pending one resolves later, as
+    the buyer's sandbox card says)."""
+    charge = ChargeRecord(
+        id=fx.store.new_child_id(permission.id, "C"),
+        seq=fx.store.next("object"),
+        created_at=when,
+        updated_at=when,
+        state="AuthorizationInitiated",
+        charge_permission_id=permission.id,
+        amount=amount,
+        currency=permission.currency,
+        soft_descriptor=soft_descriptor,
+        merchant=copy_json(merchant),
+        provider=copy_json(provider),
+        channel=channel,
+        initiator=initiator,
+    )
+    fx.store.put(charge)
+    permission.charges.append(charge)
+    if state == "AuthorizationInitiated":
+        fx.enter(charge, state, None, when)
+        card = _card(permission.card)
+        if card.pending_outcome == "Declined":
+            fx.scheduler.outcome(charge, when, "authorization_declined", card.decline_code)
+        else:
+            fx.scheduler.outcome(charge, when, "authorization_approved", None)
+    else:
+        fx.enter(charge, state, reason, when)
+    return charge
+
+
+def create_charge(fx: Effects, call: Call) -> Response:
+    permission, body = call.on(ChargePermissionRecord), call.body
+    when = stamp(call.now)
+    amount, _ = _money(body["chargeAmount"])
+    state = dict(call.outcome.created)["Charge"]
+    code = call.simulation_code
+    card = _card(permission.card)
+    if state in ("Authorized", "Captured") and card.declines:
+        state, code = "Declined", card.decline_code  # the buyer's sandbox card declines
+    charge = _new_charge(
+        fx, permission, amount, when, state,
+        reason=code if state == "Declined" else None,
+        soft_descriptor=body.get("softDescriptor"),
+        merchant=body.get("merchantMetadata"),
+        provider=body.get("providerMetadata"),
+        channel=body.get("channel"),
+        initiator=body.get("chargeInitiator"),
+    )  # fmt: skip
+    if state == "Declined":
+        assert code is not None
+        # SPEC §7: the call answers the decline; the Declined charge stays.
+        raise Refused(code, f"the charge was declined ({code})", object_id=charge.id)
+    return _render(fx, charge, call.outcome.http_status)
+
+
+def capture_charge(fx: Effects, call: Call) -> Response:
+    charge, body = call.on(ChargeRecord), call.body
+    when = stamp(call.now)
+    charge.capture_amount = _money(body["captureAmount"])[0]
+    charge.soft_descriptor = body.get("softDescriptor") or charge.soft_descriptor
+    code = call.simulation_code
+    # Both capture simulation codes go asynchronous (SPEC §7).
+    state = "CaptureInitiated" if code is not None else call.outcome.next_state
+    if state == "CaptureInitiated":
+        fx.enter(charge, "CaptureInitiated", None, when)
+        if code == "AmazonRejected":
+            fx.scheduler.outcome(charge, when, "capture_declined", "AmazonRejected")
+        else:
+            fx.scheduler.outcome(charge, when, "capture_completed", None)
+    else:
+        fx.enter(charge, "Captured", None, when)
+    return _render(fx, charge)
+
+
+def cancel_charge(fx: Effects, call: Call) -> Response:
+    charge = call.on(ChargeRecord)
+    fx.enter(charge, "Canceled", "MerchantCanceled", stamp(call.now))
+    return _render(fx, charge)
+
+
+# -- Refund (SPEC §6) ----------------------------------------------------------------------
+
+
+def create_refund(fx: Effects, call: Call) -> Response:
+    charge, body = call.on(ChargeRecord), call.body
+    when = stamp(call.now)
+    amount, currency = _money(body["refundAmount"])
+    code = call.simulation_code
+    refund = RefundRecord(
+        id=fx.store.new_child_id(charge.charge_permission_id, "R"),
+        seq=fx.store.next("object"),
+        created_at=when,
+        updated_at=when,
+        state="RefundInitiated",
+        charge_id=charge.id,
+        amount=amount,
+        currency=currency,
+        soft_descriptor=body.get("softDescriptor"),
+        outcome=code,
+    )
+    fx.add(refund)
+    charge.refunds.append(refund)
+    fx.outbox.notify(refund)
+    # Refunds are always asynchronous (SPEC §6); simulation codes decline them (§7).
+    if code is None:
+        fx.scheduler.outcome(refund, when, "refund_completed", None)
+    else:
+        fx.scheduler.outcome(refund, when, "refund_declined", code)
+    return _render(fx, refund, call.outcome.http_status)
+
+
+#: What each operation does once accepted (every operation of ``apfsm.OPERATIONS``).
+HANDLERS: Final[Mapping[str, Handler]] = MappingProxyType(
+    {
+        "create_checkout_session": create_checkout_session,
+        "get_checkout_session": read,
+        "update_checkout_session": update_checkout_session,
+        "complete_checkout_session": complete_checkout_session,
+        "get_charge_permission": read,
+        "update_charge_permission": update_charge_permission,
+        "close_charge_permission": close_charge_permission,
+        "create_charge": create_charge,
+        "get_charge": read,
+        "capture_charge": capture_charge,
+        "cancel_charge": cancel_charge,
+        "create_refund": create_refund,
+        "get_refund": read,
+    }
+)

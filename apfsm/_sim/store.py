@@ -1,0 +1,168 @@
+"""``Store``: everything the simulator holds — and nothing it does.
+
+Objects by id, the counters that make ids and order events, the scheduled events, the
+idempotency keys' answers, the notifications emitted and the call log. The collaborators
+(``effects``, ``scheduler``, ``idempotency``, ``calls``) are behaviour over a store; a
+snapshot is a store written out (``snapshots``), and a simulator restored from one is a
+store read back in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any, Final
+
+import attrs
+
+from .journal import Journal
+from .log import CallLog, Idempotent
+from .records import ChargeRecord, Record, RefundRecord
+from .scheduled import Entry
+
+__all__ = ["Store"]
+
+COUNTERS: Final = ("object", "event", "notification", "id")
+
+
+def _digits(seed: str, count: int) -> str:
+    number = int.from_bytes(hashlib.sha256(seed.encode()).digest()[:8], "big")
+    return f"{number % 10**count:0{count}d}"
+
+
+class Store:
+    """The simulator's whole state (module docs).
+
+    Attributes:
+        merchant_id: the merchant the objects belong to (ids and notifications use it).
+        objects: every stored object by id, in creation order.
+        counters: ``object`` (creation order), ``event`` (scheduling order),
+            ``notification`` and ``id`` (the numbers ids are made from).
+        queue: the scheduled events, a heap (``scheduler.Scheduler`` keeps it).
+        keys: what each idempotency key remembers (``idempotency.IdempotencyKeys``).
+        notifications: every IPN message emitted, in emission order.
+        log: one record per call.
+        journal: counts changes and feeds the change cursors (not saved: cursors watch a
+            running simulator).
+    """
+
+    def __init__(self, merchant_id: str) -> None:
+        self.merchant_id = merchant_id
+        self.objects: dict[str, Record] = {}
+        self.counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
+        self.queue: list[Entry] = []
+        self.keys: dict[str, Idempotent] = {}
+        self.notifications: list[dict[str, Any]] = []
+        self.log = CallLog()
+        self.journal = Journal()
+
+    # -- objects ------------------------------------------------------------------------
+
+    def get(self, object_id: object, object_type: str | None = None) -> Record | None:
+        """The object with this id (of this type), or None."""
+        record = self.objects.get(object_id) if isinstance(object_id, str) else None
+        if record is None or (object_type is not None and record.object_type != object_type):
+            return None
+        return record
+
+    def put(self, record: Record) -> None:
+        """Store a new object (journaled)."""
+        self.objects[record.id] = record
+        self.changed(record.id)
+
+    def delete(self, object_id: str) -> None:
+        """Delete an object (journaled; SPEC §2 retention)."""
+        del self.objects[object_id]
+        self.changed(object_id)
+
+    def ordered(self, object_type: str | None = None) -> list[Record]:
+        """The stored objects (of one type), in creation order."""
+        records = sorted(self.objects.values(), key=lambda r: r.seq)
+        return [r for r in records if object_type is None or r.object_type == object_type]
+
+    def changed(self, object_id: str) -> None:
+        """Journal a change to ``object_id`` and to the objects whose JSON follows it: a
+        refund's charge (its refunded amount), a charge's permission (its balance)."""
+        ids = [object_id]
+        record = self.objects.get(object_id)
+        while isinstance(record, RefundRecord | ChargeRecord):
+            parent = (
+                record.charge_id
+                if isinstance(record, RefundRecord)
+                else record.charge_permission_id
+            )
+            ids.append(parent)
+            record = self.objects.get(parent)
+        self.journal.record(*ids)
+
+    # -- numbers and ids (SPEC §1: shapes observed on Amazon's) --------------------------
+
+    def next(self, counter: str) -> int:
+        self.counters[counter] += 1
+        return self.counters[counter]
+
+    def new_session_id(self) -> str:
+        """A Checkout Session id: a UUID."""
+        number = self.next("id")
+        digest = hashlib.sha256(f"{self.merchant_id}/cs/{number}".encode()).digest()
+        return str(uuid.UUID(bytes=digest[:16], version=4))
+
+    def new_permission_id(self) -> str:
+        """A Charge Permission id: ``S01-1234567-1234567``."""
+        while True:
+            number = self.next("id")
+            digits = _digits(f"{self.merchant_id}/cp/{number}", 14)
+            candidate = f"S01-{digits[:7]}-{digits[7:]}"
+            if candidate not in self.objects:
+                return candidate
+
+    def new_child_id(self, permission_id: str, letter: str) -> str:
+        """A Charge (``C``) or Refund (``R``) id: ``<permission id>-C1234567``."""
+        while True:
+            number = self.next("id")
+            candidate = f"{permission_id}-{letter}{_digits(f'{permission_id}/{number}', 7)}"
+            if candidate not in self.objects:
+                return candidate
+
+    def notification_id(self) -> str:
+        """The ``NotificationId`` of the next IPN message: a UUID."""
+        number = self.next("notification")
+        text = hashlib.sha256(f"{self.merchant_id}/n/{number}".encode()).hexdigest()[:32]
+        return str(uuid.UUID(text))
+
+    # -- pictures of the state --------------------------------------------------------
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        """A comparable picture of everything a call can change (``state_fingerprint``)."""
+        records = tuple(
+            (
+                record.id,
+                tuple(
+                    tuple(c.id for c in value) if isinstance(value, list) else _frozen(value)
+                    for value in (getattr(record, f.name) for f in attrs.fields(type(record)))
+                ),
+            )
+            for record in self.objects.values()
+        )
+        return (records, tuple(self.queue), tuple(self.counters.items()), len(self.notifications))
+
+    def marker(self) -> tuple[int, ...]:
+        """A mark that moves with every change (``change_marker``)."""
+        return (
+            self.journal.count,
+            *self.counters.values(),
+            len(self.queue),
+            len(self.notifications),
+        )
+
+    def __repr__(self) -> str:
+        return f"<Store {self.merchant_id}: {len(self.objects)} objects, {len(self.log)} calls>"
+
+
+def _frozen(value: Any) -> Any:
+    """An immutable, comparable copy of decoded JSON."""
+    if isinstance(value, dict):
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    return value
