@@ -6,7 +6,7 @@ architecture plan), so moving a fact into the declarations could not move behavi
 
 from __future__ import annotations
 
-from apfsm import LIFECYCLES, OPERATIONS, SANDBOX_CARDS
+from apfsm import BODIES, LIFECYCLES, OPERATIONS, SANDBOX_CARDS, SIMULATION_CODES, BodyField
 from apfsm._harness import (
     CARD_EFFECT_CODES,
     DECLINE_CODES,
@@ -187,3 +187,153 @@ def test_checklog_tolerates_every_decline() -> None:
         )
     report = check_log(lines)
     assert [] == [str(p) for p in report.problems]
+
+
+#: Every operation's body, as each field's path, "!" when required, its kind and its
+#: choices or length limit: the literal BODIES held when it was one table in _bodies.
+BODY_FIELDS = {
+    "create_checkout_session": (
+        "webCheckoutDetails! object",
+        "webCheckoutDetails.checkoutReviewReturnUrl! str",
+        "webCheckoutDetails.checkoutResultReturnUrl str",
+        "webCheckoutDetails.checkoutMode str",
+        "storeId! str",
+        "chargePermissionType enum:OneTime|Recurring|PaymentMethodOnFile",
+        "recurringMetadata object",
+        "recurringMetadata.frequency object",
+        "recurringMetadata.frequency.unit enum:Year|Month|Week|Day|Variable",
+        "recurringMetadata.frequency.value str",
+        "recurringMetadata.amount price",
+        "paymentDetails object",
+        "paymentDetails.paymentIntent enum:Confirm|Authorize|AuthorizeWithCapture",
+        "paymentDetails.canHandlePendingAuthorization bool",
+        "paymentDetails.chargeAmount price",
+        "paymentDetails.totalOrderAmount price",
+        "paymentDetails.presentmentCurrency currency",
+        "paymentDetails.softDescriptor str<=soft_descriptor_max_length",
+        "paymentDetails.allowOvercharge bool",
+        "paymentDetails.extendExpiration bool",
+        "merchantMetadata object",
+        "merchantMetadata.merchantReferenceId str",
+        "merchantMetadata.merchantStoreName str",
+        "merchantMetadata.noteToBuyer str",
+        "merchantMetadata.customInformation str",
+        "platformId str",
+        "providerMetadata opaque",
+        "addressDetails opaque",
+        "deliverySpecifications opaque",
+        "scopes str_list",
+    ),
+    "get_checkout_session": (),
+    "update_checkout_session": (
+        "webCheckoutDetails object",
+        "webCheckoutDetails.checkoutReviewReturnUrl str",
+        "webCheckoutDetails.checkoutResultReturnUrl str",
+        "webCheckoutDetails.checkoutMode str",
+        "paymentDetails object",
+        "paymentDetails.paymentIntent enum:Confirm|Authorize|AuthorizeWithCapture",
+        "paymentDetails.canHandlePendingAuthorization bool",
+        "paymentDetails.chargeAmount price",
+        "paymentDetails.totalOrderAmount price",
+        "paymentDetails.presentmentCurrency currency",
+        "paymentDetails.softDescriptor str<=soft_descriptor_max_length",
+        "paymentDetails.allowOvercharge bool",
+        "paymentDetails.extendExpiration bool",
+        "recurringMetadata object",
+        "recurringMetadata.frequency object",
+        "recurringMetadata.frequency.unit enum:Year|Month|Week|Day|Variable",
+        "recurringMetadata.frequency.value str",
+        "recurringMetadata.amount price",
+        "merchantMetadata object",
+        "merchantMetadata.merchantReferenceId str",
+        "merchantMetadata.merchantStoreName str",
+        "merchantMetadata.noteToBuyer str",
+        "merchantMetadata.customInformation str",
+        "platformId str",
+        "providerMetadata opaque",
+    ),
+    "complete_checkout_session": (
+        "chargeAmount! price",
+        "totalOrderAmount price",
+    ),
+    "get_charge_permission": (),
+    "update_charge_permission": (
+        "merchantMetadata object",
+        "merchantMetadata.merchantReferenceId str",
+        "merchantMetadata.merchantStoreName str",
+        "merchantMetadata.noteToBuyer str",
+        "merchantMetadata.customInformation str",
+        "recurringMetadata object",
+        "recurringMetadata.frequency object",
+        "recurringMetadata.frequency.unit enum:Year|Month|Week|Day|Variable",
+        "recurringMetadata.frequency.value str",
+        "recurringMetadata.amount price",
+    ),
+    "close_charge_permission": (
+        "closureReason str<=reason_text_max_length",
+        "cancelPendingCharges bool",
+    ),
+    "create_charge": (
+        "chargePermissionId! str",
+        "chargeAmount! price",
+        "captureNow bool",
+        "softDescriptor str<=soft_descriptor_max_length",
+        "canHandlePendingAuthorization bool",
+        "merchantMetadata object",
+        "merchantMetadata.merchantReferenceId str",
+        "merchantMetadata.merchantStoreName str",
+        "merchantMetadata.noteToBuyer str",
+        "merchantMetadata.customInformation str",
+        "providerMetadata opaque",
+        "chargeInitiator str",
+        "channel str",
+    ),
+    "get_charge": (),
+    "capture_charge": (
+        "captureAmount! price",
+        "softDescriptor str<=soft_descriptor_max_length",
+    ),
+    "cancel_charge": ("cancellationReason str<=reason_text_max_length",),
+    "create_refund": (
+        "chargeId! str",
+        "refundAmount! price",
+        "softDescriptor str<=soft_descriptor_max_length",
+    ),
+    "get_refund": (),
+}
+
+
+def _paths(fields: tuple[BodyField, ...], prefix: str = "") -> list[str]:
+    out = []
+    for f in fields:
+        flag = "!" if f.required else ""
+        extra = (
+            f":{'|'.join(f.choices)}"
+            if f.choices
+            else (f"<={f.max_length}" if f.max_length else "")
+        )
+        out.append(f"{prefix}{f.name}{flag} {f.kind}{extra}")
+        out.extend(_paths(f.fields, prefix + f.name + "."))
+    return out
+
+
+def test_bodies_are_the_operations_own() -> None:
+    # was: one literal table _bodies.BODIES beside the operations; now Operation.body
+    assert BODY_FIELDS == {name: tuple(_paths(fields)) for name, fields in BODIES.items()}
+    assert {name: op.body for name, op in OPERATIONS.items()} == dict(BODIES)
+
+
+def test_simulation_codes_are_the_operations_own() -> None:
+    # was: the literal _catalog.SIMULATION_CODES; now Operation.simulation_codes
+    assert {
+        "complete_checkout_session": ("BuyerCanceled", "Declined", "AmazonCanceled"),
+        "create_charge": (
+            "SoftDeclined",
+            "HardDeclined",
+            "AmazonRejected",
+            "ProcessingFailure",
+            "TransactionTimedOut",
+        ),
+        "capture_charge": ("CaptureInitiated", "AmazonRejected"),
+        "create_refund": ("AmazonRejected", "ProcessingFailure"),
+    } == dict(SIMULATION_CODES)

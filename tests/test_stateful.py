@@ -12,7 +12,7 @@ from apfsm import Limits
 from apfsm._fuzz.menu import WORLD_LABELS, decode_step, step_menu, step_plan, world_entries
 from apfsm._fuzz.plans import Product as _Product
 from apfsm._harness import REALISTIC_OPTIONS
-from apfsm._spec.catalog import SIMULATION_CODES
+from apfsm._spec import SIMULATION_CODES
 from apfsm._spec.operations import OPERATIONS
 from apfsm.stateful import AmazonPayMachine, Coverage
 from apfsm.strategies import deadline_offsets

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
-from apfsm._spec import LIFECYCLES, OPERATIONS
+from apfsm._spec import LIFECYCLES, OPERATIONS, BodyField
 
 __all__ = [
     "AMOUNTS",
@@ -24,6 +24,7 @@ __all__ = [
     "REALISTIC_OPTIONS",
     "checkout_session_body",
     "realistic_body",
+    "schema_body",
 ]
 
 #: Prices a shop charges, in major units (JPY scaled by 100): around the limits that
@@ -118,7 +119,9 @@ def realistic_body(
         A fresh dict, or None for the reads (they take no body).
     """
     if operation not in REALISTIC_OPTIONS and operation not in _NO_CHOICE:
-        return None  # reads take no body
+        if OPERATIONS[operation].is_read:
+            return None  # reads take no body
+        return schema_body(operation, current, target_id=target_id)
     chosen = tuple(choices) if choices is not None else _PLAIN.get(operation, ())
     now = current or {}
     if operation == "create_checkout_session":
@@ -162,6 +165,47 @@ def realistic_body(
     assert operation == "create_refund", operation
     captured = now.get("captureAmount") or now.get("chargeAmount") or _FALLBACK_PRICE
     return {"chargeId": target, "refundAmount": _share(captured, chosen[0])}
+
+
+def schema_body(
+    operation: str, current: Mapping[str, Any] | None = None, *, target_id: str | None = None
+) -> dict[str, Any]:
+    """The smallest valid body of ``operation``'s schema (``Operation.body``): its required
+    fields, each with a plain value — a price in the target's currency, the target's id for
+    the field naming it. What ``realistic_body`` answers for an operation it has no entry
+    for, so a new operation is explored and fuzzed from its declaration alone."""
+    op = OPERATIONS[operation]
+    now = current or {}
+    price = now.get("captureAmount") or now.get("chargeAmount") or _FALLBACK_PRICE
+    target = target_id if target_id is not None else _own_id(operation, now)
+
+    def fill(fields: Sequence[BodyField]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for field in fields:
+            if not field.required:
+                continue
+            if field.name == op.target_field:
+                out[field.name] = target
+            elif field.kind == "price":
+                out[field.name] = dict(price)
+            elif field.kind == "object":
+                out[field.name] = fill(field.fields)
+            else:
+                out[field.name] = _PLAIN_VALUES[field.kind](field)
+        return out
+
+    return fill(op.body)
+
+
+#: A plain valid value of each kind of field (``BodyField.kind``) but prices and objects.
+_PLAIN_VALUES: Final[Mapping[str, Any]] = {
+    "str": lambda field: "apfsm",
+    "enum": lambda field: field.choices[0],
+    "bool": lambda field: False,
+    "currency": lambda field: "USD",
+    "str_list": lambda field: [],
+    "opaque": lambda field: {},
+}
 
 
 def _own_id(operation: str, current: Mapping[str, Any]) -> Any:

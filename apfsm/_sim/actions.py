@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from apfsm._errors import ActionRefused
-from apfsm._spec import CARD, SANDBOX_CARDS
+from apfsm._spec import CARD, SANDBOX_CARDS, SandboxCard
 
 from .effects import Effects
 from .log import snapshot
@@ -24,6 +24,23 @@ from .scheduler import EVENTS
 __all__ = ["Actions"]
 
 
+def _card(card: object) -> SandboxCard:
+    """The sandbox card ``card`` names (its last four digits).
+
+    Raises:
+        ActionRefused: no card (None), or not one of ``apfsm.SANDBOX_CARDS``.
+    """
+    if card is None:
+        raise ActionRefused("MissingParameterValue", "card is required")
+    picked = CARD.get(card) if isinstance(card, str) else None
+    if picked is None:
+        raise ActionRefused(
+            "InvalidParameterValue",
+            f"unknown sandbox card {card!r}; cards are {', '.join(SANDBOX_CARDS)}",
+        )
+    return picked
+
+
 class Actions:
     """Takes the buyer's and Amazon's actions (the simulator holds its lock around them)."""
 
@@ -31,25 +48,37 @@ class Actions:
         self._fx = effects
         self._now = now
 
-    def approve(self, checkout_session_id: str, card: str) -> dict[str, Any]:
-        """The buyer signs in and picks a sandbox card (SPEC §7); returns the session."""
-        picked = CARD.get(card)
-        if picked is None:
-            raise ActionRefused(
-                "InvalidParameterValue",
-                f"unknown sandbox card {card!r}; cards are {', '.join(SANDBOX_CARDS)}",
-            )
+    def approve(self, checkout_session_id: str, card: object) -> dict[str, Any]:
+        """The buyer signs in and picks a sandbox card (SPEC §7); returns the session.
+
+        The session is checked before the card (unknown, then not Open), as Amazon's page
+        would not show a card picker otherwise."""
 
         def act(record: Record, when: datetime) -> None:
             assert isinstance(record, CheckoutSessionRecord)
-            self._fx.event(record, "buyer_approve", None, when)
+            self._fx.event(record, "buyer_approve", None, when)  # refuses a session not Open
+            picked = _card(card)
             record.card = picked.last4
             if picked.buyer_cancels:
                 self._fx.event(record, "buyer_cancel", None, when)
 
-        request = {"card": card}
         return self._act(
-            "buyer", "buyer_approve", checkout_session_id, "CheckoutSession", request, act
+            "buyer", "buyer_approve", checkout_session_id, "CheckoutSession", {"card": card}, act
+        )
+
+    def cancel(self, checkout_session_id: str) -> dict[str, Any]:
+        """The buyer cancels on Amazon's checkout page; returns the session."""
+
+        def act(record: Record, when: datetime) -> None:
+            self._fx.event(record, "buyer_cancel", None, when)
+
+        return self._act(
+            "buyer",
+            "buyer_cancel",
+            checkout_session_id,
+            "CheckoutSession",
+            {"event": "buyer_cancel"},
+            act,
         )
 
     def event(self, object_id: str, event: str, reason: str | None) -> dict[str, Any]:

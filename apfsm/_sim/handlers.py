@@ -22,7 +22,7 @@ import attrs
 from apfsm._decide import Money, parse_money
 from apfsm._errors import ApiError
 from apfsm._outcome import Outcome
-from apfsm._spec import CARD, ERRORS, Operation, SandboxCard
+from apfsm._spec import CARD, ERRORS, OPERATIONS, Operation, SandboxCard
 
 from .effects import Effects
 from .records import (
@@ -378,21 +378,19 @@ def create_refund(fx: Effects, call: Call) -> Response:
     return _render(fx, refund, call.outcome.http_status)
 
 
-#: What each operation does once accepted (every operation of ``apfsm.OPERATIONS``).
+#: What each operation does once accepted: every operation of ``apfsm.OPERATIONS`` (a read
+#: answers the object's JSON unless it is given a handler of its own).
 HANDLERS: Final[Mapping[str, Handler]] = MappingProxyType(
-    {
+    {name: read for name, op in OPERATIONS.items() if op.is_read}
+    | {
         "create_checkout_session": create_checkout_session,
-        "get_checkout_session": read,
         "update_checkout_session": update_checkout_session,
         "complete_checkout_session": complete_checkout_session,
-        "get_charge_permission": read,
         "update_charge_permission": update_charge_permission,
         "close_charge_permission": close_charge_permission,
         "create_charge": create_charge,
-        "get_charge": read,
         "capture_charge": capture_charge,
         "cancel_charge": cancel_charge,
         "create_refund": create_refund,
-        "get_refund": read,
     }
 )

@@ -358,7 +358,7 @@ class Simulator:
 
         Raises:
             ActionRefused: (a ``ValueError``) unknown session, a session not Open, or an
-                unknown card.
+                unknown card — in that order.
         """
         try:
             with self._lock:
@@ -367,8 +367,16 @@ class Simulator:
             self._outbox.deliver()
 
     def buyer_cancel(self, checkout_session_id: str) -> dict[str, Any]:
-        """The buyer cancels on Amazon's page: the session becomes Canceled/BuyerCanceled."""
-        return self.amazon_event(checkout_session_id, "buyer_cancel")
+        """The buyer cancels on Amazon's page: the session becomes Canceled/BuyerCanceled.
+
+        Raises:
+            ActionRefused: (a ``ValueError``) unknown session, or a session not Open.
+        """
+        try:
+            with self._lock:
+                return self._actions.cancel(checkout_session_id)
+        finally:
+            self._outbox.deliver()
 
     def buyer_close_charge_permission(self, charge_permission_id: str) -> dict[str, Any]:
         """The buyer closes the permission in their Amazon account (Closed/BuyerClosed)."""

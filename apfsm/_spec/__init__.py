@@ -6,20 +6,13 @@ frozen records and read-only tables. Nothing in this package decides anything: t
 it. Lowest layer but ``_clock``: it imports nothing else of apfsm.
 """
 
-from .bodies import (
-    BODIES,
-    CHARGE_PERMISSION_TYPES,
-    FREQUENCY_UNITS,
-    PAYMENT_INTENTS,
-    BodyField,
-)
+from .bodies import CHARGE_PERMISSION_TYPES, FREQUENCY_UNITS, PAYMENT_INTENTS, BodyField
 from .catalog import (
     CARD,
     CARDS,
     ERRORS,
     OBJECT_TYPES,
     SANDBOX_CARDS,
-    SIMULATION_CODES,
     ErrorInfo,
     ErrorKind,
     SandboxCard,
@@ -44,7 +37,7 @@ from .model import (
     Timer,
     render_label,
 )
-from .operations import OPERATIONS, Method, Operation
+from .operations import BODIES, OPERATIONS, SIMULATION_CODES, Method, Operation
 
 __all__ = [
     "BODIES",

@@ -1,24 +1,30 @@
-"""Request bodies: the fields each operation accepts (SPEC §10) and their validation (§8).
+"""Request-body fields (SPEC §10): the ``BodyField`` vocabulary and the shapes several
+operations share (metadata, payment details, prices...).
 
-The schemas are data (``BODIES``); ``body_fault`` walks a body against one. When a body has
-several faults, the first *class* in SPEC §8's order wins: ``InvalidRequestFormat``,
-``UnrecognizedField``, ``MissingParameterValue``, ``InvalidParameterValue``,
-``InvalidParameterCombination``.
-
-Decisions beyond SPEC's letter (documented in docs/validator.md): unknown fields are refused
-at every depth of a declared object (not only at the top; *opaque* objects are not
-inspected), and a JSON ``null`` for an optional field counts as absent.
+Each operation's body is declared with the operation (``Operation.body``, in
+``operations``); ``BODIES`` gathers them. ``_decide.bodycheck`` validates a body against
+its schema (SPEC §8).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Final, Literal
 
 import attrs
 
-__all__ = ["BODIES", "CHARGE_PERMISSION_TYPES", "FREQUENCY_UNITS", "PAYMENT_INTENTS", "BodyField"]
+__all__ = [
+    "CHARGE_PERMISSION_TYPES",
+    "FREQUENCY_UNITS",
+    "MERCHANT_METADATA",
+    "PAYMENT_DETAILS",
+    "PAYMENT_INTENTS",
+    "PROVIDER_METADATA",
+    "RECURRING_METADATA",
+    "SOFT_DESCRIPTOR",
+    "WEB_CHECKOUT_DETAILS",
+    "BodyField",
+    "optional",
+]
 
 Kind = Literal["price", "bool", "str", "enum", "object", "opaque", "str_list", "currency"]
 
@@ -44,16 +50,16 @@ class BodyField:
     max_length: str | None = None
 
 
-def _optional(field: BodyField) -> BodyField:
+def optional(field: BodyField) -> BodyField:
     """The same shape with nothing required (partial updates)."""
-    return attrs.evolve(field, required=False, fields=tuple(_optional(f) for f in field.fields))
+    return attrs.evolve(field, required=False, fields=tuple(optional(f) for f in field.fields))
 
 
 PAYMENT_INTENTS: Final = ("Confirm", "Authorize", "AuthorizeWithCapture")
 CHARGE_PERMISSION_TYPES: Final = ("OneTime", "Recurring", "PaymentMethodOnFile")
 FREQUENCY_UNITS: Final = ("Year", "Month", "Week", "Day", "Variable")
 
-_MERCHANT_METADATA: Final = BodyField(
+MERCHANT_METADATA: Final = BodyField(
     "merchantMetadata",
     "object",
     fields=(
@@ -63,7 +69,7 @@ _MERCHANT_METADATA: Final = BodyField(
         BodyField("customInformation", "str"),
     ),
 )
-_RECURRING_METADATA: Final = BodyField(
+RECURRING_METADATA: Final = BodyField(
     "recurringMetadata",
     "object",
     fields=(
@@ -78,7 +84,7 @@ _RECURRING_METADATA: Final = BodyField(
         BodyField("amount", "price"),
     ),
 )
-_WEB_CHECKOUT_DETAILS: Final = BodyField(
+WEB_CHECKOUT_DETAILS: Final = BodyField(
     "webCheckoutDetails",
     "object",
     required=True,
@@ -88,7 +94,7 @@ _WEB_CHECKOUT_DETAILS: Final = BodyField(
         BodyField("checkoutMode", "str"),
     ),
 )
-_PAYMENT_DETAILS: Final = BodyField(
+PAYMENT_DETAILS: Final = BodyField(
     "paymentDetails",
     "object",
     fields=(
@@ -102,70 +108,5 @@ _PAYMENT_DETAILS: Final = BodyField(
         BodyField("extendExpiration", "bool"),
     ),
 )
-_PROVIDER_METADATA: Final = BodyField("providerMetadata", "opaque")
-_SOFT_DESCRIPTOR: Final = BodyField(
-    "softDescriptor", "str", max_length="soft_descriptor_max_length"
-)
-
-#: The body schema of every operation (SPEC §10); operations without a body map to ``()``.
-BODIES: Final[Mapping[str, tuple[BodyField, ...]]] = MappingProxyType(
-    {
-        "create_checkout_session": (
-            _WEB_CHECKOUT_DETAILS,
-            BodyField("storeId", "str", required=True),
-            BodyField("chargePermissionType", "enum", choices=CHARGE_PERMISSION_TYPES),
-            _RECURRING_METADATA,
-            _PAYMENT_DETAILS,
-            _MERCHANT_METADATA,
-            BodyField("platformId", "str"),
-            _PROVIDER_METADATA,
-            BodyField("addressDetails", "opaque"),
-            BodyField("deliverySpecifications", "opaque"),
-            BodyField("scopes", "str_list"),
-        ),
-        "get_checkout_session": (),
-        "update_checkout_session": (
-            _optional(_WEB_CHECKOUT_DETAILS),
-            _optional(_PAYMENT_DETAILS),
-            _optional(_RECURRING_METADATA),
-            _optional(_MERCHANT_METADATA),
-            BodyField("platformId", "str"),
-            _PROVIDER_METADATA,
-        ),
-        "complete_checkout_session": (
-            BodyField("chargeAmount", "price", required=True),
-            BodyField("totalOrderAmount", "price"),
-        ),
-        "get_charge_permission": (),
-        "update_charge_permission": (_MERCHANT_METADATA, _RECURRING_METADATA),
-        "close_charge_permission": (
-            BodyField("closureReason", "str", max_length="reason_text_max_length"),
-            BodyField("cancelPendingCharges", "bool"),
-        ),
-        "create_charge": (
-            BodyField("chargePermissionId", "str", required=True),
-            BodyField("chargeAmount", "price", required=True),
-            BodyField("captureNow", "bool"),
-            _SOFT_DESCRIPTOR,
-            BodyField("canHandlePendingAuthorization", "bool"),
-            _MERCHANT_METADATA,
-            _PROVIDER_METADATA,
-            BodyField("chargeInitiator", "str"),
-            BodyField("channel", "str"),
-        ),
-        "get_charge": (),
-        "capture_charge": (
-            BodyField("captureAmount", "price", required=True),
-            _SOFT_DESCRIPTOR,
-        ),
-        "cancel_charge": (
-            BodyField("cancellationReason", "str", max_length="reason_text_max_length"),
-        ),
-        "create_refund": (
-            BodyField("chargeId", "str", required=True),
-            BodyField("refundAmount", "price", required=True),
-            _SOFT_DESCRIPTOR,
-        ),
-        "get_refund": (),
-    }
-)
+PROVIDER_METADATA: Final = BodyField("providerMetadata", "opaque")
+SOFT_DESCRIPTOR: Final = BodyField("softDescriptor", "str", max_length="soft_descriptor_max_length")

@@ -18,7 +18,6 @@ __all__ = [
     "ERRORS",
     "OBJECT_TYPES",
     "SANDBOX_CARDS",
-    "SIMULATION_CODES",
     "ErrorInfo",
     "ErrorKind",
     "SandboxCard",
@@ -204,23 +203,6 @@ ERRORS: Final[Mapping[str, ErrorInfo]] = MappingProxyType({e.code: e for e in _E
 
 #: The four API objects, in the order the API links them (SPEC §1).
 OBJECT_TYPES: Final = ("CheckoutSession", "ChargePermission", "Charge", "Refund")
-
-#: Sandbox simulation codes each operation accepts (SPEC §7); any other code, or a code on
-#: another operation, is ``InvalidSandboxSimulationSpecified``.
-SIMULATION_CODES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
-    {
-        "complete_checkout_session": ("BuyerCanceled", "Declined", "AmazonCanceled"),
-        "create_charge": (
-            "SoftDeclined",
-            "HardDeclined",
-            "AmazonRejected",
-            "ProcessingFailure",
-            "TransactionTimedOut",
-        ),
-        "capture_charge": ("CaptureInitiated", "AmazonRejected"),
-        "create_refund": ("AmazonRejected", "ProcessingFailure"),
-    }
-)
 
 
 @attrs.frozen

@@ -1,4 +1,5 @@
-"""The merchant's API calls (SPEC §1), declared as data: name, route, checks, status.
+"""The merchant's API calls (SPEC §1), declared as data: name, route, checks, status, the
+request body (SPEC §10) and the sandbox simulation codes (SPEC §7).
 
 Data only: what a call does is decided in ``_decide`` (the engine) and carried out in
 ``_sim`` (the handlers); both key on these names.
@@ -12,7 +13,19 @@ from typing import Final, Literal
 
 import attrs
 
-__all__ = ["OPERATIONS", "Method", "Operation"]
+from .bodies import (
+    CHARGE_PERMISSION_TYPES,
+    MERCHANT_METADATA,
+    PAYMENT_DETAILS,
+    PROVIDER_METADATA,
+    RECURRING_METADATA,
+    SOFT_DESCRIPTOR,
+    WEB_CHECKOUT_DETAILS,
+    BodyField,
+    optional,
+)
+
+__all__ = ["BODIES", "OPERATIONS", "SIMULATION_CODES", "Method", "Operation"]
 
 Method = Literal["GET", "POST", "PATCH", "DELETE"]
 
@@ -31,6 +44,9 @@ class Operation:
         success_status: HTTP status of success.
         target_field: for a call whose target is named in the body, not the path
             (``create_charge``: ``chargePermissionId``; ``create_refund``: ``chargeId``).
+        body: the fields its request body accepts (SPEC §10); ``()`` for none.
+        simulation_codes: the sandbox simulation codes it accepts (SPEC §7); any other
+            code is ``InvalidSandboxSimulationSpecified``.
     """
 
     name: str
@@ -42,6 +58,8 @@ class Operation:
     checks: tuple[str, ...] = ()
     success_status: int = 200
     target_field: str | None = None
+    body: tuple[BodyField, ...] = ()
+    simulation_codes: tuple[str, ...] = ()
 
     @property
     def is_read(self) -> bool:
@@ -71,6 +89,19 @@ _OPERATION_LIST: Final = (
         target=None,
         creates="CheckoutSession",
         success_status=201,
+        body=(
+            WEB_CHECKOUT_DETAILS,
+            BodyField("storeId", "str", required=True),
+            BodyField("chargePermissionType", "enum", choices=CHARGE_PERMISSION_TYPES),
+            RECURRING_METADATA,
+            PAYMENT_DETAILS,
+            MERCHANT_METADATA,
+            BodyField("platformId", "str"),
+            PROVIDER_METADATA,
+            BodyField("addressDetails", "opaque"),
+            BodyField("deliverySpecifications", "opaque"),
+            BodyField("scopes", "str_list"),
+        ),
     ),
     Operation(
         "get_checkout_session",
@@ -86,6 +117,14 @@ _OPERATION_LIST: Final = (
         "update",
         target="CheckoutSession",
         checks=("pending_with_capture",),
+        body=(
+            optional(WEB_CHECKOUT_DETAILS),
+            optional(PAYMENT_DETAILS),
+            optional(RECURRING_METADATA),
+            optional(MERCHANT_METADATA),
+            BodyField("platformId", "str"),
+            PROVIDER_METADATA,
+        ),
     ),
     Operation(
         "complete_checkout_session",
@@ -94,6 +133,11 @@ _OPERATION_LIST: Final = (
         "complete",
         target="CheckoutSession",
         checks=("constraints_met", "completion_currency_matches", "completion_amount_matches"),
+        body=(
+            BodyField("chargeAmount", "price", required=True),
+            BodyField("totalOrderAmount", "price"),
+        ),
+        simulation_codes=("BuyerCanceled", "Declined", "AmazonCanceled"),
     ),
     Operation(
         "get_charge_permission",
@@ -108,6 +152,7 @@ _OPERATION_LIST: Final = (
         "/chargePermissions/{chargePermissionId}",
         "update",
         target="ChargePermission",
+        body=(MERCHANT_METADATA, RECURRING_METADATA),
     ),
     Operation(
         "close_charge_permission",
@@ -115,6 +160,10 @@ _OPERATION_LIST: Final = (
         "/chargePermissions/{chargePermissionId}/close",
         "close",
         target="ChargePermission",
+        body=(
+            BodyField("closureReason", "str", max_length="reason_text_max_length"),
+            BodyField("cancelPendingCharges", "bool"),
+        ),
     ),
     Operation(
         "create_charge",
@@ -132,6 +181,24 @@ _OPERATION_LIST: Final = (
             "within_monthly_cap",
         ),
         success_status=201,
+        body=(
+            BodyField("chargePermissionId", "str", required=True),
+            BodyField("chargeAmount", "price", required=True),
+            BodyField("captureNow", "bool"),
+            SOFT_DESCRIPTOR,
+            BodyField("canHandlePendingAuthorization", "bool"),
+            MERCHANT_METADATA,
+            PROVIDER_METADATA,
+            BodyField("chargeInitiator", "str"),
+            BodyField("channel", "str"),
+        ),
+        simulation_codes=(
+            "SoftDeclined",
+            "HardDeclined",
+            "AmazonRejected",
+            "ProcessingFailure",
+            "TransactionTimedOut",
+        ),
     ),
     Operation("get_charge", "GET", "/charges/{chargeId}", "get", target="Charge"),
     Operation(
@@ -141,6 +208,8 @@ _OPERATION_LIST: Final = (
         "capture",
         target="Charge",
         checks=("capture_currency_matches", "capture_within_charge_amount"),
+        body=(BodyField("captureAmount", "price", required=True), SOFT_DESCRIPTOR),
+        simulation_codes=("CaptureInitiated", "AmazonRejected"),
     ),
     Operation(
         "cancel_charge",
@@ -148,6 +217,7 @@ _OPERATION_LIST: Final = (
         "/charges/{chargeId}/cancel",
         "cancel",
         target="Charge",
+        body=(BodyField("cancellationReason", "str", max_length="reason_text_max_length"),),
     ),
     Operation(
         "create_refund",
@@ -163,10 +233,25 @@ _OPERATION_LIST: Final = (
             "refund_within_allowance",
         ),
         success_status=201,
+        body=(
+            BodyField("chargeId", "str", required=True),
+            BodyField("refundAmount", "price", required=True),
+            SOFT_DESCRIPTOR,
+        ),
+        simulation_codes=("AmazonRejected", "ProcessingFailure"),
     ),
     Operation("get_refund", "GET", "/refunds/{refundId}", "get", target="Refund"),
 )
 #: Every operation of SPEC §1 by name, in the API's order.
 OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(
     {op.name: op for op in _OPERATION_LIST}
+)
+#: The body schema of every operation (SPEC §10); operations without a body map to ``()``.
+BODIES: Final[Mapping[str, tuple[BodyField, ...]]] = MappingProxyType(
+    {op.name: op.body for op in _OPERATION_LIST}
+)
+#: Sandbox simulation codes each operation accepts (SPEC §7); any other code, or a code on
+#: another operation, is ``InvalidSandboxSimulationSpecified``.
+SIMULATION_CODES: Final[Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {op.name: op.simulation_codes for op in _OPERATION_LIST if op.simulation_codes}
 )
