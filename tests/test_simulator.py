@@ -476,6 +476,22 @@ def test_the_change_cursor_names_the_objects_whose_amounts_follow_a_change() -> 
     assert [] == changes.take()  # a read changes nothing
 
 
+def test_updates_are_changes_too() -> None:
+    # A cursor's owner re-reads what changed: an update that left the cursor silent would
+    # leave it with the JSON from before (IntegrationMachine.amazon_json did).
+    sim = make_sim()
+    session = sim.create_checkout_session(session_body())["checkoutSessionId"]
+    changes = sim.watch()
+    sim.update_checkout_session(session, {"merchantMetadata": {"merchantReferenceId": "o-2"}})
+    assert [session] == changes.take()
+    done = checkout(sim)
+    changes.take()
+    sim.update_charge_permission(
+        done["chargePermissionId"], {"merchantMetadata": {"merchantReferenceId": "o-3"}}
+    )
+    assert [done["chargePermissionId"]] == changes.take()
+
+
 def test_change_cursors_are_independent_and_read_only() -> None:
     sim = make_sim()
     first = sim.watch()

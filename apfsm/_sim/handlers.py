@@ -163,6 +163,7 @@ def update_checkout_session(fx: Effects, call: Call) -> Response:
         if body.get(key) is not None:
             record.extra = {**(record.extra or {}), key: copy_json(body[key])}
     record.updated_at = stamp(call.now)
+    fx.store.changed(record.id)
     return _render(fx, record)
 
 
@@ -234,6 +235,7 @@ def update_charge_permission(fx: Effects, call: Call) -> Response:
     if body.get("recurringMetadata") is not None:
         record.recurring = merge(record.recurring, body["recurringMetadata"])
     record.updated_at = stamp(call.now)
+    fx.store.changed(record.id)
     return _render(fx, record)
 
 
