@@ -1,4 +1,9 @@
-"""Test configuration: Hypothesis profiles and the slow-suite switch.
+"""Test configuration: Hypothesis profiles, the slow-suite switch and shared fixtures.
+
+The tests mirror the package: ``spec/``, ``decide/``, ``sim/``, ``server/``, ``harness/``,
+``fuzz/``, ``cli/``, ``docs/`` for the rooms of ``apfsm/``; top-level modules and what
+spans rooms (the architecture, the public API, adding an operation) here; ``reference/``
+the independent reference model and its differential tests.
 
 Profiles (``HYPOTHESIS_PROFILE``): ``ci`` (what ``scripts/test`` and CI run: a fixed,
 derandomized number of examples, so a run is reproducible and bounded), ``dev`` (the
@@ -10,6 +15,8 @@ campaigns: many more examples). Tests marked ``slow`` run only with ``--run-slow
 from __future__ import annotations
 
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -31,6 +38,15 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture
+def no_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A PATH on which graphviz's ``dot`` cannot be found (diagram and CLI tests)."""
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    assert shutil.which("dot") is None
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -389,15 +389,6 @@ def test_write_renders_every_file(tmp_path: Path) -> None:
         write(tmp_path, ["png"])  # type: ignore[list-item]
 
 
-@pytest.fixture
-def no_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A PATH on which graphviz's ``dot`` cannot be found."""
-    empty = tmp_path / "empty-path"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
-    assert shutil.which("dot") is None
-
-
 @pytest.mark.usefixtures("no_dot")
 def test_svg_without_dot_names_the_package_to_install() -> None:
     with pytest.raises(DiagramError) as info:

@@ -17,8 +17,7 @@ import apfsm.strategies as aps
 from apfsm import OPERATIONS, Limits
 from apfsm._decide.bodycheck import body_fault
 from apfsm._fuzz.bodies import schema_body, single_faults
-
-from .reference.spec_model import predict
+from tests.reference.spec_model import predict
 
 AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
 LIMITS = Limits()

@@ -9,9 +9,9 @@ from typing import Any
 import httpx2
 
 from apfsm.server import create_app, running
+from tests.simhelpers import make_sim, reason, state
 
 from .serverhelpers import price, session_body
-from .simhelpers import make_sim, reason, state
 
 THREADS = 16
 

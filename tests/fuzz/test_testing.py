@@ -20,8 +20,7 @@ from apfsm.testing import (
     WatchedSimulator,
     step_plans,
 )
-
-from .simhelpers import T0, price, session_body
+from tests.simhelpers import T0, price, session_body
 
 FAST = settings(
     max_examples=60,

@@ -19,9 +19,17 @@ from hypothesis import strategies as st
 
 import apfsm
 from apfsm import Limits
+from tests.payloads import (
+    CHARGE_ID,
+    CP_ID,
+    charge,
+    charge_permission,
+    checkout_session,
+    money,
+    refund,
+)
 
-from .payloads import CHARGE_ID, CP_ID, charge, charge_permission, checkout_session, money, refund
-from .reference.spec_model import RefLimits, predict
+from .spec_model import RefLimits, predict
 
 S = timedelta(seconds=1)
 CURRENCIES = ("USD", "EUR", "JPY", "GBP", "CHF")

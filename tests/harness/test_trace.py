@@ -14,8 +14,7 @@ from hypothesis.stateful import run_state_machine_as_test
 import apfsm
 from apfsm import ApiError, Limits, ManualClock, Simulator, Step, Trace, replay
 from apfsm.stateful import AmazonPayMachine, Executed
-
-from .simhelpers import T0, price, session_body
+from tests.simhelpers import T0, price, session_body
 
 
 def sample_trace() -> Trace:

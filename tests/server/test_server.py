@@ -19,11 +19,11 @@ from starlette.testclient import TestClient
 import apfsm
 from apfsm import ERRORS, OPERATIONS, Limits, Simulator
 from apfsm.server import canonical_request, create_app, openapi, string_to_sign
+from tests.simhelpers import T0, make_sim, session_body, state
 
 from .serverhelpers import new_key, price, public_pem, receiver, signed_headers, until
-from .simhelpers import T0, make_sim, session_body, state
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

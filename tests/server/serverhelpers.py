@@ -14,7 +14,7 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from .simhelpers import price, session_body
+from tests.simhelpers import price, session_body
 
 __all__ = [
     "Receiver",

@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from apfsm._cli.commands import _parser, main
-
-from .payloads import T0, charge
-from .simhelpers import forgetful_cancel
+from tests.payloads import T0, charge
+from tests.simhelpers import forgetful_cancel
 
 
 def run(*argv: str) -> tuple[int, str]:
@@ -246,7 +245,7 @@ def test_python_dash_m_and_help() -> None:
 # apfsm diagrams
 # ---------------------------------------------------------------------------------------
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 HAS_DOT = shutil.which("dot") is not None
 
 
@@ -273,15 +272,6 @@ def test_diagrams_default_is_all_three_formats(
     assert {".dot": 9, ".svg": 9, ".mmd": 9} == {
         ext: len(list(out.glob(f"*{ext}"))) for ext in (".dot", ".svg", ".mmd")
     }
-
-
-@pytest.fixture
-def no_dot(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """A PATH on which graphviz's ``dot`` cannot be found."""
-    empty = tmp_path / "empty-path"
-    empty.mkdir()
-    monkeypatch.setenv("PATH", str(empty))
-    assert shutil.which("dot") is None
 
 
 @pytest.mark.usefixtures("no_dot")

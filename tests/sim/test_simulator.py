@@ -12,8 +12,7 @@ import pytest
 import apfsm
 import apfsm._sim
 from apfsm import ApiError, Limits, ManualClock, Simulator
-
-from .simhelpers import DAY, T0, S, checkout, make_sim, price, reason, session_body, state
+from tests.simhelpers import DAY, T0, S, checkout, make_sim, price, reason, session_body, state
 
 
 def test_defaults() -> None:

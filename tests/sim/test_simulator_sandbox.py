@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from apfsm import ApiError, Limits, LogRecord, ManualClock, Simulator
-
-from .simhelpers import T0, checkout, make_sim, price, reason, session_body, state
+from tests.simhelpers import T0, checkout, make_sim, price, reason, session_body, state
 
 
 def refused(call: Any) -> ApiError:

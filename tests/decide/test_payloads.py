@@ -9,8 +9,7 @@ import pytest
 
 from apfsm import Limits
 from apfsm._decide.payloads import read_payload
-
-from .payloads import T0, charge, charge_permission, checkout_session, money
+from tests.payloads import T0, charge, charge_permission, checkout_session, money
 
 LIMITS = Limits()
 

@@ -17,9 +17,8 @@ from hypothesis import HealthCheck, note, settings
 
 from apfsm import Limits, parse_timestamp
 from apfsm.stateful import AmazonPayMachine, Executed
-
-from .reference.ref_amazon_pay import RefAmazonPay
-from .reference.spec_model import RefLimits
+from tests.reference.ref_amazon_pay import RefAmazonPay
+from tests.reference.spec_model import RefLimits
 
 # Production's Limits field names → the reference's, where they differ.
 _RENAMED = {"max_charges_per_one_time_permission": "max_charges"}

@@ -11,8 +11,7 @@ import apfsm
 from apfsm import LIFECYCLES, Limits, explore
 from apfsm._harness.exploration import _GUARD_ANCHORS, CREATORS, _declared_transitions
 from apfsm._spec import GUARDS
-
-from .simhelpers import forgetful_cancel
+from tests.simhelpers import forgetful_cancel
 
 
 @pytest.fixture(scope="module")

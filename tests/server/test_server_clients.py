@@ -35,11 +35,11 @@ from schemathesis.checks import response_schema_conformance, status_code_conform
 
 from apfsm import ERRORS, Simulator
 from apfsm.server import create_app, openapi, running
+from tests.simhelpers import make_sim, state
 
 from .serverhelpers import new_key, price, private_pem, public_pem, session_body, until
-from .simhelpers import make_sim, state
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -297,7 +297,7 @@ def test_official_node_sdk_over_tls(key_files: tuple[Path, Path]) -> None:
                 "APFSM_ORDER": order,
             }
             result = subprocess.run(
-                ["node", str(ROOT / "tests" / "node" / "sdk_flow.js")],
+                ["node", str(ROOT / "tests" / "server" / "node" / "sdk_flow.js")],
                 capture_output=True,
                 text=True,
                 check=False,

@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 
 from apfsm import ApiError, Limits, Simulator
-
-from .simhelpers import T0, checkout, make_sim, price, reason, state
+from tests.simhelpers import T0, checkout, make_sim, price, reason, state
 
 
 def charge_body(
