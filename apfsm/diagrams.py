@@ -1,7 +1,7 @@
 """Lifecycle diagrams rendered from the declarations: graphviz DOT and SVG, Mermaid text.
 
 Every diagram is derived from ``LIFECYCLES``, ``OPERATIONS``, ``GUARDS`` and ``DEADLINES``
-(``apfsm._lifecycles``); nothing is drawn by hand. Output is deterministic: nodes and edges
+(``apfsm._spec``); nothing is drawn by hand. Output is deterministic: nodes and edges
 come in declaration order and no timestamp or generated id is written, so committed
 diagrams can be compared with a fresh render.
 

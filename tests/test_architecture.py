@@ -178,3 +178,42 @@ def test_import_apfsm_brings_no_hypothesis_graphviz_or_server() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert "[]" == result.stdout.strip()
+
+
+def _layout_paths(text: str) -> list[str]:
+    """The paths in the first column of README's layout table (``a/b.py``, ``c.py``...)."""
+    section = text.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    paths = []
+    for line in section.splitlines():
+        if not line.startswith("| `"):
+            continue
+        cell = line.split("|")[1]
+        names = [part.strip(" `") for part in cell.split(",")]
+        directory = ""
+        for name in names:
+            if "/" in name.rstrip("/"):
+                directory = name.rsplit("/", 1)[0] + "/" if not name.endswith("/") else ""
+                paths.append(name)
+            else:
+                paths.append(directory + name)
+    return paths
+
+
+def test_the_readme_layout_table_matches_the_tree() -> None:
+    root = PACKAGE.parent
+    listed = _layout_paths((root / "README.md").read_text(encoding="utf-8"))
+    assert [] == [path for path in listed if not (root / path).exists()]
+    # Every room of the package is in the table.
+    rooms = {room for room in LAYER if room not in {"__init__", "__main__"}}
+    shown = {Path(path).stem if path.endswith(".py") else Path(path).name for path in listed}
+    assert [] == sorted(rooms - shown)
+
+
+def test_architecture_md_names_every_room_and_draws_these_layers() -> None:
+    text = (PACKAGE.parent / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| ") and line[2].isdigit()]
+    drawn = {
+        int(row.split("|")[1]): {cell.strip(" `/") for cell in row.split("|")[2].split(",")}
+        for row in rows
+    }
+    assert {number: set(rooms) for number, rooms in enumerate(LAYERS)} == drawn

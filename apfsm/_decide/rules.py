@@ -1,4 +1,4 @@
-"""What the named guards, deadlines and checks of ``_lifecycles`` mean (SPEC §2–§6).
+"""What the named guards, deadlines and checks of ``_spec.conditions`` mean (SPEC §2–§6).
 
 Each function reads a ``Context``: the object's facts (from a payload or the simulator's
 records), the request body, the instant and the ``Limits``. Facts a caller cannot know

@@ -23,8 +23,8 @@ __all__ = [
     "NEW_SESSION_OPTIONS",
     "REALISTIC_OPTIONS",
     "checkout_session_body",
+    "minimal_body",
     "realistic_body",
-    "schema_body",
 ]
 
 #: Prices a shop charges, in major units (JPY scaled by 100): around the limits that
@@ -121,7 +121,7 @@ def realistic_body(
     if operation not in REALISTIC_OPTIONS and operation not in _NO_CHOICE:
         if OPERATIONS[operation].is_read:
             return None  # reads take no body
-        return schema_body(operation, current, target_id=target_id)
+        return minimal_body(operation, current, target_id=target_id)
     chosen = tuple(choices) if choices is not None else _PLAIN.get(operation, ())
     now = current or {}
     if operation == "create_checkout_session":
@@ -167,7 +167,7 @@ def realistic_body(
     return {"chargeId": target, "refundAmount": _share(captured, chosen[0])}
 
 
-def schema_body(
+def minimal_body(
     operation: str, current: Mapping[str, Any] | None = None, *, target_id: str | None = None
 ) -> dict[str, Any]:
     """The smallest valid body of ``operation``'s schema (``Operation.body``): its required

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from types import MappingProxyType
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
 import attrs
 
@@ -49,9 +49,8 @@ class Response:
     body: dict[str, Any]
 
 
-@attrs.frozen
-class Call:
-    """An accepted call, as its handler sees it.
+class Call(NamedTuple):
+    """An accepted call, as its handler sees it (a tuple: one is made for every call).
 
     Attributes:
         operation: the declared operation.

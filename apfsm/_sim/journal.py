@@ -50,24 +50,31 @@ class ChangeCursor:
 class Journal:
     """Counts changes and hands them to the live cursors."""
 
-    __slots__ = ("_cursors", "count")
+    __slots__ = ("count", "cursors")
 
     def __init__(self) -> None:
         #: How many changes were journaled in all (a cheap "did anything change" mark).
         self.count = 0
-        self._cursors: weakref.WeakSet[ChangeCursor] = weakref.WeakSet()
+        #: The live cursors, as weak references dropped by their own callback: a list is
+        #: cheap to test for emptiness on every change — the common case, nobody watching.
+        self.cursors: list[weakref.ref[ChangeCursor]] = []
 
     def record(self, *object_ids: str) -> None:
         """Journal a change to each of ``object_ids``."""
         self.count += len(object_ids)
-        for cursor in self._cursors:
-            cursor._pending.extend(object_ids)
+        for ref in self.cursors:
+            cursor = ref()
+            if cursor is not None:
+                cursor._pending.extend(object_ids)
 
     def watch(self) -> ChangeCursor:
         """A new cursor, seeing the changes from now on."""
         cursor = ChangeCursor(self)
-        self._cursors.add(cursor)
+        self.cursors.append(weakref.ref(cursor, self.cursors.remove))
         return cursor
 
     def forget(self, cursor: ChangeCursor) -> None:
-        self._cursors.discard(cursor)
+        for ref in self.cursors:
+            if ref() is cursor:
+                self.cursors.remove(ref)
+                return
