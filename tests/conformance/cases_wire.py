@@ -585,3 +585,66 @@ case(
     wire=("GET", "/v2/buyers/token-1"),
     xfail=NEW_ENDPOINTS,
 )
+
+# --- Idempotency keys (idempotency.html) -------------------------------------------------
+
+case(
+    "w-key-32-chars",
+    IDEMPOTENCY,
+    "An idempotency key may have up to 32 characters → accepted.",
+    "none",
+    "create_checkout_session",
+    None,
+    "SESSION",
+    {"status": 201, "state": "Open"},
+    wire=("POST", "/v2/checkoutSessions"),
+    headers=((KEY, "A" * 32),),
+)
+case(
+    "w-key-33-chars",
+    IDEMPOTENCY,
+    "A 33-character idempotency key is too long → InvalidHeaderValue 400.",
+    "none",
+    "create_checkout_session",
+    None,
+    "SESSION",
+    {"status": 400, "code": "InvalidHeaderValue"},
+    wire=("POST", "/v2/checkoutSessions"),
+    headers=((KEY, "A" * 33),),
+)
+case(
+    "w-key-charset",
+    IDEMPOTENCY,
+    "Keys use a-z, A-Z, 0-9, dash and underscore → accepted.",
+    "none",
+    "create_checkout_session",
+    None,
+    "SESSION",
+    {"status": 201, "state": "Open"},
+    wire=("POST", "/v2/checkoutSessions"),
+    headers=((KEY, "aZ09-_x"),),
+)
+case(
+    "w-key-uuid",
+    IDEMPOTENCY,
+    "A V4 UUID (36 characters with dashes) exceeds 32 characters → InvalidHeaderValue.",
+    "none",
+    "create_checkout_session",
+    None,
+    "SESSION",
+    {"status": 400, "code": "InvalidHeaderValue"},
+    wire=("POST", "/v2/checkoutSessions"),
+    headers=((KEY, "7d444840-9dc0-11d1-b245-5ffdce74fad2"),),
+)
+case(
+    "w-key-no-effect-on-patch",
+    IDEMPOTENCY,
+    "The key has no effect on PATCH: the same key with another body is applied (200).",
+    "session",
+    "update_checkout_session",
+    "session",
+    {"merchantMetadata": {"merchantReferenceId": "r1"}},
+    {"status": 200, "state": "Open", "types": {"merchantMetadata.merchantReferenceId": "r2"}},
+    wire=("PATCH", "/v2/checkoutSessions/{session}"),
+    repeat={"merchantMetadata": {"merchantReferenceId": "r2"}},
+)

@@ -32,7 +32,11 @@ Where sources conflict: the refund page says a refund can exceed the capture by 
 USD/GBP/EUR and 8400 JPY (whichever is less)"; the cases follow that (115.00 on a 100.00 \
 capture accepted, 115.01 refused). A wrong method on a known path is answered 405; Amazon's \
 error page lists two 405 codes (`UnsupportedOperation`, `RequestNotSupported`) without saying \
-which one a wrong method gets, so the case accepts either.
+which one a wrong method gets, so the case accepts either. The Saved Wallet Charge Permission \
+page says such a permission "will move to a Closed state after if it's canceled" (no expiry), \
+while the Saved Wallet integration guide has a "Saved Wallet Expiration" section; apfsm \
+expires it after 13 months like a recurring one. Until that section is read, the corpus only \
+asserts what both agree on (`pof-not-180d`).
 """
 
 
