@@ -397,7 +397,7 @@ case(
 )
 case(
     "w-unified-endpoint",
-    NET_URL + " 'GetApiUnifiedEndPointBaseUrlForUnitedStates'",
+    NET_URL + " 'GetApiUnifiedEndPointBaseUrlForForEurope'",
     "Keys with an environment prefix use the unified endpoint without /sandbox: /v2/... .",
     "session",
     "get_checkout_session",
