@@ -571,7 +571,6 @@ case(
     "DELIVERY",
     {"status": 200},
     wire=("POST", "/v2/deliveryTrackers"),
-    xfail=NEW_ENDPOINTS,
 )
 case(
     "w-get-buyer",
