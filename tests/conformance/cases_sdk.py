@@ -6,7 +6,7 @@ simulated checkout's (USD) where the currency is not the point.
 
 from __future__ import annotations
 
-from .cases import CS, IPN, MAGENTO, NET, SEC, case, price
+from .cases import CS, IPN, MAGENTO, NET, NODE, SEC, case, price
 
 NET_CHARGE = NET + "WebStore/Charge/CreateChargeRequestTests.cs"
 NET_CAPTURE = NET + "WebStore/Charge/CaptureChargeRequestTests.cs"
@@ -411,4 +411,70 @@ case(
     {"chargeAmount": price("99.00")},
     {"status": 400, "code": "MissingParameterValue"},
     xfail="issue 11: totalOrderAmount at completion",
+)
+
+# --- Node SDK sandbox tests: the Checkout Session's keys, buyer ids ----------------------
+
+SESSION_KEYS = (
+    "checkoutSessionId",
+    "webCheckoutDetails",
+    "productType",
+    "paymentDetails",
+    "chargePermissionType",
+    "orderType",
+    "recurringMetadata",
+    "paymentMethodOnFileMetadata",
+    "merchantDetails",
+    "merchantMetadata",
+    "supplementaryData",
+    "buyer",
+    "billingAddress",
+    "paymentPreferences",
+    "statusDetails",
+    "shippingAddress",
+    "platformId",
+    "chargePermissionId",
+    "chargeId",
+    "constraints",
+    "creationTimestamp",
+    "expirationTimestamp",
+    "storeId",
+    "providerMetadata",
+    "releaseEnvironment",
+    "checkoutButtonText",
+    "deliverySpecifications",
+    "tokens",
+)
+NODE_SESSION = NODE + " 'Validating Create Checkout Session API'"
+case(
+    "keys-session",
+    NODE_SESSION,
+    "Checkout Session JSON carries every key of the SDK's list (201 on create).",
+    "none",
+    "create_checkout_session",
+    None,
+    "SESSION",
+    {"status": 201, "keys": SESSION_KEYS},
+    xfail="issue 11: response shapes per the Node SDK key lists",
+)
+case(
+    "keys-session-exact",
+    NODE_SESSION,
+    "The SDK compares Object.keys exactly: no key beyond its list (no addressDetails, scopes).",
+    "none",
+    "create_checkout_session",
+    None,
+    "SESSION",
+    {"status": 201, "exact_keys": SESSION_KEYS},
+    xfail="issue 11: response shapes per the Node SDK key lists",
+)
+case(
+    "node-buyer-id",
+    NODE + " 'Validating Get Buyer API'",
+    "A buyer id starts with amzn1.account.",
+    "approved",
+    "get_checkout_session",
+    "session",
+    None,
+    {"status": 200, "match": {"buyer.buyerId": r"amzn1\.account\..+"}},
 )

@@ -52,7 +52,17 @@ def expected(case: Case) -> str:
     if "then" in e:
         kind, state, reason = e["then"]
         parts.append(f"then {kind} {state}" + (f"/{reason}" if reason else ""))
-    for key in ("keys", "shape", "types", "match", "replay", "ipn", "ipn_keys", "ipn_absent"):
+    for key in (
+        "keys",
+        "exact_keys",
+        "shape",
+        "types",
+        "match",
+        "replay",
+        "ipn",
+        "ipn_keys",
+        "ipn_absent",
+    ):
         if key in e:
             parts.append(key)
     return " ".join(parts)

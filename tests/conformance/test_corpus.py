@@ -239,6 +239,8 @@ def check_answer(expect: dict[str, Any], status: int, got: Any, ids: dict[str, s
         assert got[expect["null"]] is None
     if "keys" in expect:
         assert set(expect["keys"]) <= set(got), set(expect["keys"]) - set(got)
+    if "exact_keys" in expect:
+        assert set(expect["exact_keys"]) == set(got), set(got) ^ set(expect["exact_keys"])
     if "shape" in expect:
         where, keys = expect["shape"]
         part = got if where is None else _at(got, where)
