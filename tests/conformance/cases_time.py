@@ -324,3 +324,20 @@ case(
     {"status": 400, "code": "InvalidParameterValue"},
     xfail="issue 11: refund maximum 150,000 USD",
 )
+
+# --- Pending cards used without pending handling (sandbox-simulations.html) -------------
+
+for card in ("0701", "4354"):
+    case(
+        f"card-{card}-needs-pending",
+        SIM,
+        f"Card ...{card} needs paymentIntent Authorize and canHandlePendingAuthorization: "
+        "without them, completing is an error, not a success.",
+        f"approved:{card}",
+        "complete_checkout_session",
+        "session",
+        {"chargeAmount": price("100.00")},
+        {"status": "4xx", "code": "*"},
+        # 4354 without pending handling is declined synchronously, already a refusal.
+        xfail="issue 11: 0701/4354 misuse is an error" if card == "0701" else None,
+    )

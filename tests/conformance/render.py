@@ -43,7 +43,9 @@ asserts what both agree on (`pof-not-180d`).
 def expected(case: Case) -> str:
     e = case.expect
     parts = [str(e["status"])]
-    if "code" in e:
+    if e.get("code") == "*":
+        parts.append("refused")
+    elif "code" in e:
         parts.append(e["code"])
     elif "codes" in e:
         parts.append(" or ".join(e["codes"]))
