@@ -647,3 +647,56 @@ case(
     wire=("PATCH", "/v2/checkoutSessions/{session}"),
     repeat={"merchantMetadata": {"merchantReferenceId": "r2"}},
 )
+
+# --- More answer shapes -------------------------------------------------------------------
+
+case(
+    "w-refund-status-details",
+    RF,
+    "Refund statusDetails: state, reasonCode, reasonDescription, lastUpdatedTimestamp; "
+    "refundAmount.amount a string.",
+    "refunded",
+    "get_refund",
+    "refund",
+    None,
+    {
+        "status": 200,
+        "shape": (
+            "statusDetails",
+            ("state", "reasonCode", "reasonDescription", "lastUpdatedTimestamp"),
+        ),
+        "types": {"refundAmount.amount": "10.00"},
+    },
+    wire=("GET", "/v2/refunds/{refund}"),
+)
+case(
+    "w-permission-limits-strings",
+    CP,
+    "Charge Permission limits: amountLimit and amountBalance are prices with string amounts.",
+    "completed_confirm",
+    "get_charge_permission",
+    "permission",
+    None,
+    {
+        "status": 200,
+        "types": {"limits.amountLimit.amount": "100.00", "limits.amountBalance.amount": "100.00"},
+    },
+    wire=("GET", "/v2/chargePermissions/{permission}"),
+)
+case(
+    "w-session-expiration-24h",
+    CS,
+    "A new session's expirationTimestamp is 24 hours after its creationTimestamp.",
+    "none",
+    "create_checkout_session",
+    None,
+    "SESSION",
+    {
+        "status": 201,
+        "types": {
+            "creationTimestamp": "20260302T090000Z",
+            "expirationTimestamp": "20260303T090000Z",
+        },
+    },
+    wire=("POST", "/v2/checkoutSessions"),
+)
