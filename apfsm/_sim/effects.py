@@ -8,7 +8,7 @@ consequences to the permission above a charge, and notifies alike.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final
 
 from apfsm._errors import ActionRefused
@@ -40,6 +40,9 @@ class Effects:
         self.scheduler = scheduler
         self.outbox = outbox
         self.limits = limits
+        #: The instant last settled: the current call's or action's (the JSON it answers
+        #: is as of then — a one-time permission's buyer, SPEC §11).
+        self.now = datetime.min.replace(tzinfo=UTC)
 
     def add(self, record: Record) -> None:
         """Store a new object in its first state and schedule that state's timers."""
@@ -115,6 +118,7 @@ class Effects:
 
     def settle(self, now: datetime) -> None:
         """Apply every scheduled event due at ``now``, in time order (SPEC §2)."""
+        self.now = now
         queue = self.store.queue
         if not queue or (now <= queue[0][0] if queue[0][1] else now < queue[0][0]):
             return  # every call settles first: most of the time nothing is due
