@@ -509,3 +509,46 @@ def test_accepted_charge_fields_are_echoed(field: str, value: Any) -> None:
         assert value.items() <= echoed.items()
     else:
         assert value == echoed
+
+
+# -- over HTTP: the server answers the same shapes, keys in the same order ----------------
+
+
+def test_the_server_answers_the_same_shapes() -> None:
+    pytest.importorskip("starlette")
+    import json
+
+    from starlette.testclient import TestClient
+
+    from apfsm.server import create_app
+
+    sim = make_sim()
+    keys = iter(range(100))
+
+    def call(method: str, path: str, body: Any = None) -> dict[str, Any]:
+        headers = {"content-type": "application/json"}
+        if method == "POST":
+            headers["x-amz-pay-idempotency-key"] = f"k{next(keys)}"
+        content = None if body is None else json.dumps(body)
+        answer = client.request(method, f"/v2{path}", content=content, headers=headers)
+        assert answer.status_code in (200, 201), answer.text
+        return dict(json.loads(answer.content))  # key order as sent
+
+    with TestClient(create_app(sim)) as client:
+        session = call("POST", "/checkoutSessions", session_body())
+        assert_session(session)
+        sid = session["checkoutSessionId"]
+        approve = client.post("/_apfsm/buyer/approve", json={"checkoutSessionId": sid})
+        assert 200 == approve.status_code
+        assert_session(approve.json())
+        done = call("POST", f"/checkoutSessions/{sid}/complete", {"chargeAmount": price("100.00")})
+        assert_session(done)
+        assert None is not done["buyer"]
+        assert_permission(call("GET", f"/chargePermissions/{done['chargePermissionId']}"))
+        charge_id = done["chargeId"]
+        assert_shape("Charge", call("POST", f"/charges/{charge_id}/capture", {
+            "captureAmount": price("100.00")
+        }))  # fmt: skip
+        refund = call("POST", "/refunds", {"chargeId": charge_id, "refundAmount": price("5.00")})
+        assert_shape("Refund", refund)
+        assert_shape("Refund", call("GET", f"/refunds/{refund['refundId']}"))
