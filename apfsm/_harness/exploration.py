@@ -443,7 +443,7 @@ Recipe = tuple[tuple[str, Callable[[Simulator], str]], tuple[tuple[str, Action],
 
 def _realise(recipe: Recipe, limits: Limits) -> tuple[Simulator, str]:
     (_, create), actions = recipe
-    sim = Simulator(ManualClock(_START), limits)
+    sim = Simulator(ManualClock(_START), limits, seed=0)
     object_id = create(sim)
     for _, action in actions:
         action(sim, object_id)
