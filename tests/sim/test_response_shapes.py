@@ -377,7 +377,7 @@ def test_a_charge_has_no_request_only_field_and_null_metadata() -> None:
 
 def test_the_buyer_and_addresses_appear_when_the_buyer_signs_in_and_are_deterministic() -> None:
     def approved() -> tuple[dict[str, Any], dict[str, Any]]:
-        sim = make_sim()
+        sim = make_sim(seed=7)  # ids come from the seed (SPEC §1), the buyer from the id
         sid = sim.create_checkout_session(session_body())["checkoutSessionId"]
         before = sim.get_checkout_session(sid)
         assert (None, None, None, None) == (
@@ -397,8 +397,11 @@ def test_the_buyer_and_addresses_appear_when_the_buyer_signs_in_and_are_determin
     # The permission carries the session's buyer and addresses.
     for key in ("buyer", "shippingAddress", "billingAddress", "paymentPreferences"):
         assert session[key] == permission[key], key
-    # Same clock, same calls: the same values.
+    # Same seed, same clock, same calls: the same values.
     assert (session, permission) == approved()
+    other = make_sim(seed=8)
+    sid = other.create_checkout_session(session_body())["checkoutSessionId"]
+    assert other.buyer_approve(sid)["buyer"]["buyerId"] != session["buyer"]["buyerId"]
 
 
 def test_a_one_time_permission_shows_its_buyer_for_30_days() -> None:
