@@ -555,3 +555,29 @@ def test_the_server_answers_the_same_shapes() -> None:
         refund = call("POST", "/refunds", {"chargeId": charge_id, "refundAmount": price("5.00")})
         assert_shape("Refund", refund)
         assert_shape("Refund", call("GET", f"/refunds/{refund['refundId']}"))
+
+
+def test_the_buyer_leaving_a_permission_is_a_journaled_change() -> None:
+    """Tools that re-read only what changed (``Simulator.watch``, the integration machine's
+    ``amazon_json``) see the buyer go at 30 days: the clock changes the JSON there."""
+    sim = make_sim()
+    one_time = checkout(sim, amount="100.00")
+    cp = one_time["chargePermissionId"]
+    every_month = checkout(sim, kind="Recurring", amount="10.00")
+    recurring = every_month["chargePermissionId"]
+    # Captured: no 30-day authorization expiry changes the permissions at the same instant.
+    sim.capture_charge(one_time["chargeId"], {"captureAmount": price("50.00")})
+    sim.capture_charge(every_month["chargeId"], {"captureAmount": price("10.00")})
+    cursor = sim.watch()
+    sim.advance(Limits().buyer_details_retention - S)
+    assert cp not in cursor.take()
+    sim.advance(S)
+    changed = cursor.take()
+    assert cp in changed
+    assert recurring not in changed
+    restored = Simulator.restore(sim.snapshot())
+    later = restored.watch()
+    restored.advance(S)
+    assert cp in later.take()  # journaled once more after a restore: harmless
+    restored.advance(S)
+    assert cp not in later.take()
