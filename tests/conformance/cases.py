@@ -830,7 +830,6 @@ case(
             "webCheckoutDetails",
         ),
     },
-    xfail="issue 11: response shapes per the Node SDK key lists",
 )
 case(
     "keys-permission",
@@ -860,7 +859,6 @@ case(
             "presentmentCurrency",
         ),
     },
-    xfail="issue 11: response shapes per the Node SDK key lists",
 )
 case(
     "keys-refund",

@@ -455,7 +455,6 @@ case(
     None,
     "SESSION",
     {"status": 201, "keys": SESSION_KEYS},
-    xfail="issue 11: response shapes per the Node SDK key lists",
 )
 case(
     "keys-session-exact",
@@ -466,7 +465,6 @@ case(
     None,
     "SESSION",
     {"status": 201, "exact_keys": SESSION_KEYS},
-    xfail="issue 11: response shapes per the Node SDK key lists",
 )
 case(
     "node-buyer-id",
