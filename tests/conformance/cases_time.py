@@ -341,3 +341,64 @@ for card in ("0701", "4354"):
         # 4354 without pending handling is declined synchronously, already a refusal.
         xfail="issue 11: 0701/4354 misuse is an error" if card == "0701" else None,
     )
+
+# --- Buyer details retention (charge-permission.html) -----------------------------------
+
+CP_BUYER = CP + " 'buyer details'"
+case(
+    "cp-buyer-30d-minus-1s",
+    CP_BUYER,
+    "One-time: buyer details can be retrieved in the first 30 days after creation.",
+    "completed_confirm",
+    "get_charge_permission",
+    "permission",
+    None,
+    {"status": 200, "present": "buyer"},
+    after=30 * DAY - SEC,
+)
+case(
+    "cp-buyer-after-30d",
+    CP_BUYER,
+    "One-time: after 30 days the buyer details are gone (buyer null).",
+    "completed_confirm",
+    "get_charge_permission",
+    "permission",
+    None,
+    {"status": 200, "null": "buyer"},
+    after=30 * DAY + SEC,
+)
+case(
+    "cp-recurring-buyer-open",
+    CP_BUYER,
+    "Recurring: buyer details can be retrieved while the permission is open (day 40).",
+    "completed_recurring",
+    "get_charge_permission",
+    "permission",
+    None,
+    {"status": 200, "present": "buyer"},
+    after=40 * DAY,
+)
+case(
+    "cp-recurring-buyer-after-close",
+    CP_BUYER,
+    "Recurring: buyer details are kept for up to 30 days after the permission is closed; "
+    "31 days after closing, buyer is null.",
+    "closed_recurring",
+    "get_charge_permission",
+    "permission",
+    None,
+    {"status": 200, "null": "buyer"},
+    after=31 * DAY,
+    xfail="NEW: apfsm keeps a recurring permission's buyer details after it closed",
+)
+case(
+    "cp-recurring-buyer-after-close-29d",
+    CP_BUYER,
+    "Recurring: 29 days after closing the buyer details are still there.",
+    "closed_recurring",
+    "get_charge_permission",
+    "permission",
+    None,
+    {"status": 200, "present": "buyer"},
+    after=29 * DAY,
+)

@@ -145,6 +145,10 @@ def setup(sim: Simulator, name: str) -> dict[str, str]:
         ids["session"] = sid
         sim.buyer_approve(sid)
         return ids
+    if base == "closed_recurring":
+        _checkout(sim, ids, "completed_recurring")
+        sim.close_charge_permission(ids["permission"], {"closureReason": "x"})
+        return ids
     if base == "recurring_charged_12m":
         _checkout(sim, ids, "completed_recurring")
         sim.advance(timedelta(days=365))
@@ -240,6 +244,8 @@ def check_answer(expect: dict[str, Any], status: int, got: Any, ids: dict[str, s
         assert expect["reason"] == _state(got)[1]
     if "null" in expect:
         assert got[expect["null"]] is None
+    if "present" in expect:
+        assert got.get(expect["present"]) is not None
     if "keys" in expect:
         assert set(expect["keys"]) <= set(got), set(expect["keys"]) - set(got)
     if "exact_keys" in expect:
