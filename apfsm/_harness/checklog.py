@@ -219,10 +219,13 @@ def possible_states(
     return {s: None if r is None else frozenset(r) for s, r in found.items()}
 
 
-def _describe(possible: Possible) -> str:
+def _describe(possible: Possible, previous: str) -> str:
     parts = []
     for state, reasons in possible.items():
-        parts.append(state if reasons is None else f"{state} ({', '.join(sorted(reasons))})")
+        if state == previous:
+            parts.append(f"{state} (as before)")
+        else:
+            parts.append(state if reasons is None else f"{state} ({', '.join(sorted(reasons))})")
     return ", ".join(parts) or "nothing"
 
 
@@ -306,9 +309,9 @@ class _Checker:
             line,
             "contradiction",
             f"{operation} answered state {shown}, but from {previous} ({self.unit} "
-            f"{known.line}, {format_timestamp(known.at)}) no logged call leads there: by "
-            f"{format_timestamp(at)} the buyer, Amazon and deadlines lead only to "
-            f"{_describe(possible)}",
+            f"{known.line}, {format_timestamp(known.at)}) no logged call leads there, and by "
+            f"{format_timestamp(at)} the buyer, Amazon and deadlines allow only "
+            f"{_describe(possible, previous)}",
         )
 
     def _compare(
