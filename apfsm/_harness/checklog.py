@@ -30,6 +30,9 @@ session expiring) leads to once its deadline has passed by the read's ``at`` (SP
 boundary rule, ``Limits.ttl_passed_at_deadline``) — with the reason that event or timer
 gives. Any other change a read shows (``Captured`` with no capture logged, ``Canceled`` /
 ``ExpiredUnused`` before the deadline) is a contradiction.
+Another call's answer is judged likewise: it stands when
+``apfsm.check`` gives it on the object's last JSON, or in a state the object may have
+reached since.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ from apfsm._sim import LogRecord
 from apfsm._spec import LIFECYCLES, OPERATIONS, SAME, Limits
 from apfsm._validator import check, check_transition
 
-from .oracle import judge
+from .oracle import Disagreement, judge
 
 __all__ = ["LogFormat", "LogInput", "LogProblem", "LogReport", "check_log", "possible_states"]
 
@@ -143,13 +146,16 @@ def _reason(object_type: str, body: Mapping[str, Any], limits: Limits) -> str | 
     return reason
 
 
-def _as_state(body: Mapping[str, Any], state: str) -> dict[str, Any]:
-    """``body`` as if it showed ``state`` (no reason): what a deadline reads in a state the
-    object reached after it was last seen."""
+def _as_state(body: Mapping[str, Any], state: str, reason: str | None = None) -> dict[str, Any]:
+    """``body`` as if it showed ``state`` (and ``reason``): an object in a state it may
+    have reached after it was last seen."""
     details = dict(body.get("statusDetails") or {})
     details["state"] = state
-    for field in ("reasonCode", "reasonDescription", "reasons"):
-        details.pop(field, None)
+    details.pop("reasonDescription", None)
+    if "reasons" in details:  # a Charge Permission's reasons are a list
+        details["reasons"] = None if reason is None else [{"reasonCode": reason}]
+    else:
+        details["reasonCode"] = reason
     return {**body, "statusDetails": details}
 
 
@@ -280,7 +286,14 @@ class _Checker:
                 if op.is_read and known is not None and code is None and state is not None:
                     self._read(line, operation, known, response, at)  # type: ignore[arg-type]
                     state = None  # judged against time, not against check alone
-                self._compare(line, operation, predicted, code, record.get("status"), state)
+                status = record.get("status")
+                found = self._compare(operation, predicted, code, status, state)
+                if found and known is not None and not op.is_read:
+                    answer = (code, status, state)
+                    if self._moved_on(operation, known, record.get("request"), answer, at):
+                        found = ()
+                for disagreement in found:
+                    self.problem(line, disagreement.kind, disagreement.message)
         if isinstance(response, Mapping):
             self.observe(line, response, at)
 
@@ -316,16 +329,15 @@ class _Checker:
 
     def _compare(
         self,
-        line: int,
         operation: str,
         predicted: Outcome,
         code: str | None,
         status: Any,
         state: str | None,
-    ) -> None:
+    ) -> tuple[Disagreement, ...]:
         # A recorded log is real traffic: any decline may come where a payload shows no
         # reason, and a refusal's HTTP status is not judged, only its code.
-        for problem in judge(
+        return judge(
             operation,
             predicted,
             code=code,
@@ -333,8 +345,41 @@ class _Checker:
             state=state,
             any_decline=True,
             refusal_status=False,
-        ):
-            self.problem(line, problem.kind, problem.message)
+        )
+
+    def _moved_on(
+        self,
+        operation: str,
+        known: _Seen,
+        request: Any,
+        answer: tuple[str | None, Any, str | None],
+        at: datetime,
+    ) -> bool:
+        """Does the answer agree with a state the buyer, Amazon or a deadline may have
+        moved the target to since it was last seen (a refund on a charge last seen
+        ``CaptureInitiated``, now ``Captured``)?"""
+        previous = _state(known.body)
+        try:
+            possible = possible_states(known.object_type, known.body, at, self.limits)
+        except ValueError:
+            return False
+        for state, reasons in possible.items():
+            if state == previous:
+                continue
+            for reason in sorted(reasons) if reasons else [None]:
+                try:
+                    outcome = check(
+                        operation,
+                        _as_state(known.body, state, reason),
+                        body=request,
+                        at=at,
+                        limits=self.limits,
+                    )
+                except ValueError:
+                    continue  # a payload this state would show differently
+                if not self._compare(operation, outcome, *answer):
+                    return True
+        return False
 
     def observe(self, line: int, body: Mapping[str, Any], at: datetime) -> None:
         object_type = object_type_of(body)

@@ -332,3 +332,56 @@ def test_the_servers_log_round_trips_through_check_log_and_the_cli(tmp_path: Pat
     assert f"{path}:record {len(records)}: contradiction: get_charge answered state Canceled" in (
         out
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Calls other than reads: judged against the state the object may have reached
+# ---------------------------------------------------------------------------------------
+
+
+def test_a_refund_on_a_charge_last_seen_capture_initiated_is_legal(
+    authorized: tuple[Simulator, str],
+) -> None:
+    # The merchant refunds on Amazon's notice that the capture completed, without reading
+    # the charge again: the log last shows it CaptureInitiated.
+    sim, charge_id = authorized
+    sim.advance(8 * DAY)
+    sim.capture_charge(charge_id, {"captureAmount": price("100.00")})
+    sim.advance(HOUR)
+    refund = sim.create_refund({"chargeId": charge_id, "refundAmount": price("10.00")})
+    assert "RefundInitiated" == refund["statusDetails"]["state"]
+    log = log_of(sim)
+    assert "CaptureInitiated" == log[-2]["response"]["statusDetails"]["state"]
+    assert [] == problems(check_log(log))
+
+
+def test_a_refund_on_a_charge_never_captured_stays_a_contradiction(
+    authorized: tuple[Simulator, str],
+) -> None:
+    sim, charge_id = authorized
+    other = make_sim(seed=0)
+    other_charge = checkout(other, intent="AuthorizeWithCapture")["chargeId"]
+    other.create_refund({"chargeId": other_charge, "refundAmount": price("10.00")})
+    refund = copy.deepcopy(log_of(other)[-1])  # an accepted refund, moved onto our charge
+    refund["request"]["chargeId"] = charge_id
+    refund["response"]["chargeId"] = charge_id
+    refund["at"] = format_timestamp(T0 + DAY)
+    report = check_log([*log_of(sim), refund])
+    assert ["contradiction"] == [p.kind for p in report.problems]
+    assert "create_refund succeeded, but the specification refuses it" in (
+        report.problems[0].message
+    )
+
+
+def test_a_refusal_explained_by_an_amazon_cancellation_is_legal(
+    authorized: tuple[Simulator, str],
+) -> None:
+    # Amazon canceled the charge after it was last read: capturing it is refused.
+    sim, charge_id = authorized
+    sim.amazon_event(charge_id, "amazon_cancel")
+    sim.advance(HOUR)
+    with pytest.raises(apfsm.ApiError, match="InvalidChargeStatus"):
+        sim.capture_charge(charge_id, {"captureAmount": price("100.00")})
+    log = [r for r in log_of(sim) if r["kind"] != "amazon"]  # as a merchant's log has it
+    assert "InvalidChargeStatus" == log[-1]["error"]["reasonCode"]
+    assert [] == problems(check_log(log))
