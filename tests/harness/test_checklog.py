@@ -121,7 +121,10 @@ def test_an_expired_authorization_needs_its_30_day_deadline(
     authorized: tuple[Simulator, str],
 ) -> None:
     # SPEC §5: 30 days in Authorized → Canceled / ExpiredUnused; SPEC §2: a TTL has passed
-    # at every t >= t0 + L.
+    # at every t >= t0 + L. Amazon: an expired authorization is a Charge in state Canceled
+    # (there is no "Expired" Charge state): "move to a Canceled state if the Charge is
+    # explicitly canceled, or the Charge expires after 30 days in the Authorized state"
+    # (https://developer.amazon.com/docs/amazon-pay-api-v2/v1-charge.html).
     sim, charge_id = authorized
     deadline = T0 + 30 * DAY
     log = log_of(sim)
@@ -157,7 +160,10 @@ def test_a_read_still_showing_a_state_its_deadline_ended_is_one_problem(
 
 
 def test_a_checkout_session_expires_after_24_hours() -> None:
-    # SPEC §2/§3: Open → Canceled / Expired 24 h after creation.
+    # SPEC §2/§3: Open → Canceled / Expired 24 h after creation. Amazon: "The Checkout
+    # Session starts in an Open state and moves to a Canceled state, unless the buyer
+    # completes checkout within 24 hours"
+    # (https://developer.amazon.com/docs/amazon-pay-api-v2/v1-introduction.html).
     sim = make_sim(seed=0)
     session = sim.create_checkout_session(session_body())
     sim.get_checkout_session(session["checkoutSessionId"])
