@@ -271,7 +271,9 @@ class AmazonPayMachine(RuleBasedStateMachine):
                 note(f"{op.name} → {answer.status}; predicted {predicted!r}")
             refused, status = None, answer.status
             if code is None:
-                state = answer.body["statusDetails"]["state"]
+                # An answer that is not an object (Delivery Tracker) leaves its target as is.
+                shown = answer.body if "statusDetails" in answer.body else target or {}
+                state = shown.get("statusDetails", {}).get("state")
         problems = judge(
             op.name,
             predicted,

@@ -191,6 +191,8 @@ def _call(
         answer = sim.request(operation, path_id, body)
     except ApiError as err:
         return err.reason_code
+    if "statusDetails" not in answer.body:  # not the object (Delivery Tracker): its target
+        return f"→ {sim.object_state(object_id)}"
     return f"→ {answer.body['statusDetails']['state']}"
 
 

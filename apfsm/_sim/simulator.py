@@ -261,6 +261,14 @@ class Simulator:
             simulation_code=simulation_code,
         ).body
 
+    def create_delivery_tracker(
+        self, body: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """``POST /v2/deliveryTrackers``: tracking numbers for a permission's shipment."""
+        return self.request(
+            "create_delivery_tracker", None, body, idempotency_key=idempotency_key
+        ).body
+
     def get_charge(self, charge_id: str) -> dict[str, Any]:
         """``GET /v2/charges/{id}``."""
         return self.request("get_charge", charge_id).body
