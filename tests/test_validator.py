@@ -620,6 +620,54 @@ def test_refund_cap_in_yen_and_without_capture_amount() -> None:
     assert "CurrencyMismatch" == check("create_refund", target, body=usd, at=T0).reason_code
 
 
+REFUND_MAXIMUM_SOURCE = (
+    "https://developer.amazon.com/docs/amazon-pay-paymentmethodonfile-express/manage-refunds.html"
+    " (refundAmount: 'Maximum value: 150,000 USD/GBP/EUR and 10,000,000 JPY'); SPEC §11"
+)
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        ("149999.99", "USD", "RefundInitiated"),
+        ("150000.00", "USD", "RefundInitiated"),
+        ("150000.01", "USD", "TransactionAmountExceeded"),
+        ("150000.00", "EUR", "RefundInitiated"),
+        ("150000.01", "EUR", "TransactionAmountExceeded"),
+        ("150000.01", "GBP", "TransactionAmountExceeded"),
+        ("9999999", "JPY", "RefundInitiated"),
+        ("10000000", "JPY", "RefundInitiated"),
+        ("10000001", "JPY", "TransactionAmountExceeded"),
+    ],
+)
+def test_refund_maximum_per_refund(amount: str, currency: str, expected: str) -> None:
+    # Source: REFUND_MAXIMUM_SOURCE. The charge is captured at the per-charge maximum, so
+    # the 15 % / 75 USD (8,400 JPY) overage would allow the amounts above the maximum.
+    captured = "10000000" if currency == "JPY" else "150000.00"
+    target = charge(
+        "Captured", amount=money(captured, currency), captured=money(captured, currency)
+    )
+    body = {"chargeId": CHARGE_ID, "refundAmount": money(amount, currency)}
+    outcome = check("create_refund", target, body=body, at=T0 + DAY)
+    assert expected == code_or_state(outcome)
+    if not outcome.ok:
+        assert 400 == outcome.http_status
+        assert "per-refund maximum" in (outcome.message or "")
+
+
+def test_refund_maximum_is_a_limits_value() -> None:
+    target = charge("Captured", amount=money("1000.00"), captured=money("1000.00"))
+    body = {"chargeId": CHARGE_ID, "refundAmount": money("500.01")}
+    assert check("create_refund", target, body=body, at=T0 + DAY).ok
+    limits = Limits(max_refund_amount={"USD": 500})
+    outcome = check("create_refund", target, body=body, at=T0 + DAY, limits=limits)
+    assert "TransactionAmountExceeded" == outcome.reason_code
+    # A currency not listed has no maximum.
+    target = charge("Captured", amount=money("1000000", "SEK"), captured=money("1000000", "SEK"))
+    body = {"chargeId": CHARGE_ID, "refundAmount": money("1000000", "SEK")}
+    assert check("create_refund", target, body=body, at=T0 + DAY).ok
+
+
 def test_refund_has_no_time_limit() -> None:
     target = charge("Captured", captured=money("100.00"))
     body = {"chargeId": CHARGE_ID, "refundAmount": money("10.00")}

@@ -358,6 +358,17 @@ def _refund_currency(ctx: Context) -> str | None:
     return f"refundAmount is in {given[1]} but the charge is in {currency}"
 
 
+def _refund_maximum(ctx: Context) -> str | None:
+    # SPEC §11: one refund is at most 150,000 USD/EUR/GBP, 10,000,000 JPY.
+    given = ctx.body_money("refundAmount")
+    if given is None:
+        return None
+    maximum = ctx.limits.max_refund_amount.get(given[1])
+    if maximum is None or given[0] <= maximum:
+        return None
+    return f"refundAmount {given[0]} {given[1]} is above the per-refund maximum {maximum}"
+
+
 def _refund_count(ctx: Context) -> str | None:
     count: int | None = ctx.obj.refund_count
     limit = ctx.limits.max_refunds_per_charge
@@ -395,6 +406,7 @@ CHECK_FUNCTIONS: Final[Mapping[str, Callable[[Context], str | None]]] = MappingP
         "capture_currency_matches": _capture_currency,
         "capture_within_charge_amount": _capture_amount,
         "refund_currency_matches": _refund_currency,
+        "refund_within_maximum": _refund_maximum,
         "refund_count_below_limit": _refund_count,
         "refund_within_allowance": _refund_allowance,
     }

@@ -124,6 +124,11 @@ _CHECK_LIST: Final = (
     ),
     Check("refund_currency_matches", "CurrencyMismatch", "currency equals the charge's"),
     Check(
+        "refund_within_maximum",
+        "TransactionAmountExceeded",
+        "refundAmount ≤ the per-refund maximum of its currency",
+    ),
+    Check(
         "refund_count_below_limit",
         "TransactionCountExceeded",
         "fewer than {max_refunds_per_charge} refunds on the charge",

@@ -271,6 +271,15 @@ class Limits:
     max_refunds_per_charge: int = _count(
         10, "Decision: refunds per charge (else TransactionCountExceeded)", "§6"
     )
+    max_refund_amount: FrozenMap[str, Decimal] = attrs.field(
+        default=_money_default({"USD": 150_000, "EUR": 150_000, "GBP": 150_000, "JPY": 10_000_000}),
+        converter=_money_map,
+        metadata=_doc(
+            "maximum of one refund by currency (else TransactionAmountExceeded); currencies "
+            "not listed have none",
+            "§6, §11",
+        ),
+    )
     refund_overage_rate: Decimal = attrs.field(
         default=Decimal("0.15"),
         converter=_rate,

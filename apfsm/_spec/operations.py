@@ -229,6 +229,7 @@ _OPERATION_LIST: Final = (
         target_field="chargeId",
         checks=(
             "refund_currency_matches",
+            "refund_within_maximum",
             "refund_count_below_limit",
             "refund_within_allowance",
         ),

@@ -939,6 +939,9 @@ class RefAmazonPay:
         amount, currency = _price(body["refundAmount"])
         if currency != ch.currency:
             return _refuse("CurrencyMismatch")
+        largest = self.limits.max_refund_amount.get(currency)
+        if largest is not None and amount > largest:
+            return _refuse("TransactionAmountExceeded")  # SPEC §11: one refund's maximum
         if len(ch.refunds) >= self.limits.max_refunds_per_charge:
             return _refuse("TransactionCountExceeded")
         captured = ch.capture_amount if ch.capture_amount is not None else ch.amount

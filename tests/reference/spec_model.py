@@ -35,6 +35,16 @@ def _default_max_charge() -> dict[str, Decimal]:
     }
 
 
+def _default_max_refund() -> dict[str, Decimal]:
+    # SPEC §11: one refund is at most 150,000 USD/GBP/EUR, 10,000,000 JPY.
+    return {
+        "USD": Decimal("150000"),
+        "EUR": Decimal("150000"),
+        "GBP": Decimal("150000"),
+        "JPY": Decimal("10000000"),
+    }
+
+
 def _default_refund_cap() -> dict[str, Decimal]:
     # SPEC §6: overage at most 75 USD/EUR/GBP or 8,400 JPY; other currencies 15 % only.
     return {
@@ -89,6 +99,7 @@ class RefLimits:
     ttl_passed_at_deadline: bool = True  # SPEC §2: TTL passed at t >= t0+L (False: only t > t0+L)
     async_capture_at_boundary: bool = False  # SPEC §2: "more than 7 d" is t > t0+7d
     max_charge_amount: Mapping[str, Decimal] = field(default_factory=_default_max_charge)
+    max_refund_amount: Mapping[str, Decimal] = field(default_factory=_default_max_refund)
     refund_overage_rate: Decimal = Decimal("0.15")
     refund_overage_cap: Mapping[str, Decimal] = field(default_factory=_default_refund_cap)
     currency_decimals: Mapping[str, int] = field(default_factory=_default_decimals)
@@ -745,6 +756,9 @@ def _predict_create_refund(
         if refund is not None and captured is not None:
             if refund[1] != captured[1]:
                 return _refuse("CurrencyMismatch")
+            largest = limits.max_refund_amount.get(refund[1])
+            if largest is not None and refund[0] > largest:
+                return _refuse("TransactionAmountExceeded")  # SPEC §11 refund maximum
             # (The 10-refund count needs history the JSON lacks: skipped.)
             earlier = _money(charge.get("refundedAmount"))
             refunded = earlier[0] if earlier is not None else Decimal(0)

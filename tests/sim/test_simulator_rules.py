@@ -210,6 +210,39 @@ def test_refund_cap_in_yen_and_capped_at_75_usd() -> None:
     refund(sim2, charge2, "1075.00")
 
 
+@pytest.mark.parametrize(
+    ("currency", "captured", "below", "at", "above"),
+    [
+        ("USD", "150000.00", "149999.99", "150000.00", "150000.01"),
+        ("EUR", "150000.00", "149999.99", "150000.00", "150000.01"),
+        ("GBP", "150000.00", "149999.99", "150000.00", "150000.01"),
+        ("JPY", "10000000", "9999999", "10000000", "10000001"),
+    ],
+)
+def test_one_refund_is_at_most_the_refund_maximum(
+    currency: str, captured: str, below: str, at: str, above: str
+) -> None:
+    # Amazon: Create Refund refundAmount "Maximum value: 150,000 USD/GBP/EUR and 10,000,000
+    # JPY" (https://developer.amazon.com/docs/amazon-pay-paymentmethodonfile-express/
+    # manage-refunds.html); SPEC §11. The overage allowance alone would allow `above`.
+    for amount in (below, at):
+        sim, charge_id = captured_charge(captured, currency)
+        assert "RefundInitiated" == state(refund(sim, charge_id, amount, currency))
+    sim, charge_id = captured_charge(captured, currency)
+    err = refused(lambda: refund(sim, charge_id, above, currency))
+    assert ("TransactionAmountExceeded", 400) == (err.reason_code, err.http_status)
+    # The refused refund left nothing behind: the whole capture can still be refunded.
+    assert "RefundInitiated" == state(refund(sim, charge_id, captured, currency))
+
+
+def test_refund_maximum_is_configurable() -> None:
+    sim, charge_id = captured_charge("100.00", max_refund_amount={"USD": 50})
+    refund(sim, charge_id, "50.00")
+    assert (
+        "TransactionAmountExceeded" == refused(lambda: refund(sim, charge_id, "50.01")).reason_code
+    )
+
+
 def test_at_most_10_refunds_per_charge() -> None:
     sim, charge_id = captured_charge("100.00")
     for _ in range(10):
