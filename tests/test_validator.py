@@ -280,6 +280,78 @@ def test_completion_order_constraints_then_currency_then_amount() -> None:
     assert same.ok
 
 
+COMPLETION_TOTAL_SOURCE = (
+    "https://developer.amazon.com/docs/amazon-pay-paymentmethodonfile-apb/"
+    "verify-and-complete-checkout.html ('You must also specify totalOrderAmount if one was "
+    "provided for the Checkout Session object'); SPEC §11. The codes are apfsm's Decision "
+    "(docs/checkout-session.md): absent MissingParameterValue, different AmountMismatch."
+)
+
+
+def _with_total(amount: str, currency: str = "USD", **kwargs: Any) -> dict[str, Any]:
+    session = checkout_session(**kwargs)
+    session["paymentDetails"]["totalOrderAmount"] = money(amount, currency)
+    return session
+
+
+@pytest.mark.parametrize(
+    ("total", "expected"),
+    [
+        (None, "MissingParameterValue"),
+        (money("250.00"), "Completed"),
+        (money("250.0"), "Completed"),  # the same amount, written differently
+        (money("249.99"), "AmountMismatch"),
+        (money("250.01"), "AmountMismatch"),
+        (money("250.00", "EUR"), "AmountMismatch"),
+    ],
+)
+def test_completion_must_repeat_the_sessions_total_order_amount(
+    total: dict[str, str] | None, expected: str
+) -> None:
+    # Source: COMPLETION_TOTAL_SOURCE.
+    body: dict[str, Any] = {"chargeAmount": money("100.00")}
+    if total is not None:
+        body["totalOrderAmount"] = total
+    outcome = check("complete_checkout_session", _with_total("250.00"), body=body, at=T0 + S)
+    assert expected == code_or_state(outcome)
+    status = {"MissingParameterValue": 400, "AmountMismatch": 409, "Completed": 200}[expected]
+    assert status == outcome.http_status
+
+
+def test_completion_total_checks_come_after_the_charge_amount_checks() -> None:
+    session = _with_total("250.00")
+    body = {"chargeAmount": money("99.00")}  # a wrong chargeAmount, and no totalOrderAmount
+    outcome = check("complete_checkout_session", session, body=body, at=T0 + S)
+    assert "AmountMismatch" == outcome.reason_code
+    assert "chargeAmount" in (outcome.message or "")
+    # Without a session total, a body total is accepted as it is (it sets the limit).
+    body = {"chargeAmount": money("100.00"), "totalOrderAmount": money("300.00")}
+    assert check("complete_checkout_session", checkout_session(), body=body, at=T0 + S).ok
+
+
+@pytest.mark.parametrize(
+    ("intent", "amount", "currency", "expected"),
+    [
+        ("Authorize", "149999.99", "USD", "Completed"),
+        ("Authorize", "150000.00", "USD", "Completed"),
+        ("Authorize", "150000.01", "USD", "InvalidParameterValue"),
+        ("AuthorizeWithCapture", "150000.01", "EUR", "InvalidParameterValue"),
+        ("AuthorizeWithCapture", "10000000", "JPY", "Completed"),
+        ("AuthorizeWithCapture", "10000001", "JPY", "InvalidParameterValue"),
+        ("Confirm", "150000.01", "USD", "Completed"),  # no charge is created
+    ],
+)
+def test_per_charge_maximum_applies_to_the_charge_a_completion_creates(
+    intent: str, amount: str, currency: str, expected: str
+) -> None:
+    # SPEC §11 (rev 2): "The per-charge maximum (§5) applies to the charge a completion
+    # creates."
+    price = money(amount, currency)
+    session = checkout_session(payment_intent=intent, charge_amount=price)
+    outcome = check("complete_checkout_session", session, body={"chargeAmount": price}, at=T0 + S)
+    assert expected == code_or_state(outcome)
+
+
 @pytest.mark.parametrize(
     ("intent", "pending", "status", "created"),
     [

@@ -260,6 +260,39 @@ def _completion_amount(ctx: Context) -> str | None:
     )
 
 
+def _session_total(ctx: Context) -> Money | None:
+    total = ctx.obj.payment_details.get("totalOrderAmount")
+    return None if total is None else parse_money(total, "paymentDetails.totalOrderAmount")
+
+
+def _completion_total_given(ctx: Context) -> str | None:
+    # SPEC §11 and Amazon's Complete Checkout Session: "You must also specify
+    # totalOrderAmount if one was provided for the Checkout Session object".
+    if ctx.body is None or _session_total(ctx) is None:
+        return None
+    if ctx.body_money("totalOrderAmount") is not None:
+        return None
+    return "totalOrderAmount is required: the checkout session has a totalOrderAmount"
+
+
+def _completion_total_matches(ctx: Context) -> str | None:
+    given = ctx.body_money("totalOrderAmount")
+    expected = _session_total(ctx)
+    if given is None or expected is None or given == expected:
+        return None
+    return (
+        f"totalOrderAmount {given[0]} {given[1]} differs from the checkout session's "
+        f"{expected[0]} {expected[1]}"
+    )
+
+
+def _completion_per_charge_maximum(ctx: Context) -> str | None:
+    # SPEC §11: the per-charge maximum (§5) applies to the charge a completion creates.
+    if ctx.obj.payment_details.get("paymentIntent") not in ("Authorize", "AuthorizeWithCapture"):
+        return None
+    return _per_charge_maximum(ctx)
+
+
 def _pending_with_capture(ctx: Context) -> str | None:
     body = ctx.body
     if body is None or not isinstance(body.get("paymentDetails"), dict):
@@ -397,6 +430,9 @@ CHECK_FUNCTIONS: Final[Mapping[str, Callable[[Context], str | None]]] = MappingP
         "constraints_met": _constraints_met,
         "completion_currency_matches": _completion_currency,
         "completion_amount_matches": _completion_amount,
+        "completion_total_given": _completion_total_given,
+        "completion_total_matches": _completion_total_matches,
+        "completion_within_per_charge_maximum": _completion_per_charge_maximum,
         "pending_with_capture": _pending_with_capture,
         "charge_currency_matches": _charge_currency,
         "within_per_charge_maximum": _per_charge_maximum,

@@ -89,6 +89,22 @@ _CHECK_LIST: Final = (
         "chargeAmount equals the session's paymentDetails.chargeAmount",
     ),
     Check(
+        "completion_total_given",
+        "MissingParameterValue",
+        "totalOrderAmount is given when the session's paymentDetails has one",
+    ),
+    Check(
+        "completion_total_matches",
+        "AmountMismatch",
+        "totalOrderAmount equals the session's paymentDetails.totalOrderAmount",
+    ),
+    Check(
+        "completion_within_per_charge_maximum",
+        "InvalidParameterValue",
+        "the charge a completion creates (paymentIntent Authorize or AuthorizeWithCapture) "
+        "is ≤ the per-charge maximum of its currency",
+    ),
+    Check(
         "pending_with_capture",
         "InvalidParameterCombination",
         "canHandlePendingAuthorization is not combined with AuthorizeWithCapture",

@@ -768,6 +768,18 @@ class RefAmazonPay:
                 return _refuse("CurrencyMismatch")  # step 5
             if amount != session_amount:
                 return _refuse("AmountMismatch")  # step 6
+        # SPEC §11: the session's totalOrderAmount must be repeated (absent:
+        # MissingParameterValue) and equal (else AmountMismatch).
+        if details.get("totalOrderAmount") is not None:
+            if body.get("totalOrderAmount") is None:
+                return _refuse("MissingParameterValue")
+            if _price(body["totalOrderAmount"]) != _price(details["totalOrderAmount"]):
+                return _refuse("AmountMismatch")
+        # SPEC §11: the per-charge maximum (§5) holds for the charge a completion creates.
+        if details.get("paymentIntent") in AUTHORIZING_INTENTS:
+            largest = self.limits.max_charge_amount.get(currency)
+            if largest is not None and amount > largest:
+                return _refuse("InvalidParameterValue")
 
         # SPEC §7 simulation: the session is canceled with that reason.
         if simulation_code is not None:

@@ -572,6 +572,23 @@ def _predict_checkout_session(
                 return _refuse("CurrencyMismatch")
             if body_amount[0] != session_amount[0]:
                 return _refuse("AmountMismatch")
+        # SPEC §11: a session's totalOrderAmount must be repeated, and match (a different
+        # amount or currency: AmountMismatch; absent: MissingParameterValue).
+        session_total = _money(details.get("totalOrderAmount"))
+        if session_total is not None:
+            body_total = _money(body.get("totalOrderAmount"))
+            if body_total is None:
+                return _refuse("MissingParameterValue")
+            if body_total[1] != session_total[1] or body_total[0] != session_total[0]:
+                return _refuse("AmountMismatch")
+        # SPEC §11: the charge a completion creates obeys the per-charge maximum (§5).
+        if body_amount is not None and details.get("paymentIntent") in (
+            "Authorize",
+            "AuthorizeWithCapture",
+        ):
+            largest = limits.max_charge_amount.get(body_amount[1])
+            if largest is not None and body_amount[0] > largest:
+                return _refuse("InvalidParameterValue")
     if (
         details.get("paymentIntent") == "Authorize"
         and details.get("canHandlePendingAuthorization") is True

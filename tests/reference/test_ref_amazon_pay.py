@@ -63,12 +63,10 @@ def checkout(
     assert created.ok
     session = created.created["CheckoutSession"]
     model.buyer_approve(session, card)
-    return model.call(
-        "complete_checkout_session",
-        session,
-        {"chargeAmount": usd(amount)},
-        simulation_code=simulation_code,
-    )
+    body: dict[str, Any] = {"chargeAmount": usd(amount)}
+    if details.get("totalOrderAmount") is not None:
+        body["totalOrderAmount"] = details["totalOrderAmount"]  # SPEC §11: repeated
+    return model.call("complete_checkout_session", session, body, simulation_code=simulation_code)
 
 
 def state(model: RefAmazonPay, ref: str) -> tuple[str, str | None]:
@@ -170,6 +168,37 @@ def test_completion_currency_and_amount_checks() -> None:
     assert model.call("complete_checkout_session", cs, {"chargeAmount": usd("100.0")}).ok
     again = model.call("complete_checkout_session", cs, {"chargeAmount": usd("100.00")})
     assert "InvalidCheckoutSessionStatus" == again.error_code
+
+
+def test_completion_repeats_the_total_order_amount() -> None:
+    # SPEC §11: a session's totalOrderAmount must be carried by the completion too.
+    model = RefAmazonPay(T0)
+    body = session_body(totalOrderAmount=usd("250.00"))
+    cs = model.call("create_checkout_session", None, body).created["CheckoutSession"]
+    model.buyer_approve(cs)
+    bare = model.call("complete_checkout_session", cs, {"chargeAmount": usd("100.00")})
+    assert ("MissingParameterValue", 400) == (bare.error_code, bare.status)
+    other = {"chargeAmount": usd("100.00"), "totalOrderAmount": usd("250.01")}
+    assert "AmountMismatch" == model.call("complete_checkout_session", cs, other).error_code
+    same = {"chargeAmount": usd("100.00"), "totalOrderAmount": usd("250.0")}
+    assert model.call("complete_checkout_session", cs, same).ok
+
+
+def test_completion_charge_obeys_the_per_charge_maximum() -> None:
+    # SPEC §11: the per-charge maximum (§5) applies to the charge a completion creates.
+    assert checkout(RefAmazonPay(T0), "AuthorizeWithCapture", "150000.00").ok
+    over = checkout(RefAmazonPay(T0), "AuthorizeWithCapture", "150000.01")
+    assert ("InvalidParameterValue", 400) == (over.error_code, over.status)
+    assert checkout(RefAmazonPay(T0), "Confirm", "150000.01").ok  # no charge
+
+
+def test_one_refund_is_at_most_the_refund_maximum() -> None:
+    # SPEC §11: one refund is at most 150,000 USD (the allowance would allow 150,075).
+    model = RefAmazonPay(T0)
+    ch = checkout(model, intent="AuthorizeWithCapture", amount="150000.00").created["Charge"]
+    over = model.call("create_refund", None, {"chargeId": ch, "refundAmount": usd("150000.01")})
+    assert ("TransactionAmountExceeded", 400) == (over.error_code, over.status)
+    assert model.call("create_refund", None, {"chargeId": ch, "refundAmount": usd("150000.00")}).ok
 
 
 @pytest.mark.parametrize(

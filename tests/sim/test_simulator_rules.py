@@ -64,9 +64,43 @@ def test_total_order_amount_sets_the_limit() -> None:
         }
     )["checkoutSessionId"]
     sim.buyer_approve(sid)
-    done = sim.complete_checkout_session(sid, {"chargeAmount": price("40.00")})
+    # SPEC §11 / Amazon's Complete Checkout Session: "You must also specify
+    # totalOrderAmount if one was provided for the Checkout Session object".
+    err = refused(lambda: sim.complete_checkout_session(sid, {"chargeAmount": price("40.00")}))
+    assert ("MissingParameterValue", 400) == (err.reason_code, err.http_status)
+    wrong = {"chargeAmount": price("40.00"), "totalOrderAmount": price("100.01")}
+    err = refused(lambda: sim.complete_checkout_session(sid, wrong))
+    assert ("AmountMismatch", 409) == (err.reason_code, err.http_status)
+    assert "Open" == state(sim.get_checkout_session(sid))  # refusals change nothing
+    body = {"chargeAmount": price("40.00"), "totalOrderAmount": price("100.00")}
+    done = sim.complete_checkout_session(sid, body)
     limits = sim.get_charge_permission(done["chargePermissionId"])["limits"]
     assert {"amountLimit": price("100.00"), "amountBalance": price("60.00")} == limits
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "ok"),
+    [
+        ("149999.99", "USD", True),
+        ("150000.00", "USD", True),
+        ("150000.01", "USD", False),
+        ("10000000", "JPY", True),
+        ("10000001", "JPY", False),
+    ],
+)
+def test_completion_charge_obeys_the_per_charge_maximum(
+    amount: str, currency: str, ok: bool
+) -> None:
+    # SPEC §11 (rev 2): the per-charge maximum (§5) applies to the charge a completion creates.
+    sim = make_sim()
+    if ok:
+        done = checkout(sim, amount, currency=currency, intent="AuthorizeWithCapture")
+        assert "Captured" == state(sim.get_charge(done["chargeId"]))
+    else:
+        err = refused(
+            lambda: checkout(sim, amount, currency=currency, intent="AuthorizeWithCapture")
+        )
+        assert ("InvalidParameterValue", 400) == (err.reason_code, err.http_status)
 
 
 def test_25_charges_per_one_time_permission_whatever_their_state() -> None:
