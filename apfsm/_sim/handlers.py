@@ -193,6 +193,9 @@ def complete_checkout_session(fx: Effects, call: Call) -> Response:
     amount, currency = _money(body["chargeAmount"])
     total = body.get("totalOrderAmount") or session.payment_details.get("totalOrderAmount")
     limit = _money(total)[0] if total is not None else amount
+    if session.payment_details.get("allowOvercharge") is True:
+        # SPEC §11: the larger of 900 % of the order amount and 500 USD/EUR/GBP (70,000 JPY).
+        limit = fx.limits.overcharge_limit(limit, currency)
     permission = ChargePermissionRecord(
         id=fx.store.new_permission_id(),
         seq=fx.store.next("object"),

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from tests.reference.spec_model import (
@@ -806,6 +806,15 @@ class RefAmazonPay:
                 amount_limit = _price(details["totalOrderAmount"])[0]
             else:
                 amount_limit = amount
+            if details.get("allowOvercharge") is True:
+                # SPEC §11: 900 % of the order amount or 500 USD/EUR/GBP (70,000 JPY),
+                # whichever is more.
+                raised = amount_limit * self.limits.overcharge_rate
+                places = self.limits.currency_decimals.get(currency)
+                if places is not None:  # rounded down to the minor unit
+                    raised = raised.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+                floor = self.limits.overcharge_floor.get(currency)
+                amount_limit = max(raised, floor) if floor is not None else raised
         cp = _Permission(
             ref=self._new_ref("cp"),
             order=self._next_order(),

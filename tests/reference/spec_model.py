@@ -45,6 +45,16 @@ def _default_max_refund() -> dict[str, Decimal]:
     }
 
 
+def _default_overcharge_floor() -> dict[str, Decimal]:
+    # SPEC §11: allowOvercharge → amountLimit at least 500 USD/EUR/GBP, 70,000 JPY.
+    return {
+        "USD": Decimal("500"),
+        "EUR": Decimal("500"),
+        "GBP": Decimal("500"),
+        "JPY": Decimal("70000"),
+    }
+
+
 def _default_refund_cap() -> dict[str, Decimal]:
     # SPEC §6: overage at most 75 USD/EUR/GBP or 8,400 JPY; other currencies 15 % only.
     return {
@@ -100,6 +110,8 @@ class RefLimits:
     async_capture_at_boundary: bool = False  # SPEC §2: "more than 7 d" is t > t0+7d
     max_charge_amount: Mapping[str, Decimal] = field(default_factory=_default_max_charge)
     max_refund_amount: Mapping[str, Decimal] = field(default_factory=_default_max_refund)
+    overcharge_rate: Decimal = Decimal("9")  # SPEC §11: 900 % of the order amount ...
+    overcharge_floor: Mapping[str, Decimal] = field(default_factory=_default_overcharge_floor)
     refund_overage_rate: Decimal = Decimal("0.15")
     refund_overage_cap: Mapping[str, Decimal] = field(default_factory=_default_refund_cap)
     currency_decimals: Mapping[str, int] = field(default_factory=_default_decimals)

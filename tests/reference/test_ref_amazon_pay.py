@@ -192,6 +192,21 @@ def test_completion_charge_obeys_the_per_charge_maximum() -> None:
     assert checkout(RefAmazonPay(T0), "Confirm", "150000.01").ok  # no charge
 
 
+@pytest.mark.parametrize(
+    ("amount", "limit"), [("100.00", Decimal("900.00")), ("20.00", Decimal("500.00"))]
+)
+def test_allow_overcharge_amount_limit(amount: str, limit: Decimal) -> None:
+    # SPEC §11: max(900 % of the order amount, 500 USD).
+    model = RefAmazonPay(T0)
+    cp = checkout(model, "Confirm", amount, allowOvercharge=True).created["ChargePermission"]
+    over = model.call(
+        "create_charge", None, {"chargePermissionId": cp, "chargeAmount": usd(str(limit + 1))}
+    )
+    assert "TransactionAmountExceeded" == over.error_code
+    exact = {"chargePermissionId": cp, "chargeAmount": usd(str(limit))}
+    assert model.call("create_charge", None, exact).ok
+
+
 def test_one_refund_is_at_most_the_refund_maximum() -> None:
     # SPEC §11: one refund is at most 150,000 USD (the allowance would allow 150,075).
     model = RefAmazonPay(T0)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from apfsm import ApiError, Limits, Simulator
-from tests.simhelpers import T0, checkout, make_sim, price, reason, state
+from tests.simhelpers import T0, checkout, make_sim, price, reason, session_body, state
 
 
 def charge_body(
@@ -101,6 +101,75 @@ def test_completion_charge_obeys_the_per_charge_maximum(
             lambda: checkout(sim, amount, currency=currency, intent="AuthorizeWithCapture")
         )
         assert ("InvalidParameterValue", 400) == (err.reason_code, err.http_status)
+
+
+OVERCHARGE_SOURCE = (
+    "https://developer.amazon.com/docs/amazon-pay-checkout/advanced-one-time-payment-options.html"
+    " ('Amazon Pay will automatically adjust the Charge Permission amountLimit to either 900% "
+    "of the order amount or 500 USD/GBP/EUR and 70000 JPY (whichever is more)'); SPEC §11"
+)
+
+
+def overcharge_permission(
+    sim: Simulator, amount: str, currency: str = "USD", *, allow: bool = True, **details: Any
+) -> str:
+    body = session_body(amount, currency=currency, intent="Confirm")
+    body["paymentDetails"].update({"allowOvercharge": allow, **details})
+    sid = sim.create_checkout_session(body)["checkoutSessionId"]
+    sim.buyer_approve(sid)
+    complete: dict[str, Any] = {"chargeAmount": price(amount, currency)}
+    if "totalOrderAmount" in details:
+        complete["totalOrderAmount"] = details["totalOrderAmount"]
+    return str(sim.complete_checkout_session(sid, complete)["chargePermissionId"])
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "limit", "below", "above"),
+    [
+        ("100.00", "USD", "900.00", "899.99", "900.01"),  # 900 % is more than 500
+        ("20.00", "USD", "500.00", "499.99", "500.01"),  # the 500 USD floor is more
+        ("55.56", "EUR", "500.04", "500.03", "500.05"),
+        ("55.55", "GBP", "500.00", "499.99", "500.01"),  # 499.95: the floor
+        ("5000", "JPY", "70000", "69999", "70001"),  # the 70,000 JPY floor
+        ("10000", "JPY", "90000", "89999", "90001"),
+    ],
+)
+def test_allow_overcharge_raises_the_amount_limit(
+    amount: str, currency: str, limit: str, below: str, above: str
+) -> None:
+    # Source: OVERCHARGE_SOURCE.
+    for charge_amount in (below, limit):
+        sim = make_sim()
+        cp_id = overcharge_permission(sim, amount, currency)
+        permission = sim.get_charge_permission(cp_id)
+        assert price(limit, currency) == permission["limits"]["amountLimit"]
+        created = sim.create_charge(charge_body(cp_id, charge_amount, currency))
+        assert "Authorized" == state(created)
+    sim = make_sim()
+    cp_id = overcharge_permission(sim, amount, currency)
+    err = refused(lambda: sim.create_charge(charge_body(cp_id, above, currency)))
+    assert ("TransactionAmountExceeded", 400) == (err.reason_code, err.http_status)
+
+
+def test_overcharge_counts_from_the_total_order_amount_and_needs_the_flag() -> None:
+    sim = make_sim()
+    cp_id = overcharge_permission(sim, "40.00", totalOrderAmount=price("100.00"))
+    assert price("900.00") == sim.get_charge_permission(cp_id)["limits"]["amountLimit"]
+    cp_id = overcharge_permission(sim, "100.00", allow=False)
+    assert price("100.00") == sim.get_charge_permission(cp_id)["limits"]["amountLimit"]
+    err = refused(lambda: sim.create_charge(charge_body(cp_id, "100.01")))
+    assert "TransactionAmountExceeded" == err.reason_code
+
+
+def test_overcharge_rate_and_floor_are_limits_values() -> None:
+    limits = Limits(overcharge_rate=Decimal("2.5"), overcharge_floor={"USD": 100})
+    sim = make_sim(limits=limits)
+    cp_id = overcharge_permission(sim, "33.33")  # 83.325 → 100.00 (the floor)
+    assert price("100.00") == sim.get_charge_permission(cp_id)["limits"]["amountLimit"]
+    cp_id = overcharge_permission(sim, "44.45")  # 111.125, rounded down
+    assert price("111.12") == sim.get_charge_permission(cp_id)["limits"]["amountLimit"]
+    cp_id = overcharge_permission(sim, "10.00", "SEK")  # no floor for SEK: the rate only
+    assert price("25.00", "SEK") == sim.get_charge_permission(cp_id)["limits"]["amountLimit"]
 
 
 def test_25_charges_per_one_time_permission_whatever_their_state() -> None:
