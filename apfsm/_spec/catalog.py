@@ -215,6 +215,10 @@ class SandboxCard:
         buyer_cancels: the buyer cancels on Amazon's page right after picking it.
         declines: an authorization on it is declined (``decline_code``); a completion that
             authorizes answers ``CheckoutSessionCanceled``.
+        needs_pending: it may only be used by a completion with ``paymentIntent``
+            ``Authorize`` and ``canHandlePendingAuthorization: true`` (a pending
+            authorization); any other completion cancels the session (``Declined``) and
+            answers ``CheckoutSessionCanceled`` (SPEC §7).
         pending_outcome: how a pending authorization on it resolves (``Authorized`` or
             ``Declined`` with ``decline_code``).
         decline_code: the reason of its declines.
@@ -224,20 +228,31 @@ class SandboxCard:
     description: str
     buyer_cancels: bool = False
     declines: bool = False
+    needs_pending: bool = False
     pending_outcome: Literal["Authorized", "Declined"] = "Authorized"
     decline_code: str = "HardDeclined"
 
 
-#: The sandbox test cards (SPEC §7), the success card first.
+#: The sandbox test cards (SPEC §7), the success cards first (``1111`` the default).
 CARDS: Final[tuple[SandboxCard, ...]] = (
     SandboxCard("1111", "success"),
+    SandboxCard("0005", "success"),
+    SandboxCard("4444", "success"),
+    SandboxCard("9424", "success"),
+    SandboxCard("0000", "success"),
     SandboxCard("3064", "the buyer cancels on Amazon's page", buyer_cancels=True),
     SandboxCard("3434", "declined", declines=True),
-    SandboxCard("0701", "pending authorization, then Authorized"),
+    SandboxCard(
+        "0701",
+        "pending authorization, then Authorized (needs Authorize + canHandlePendingAuthorization)",
+        needs_pending=True,
+    ),
     SandboxCard(
         "4354",
-        "pending authorization, then Declined/HardDeclined",
+        "pending authorization, then Declined/HardDeclined (needs Authorize + "
+        "canHandlePendingAuthorization)",
         declines=True,
+        needs_pending=True,
         pending_outcome="Declined",
     ),
 )

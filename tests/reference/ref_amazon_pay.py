@@ -123,6 +123,7 @@ NON_CHARGEABLE_REASONS = frozenset(
 RECURRING_KINDS = frozenset({"Recurring", "PaymentMethodOnFile"})
 AUTHORIZING_INTENTS = frozenset({"Authorize", "AuthorizeWithCapture"})
 DECLINING_CARDS = frozenset({"3434", "4354"})  # SPEC §7 sandbox cards
+PENDING_CARDS = frozenset({"0701", "4354"})  # SPEC §7: only for pending authorizations
 
 # --------------------------------------------------------------------------------------------
 # Results and objects.
@@ -789,8 +790,9 @@ class RefAmazonPay:
         intent = details.get("paymentIntent")
         authorizes = intent in AUTHORIZING_INTENTS
         pending = intent == "Authorize" and details.get("canHandlePendingAuthorization") is True
-        # SPEC §7 sandbox cards: 3434 declined; 4354 declined unless the completion is pending.
-        if (cs.card == "3434" and authorizes) or (cs.card == "4354" and authorizes and not pending):
+        # SPEC §7 sandbox cards: 3434 declined; 0701 and 4354 need Authorize plus
+        # canHandlePendingAuthorization: with anything else (Confirm too) they are an error.
+        if (cs.card == "3434" and authorizes) or (cs.card in PENDING_CARDS and not pending):
             cs.state, cs.reason = "Canceled", "Declined"
             return _refuse("CheckoutSessionCanceled")
 

@@ -528,6 +528,22 @@ def test_sandbox_cards() -> None:
     assert ("Authorized", None) == state(model, good.created["Charge"])
 
 
+@pytest.mark.parametrize("card", ["0701", "4354"])
+@pytest.mark.parametrize("intent", ["Confirm", "Authorize", "AuthorizeWithCapture"])
+def test_pending_cards_need_a_pending_authorization(card: str, intent: str) -> None:
+    # SPEC §7: 0701/4354 need Authorize plus canHandlePendingAuthorization; with anything
+    # else using them is an error (Decision: Canceled/Declined, CheckoutSessionCanceled).
+    model = RefAmazonPay(T0)
+    done = checkout(model, intent=intent, card=card)
+    assert ("CheckoutSessionCanceled", 422) == (done.error_code, done.status)
+    assert ("Canceled", "Declined") == state(model, "cs1")
+
+
+@pytest.mark.parametrize("card", ["1111", "0005", "4444", "9424", "0000"])
+def test_happy_cards(card: str) -> None:
+    assert checkout(RefAmazonPay(T0), intent="AuthorizeWithCapture", card=card).ok
+
+
 def test_capture_amazon_rejected_closes_permission() -> None:
     model = RefAmazonPay(T0)
     done = checkout(model)
