@@ -345,11 +345,18 @@ def _permission_balance(ctx: Context) -> str | None:
 
 
 def _monthly_cap(ctx: Context) -> str | None:
-    # SPEC §4: PaymentMethodOnFile is treated like Recurring without the monthly cap.
+    # SPEC §5: a Recurring permission's monthly cap; SPEC §11: a PaymentMethodOnFile
+    # (Saved Wallet) permission has its own.
     given = ctx.body_money("chargeAmount")
-    if ctx.obj.permission_type != "Recurring" or given is None:
+    kind = ctx.obj.permission_type
+    if given is None:
         return None
-    cap = ctx.limits.recurring_monthly_cap.get(given[1])
+    if kind == "Recurring":
+        cap = ctx.limits.recurring_monthly_cap.get(given[1])
+    elif kind == "PaymentMethodOnFile":
+        cap = ctx.limits.payment_method_on_file_monthly_cap.get(given[1])
+    else:
+        return None
     if cap is None:
         return None
     total: Decimal | None = ctx.obj.monthly_total(ctx.at)

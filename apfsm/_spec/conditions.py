@@ -129,7 +129,7 @@ _CHECK_LIST: Final = (
     Check(
         "within_monthly_cap",
         "PeriodicAmountExceeded",
-        "this calendar month's total stays within the recurring cap",
+        "this calendar month's total stays within the Recurring or PaymentMethodOnFile cap",
         needs_history=True,
     ),
     Check("capture_currency_matches", "CurrencyMismatch", "currency equals the charge's"),

@@ -286,6 +286,32 @@ class Limits:
         ),
     )
 
+    payment_method_on_file_monthly_cap: FrozenMap[str, Decimal] = attrs.field(
+        default=_money_default(
+            {
+                "USD": 15_000,
+                "EUR": 15_000,
+                "GBP": 15_000,
+                "AUD": 15_000,
+                "CHF": 15_000,
+                "NZD": 15_000,
+                "DKK": 150_000,
+                "HKD": 150_000,
+                "NOK": 150_000,
+                "SEK": 150_000,
+                "ZAR": 150_000,
+                "JPY": 2_000_000,
+            }
+        ),
+        converter=_money_map,
+        metadata=_doc(
+            "captured + authorized total per calendar month (UTC) of a PaymentMethodOnFile "
+            "(Saved Wallet) permission (else PeriodicAmountExceeded), from Amazon's 'Monthly "
+            "Saved Wallet Charge Limits' page; currencies not listed are unlimited",
+            "§11",
+        ),
+    )
+
     # -- SPEC §6: refunds ------------------------------------------------------------------
     max_refunds_per_charge: int = _count(
         10, "Decision: refunds per charge (else TransactionCountExceeded)", "§6"

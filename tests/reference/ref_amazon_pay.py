@@ -119,7 +119,7 @@ NON_CHARGEABLE_REASONS = frozenset(
     }
 )
 
-# SPEC §4: PaymentMethodOnFile is treated like Recurring (without the monthly cap).
+# SPEC §4: PaymentMethodOnFile is treated like Recurring (with its own monthly cap, §11).
 RECURRING_KINDS = frozenset({"Recurring", "PaymentMethodOnFile"})
 AUTHORIZING_INTENTS = frozenset({"Authorize", "AuthorizeWithCapture"})
 DECLINING_CARDS = frozenset({"3434", "4354"})  # SPEC §7 sandbox cards
@@ -892,8 +892,12 @@ class RefAmazonPay:
             balance = self._balance(cp)
             if balance is not None and amount > balance:
                 return _refuse("TransactionAmountExceeded")
-        elif cp.kind == "Recurring":
-            cap = self.limits.recurring_monthly_cap.get(currency)
+        else:
+            # SPEC §5 (Recurring) and §11 (PaymentMethodOnFile): a cap per calendar month.
+            if cp.kind == "Recurring":
+                cap = self.limits.recurring_monthly_cap.get(currency)
+            else:
+                cap = self.limits.payment_method_on_file_monthly_cap.get(currency)
             if cap is not None and self._month_total(cp) + amount > cap:
                 return _refuse("PeriodicAmountExceeded")
 

@@ -76,6 +76,15 @@ def _default_monthly_cap() -> dict[str, Decimal]:
     }
 
 
+def _default_pmof_cap() -> dict[str, Decimal]:
+    # SPEC §11: a PaymentMethodOnFile permission's monthly cap, USD 15,000; the others from
+    # Amazon's "Monthly Saved Wallet Charge Limits" page.
+    caps = {"USD": 15000, "EUR": 15000, "GBP": 15000, "AUD": 15000, "CHF": 15000}
+    caps |= {"NZD": 15000, "DKK": 150000, "HKD": 150000, "NOK": 150000, "SEK": 150000}
+    caps |= {"ZAR": 150000, "JPY": 2000000}
+    return {code: Decimal(value) for code, value in caps.items()}
+
+
 def _default_decimals() -> dict[str, int]:
     # SPEC §1: JPY 0 decimals; the others 2.
     return {
@@ -121,6 +130,9 @@ class RefLimits:
     max_charges: int = 25  # SPEC §5: charges per one-time CP, every state counts
     max_refunds_per_charge: int = 10  # SPEC §6 Decision
     recurring_monthly_cap: Mapping[str, Decimal] = field(default_factory=_default_monthly_cap)
+    payment_method_on_file_monthly_cap: Mapping[str, Decimal] = field(
+        default_factory=_default_pmof_cap
+    )
     async_outcome_delay: timedelta = timedelta(seconds=30)  # SPEC §7: async outcomes after 30 s
 
 

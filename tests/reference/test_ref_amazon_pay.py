@@ -415,6 +415,22 @@ def test_monthly_cap_across_month_change() -> None:
     assert "PeriodicAmountExceeded" == charge("0.01").error_code
 
 
+def test_payment_method_on_file_monthly_cap() -> None:
+    # SPEC §11: a Saved Wallet permission is capped at USD 15,000 per calendar month.
+    model = RefAmazonPay(datetime(2026, 1, 30, 12, tzinfo=UTC))
+    cp = checkout(model, intent="Confirm", kind="PaymentMethodOnFile").created["ChargePermission"]
+
+    def charge(amount: str) -> Outcome:
+        body = {"chargePermissionId": cp, "chargeAmount": usd(amount)}
+        return model.call("create_charge", None, body)
+
+    assert charge("10000.00").ok
+    assert "PeriodicAmountExceeded" == charge("5000.01").error_code
+    assert charge("5000.00").ok
+    model.move_to(datetime(2026, 2, 1, tzinfo=UTC))
+    assert charge("15000.00").ok
+
+
 def test_charge_count_limit_counts_declined_charges() -> None:
     model = RefAmazonPay(T0, replace(DEFAULT_LIMITS, max_charges=3))
     cp = checkout(

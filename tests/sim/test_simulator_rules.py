@@ -215,13 +215,56 @@ def test_recurring_monthly_cap_by_calendar_month() -> None:
     sim.create_charge(charge_body(cp_id, "1000.00"))  # a new month
 
 
-def test_payment_method_on_file_has_no_monthly_cap() -> None:
-    sim = make_sim()
-    cp_id = checkout(sim, "100.00", intent="Confirm", kind="PaymentMethodOnFile")[
-        "chargePermissionId"
-    ]
-    sim.create_charge(charge_body(cp_id, "5000.00"))
-    sim.create_charge(charge_body(cp_id, "5000.00"))
+PMOF_CAP_SOURCE = (
+    "https://developer.amazon.com/docs/amazon-pay-checkout/"
+    "monthly-paymentmethodonfile-charge-limits.html ('Monthly Saved Wallet Charge Limits': "
+    "USD, EUR, GBP, AUD, CHF, NZD 15,000; DKK, HKD, NOK, SEK, ZAR 150,000; JPY 2,000,000); "
+    "SPEC §11"
+)
+
+
+@pytest.mark.parametrize(
+    ("currency", "first", "below", "at", "above"),
+    [
+        ("USD", "10000.00", "4999.99", "5000.00", "5000.01"),
+        ("EUR", "10000.00", "4999.99", "5000.00", "5000.01"),
+        ("GBP", "10000.00", "4999.99", "5000.00", "5000.01"),
+        ("SEK", "100000.00", "49999.99", "50000.00", "50000.01"),
+        ("JPY", "1000000", "999999", "1000000", "1000001"),
+    ],
+)
+def test_payment_method_on_file_monthly_cap(
+    currency: str, first: str, below: str, at: str, above: str
+) -> None:
+    # Source: PMOF_CAP_SOURCE. `first` + `at` is exactly the cap.
+    for amount in (below, at):
+        sim = make_sim(start=datetime(2026, 3, 10, tzinfo=UTC))
+        cp_id = checkout(
+            sim, "1.00" if currency != "JPY" else "1", currency=currency, intent="Confirm",
+            kind="PaymentMethodOnFile",
+        )["chargePermissionId"]  # fmt: skip
+        sim.create_charge(charge_body(cp_id, first, currency, captureNow=True))
+        assert "Authorized" == state(sim.create_charge(charge_body(cp_id, amount, currency)))
+    sim = make_sim(start=datetime(2026, 3, 10, tzinfo=UTC))
+    cp_id = checkout(
+        sim, "1.00" if currency != "JPY" else "1", currency=currency, intent="Confirm",
+        kind="PaymentMethodOnFile",
+    )["chargePermissionId"]  # fmt: skip
+    sim.create_charge(charge_body(cp_id, first, currency, captureNow=True))
+    err = refused(lambda: sim.create_charge(charge_body(cp_id, above, currency)))
+    assert ("PeriodicAmountExceeded", 400) == (err.reason_code, err.http_status)
+    sim.clock.move_to(datetime(2026, 4, 1, tzinfo=UTC))  # type: ignore[attr-defined]
+    assert "Authorized" == state(sim.create_charge(charge_body(cp_id, above, currency)))
+
+
+def test_payment_method_on_file_cap_is_its_own_limits_value() -> None:
+    limits = Limits(payment_method_on_file_monthly_cap={"USD": 50}, recurring_monthly_cap={})
+    sim = make_sim(limits=limits)
+    pmof = checkout(sim, "10.00", intent="Confirm", kind="PaymentMethodOnFile")
+    recurring = checkout(sim, "10.00", intent="Confirm", kind="Recurring")
+    err = refused(lambda: sim.create_charge(charge_body(pmof["chargePermissionId"], "50.01")))
+    assert "PeriodicAmountExceeded" == err.reason_code
+    sim.create_charge(charge_body(recurring["chargePermissionId"], "5000.00"))  # no cap
 
 
 def test_monthly_cap_is_configurable_per_currency() -> None:

@@ -44,6 +44,12 @@ def test_defaults_are_spec_values() -> None:
         limits.max_refund_amount
     )
     assert Decimal(9) == limits.overcharge_rate
+    # Amazon's "Monthly Saved Wallet Charge Limits" page (SPEC §11).
+    assert {
+        **dict.fromkeys(("USD", "EUR", "GBP", "AUD", "CHF", "NZD"), 15_000),
+        **dict.fromkeys(("DKK", "HKD", "NOK", "SEK", "ZAR"), 150_000),
+        "JPY": 2_000_000,
+    } == limits.payment_method_on_file_monthly_cap
     assert {"USD": 500, "EUR": 500, "GBP": 500, "JPY": 70_000} == limits.overcharge_floor
     assert Decimal(900) == limits.overcharge_limit(Decimal(100), "USD")
     assert Decimal(500) == limits.overcharge_limit(Decimal("55.55"), "USD")
