@@ -504,6 +504,32 @@ def test_create_charge_amount_rules(amount: dict[str, str], expected: str) -> No
     assert expected == code_or_state(check("create_charge", target, body=body, at=T0 + DAY))
 
 
+@pytest.mark.parametrize(
+    ("kind", "currency", "below", "at", "above"),
+    [
+        ("Recurring", "USD", "999.99", "1000.00", "1000.01"),
+        ("Recurring", "JPY", "99999", "100000", "100001"),
+        ("PaymentMethodOnFile", "USD", "14999.99", "15000.00", "15000.01"),
+        ("PaymentMethodOnFile", "EUR", "14999.99", "15000.00", "15000.01"),
+        ("PaymentMethodOnFile", "JPY", "1999999", "2000000", "2000001"),
+    ],
+)
+def test_one_charge_above_the_monthly_cap_is_refused_without_history(
+    kind: str, currency: str, below: str, at: str, above: str
+) -> None:
+    # SPEC §5 (Recurring), §11 (PaymentMethodOnFile; Amazon's "Monthly Saved Wallet Charge
+    # Limits" page): no payload shows the month's total, but one charge above the cap is
+    # over it whatever came before.
+    target = charge_permission(permission_type=kind, limit=money("1", currency))
+    for amount, expected in ((below, "Authorized"), (at, "Authorized")):
+        body = {"chargePermissionId": CP_ID, "chargeAmount": money(amount, currency)}
+        assert expected == code_or_state(check("create_charge", target, body=body, at=T0 + DAY))
+    body = {"chargePermissionId": CP_ID, "chargeAmount": money(above, currency)}
+    outcome = check("create_charge", target, body=body, at=T0 + DAY)
+    assert ("PeriodicAmountExceeded", 400) == (outcome.reason_code, outcome.http_status)
+    assert "monthly cap" in (outcome.message or "")
+
+
 def test_recurring_permissions_have_no_balance_rule() -> None:
     target = charge_permission(permission_type="Recurring")
     body = {"chargePermissionId": CP_ID, "chargeAmount": money("999.99")}

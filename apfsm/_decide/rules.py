@@ -360,7 +360,12 @@ def _monthly_cap(ctx: Context) -> str | None:
     if cap is None:
         return None
     total: Decimal | None = ctx.obj.monthly_total(ctx.at)
-    if total is None or total + given[0] <= cap:
+    if total is None:
+        # No history (a payload): one charge above the cap is refused all the same.
+        if given[0] <= cap:
+            return None
+        return f"chargeAmount {given[0]} {given[1]} is above the monthly cap {cap}"
+    if total + given[0] <= cap:
         return None
     return (
         f"this month's charges total {total} {given[1]}; {given[0]} more is above the "

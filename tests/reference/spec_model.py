@@ -690,7 +690,17 @@ def _predict_create_charge(
         balance = _money(cp_limits.get("amountBalance"))
         if balance is not None and amount > balance[0]:
             return _refuse("TransactionAmountExceeded")
-    # (The recurring monthly cap needs history the JSON lacks: skipped.)
+    else:
+        # SPEC §5/§11: the month's running total needs history the JSON lacks, but a single
+        # charge above the Recurring / PaymentMethodOnFile monthly cap is refused anyway.
+        if _cp_type(cp) == "Recurring":
+            cap = limits.recurring_monthly_cap.get(currency)
+        elif _cp_type(cp) == "PaymentMethodOnFile":
+            cap = limits.payment_method_on_file_monthly_cap.get(currency)
+        else:
+            cap = None
+        if cap is not None and amount > cap:
+            return _refuse("PeriodicAmountExceeded")
 
     if body.get("captureNow") is True:
         return _ok("Captured", 201)
