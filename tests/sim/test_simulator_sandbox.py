@@ -162,7 +162,8 @@ def test_sandbox_cards() -> None:
 def test_the_five_happy_cards_succeed(
     card: str, intent: str, pending: bool, charge_state: str | None
 ) -> None:
-    # SPEC §7: "ending 1111, 0005, 4444, 9424 and 0000 success (happy case)".
+    # SPEC §7: "ending 1111, 0005, 4444, 9424 and 0000 success (happy case)"; Amazon's
+    # sandbox-simulations page (above) lists the same five as the happy case.
     sim = make_sim()
     done = checkout(sim, card=card, intent=intent, pending=pending)
     assert "Completed" == state(done)
@@ -184,8 +185,10 @@ def test_the_five_happy_cards_succeed(
 def test_pending_cards_without_a_pending_authorization_are_an_error(
     card: str, intent: str, pending: bool
 ) -> None:
-    # SPEC §7 (rev 2, [C]): 0701/4354 "need Authorize plus canHandlePendingAuthorization:
-    # true; with anything else, using them is an error, not a success". The error is a
+    # Amazon, https://developer.amazon.com/docs/amazon-pay-checkout/sandbox-simulations.html
+    # (0701, 4354): "You must set paymentIntent to Authorize, and
+    # canHandlePendingAuthorization to true on the Checkout Session or using this payment
+    # method will result in an error"; SPEC §7 (rev 2). Amazon names no error, so it is a
     # Decision: the session is canceled (Declined), the call answers CheckoutSessionCanceled.
     sim = make_sim()
     body = session_body(intent=intent, pending=pending)
