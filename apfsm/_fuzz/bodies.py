@@ -83,6 +83,7 @@ _TEXT: Final = Sample(TRICKY)
 _URLS: Final = Sample(URL_VALUES)
 _OPAQUE: Final = Sample(OPAQUE_VALUES, fresh=True)
 _SCOPE_LISTS: Final = Lists(Sample(SCOPES), max_size=3)
+_OPAQUE_LISTS: Final = Lists(Sample(OPAQUE_VALUES, fresh=True), max_size=2)
 _WRONG_PRICES: Final[tuple[Any, ...]] = (
     {"amount": 10, "currencyCode": "USD"},
     {"amount": "10.001", "currencyCode": "USD"},
@@ -124,6 +125,7 @@ KINDS: Final[Mapping[str, FieldKind]] = {
         lambda field, limits, _: currency_values(limits), lambda *_: ("XXX", "usd", 840)
     ),
     "opaque": FieldKind(lambda *_: _OPAQUE, lambda *_: ("x", [1])),
+    "opaque_list": FieldKind(lambda *_: _OPAQUE_LISTS, lambda *_: ("x", {}, [1])),
     "str_list": FieldKind(lambda *_: _SCOPE_LISTS, lambda *_: ("name", [1, 2])),
     "object": FieldKind(_valid_object, lambda *_: ("x", 5, [1])),
     "str": FieldKind(_valid_text, _wrong_text),

@@ -209,6 +209,7 @@ _PLAIN_VALUES: Final[Mapping[str, Any]] = {
     "currency": lambda field: "USD",
     "str_list": lambda field: [],
     "opaque": lambda field: {},
+    "opaque_list": lambda field: [],
 }
 
 

@@ -254,6 +254,15 @@ def close_charge_permission(fx: Effects, call: Call) -> Response:
     return _render(fx, record)
 
 
+def create_delivery_tracker(fx: Effects, call: Call) -> Response:
+    """Delivery Tracker: Amazon answers 200 with the permission id and the details sent
+    (https://developer.amazon.com/docs/amazon-pay-api-v2/delivery-tracker.html); no
+    object is stored, the permission is unchanged."""
+    record = call.on(ChargePermissionRecord)
+    details = copy_json(call.body["deliveryDetails"])
+    return Response(200, {"chargePermissionId": record.id, "deliveryDetails": details})
+
+
 # -- Charge (SPEC §5) ----------------------------------------------------------------------
 
 
@@ -389,6 +398,7 @@ HANDLERS: Final[Mapping[str, Handler]] = MappingProxyType(
     {name: read for name, op in OPERATIONS.items() if op.is_read}
     | {
         "create_checkout_session": create_checkout_session,
+        "create_delivery_tracker": create_delivery_tracker,
         "update_checkout_session": update_checkout_session,
         "complete_checkout_session": complete_checkout_session,
         "update_charge_permission": update_charge_permission,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import threading
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -54,6 +55,11 @@ class Simulator:
             due.
         limits: the limits to apply (SPEC's by default).
         merchant_id: the merchant id in notifications.
+        seed: what the ids are made from. Without one each simulator takes a random seed,
+            so two fresh simulators never hand out the same ids (SPEC §1: like Amazon's,
+            ids differ from run to run — test databases do not collide); the same seed
+            gives the same ids, call after call (``seed`` tells a random one, to repeat a
+            run). A snapshot keeps it: a restored simulator continues the same sequence.
         on_notification: called with each IPN message (SPEC §7), after the call that caused
             it has completed, in emission order.
 
@@ -69,8 +75,13 @@ class Simulator:
         limits: Limits | None = None,
         merchant_id: str = "A1SANDBOXMERCHANT",
         *,
+        seed: int | str | None = None,
         on_notification: Notifier | None = None,
     ) -> None:
+        if seed is None:
+            seed = secrets.token_hex(8)
+        elif isinstance(seed, bool) or not isinstance(seed, int | str) or seed == "":
+            raise TypeError(f"seed must be an int or a non-empty str, got {seed!r}")
         if clock is None:
             clock = ManualClock(SystemClock().now().replace(microsecond=0))
         if not callable(getattr(clock, "now", None)):
@@ -84,7 +95,7 @@ class Simulator:
         # Lock order: this lock (state) may take the log's; the keys' lock is never held
         # with either.
         self._lock = threading.RLock()
-        self._use(Store(merchant_id), on_notification)
+        self._use(Store(merchant_id, str(seed)), on_notification)
 
     def _use(self, store: Store, on_notification: Notifier | None) -> None:
         """Work on ``store`` (a new one, or one read from a snapshot)."""
@@ -98,6 +109,11 @@ class Simulator:
         self._actions = Actions(self._effects, self.now)
 
     # -- what it is -------------------------------------------------------------------
+
+    @property
+    def seed(self) -> str:
+        """What the ids are made from (the ``seed`` given, as text, or the random one)."""
+        return self._store.seed
 
     @property
     def clock(self) -> Clock:
@@ -243,6 +259,14 @@ class Simulator:
             body,
             idempotency_key=idempotency_key,
             simulation_code=simulation_code,
+        ).body
+
+    def create_delivery_tracker(
+        self, body: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """``POST /v2/deliveryTrackers``: tracking numbers for a permission's shipment."""
+        return self.request(
+            "create_delivery_tracker", None, body, idempotency_key=idempotency_key
         ).body
 
     def get_charge(self, charge_id: str) -> dict[str, Any]:

@@ -26,7 +26,9 @@ __all__ = [
     "optional",
 ]
 
-Kind = Literal["price", "bool", "str", "enum", "object", "opaque", "str_list", "currency"]
+Kind = Literal[
+    "price", "bool", "str", "enum", "object", "opaque", "str_list", "currency", "opaque_list"
+]
 
 
 @attrs.frozen
@@ -37,7 +39,8 @@ class BodyField:
         name: the camelCase field name.
         kind: ``price`` (``{amount, currencyCode}``), ``bool``, ``str``, ``enum`` (one of
             ``choices``), ``object`` (nested ``fields``), ``opaque`` (any object, stored as
-            is), ``str_list`` (list of strings), ``currency`` (a supported currency code).
+            is), ``str_list`` (list of strings), ``opaque_list`` (list of objects, stored
+            as is), ``currency`` (a supported currency code).
         required: missing it is ``MissingParameterValue``.
         max_length: for ``str``, the name of the ``Limits`` field bounding its length.
     """

@@ -55,6 +55,9 @@ def test_object_types_and_operations_follow_spec_section_1() -> None:
         "update_charge_permission": ("PATCH", "/chargePermissions/{chargePermissionId}"),
         "close_charge_permission": ("DELETE", "/chargePermissions/{chargePermissionId}/close"),
         "create_charge": ("POST", "/charges"),
+        # Amazon Pay API v2 "Delivery Tracker" (answers 200, not 201):
+        # https://developer.amazon.com/docs/amazon-pay-api-v2/delivery-tracker.html
+        "create_delivery_tracker": ("POST", "/deliveryTrackers"),
         "get_charge": ("GET", "/charges/{chargeId}"),
         "capture_charge": ("POST", "/charges/{chargeId}/capture"),
         "cancel_charge": ("DELETE", "/charges/{chargeId}/cancel"),
@@ -244,4 +247,9 @@ def test_labels_render_with_limits() -> None:
 
 def test_only_the_create_operations_have_no_id_in_their_path() -> None:
     without = {name for name, op in OPERATIONS.items() if not op.has_path_id}
-    assert {"create_checkout_session", "create_charge", "create_refund"} == without
+    assert {
+        "create_checkout_session",
+        "create_charge",
+        "create_delivery_tracker",
+        "create_refund",
+    } == without
