@@ -255,7 +255,6 @@ for card in ("1111", "0005", "4444", "9424", "0000"):
         "session",
         {"chargeAmount": price("100.00")},
         {"status": 200, "then": ("charge", "Authorized", None)},
-        xfail=None if card == "1111" else "issue 11: 5 happy sandbox cards",
     )
 case(
     "card-3064-buyer-canceled",
@@ -299,6 +298,23 @@ case(
     {"status": 200, "state": "Authorized"},
     after=31 * SEC,
 )
+for card in ("0701", "4354"):
+    case(
+        f"card-{card}-needs-pending",
+        SIM,
+        f"Card ...{card} without Authorize + canHandlePendingAuthorization: 'using this payment "
+        "method will result in an error' (apfsm's Decision: session Canceled/Declined, "
+        "CheckoutSessionCanceled).",
+        f"approved:{card}",
+        "complete_checkout_session",
+        "session",
+        {"chargeAmount": price("100.00")},
+        {
+            "status": 422,
+            "code": "CheckoutSessionCanceled",
+            "then": ("session", "Canceled", "Declined"),
+        },
+    )
 case(
     "card-4354-after-30s",
     SIM,
