@@ -376,12 +376,9 @@ class Simulator:
     def buyer_approve(self, checkout_session_id: str, *, card: str = "1111") -> dict[str, Any]:
         """The buyer signs in on Amazon's page and picks a sandbox test card (SPEC §7).
 
-        Clears ``BuyerNotAssociated``. Cards ``1111``, ``0005``, ``4444``, ``9424`` and
-        ``0000`` succeed; ``3064`` means the buyer then cancels; ``3434`` declines when the
-        completion authorizes; ``0701`` authorizes and ``4354`` declines after a pending
-        period — both only with ``paymentIntent`` ``Authorize`` and
-        ``canHandlePendingAuthorization: true``, any other completion cancels the session
-        (``Declined``, ``CheckoutSessionCanceled``).
+        Clears ``BuyerNotAssociated``. Cards: ``apfsm.SANDBOX_CARDS``; ``0701`` and ``4354``
+        need ``Authorize`` + ``canHandlePendingAuthorization``, else completion cancels the
+        session (``CheckoutSessionCanceled``).
 
         Raises:
             ActionRefused: (a ``ValueError``) unknown session, a session not Open, or an
