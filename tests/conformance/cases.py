@@ -24,6 +24,10 @@ IPN = DOCS + "amazon-pay-checkout/set-up-instant-payment-notifications.html"
 POF_CHARGE = DOCS + "amazon-pay-paymentmethodonfile/charge.html"
 V1_CS = DOCS + "amazon-pay-api-v2/v1-checkout-session.html"
 NODE = "amzn/amazon-pay-api-sdk-nodejs tst/webStoreClientTest.js"
+REFUND_MAX = DOCS + "amazon-pay-paymentmethodonfile-express/manage-refunds.html"
+COMPLETE = DOCS + "amazon-pay-paymentmethodonfile-apb/verify-and-complete-checkout.html"
+OVERCHARGE = DOCS + "amazon-pay-checkout/advanced-one-time-payment-options.html"
+POF_CAP = DOCS + "amazon-pay-checkout/monthly-paymentmethodonfile-charge-limits.html"
 
 DAY = timedelta(days=1)
 SEC = timedelta(seconds=1)
@@ -875,4 +879,78 @@ case(
             "releaseEnvironment",
         ),
     },
+)
+
+# --- SPEC §11 amount rules (refund maximum, totalOrderAmount, overcharge, Saved Wallet cap) --
+
+case(
+    "rf-maximum-150000",
+    REFUND_MAX,
+    "refundAmount 'Maximum value: 150,000 USD/GBP/EUR and 10,000,000 JPY': 150,000.00 accepted.",
+    "captured_max",
+    "create_refund",
+    None,
+    "REFUND_150000",
+    {"status": 201, "state": "RefundInitiated"},
+)
+case(
+    "rf-maximum-exceeded",
+    REFUND_MAX,
+    "A refund of 150,000.01 USD is above the maximum (the overage alone would allow it).",
+    "captured_max",
+    "create_refund",
+    "charge",
+    "REFUND_150000_01",
+    {"status": 400, "code": "TransactionAmountExceeded"},
+)
+case(
+    "cs-complete-needs-total",
+    COMPLETE,
+    "'You must also specify totalOrderAmount if one was provided for the Checkout Session' "
+    "(absent: MissingParameterValue, apfsm's Decision).",
+    "approved_total",
+    "complete_checkout_session",
+    "session",
+    "COMPLETE_NO_TOTAL",
+    {"status": 400, "code": "MissingParameterValue"},
+)
+case(
+    "cs-complete-with-total",
+    COMPLETE,
+    "Completion repeating the session's totalOrderAmount succeeds.",
+    "approved_total",
+    "complete_checkout_session",
+    "session",
+    "COMPLETE_TOTAL",
+    {"status": 200, "state": "Completed"},
+)
+case(
+    "cp-overcharge-limit",
+    OVERCHARGE,
+    "allowOvercharge: amountLimit 900 % of a 100.00 order (900.00): a 900.00 charge accepted.",
+    "completed_overcharge",
+    "create_charge",
+    None,
+    "CHARGE_900",
+    {"status": 201, "state": "Authorized"},
+)
+case(
+    "cp-overcharge-exceeded",
+    OVERCHARGE,
+    "allowOvercharge: a charge above the raised amountLimit → TransactionAmountExceeded.",
+    "completed_overcharge",
+    "create_charge",
+    "permission",
+    "CHARGE_900_01",
+    {"status": 400, "code": "TransactionAmountExceeded"},
+)
+case(
+    "cp-pof-monthly-cap",
+    POF_CAP,
+    "Saved Wallet monthly limit USD 15,000: a 15,000.01 charge → PeriodicAmountExceeded.",
+    "completed_pmof",
+    "create_charge",
+    "permission",
+    "CHARGE_15000_01",
+    {"status": 400, "code": "PeriodicAmountExceeded"},
 )

@@ -44,6 +44,13 @@ def _body(token: Any, ids: dict[str, str]) -> Any:
         "REFUND_115": {"chargeId": charge, "refundAmount": price("115.00")},
         "REFUND_115_01": {"chargeId": charge, "refundAmount": price("115.01")},
         "REFUND_EUR": {"chargeId": charge, "refundAmount": price("10.00", "EUR")},
+        "REFUND_150000": {"chargeId": charge, "refundAmount": price("150000.00")},
+        "REFUND_150000_01": {"chargeId": charge, "refundAmount": price("150000.01")},
+        "COMPLETE_NO_TOTAL": {"chargeAmount": price("100.00")},
+        "COMPLETE_TOTAL": {"chargeAmount": price("100.00"), "totalOrderAmount": price("250.00")},
+        "CHARGE_900": {"chargePermissionId": cp, "chargeAmount": price("900.00")},
+        "CHARGE_900_01": {"chargePermissionId": cp, "chargeAmount": price("900.01")},
+        "CHARGE_15000_01": {"chargePermissionId": cp, "chargeAmount": price("15000.01")},
     }
     return bodies[token]
 
@@ -61,12 +68,33 @@ def _complete(sim: Simulator, ids: dict[str, str], amount: str = "100.00") -> No
         ids["charge"] = done["chargeId"]
 
 
+def _rules_setup(sim: Simulator, ids: dict[str, str], base: str) -> bool:
+    """Starting points of SPEC §11's amount rules; False when ``base`` is not one."""
+    body = session_body("150000.00" if base == "captured_max" else "100.00", intent="Confirm")
+    details = body["paymentDetails"]
+    if base == "captured_max":
+        details["paymentIntent"] = "AuthorizeWithCapture"
+    elif base == "approved_total":
+        details["totalOrderAmount"] = price("250.00")
+    elif base == "completed_overcharge":
+        details["allowOvercharge"] = True
+    elif base == "completed_pmof":
+        body = session_body("100.00", intent="Confirm", kind="PaymentMethodOnFile")
+    else:
+        return False
+    ids["session"] = sid = str(sim.create_checkout_session(body)["checkoutSessionId"])
+    sim.buyer_approve(sid)
+    if base != "approved_total":
+        _complete(sim, ids, body["paymentDetails"]["chargeAmount"]["amount"])
+    return True
+
+
 def setup(sim: Simulator, name: str) -> dict[str, str]:
     """Build a named starting point; returns the ids of its objects."""
     ids: dict[str, str] = {"missing": "S01-0000000-0000000-C0000000"}
     base, _, card = name.partition(":")
     steps: dict[str, Callable[[], None]] = {}
-    if base == "none":
+    if base == "none" or _rules_setup(sim, ids, base):
         return ids
     if base in ("pending", "pending_done"):
         sid = _session(sim, ids, pending=True)
