@@ -213,6 +213,8 @@ class SandboxCard:
         last4: the card's last four digits, as ``paymentPreferences`` shows them.
         description: what it does, in words.
         buyer_cancels: the buyer cancels on Amazon's page right after picking it.
+        declines_at_checkout: the payment is declined on Amazon's page: the session is
+            ``Canceled``/``Declined`` once the buyer returns, before any completion.
         declines: an authorization on it is declined (``decline_code``); a completion that
             authorizes answers ``CheckoutSessionCanceled``.
         needs_pending: it may only be used by a completion with ``paymentIntent``
@@ -227,6 +229,7 @@ class SandboxCard:
     last4: str
     description: str
     buyer_cancels: bool = False
+    declines_at_checkout: bool = False
     declines: bool = False
     needs_pending: bool = False
     pending_outcome: Literal["Authorized", "Declined"] = "Authorized"
@@ -241,7 +244,12 @@ CARDS: Final[tuple[SandboxCard, ...]] = (
     SandboxCard("9424", "success"),
     SandboxCard("0000", "success"),
     SandboxCard("3064", "the buyer cancels on Amazon's page", buyer_cancels=True),
-    SandboxCard("3434", "declined", declines=True),
+    SandboxCard(
+        "3434",
+        "declined: the session is Canceled/Declined when the buyer returns",
+        declines_at_checkout=True,
+        declines=True,
+    ),
     SandboxCard(
         "0701",
         "pending authorization, then Authorized (needs Authorize + canHandlePendingAuthorization)",

@@ -279,7 +279,6 @@ case(
     "session",
     None,
     {"status": 200, "state": "Canceled", "reason": "Declined"},
-    xfail="NEW: apfsm leaves the session Open after card 3434 until completion",
 )
 case(
     "card-0701-pending",

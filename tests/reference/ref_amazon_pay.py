@@ -1023,6 +1023,8 @@ class RefAmazonPay:
         cs.card = card
         if card == "3064":  # SPEC §7: buyer cancels
             cs.state, cs.reason = "Canceled", "BuyerCanceled"
+        elif card == "3434":  # Amazon's sandbox page: Canceled/Declined when the buyer returns
+            cs.state, cs.reason = "Canceled", "Declined"
 
     def buyer_cancel(self, session_ref: str) -> None:
         cs = self._open_session(session_ref)

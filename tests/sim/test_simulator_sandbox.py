@@ -139,8 +139,12 @@ def test_sandbox_cards() -> None:
     sid = sim.create_checkout_session(session_body())["checkoutSessionId"]
     session = sim.buyer_approve(sid, card="3064")
     assert ("Canceled", "BuyerCanceled") == (state(session), reason(session))
-    sid = sim.create_checkout_session(session_body())["checkoutSessionId"]
-    sim.buyer_approve(sid, card="3434")
+    # Amazon, https://developer.amazon.com/docs/amazon-pay-checkout/sandbox-simulations.html:
+    # 3434 → "Checkout Session in Canceled state with Declined reason code after the buyer
+    # returns to checkoutResultReturnUrl" — before any completion, whatever the intent.
+    sid = sim.create_checkout_session(session_body(intent="Confirm"))["checkoutSessionId"]
+    session = sim.buyer_approve(sid, card="3434")
+    assert ("Canceled", "Declined") == (state(session), reason(session))
     err = refused(lambda: sim.complete_checkout_session(sid, {"chargeAmount": price("100.00")}))
     assert "CheckoutSessionCanceled" == err.reason_code
     assert ("Canceled", "Declined") == (

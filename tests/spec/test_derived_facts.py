@@ -149,7 +149,7 @@ def test_sandbox_cards() -> None:
         "9424": "success",
         "0000": "success",
         "3064": "the buyer cancels on Amazon's page",
-        "3434": "declined",
+        "3434": "declined: the session is Canceled/Declined when the buyer returns",
         "0701": "pending authorization, then Authorized" + needs,
         "4354": "pending authorization, then Declined/HardDeclined" + needs,
     } == dict(SANDBOX_CARDS)
