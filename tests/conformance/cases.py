@@ -826,7 +826,6 @@ case(
             "webCheckoutDetails",
         ),
     },
-    xfail="issue 11: response shapes per the Node SDK key lists",
 )
 case(
     "keys-permission",
@@ -856,7 +855,6 @@ case(
             "presentmentCurrency",
         ),
     },
-    xfail="issue 11: response shapes per the Node SDK key lists",
 )
 case(
     "keys-refund",
