@@ -61,6 +61,10 @@ class Actions:
             record.card = picked.last4
             if picked.buyer_cancels:
                 self._fx.event(record, "buyer_cancel", None, when)
+            elif picked.declines_at_checkout:
+                # Amazon's sandbox-simulations page: 3434 leaves the session Canceled with
+                # reason Declined once the buyer returns (before any completion).
+                self._fx.event(record, "checkout_declined", None, when)
 
         return self._act(
             "buyer", "buyer_approve", checkout_session_id, "CheckoutSession", {"card": card}, act

@@ -180,13 +180,14 @@ def complete_checkout_session(fx: Effects, call: Call) -> Response:
     card = _card(session.card)
     created = dict(call.outcome.created)
     # The buyer's card declines when the completion authorizes (SPEC §7) — now, unless
-    # its decline is the outcome of a pending authorization, which comes later.
+    # its decline is the outcome of a pending authorization, which comes later. A card of
+    # pending authorizations (0701, 4354) used by any other completion is an error: the
+    # session is canceled (SPEC §7: "using them is an error, not a success").
     authorizing = created.get("Charge")
-    declined_card = (
-        authorizing is not None
-        and card.declines
-        and (authorizing != "AuthorizationInitiated" or card.pending_outcome == "Authorized")
-    )
+    if card.needs_pending:
+        declined_card = authorizing != "AuthorizationInitiated"
+    else:
+        declined_card = authorizing is not None and card.declines
     code = call.simulation_code
     if code is not None or declined_card:
         # Sandbox cancellations (SPEC §7): the session is canceled and the call answers
@@ -202,6 +203,9 @@ def complete_checkout_session(fx: Effects, call: Call) -> Response:
     amount, currency = _money(body["chargeAmount"])
     total = body.get("totalOrderAmount") or session.payment_details.get("totalOrderAmount")
     limit = _money(total)[0] if total is not None else amount
+    if session.payment_details.get("allowOvercharge") is True:
+        # SPEC §11: the larger of 900 % of the order amount and 500 USD/EUR/GBP (70,000 JPY).
+        limit = fx.limits.overcharge_limit(limit, currency)
     permission = ChargePermissionRecord(
         id=fx.store.new_permission_id(),
         seq=fx.store.next("object"),

@@ -376,9 +376,9 @@ class Simulator:
     def buyer_approve(self, checkout_session_id: str, *, card: str = "1111") -> dict[str, Any]:
         """The buyer signs in on Amazon's page and picks a sandbox test card (SPEC §7).
 
-        Clears ``BuyerNotAssociated``. Card ``3064`` means the buyer then cancels; ``3434``
-        and ``4354`` decline at completion (``4354`` after a pending authorization when
-        the session can handle one); ``0701`` authorizes after a pending period.
+        Clears ``BuyerNotAssociated``. Cards: ``apfsm.SANDBOX_CARDS``; ``0701`` and ``4354``
+        need ``Authorize`` + ``canHandlePendingAuthorization``, else completion cancels the
+        session (``CheckoutSessionCanceled``).
 
         Raises:
             ActionRefused: (a ``ValueError``) unknown session, a session not Open, or an

@@ -278,7 +278,6 @@ for card in ("1111", "0005", "4444", "9424", "0000"):
         "session",
         {"chargeAmount": price("100.00")},
         {"status": 200, "then": ("charge", "Authorized", None)},
-        xfail=None if card == "1111" else "issue 11: 5 happy sandbox cards",
     )
 case(
     "card-3064-buyer-canceled",
@@ -299,7 +298,6 @@ case(
     "session",
     None,
     {"status": 200, "state": "Canceled", "reason": "Declined"},
-    xfail="NEW: apfsm leaves the session Open after card 3434 until completion",
 )
 case(
     "card-0701-pending",

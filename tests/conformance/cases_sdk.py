@@ -410,7 +410,6 @@ case(
     "session",
     {"chargeAmount": price("99.00")},
     {"status": 400, "code": "MissingParameterValue"},
-    xfail="issue 11: totalOrderAmount at completion",
 )
 
 # --- Node SDK sandbox tests: the Checkout Session's keys, buyer ids ----------------------

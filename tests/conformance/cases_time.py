@@ -266,7 +266,6 @@ case(
     "permission",
     "CHARGE10",
     {"status": 400, "code": "PeriodicAmountExceeded"},
-    xfail="issue 11: Saved Wallet monthly cap USD 15,000",
 )
 case(
     "pof-monthly-cap-next-month",
@@ -291,7 +290,6 @@ case(
     "permission",
     "CHARGE_600",
     {"status": 201, "state": "Authorized"},
-    xfail="issue 11: overcharge amountLimit max(900 %, 500 USD)",
 )
 case(
     "overcharge-above-limit",
@@ -322,7 +320,6 @@ case(
     "charge",
     "REFUND_150001",
     {"status": 400, "code": "InvalidParameterValue"},
-    xfail="issue 11: refund maximum 150,000 USD",
 )
 
 # --- Pending cards used without pending handling (sandbox-simulations.html) -------------
@@ -339,7 +336,6 @@ for card in ("0701", "4354"):
         {"chargeAmount": price("100.00")},
         {"status": "4xx", "code": "*"},
         # 4354 without pending handling is declined synchronously, already a refusal.
-        xfail="issue 11: 0701/4354 misuse is an error" if card == "0701" else None,
     )
 
 # --- Buyer details retention (charge-permission.html) -----------------------------------
