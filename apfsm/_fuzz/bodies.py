@@ -35,7 +35,9 @@ from .values import (
     TRICKY,
     URL_VALUES,
     Booleans,
+    Integers,
     Lists,
+    OneOf,
     Record,
     Sample,
     Values,
@@ -84,7 +86,10 @@ _URLS: Final = Sample(URL_VALUES)
 _OPAQUE: Final = Sample(OPAQUE_VALUES, fresh=True)
 _SCOPE_LISTS: Final = Lists(Sample(SCOPES), max_size=3)
 _WRONG_PRICES: Final[tuple[Any, ...]] = (
-    {"amount": 10, "currencyCode": "USD"},
+    # A JSON number is a valid amount (SPEC §1 rev 2), but not true, nor a float whose
+    # shortest text has too many decimals.
+    {"amount": True, "currencyCode": "USD"},
+    {"amount": 0.30000000000000004, "currencyCode": "USD"},
     {"amount": "10.001", "currencyCode": "USD"},
     {"amount": "1e3", "currencyCode": "USD"},
     {"amount": "0", "currencyCode": "USD"},
@@ -95,7 +100,12 @@ _WRONG_PRICES: Final[tuple[Any, ...]] = (
 )
 
 
+_NUMERIC_TEXT: Final = OneOf(Sample(("1", "2", "12")), Integers(1, 12))
+
+
 def _valid_text(field: BodyField, limits: Limits, currency: str) -> Values:
+    if field.numeric:  # a count, as a string or a JSON integer (SPEC §1 rev 2)
+        return _NUMERIC_TEXT
     if field.max_length is not None:
         return Sample(bounded_texts(getattr(limits, field.max_length)))
     return _URLS if field.name.endswith("Url") else _TEXT
@@ -103,7 +113,7 @@ def _valid_text(field: BodyField, limits: Limits, currency: str) -> Values:
 
 def _wrong_text(field: BodyField, limits: Limits) -> tuple[Any, ...]:
     too_long = () if field.max_length is None else ("x" * (getattr(limits, field.max_length) + 1),)
-    return (5, True, ["x"], *too_long)
+    return (5.5 if field.numeric else 5, True, ["x"], *too_long)
 
 
 def _valid_object(field: BodyField, limits: Limits, currency: str) -> Values:

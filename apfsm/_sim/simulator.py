@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from apfsm._clock import Clock, ManualClock, SystemClock, format_timestamp, require_aware
+from apfsm._decide import normalise_body
 from apfsm._spec import LIFECYCLES, OPERATIONS, Limits
 
 from .actions import Actions
@@ -327,6 +328,7 @@ class Simulator:
             raise ValueError(f"idempotency keys apply to POST operations, not {operation}")
         if body is None and not op.is_read:
             body = {}
+        body = normalise_body(operation, body)  # JSON-number amounts → strings (SPEC §1)
         key, code = idempotency_key, simulation_code
         calls = self._calls
 

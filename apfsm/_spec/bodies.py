@@ -26,7 +26,9 @@ __all__ = [
     "optional",
 ]
 
-Kind = Literal["price", "bool", "str", "enum", "object", "opaque", "str_list", "currency"]
+Kind = Literal[
+    "price", "bool", "str", "enum", "object", "object_list", "opaque", "str_list", "currency"
+]
 
 
 @attrs.frozen
@@ -36,10 +38,13 @@ class BodyField:
     Attributes:
         name: the camelCase field name.
         kind: ``price`` (``{amount, currencyCode}``), ``bool``, ``str``, ``enum`` (one of
-            ``choices``), ``object`` (nested ``fields``), ``opaque`` (any object, stored as
+            ``choices``), ``object`` (nested ``fields``), ``object_list`` (a list of objects of
+            ``fields``), ``opaque`` (any object, stored as
             is), ``str_list`` (list of strings), ``currency`` (a supported currency code).
         required: missing it is ``MissingParameterValue``.
         max_length: for ``str``, the name of the ``Limits`` field bounding its length.
+        numeric: for ``str``, a JSON integer is accepted too and stored as its digits (SPEC
+            §1 rev 2: the SDKs send ``recurringMetadata.frequency.value`` as a number).
     """
 
     name: str
@@ -48,6 +53,7 @@ class BodyField:
     choices: tuple[str, ...] = ()
     fields: tuple[BodyField, ...] = ()
     max_length: str | None = None
+    numeric: bool = False
 
 
 def optional(field: BodyField) -> BodyField:
@@ -78,7 +84,7 @@ RECURRING_METADATA: Final = BodyField(
             "object",
             fields=(
                 BodyField("unit", "enum", choices=FREQUENCY_UNITS),
-                BodyField("value", "str"),
+                BodyField("value", "str", numeric=True),
             ),
         ),
         BodyField("amount", "price"),

@@ -116,7 +116,7 @@ class _Api:
                 raise ApiError.from_code(
                     "MissingHeader", "the x-amz-pay-idempotency-key header is required on POST"
                 )
-        decoded = None if op.is_read or not body.strip() else _loads(body)
+        decoded = None if op.is_read or not body.strip() else _loads(body, exact=True)
         return state.simulator.request(
             op.name,
             object_id,

@@ -197,7 +197,8 @@ def openapi(limits: Limits | None = None) -> dict[str, Any]:
         "Price": {
             "type": "object",
             "description": "an amount as a decimal string in major units, with at most the "
-            "currency's decimals and above zero (SPEC §1)",
+            "currency's decimals and above zero (SPEC §1); requests may also send the amount "
+            "as a JSON number with such a text (SPEC §1 rev 2); answers always send strings",
             "required": ["amount", "currencyCode"],
             "properties": {
                 "amount": {"type": "string", "pattern": "^(0|[1-9][0-9]*)(\\.[0-9]+)?$"},

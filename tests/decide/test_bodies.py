@@ -259,3 +259,77 @@ def test_the_realistic_session_body_is_valid(kind: str) -> None:
     assert ("recurringMetadata" in body) == (kind != "OneTime")
     body["paymentDetails"]["paymentIntent"] = "Confirm"
     assert "Authorize" == details["paymentIntent"]  # the caller's details are not shared
+
+
+# ---------------------------------------------------------------------------------------
+# JSON-number amounts (SPEC §1 rev 2): normalise_body makes them strings
+# ---------------------------------------------------------------------------------------
+
+
+def test_normalise_body_makes_amounts_and_counts_strings() -> None:
+    from decimal import Decimal
+
+    from apfsm._decide.bodycheck import normalise_body
+
+    body: dict[str, Any] = {
+        "webCheckoutDetails": {"checkoutReviewReturnUrl": "https://shop.example/review"},
+        "storeId": "s",
+        "chargePermissionType": "Recurring",
+        "recurringMetadata": {
+            "frequency": {"unit": "Month", "value": 1},
+            "amount": {"amount": Decimal("12.99"), "currencyCode": "EUR"},
+        },
+        "paymentDetails": {"chargeAmount": {"amount": 99, "currencyCode": "EUR"}},
+        "providerMetadata": {"n": Decimal("1.5"), "m": Decimal("2"), "l": [Decimal("3.25")]},
+    }
+    out = normalise_body("create_checkout_session", body)
+    assert out["recurringMetadata"] == {
+        "frequency": {"unit": "Month", "value": "1"},
+        "amount": {"amount": "12.99", "currencyCode": "EUR"},
+    }
+    assert out["paymentDetails"]["chargeAmount"] == {"amount": "99", "currencyCode": "EUR"}
+    # Other JSON numbers: int when integral, else float (documented in docs/validator.md).
+    assert out["providerMetadata"] == {"n": 1.5, "m": 2, "l": [3.25]}
+    assert type(out["providerMetadata"]["m"]) is int
+    # The caller's body is not changed; an unchanged part is the same object.
+    assert body["paymentDetails"]["chargeAmount"]["amount"] == 99
+    assert out["webCheckoutDetails"] is body["webCheckoutDetails"]
+    plain = {"captureAmount": {"amount": "1.00", "currencyCode": "USD"}}
+    assert normalise_body("capture_charge", plain) is plain
+    assert None is body_fault("create_checkout_session", out, LIMITS)
+
+
+@pytest.mark.parametrize("amount", [True, None, [1], 0.30000000000000004, -1, 0])
+def test_normalise_body_leaves_what_is_no_amount_to_body_fault(amount: object) -> None:
+    from apfsm._decide.bodycheck import normalise_body
+
+    body = {"captureAmount": {"amount": amount, "currencyCode": "USD"}}
+    fault = body_fault("capture_charge", normalise_body("capture_charge", body), LIMITS)
+    assert fault is not None
+    assert "InvalidParameterValue" == fault[0]
+
+
+def test_body_fault_takes_numeric_amounts_and_counts_as_the_validator() -> None:
+    # apfsm.check sees bodies as the caller wrote them: numbers are judged by their text.
+    from decimal import Decimal
+
+    import apfsm
+    from tests.simhelpers import T0
+
+    body = {"captureAmount": {"amount": 12.99, "currencyCode": "USD"}}
+    assert None is body_fault("capture_charge", body, LIMITS)
+    body = {"captureAmount": {"amount": Decimal("12.990000000000000001"), "currencyCode": "USD"}}
+    assert ("InvalidParameterValue",) == body_fault("capture_charge", body, LIMITS)[:1]  # type: ignore[index]
+    update = {"recurringMetadata": {"frequency": {"unit": "Month", "value": 2}}}
+    assert None is body_fault("update_charge_permission", update, LIMITS)
+    update = {"recurringMetadata": {"frequency": {"unit": "Month", "value": 2.5}}}
+    assert "InvalidParameterValue" == body_fault("update_charge_permission", update, LIMITS)[0]  # type: ignore[index]
+    session = {
+        "webCheckoutDetails": {"checkoutReviewReturnUrl": "https://shop.example/review"},
+        "storeId": "s",
+        "paymentDetails": {
+            "paymentIntent": "Authorize",
+            "chargeAmount": {"amount": 50, "currencyCode": "USD"},
+        },
+    }
+    assert apfsm.check("create_checkout_session", None, body=session, at=T0).ok

@@ -17,6 +17,7 @@ value are skipped.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -194,7 +195,11 @@ RECURRING_METADATA = FieldSpec(
     fields={
         "frequency": FieldSpec(
             "object",
-            fields={"unit": FieldSpec("enum", choices=FREQUENCY_UNITS), "value": STR},
+            # SPEC §1 rev 2: the SDKs send frequency.value as a number; a string works too.
+            fields={
+                "unit": FieldSpec("enum", choices=FREQUENCY_UNITS),
+                "value": FieldSpec("count"),
+            },
         ),
         "amount": PRICE,
     },
@@ -301,6 +306,26 @@ FAULT_PRIORITY = (
 )
 
 
+def amount_as_text(amount: object) -> str | None:
+    """SPEC §1 rev 2: an amount is a JSON string or a JSON number, judged by its text.
+
+    A number the server decoded exactly arrives as a Decimal (its text is str()); a Python
+    float is judged by repr() (its shortest round-trip text); an int by its digits. A bool
+    is not a number here.
+    """
+    if isinstance(amount, bool):
+        return None
+    if isinstance(amount, str):
+        return amount
+    if isinstance(amount, int):
+        return str(amount)
+    if isinstance(amount, Decimal):
+        return str(amount) if amount.is_finite() else None
+    if isinstance(amount, float):
+        return repr(amount) if math.isfinite(amount) else None
+    return None
+
+
 def _valid_price(value: object, limits: RefLimits) -> bool:
     """SPEC §1 Decision: amount string `(0|[1-9][0-9]*)(\\.[0-9]{1,N})?`, value > 0, known code.
 
@@ -311,9 +336,9 @@ def _valid_price(value: object, limits: RefLimits) -> bool:
         return False
     if set(value.keys()) != {"amount", "currencyCode"}:
         return False
-    amount = value["amount"]
+    amount = amount_as_text(value["amount"])
     code = value["currencyCode"]
-    if not isinstance(amount, str) or not isinstance(code, str):
+    if amount is None or not isinstance(code, str):
         return False
     if code not in limits.currency_decimals:
         return False
@@ -334,6 +359,9 @@ def _check_value(value: object, spec: FieldSpec, faults: set[str], limits: RefLi
             faults.add("InvalidParameterValue")
     elif kind == "bool":
         if not isinstance(value, bool):
+            faults.add("InvalidParameterValue")
+    elif kind == "count":
+        if isinstance(value, bool) or not isinstance(value, str | int):
             faults.add("InvalidParameterValue")
     elif kind == "price":
         if not _valid_price(value, limits):
