@@ -107,6 +107,19 @@ def _walk(
                     return
             elif found[_INVALID] is None:
                 found[_INVALID] = ("InvalidParameterValue", f"{prefix}{key} must be an object")
+        elif node.kind == "object_list":
+            if not isinstance(value, list):
+                if found[_INVALID] is None:
+                    found[_INVALID] = ("InvalidParameterValue", f"{prefix}{key} must be a list")
+                continue
+            for index, item in enumerate(value):
+                where = f"{prefix}{key}[{index}]"
+                if isinstance(item, dict):
+                    _walk(node.children, node.required, item, f"{where}.", limits, found, None)
+                    if found[_UNRECOGNIZED] is not None:
+                        return
+                elif found[_INVALID] is None:
+                    found[_INVALID] = ("InvalidParameterValue", f"{where} must be an object")
         elif node.kind == "price":
             verdict = check_price(value, limits, prefix, key)
             if type(verdict) is str:

@@ -136,6 +136,10 @@ KINDS: Final[Mapping[str, FieldKind]] = {
     "opaque": FieldKind(lambda *_: _OPAQUE, lambda *_: ("x", [1])),
     "str_list": FieldKind(lambda *_: _SCOPE_LISTS, lambda *_: ("name", [1, 2])),
     "object": FieldKind(_valid_object, lambda *_: ("x", 5, [1])),
+    "object_list": FieldKind(
+        lambda field, limits, currency: Lists(_record(field.fields, limits, currency), max_size=2),
+        lambda *_: ("x", {"addressId": "a"}, [5], ["x"]),
+    ),
     "str": FieldKind(_valid_text, _wrong_text),
 }
 

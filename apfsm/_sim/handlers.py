@@ -116,6 +116,11 @@ _SESSION_EXTRA: Final = (
     "addressDetails",
     "deliverySpecifications",
     "scopes",
+    # SPEC §11 (the .NET SDK's request types): kept for the answers that echo them.
+    "paymentMethodOnFileMetadata",
+    "chargePermissionId",
+    "supplementaryData",
+    "multiAddressesCheckoutMetadata",
 )
 
 
@@ -158,7 +163,14 @@ def update_checkout_session(fx: Effects, call: Call) -> Response:
         record.recurring = merge(record.recurring, body["recurringMetadata"])
     if body.get("merchantMetadata") is not None:
         record.merchant = merge(record.merchant, body["merchantMetadata"])
-    for key in ("platformId", "providerMetadata"):
+    if body.get("chargePermissionType") is not None:
+        record.permission_type = body["chargePermissionType"]
+    for key in (
+        "platformId",
+        "providerMetadata",
+        "supplementaryData",
+        "multiAddressesCheckoutMetadata",
+    ):
         if body.get(key) is not None:
             record.extra = {**(record.extra or {}), key: copy_json(body[key])}
     record.updated_at = stamp(call.now)

@@ -15,11 +15,16 @@ import attrs
 
 from .bodies import (
     CHARGE_PERMISSION_TYPES,
+    CHARGE_WEB_CHECKOUT_DETAILS,
     MERCHANT_METADATA,
+    MULTI_ADDRESSES_CHECKOUT_METADATA,
     PAYMENT_DETAILS,
+    PAYMENT_METHOD_ON_FILE_METADATA,
     PROVIDER_METADATA,
     RECURRING_METADATA,
     SOFT_DESCRIPTOR,
+    SUPPLEMENTARY_DATA,
+    UPDATE_PAYMENT_DETAILS,
     WEB_CHECKOUT_DETAILS,
     BodyField,
     optional,
@@ -101,6 +106,12 @@ _OPERATION_LIST: Final = (
             BodyField("addressDetails", "opaque"),
             BodyField("deliverySpecifications", "opaque"),
             BodyField("scopes", "str_list"),
+            # amzn/amazon-pay-api-sdk-dotnet .../CheckoutSession/CreateCheckoutSessionRequest.cs
+            # (and the fields it inherits from UpdateCheckoutSessionRequest.cs)
+            PAYMENT_METHOD_ON_FILE_METADATA,
+            BodyField("chargePermissionId", "str"),
+            SUPPLEMENTARY_DATA,
+            MULTI_ADDRESSES_CHECKOUT_METADATA,
         ),
     ),
     Operation(
@@ -119,11 +130,15 @@ _OPERATION_LIST: Final = (
         checks=("pending_with_capture",),
         body=(
             optional(WEB_CHECKOUT_DETAILS),
-            optional(PAYMENT_DETAILS),
+            optional(UPDATE_PAYMENT_DETAILS),
             optional(RECURRING_METADATA),
             optional(MERCHANT_METADATA),
             BodyField("platformId", "str"),
             PROVIDER_METADATA,
+            # amzn/amazon-pay-api-sdk-dotnet .../CheckoutSession/UpdateCheckoutSessionRequest.cs
+            BodyField("chargePermissionType", "enum", choices=CHARGE_PERMISSION_TYPES),
+            SUPPLEMENTARY_DATA,
+            MULTI_ADDRESSES_CHECKOUT_METADATA,
         ),
     ),
     Operation(
@@ -191,6 +206,9 @@ _OPERATION_LIST: Final = (
             PROVIDER_METADATA,
             BodyField("chargeInitiator", "str"),
             BodyField("channel", "str"),
+            # amzn/amazon-pay-api-sdk-dotnet Amazon.Pay.API.SDK/WebStore/Charge/CreateChargeRequest.cs
+            BodyField("platformId", "str"),
+            CHARGE_WEB_CHECKOUT_DETAILS,
         ),
         simulation_codes=(
             "SoftDeclined",

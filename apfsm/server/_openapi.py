@@ -35,6 +35,8 @@ def _field_schema(field: BodyField, limits: Limits) -> dict[str, Any]:
         return {"type": "string", "enum": list(field.choices)}
     if field.kind == "object":
         return _fields_schema(field.fields, limits)
+    if field.kind == "object_list":
+        return {"type": "array", "items": _fields_schema(field.fields, limits)}
     if field.kind == "opaque":
         return {"type": "object", "description": "stored and echoed back as it is"}
     if field.kind == "str_list":

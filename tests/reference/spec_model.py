@@ -216,8 +216,24 @@ PAYMENT_DETAILS = FieldSpec(
         "softDescriptor": DESCRIPTOR,
         "allowOvercharge": BOOL,
         "extendExpiration": BOOL,
+        # SPEC §11: estimateOrderTotal (.NET SDK WebStore/Types/PaymentDetails.cs).
+        "estimateOrderTotal": PRICE,
     },
 )
+
+# SPEC §11 creation-only options: the update's paymentDetails does not know them.
+UPDATE_PAYMENT_DETAILS = FieldSpec(
+    "object",
+    fields={
+        k: v
+        for k, v in (PAYMENT_DETAILS.fields or {}).items()
+        if k not in ("allowOvercharge", "extendExpiration")
+    },
+)
+
+# SPEC §11: multiAddressesCheckoutMetadata, a list of {addressId, price}.
+MULTI_ADDRESSES = FieldSpec("object_list", fields={"addressId": STR, "price": PRICE})
+PAYMENT_METHOD_ON_FILE = FieldSpec("object", fields={"setupOnly": BOOL})
 
 
 def _web_checkout_details(create: bool) -> FieldSpec:
@@ -229,6 +245,7 @@ def _web_checkout_details(create: bool) -> FieldSpec:
         fields={
             "checkoutReviewReturnUrl": FieldSpec("str", required=create),
             "checkoutResultReturnUrl": STR,
+            "checkoutCancelUrl": STR,  # SPEC §11
             "checkoutMode": STR,
         },
     )
@@ -247,15 +264,24 @@ BODY_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
         "addressDetails": OPAQUE,
         "deliverySpecifications": OPAQUE,
         "scopes": FieldSpec("scopes"),
+        # SPEC §11 (the .NET SDK's CreateCheckoutSessionRequest.cs)
+        "paymentMethodOnFileMetadata": PAYMENT_METHOD_ON_FILE,
+        "chargePermissionId": STR,
+        "supplementaryData": STR,
+        "multiAddressesCheckoutMetadata": MULTI_ADDRESSES,
     },
     "get_checkout_session": {},
     "update_checkout_session": {
         "webCheckoutDetails": _web_checkout_details(create=False),
-        "paymentDetails": PAYMENT_DETAILS,
+        "paymentDetails": UPDATE_PAYMENT_DETAILS,
         "recurringMetadata": RECURRING_METADATA,
         "merchantMetadata": MERCHANT_METADATA,
         "platformId": STR,
         "providerMetadata": OPAQUE,
+        # SPEC §11 (the .NET SDK's UpdateCheckoutSessionRequest.cs)
+        "chargePermissionType": FieldSpec("enum", choices=CHARGE_PERMISSION_TYPES),
+        "supplementaryData": STR,
+        "multiAddressesCheckoutMetadata": MULTI_ADDRESSES,
     },
     "complete_checkout_session": {
         "chargeAmount": FieldSpec("price", required=True),
@@ -280,6 +306,9 @@ BODY_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
         "providerMetadata": OPAQUE,
         "chargeInitiator": STR,
         "channel": STR,
+        # SPEC §11 (the .NET SDK's CreateChargeRequest.cs)
+        "platformId": STR,
+        "webCheckoutDetails": FieldSpec("object", fields={"checkoutResultReturnUrl": STR}),
     },
     "get_charge": {},
     "capture_charge": {
@@ -390,6 +419,16 @@ def _check_value(value: object, spec: FieldSpec, faults: set[str], limits: RefLi
         else:
             assert spec.fields is not None
             _check_object(value, spec.fields, faults, limits)
+    elif kind == "object_list":
+        if not isinstance(value, list):
+            faults.add("InvalidParameterValue")
+        else:
+            assert spec.fields is not None
+            for item in value:
+                if isinstance(item, dict):
+                    _check_object(item, spec.fields, faults, limits)
+                else:
+                    faults.add("InvalidParameterValue")
     else:  # pragma: no cover - schema typo
         raise AssertionError(f"unknown field kind {kind!r}")
 
