@@ -144,7 +144,7 @@ UPDATE_PAYMENT_DETAILS: Final = without(PAYMENT_DETAILS, *CREATION_ONLY_PAYMENT_
 PAYMENT_METHOD_ON_FILE_METADATA: Final = BodyField(
     "paymentMethodOnFileMetadata", "object", fields=(BodyField("setupOnly", "bool"),)
 )
-#: amzn/amazon-pay-api-sdk-dotnet Amazon.Pay.API.SDK/WebStore/Types/MultiAddressesCheckoutMetadata.cs
+#: amzn/amazon-pay-api-sdk-dotnet .../WebStore/Types/MultiAddressesCheckoutMetadata.cs
 #: (a ``List<MultiAddressesCheckoutMetadata>`` on UpdateCheckoutSessionRequest.cs).
 MULTI_ADDRESSES_CHECKOUT_METADATA: Final = BodyField(
     "multiAddressesCheckoutMetadata",

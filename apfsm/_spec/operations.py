@@ -52,6 +52,12 @@ class Operation:
         body: the fields its request body accepts (SPEC §10); ``()`` for none.
         simulation_codes: the sandbox simulation codes it accepts (SPEC §7); any other
             code is ``InvalidSandboxSimulationSpecified``.
+        requires_idempotency_key: over HTTP, a request without
+            ``x-amz-pay-idempotency-key`` is ``MissingHeader`` (SPEC §7). True for the
+            creates and capture, the calls the official SDKs send a key with (the Node
+            SDK's README: createCheckoutSession, createCharge, captureCharge,
+            createRefund); another POST (complete) may carry a key — then it replays as
+            any keyed call — or not (no replay protection).
     """
 
     name: str
@@ -65,6 +71,7 @@ class Operation:
     target_field: str | None = None
     body: tuple[BodyField, ...] = ()
     simulation_codes: tuple[str, ...] = ()
+    requires_idempotency_key: bool = False
 
     @property
     def is_read(self) -> bool:
@@ -94,6 +101,7 @@ _OPERATION_LIST: Final = (
         target=None,
         creates="CheckoutSession",
         success_status=201,
+        requires_idempotency_key=True,
         body=(
             WEB_CHECKOUT_DETAILS,
             BodyField("storeId", "str", required=True),
@@ -196,6 +204,7 @@ _OPERATION_LIST: Final = (
             "within_monthly_cap",
         ),
         success_status=201,
+        requires_idempotency_key=True,
         body=(
             BodyField("chargePermissionId", "str", required=True),
             BodyField("chargeAmount", "price", required=True),
@@ -206,7 +215,7 @@ _OPERATION_LIST: Final = (
             PROVIDER_METADATA,
             BodyField("chargeInitiator", "str"),
             BodyField("channel", "str"),
-            # amzn/amazon-pay-api-sdk-dotnet Amazon.Pay.API.SDK/WebStore/Charge/CreateChargeRequest.cs
+            # amzn/amazon-pay-api-sdk-dotnet .../WebStore/Charge/CreateChargeRequest.cs
             BodyField("platformId", "str"),
             CHARGE_WEB_CHECKOUT_DETAILS,
         ),
@@ -226,6 +235,7 @@ _OPERATION_LIST: Final = (
         "capture",
         target="Charge",
         checks=("capture_currency_matches", "capture_within_charge_amount"),
+        requires_idempotency_key=True,
         body=(BodyField("captureAmount", "price", required=True), SOFT_DESCRIPTOR),
         simulation_codes=("CaptureInitiated", "AmazonRejected"),
     ),
@@ -251,6 +261,7 @@ _OPERATION_LIST: Final = (
             "refund_within_allowance",
         ),
         success_status=201,
+        requires_idempotency_key=True,
         body=(
             BodyField("chargeId", "str", required=True),
             BodyField("refundAmount", "price", required=True),

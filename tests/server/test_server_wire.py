@@ -120,3 +120,101 @@ def test_idempotent_replay_sees_a_number_and_its_string_as_one_request(
     assert 201 == first[0]
     assert first == again
     assert 1 == len(sim.object_ids("Charge"))
+
+
+# ---------------------------------------------------------------------------------------
+# SPEC §7 vs the SDKs: which POSTs need an idempotency key
+# ---------------------------------------------------------------------------------------
+
+
+def test_the_creates_and_capture_need_an_idempotency_key() -> None:
+    # amzn/amazon-pay-api-sdk-nodejs README: the key is required on createCheckoutSession,
+    # createCharge, captureCharge and createRefund.
+    from apfsm import OPERATIONS
+
+    needing = {name for name, op in OPERATIONS.items() if op.requires_idempotency_key}
+    assert {
+        "create_checkout_session",
+        "create_charge",
+        "capture_charge",
+        "create_refund",
+    } <= needing
+    assert "complete_checkout_session" not in needing
+    assert all(OPERATIONS[name].method == "POST" for name in needing)
+
+
+@pytest.mark.parametrize(
+    "path", ["/checkoutSessions", "/charges", "/charges/x/capture", "/refunds"]
+)
+def test_a_keyless_create_or_capture_is_missing_header(client: TestClient, path: str) -> None:
+    assert "MissingHeader" == code(post(client, path, b"{not json", key=None))
+
+
+def test_complete_without_a_key_is_processed(client: TestClient, sim: Simulator) -> None:
+    # The official SDKs send no key on completeCheckoutSession: amzn/amazon-pay-api-sdk-nodejs
+    # src/client.js completeCheckoutSession, amzn/amazon-pay-api-sdk-php
+    # Amazon/Pay/API/Client.php completeCheckoutSession.
+    status, session = post(client, "/checkoutSessions", json.dumps(session_body()).encode())
+    sid = session["checkoutSessionId"]
+    client.post("/_apfsm/buyer/approve", json={"checkoutSessionId": sid})
+    raw = json.dumps({"chargeAmount": {"amount": "100.00", "currencyCode": "USD"}}).encode()
+    status, done = post(client, f"/checkoutSessions/{sid}/complete", raw, key=None)
+    assert (200, "Completed") == (status, done["statusDetails"]["state"])
+    assert sim.log[-1].idempotency_key is None
+    # No replay protection without a key: a second completion is judged afresh (the
+    # session is Completed now), not answered with the first answer again.
+    again = post(client, f"/checkoutSessions/{sid}/complete", raw, key=None)
+    assert again != (status, done)
+    assert not sim.log[-1].replayed
+
+
+def test_complete_with_a_key_replays(client: TestClient, sim: Simulator) -> None:
+    _, session = post(client, "/checkoutSessions", json.dumps(session_body()).encode())
+    sid = session["checkoutSessionId"]
+    client.post("/_apfsm/buyer/approve", json={"checkoutSessionId": sid})
+    raw = json.dumps({"chargeAmount": {"amount": "100.00", "currencyCode": "USD"}}).encode()
+    first = post(client, f"/checkoutSessions/{sid}/complete", raw, key="done-1")
+    again = post(client, f"/checkoutSessions/{sid}/complete", raw, key="done-1")
+    assert first == again
+    assert sim.log[-1].replayed
+
+
+# ---------------------------------------------------------------------------------------
+# MissingHeader vs MissingHeaderValue
+# (https://developer.amazon.com/docs/amazon-pay-api-v2/error-handling.html lists both)
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", ["", "   "])
+def test_an_empty_idempotency_key_is_missing_header_value(
+    client: TestClient, sim: Simulator, value: str
+) -> None:
+    body = json.dumps(session_body()).encode()
+    assert "MissingHeaderValue" == code(post(client, "/checkoutSessions", body, key=value))
+    assert 0 == len(sim.object_ids("CheckoutSession"))
+    # An empty key is refused on complete too: a key that is there must have a value.
+    assert "MissingHeaderValue" == code(
+        post(client, "/checkoutSessions/x/complete", b"{}", key=value)
+    )
+
+
+@pytest.mark.parametrize("name", ["authorization", "x-amz-pay-date"])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(None, "MissingHeader"), ("", "MissingHeaderValue"), (" ", "MissingHeaderValue")],
+)
+def test_signature_headers_absent_or_empty(
+    sim: Simulator, name: str, value: str | None, expected: str
+) -> None:
+    from tests.server.serverhelpers import new_key, public_pem, signed_headers
+
+    key = new_key()
+    with TestClient(create_app(sim, public_key=public_pem(key))) as signed:
+        headers = signed_headers(key, "GET", "/v2/charges/abc")
+        if value is None:
+            del headers[name]
+        else:
+            headers[name] = value
+        answer = signed.get("/v2/charges/abc", headers=headers)
+        assert expected == code((answer.status_code, answer.json()))
+        assert name in answer.json()["message"]
