@@ -2,12 +2,15 @@
 
 * ``apfsm_clock`` — a ``ManualClock`` at a fixed instant (the ``apfsm_start`` ini option,
   ISO 8601, or 2026-01-31T09:00:00Z by default), so runs are reproducible;
-* ``apfsm_simulator`` — a fresh ``apfsm.Simulator`` on that clock.
+* ``apfsm_simulator`` — a fresh ``apfsm.Simulator`` on that clock, its ids made from the
+  seed ``--apfsm-seed N`` gives (the same ids every run), or from a random seed, printed in
+  the report of a failing test so ``--apfsm-seed`` can repeat it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import pytest
 
@@ -17,6 +20,12 @@ from ._sim import Simulator
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--apfsm-seed",
+        default=None,
+        metavar="SEED",
+        help="apfsm_simulator makes its ids from SEED (default: a random seed per test)",
+    )
     parser.addini(
         "apfsm_start",
         "the instant apfsm_clock starts at (ISO 8601 with a UTC offset)",
@@ -36,6 +45,19 @@ def apfsm_clock(request: pytest.FixtureRequest) -> ManualClock:
 
 
 @pytest.fixture
-def apfsm_simulator(apfsm_clock: ManualClock) -> Simulator:
-    """A fresh ``apfsm.Simulator`` on ``apfsm_clock``."""
-    return Simulator(apfsm_clock)
+def apfsm_simulator(request: pytest.FixtureRequest, apfsm_clock: ManualClock) -> Simulator:
+    """A fresh ``apfsm.Simulator`` on ``apfsm_clock``, seeded by ``--apfsm-seed``."""
+    seed = request.config.getoption("--apfsm-seed", default=None)
+    simulator = Simulator(apfsm_clock, seed=seed)
+    request.node.user_properties.append(("apfsm_seed", simulator.seed))
+    return simulator
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """Tell a failing test's apfsm seed, so ``--apfsm-seed`` can repeat its ids."""
+    report = yield
+    seeds = [value for name, value in item.user_properties if name == "apfsm_seed"]
+    if seeds and report.failed:
+        report.sections.append(("apfsm", f"ids made from seed {seeds[-1]} (--apfsm-seed)"))
+    return report

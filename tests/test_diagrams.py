@@ -271,7 +271,9 @@ def test_self_loops_are_grouped_per_state() -> None:
     for edges in both("ChargePermission"):
         loops = [label for t, h, label in edges if t == h == "Chargeable" and "☺" not in label]
         loops = [label for label in loops if "⚡" not in label]
-        assert ["get_charge_permission\nupdate_charge_permission\ncreate_charge"] == loops
+        assert [
+            "get_charge_permission\nupdate_charge_permission\ncreate_charge\ncreate_delivery_tracker"
+        ] == loops
 
 
 def test_mermaid_labels_avoid_its_separators() -> None:

@@ -20,6 +20,7 @@ def _run_command(args: argparse.Namespace, out: TextIO) -> int:
             public_key=args.public_key,
             notify_url=args.notify_url,
             state=args.state,
+            seed=args.seed,
             out=out,
         )
     except ImportError as exc:
@@ -66,5 +67,11 @@ def register(sub: Any) -> None:
         "--state",
         metavar="FILE",
         help="restore the simulator from FILE at start (when it exists), save it at shutdown",
+    )
+    command.add_argument(
+        "--seed",
+        metavar="SEED",
+        help="make the ids from SEED: the same seed, the same ids (default: random, so ids differ "
+        "from run to run as Amazon's do)",
     )
     command.set_defaults(run=_run_command)

@@ -74,6 +74,10 @@ def _value_fault(node: _Node, value: Any, path: str, limits: Limits) -> str | No
         return f"{path} {value!r} is not a supported currency"
     if kind == "opaque":
         return None if isinstance(value, dict) else f"{path} must be an object"
+    if kind == "opaque_list":
+        if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+            return None
+        return f"{path} must be a list of objects"
     if kind == "str_list":
         if isinstance(value, list) and all(type(v) is str for v in value):
             return None

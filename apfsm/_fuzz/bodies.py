@@ -85,6 +85,7 @@ _TEXT: Final = Sample(TRICKY)
 _URLS: Final = Sample(URL_VALUES)
 _OPAQUE: Final = Sample(OPAQUE_VALUES, fresh=True)
 _SCOPE_LISTS: Final = Lists(Sample(SCOPES), max_size=3)
+_OPAQUE_LISTS: Final = Lists(Sample(OPAQUE_VALUES, fresh=True), max_size=2)
 _WRONG_PRICES: Final[tuple[Any, ...]] = (
     # A JSON number is a valid amount (SPEC §1 rev 2), but not true, nor a float whose
     # shortest text has too many decimals.
@@ -134,6 +135,7 @@ KINDS: Final[Mapping[str, FieldKind]] = {
         lambda field, limits, _: currency_values(limits), lambda *_: ("XXX", "usd", 840)
     ),
     "opaque": FieldKind(lambda *_: _OPAQUE, lambda *_: ("x", [1])),
+    "opaque_list": FieldKind(lambda *_: _OPAQUE_LISTS, lambda *_: ("x", {}, [1])),
     "str_list": FieldKind(lambda *_: _SCOPE_LISTS, lambda *_: ("name", [1, 2])),
     "object": FieldKind(_valid_object, lambda *_: ("x", 5, [1])),
     "object_list": FieldKind(

@@ -206,6 +206,7 @@ _PLAIN_VALUES: Final[Mapping[str, Any]] = {
     "str_list": lambda field: [],
     "object_list": lambda field: [],
     "opaque": lambda field: {},
+    "opaque_list": lambda field: [],
 }
 
 

@@ -191,6 +191,8 @@ def _call(
         answer = sim.request(operation, path_id, body)
     except ApiError as err:
         return err.reason_code
+    if "statusDetails" not in answer.body:  # not the object (Delivery Tracker): its target
+        return f"→ {sim.object_state(object_id)}"
     return f"→ {answer.body['statusDetails']['state']}"
 
 
@@ -443,7 +445,7 @@ Recipe = tuple[tuple[str, Callable[[Simulator], str]], tuple[tuple[str, Action],
 
 def _realise(recipe: Recipe, limits: Limits) -> tuple[Simulator, str]:
     (_, create), actions = recipe
-    sim = Simulator(ManualClock(_START), limits)
+    sim = Simulator(ManualClock(_START), limits, seed=0)
     object_id = create(sim)
     for _, action in actions:
         action(sim, object_id)

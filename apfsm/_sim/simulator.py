@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import threading
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -55,6 +56,11 @@ class Simulator:
             due.
         limits: the limits to apply (SPEC's by default).
         merchant_id: the merchant id in notifications.
+        seed: what the ids are made from. Without one each simulator takes a random seed,
+            so two fresh simulators never hand out the same ids (SPEC §1: like Amazon's,
+            ids differ from run to run — test databases do not collide); the same seed
+            gives the same ids, call after call (``seed`` tells a random one, to repeat a
+            run). A snapshot keeps it: a restored simulator continues the same sequence.
         on_notification: called with each IPN message (SPEC §7), after the call that caused
             it has completed, in emission order.
 
@@ -70,8 +76,13 @@ class Simulator:
         limits: Limits | None = None,
         merchant_id: str = "A1SANDBOXMERCHANT",
         *,
+        seed: int | str | None = None,
         on_notification: Notifier | None = None,
     ) -> None:
+        if seed is None:
+            seed = secrets.token_hex(8)
+        elif isinstance(seed, bool) or not isinstance(seed, int | str) or seed == "":
+            raise TypeError(f"seed must be an int or a non-empty str, got {seed!r}")
         if clock is None:
             clock = ManualClock(SystemClock().now().replace(microsecond=0))
         if not callable(getattr(clock, "now", None)):
@@ -85,7 +96,7 @@ class Simulator:
         # Lock order: this lock (state) may take the log's; the keys' lock is never held
         # with either.
         self._lock = threading.RLock()
-        self._use(Store(merchant_id), on_notification)
+        self._use(Store(merchant_id, str(seed)), on_notification)
 
     def _use(self, store: Store, on_notification: Notifier | None) -> None:
         """Work on ``store`` (a new one, or one read from a snapshot)."""
@@ -99,6 +110,11 @@ class Simulator:
         self._actions = Actions(self._effects, self.now)
 
     # -- what it is -------------------------------------------------------------------
+
+    @property
+    def seed(self) -> str:
+        """What the ids are made from (the ``seed`` given, as text, or the random one)."""
+        return self._store.seed
 
     @property
     def clock(self) -> Clock:
@@ -246,6 +262,14 @@ class Simulator:
             simulation_code=simulation_code,
         ).body
 
+    def create_delivery_tracker(
+        self, body: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """``POST /v2/deliveryTrackers``: tracking numbers for a permission's shipment."""
+        return self.request(
+            "create_delivery_tracker", None, body, idempotency_key=idempotency_key
+        ).body
+
     def get_charge(self, charge_id: str) -> dict[str, Any]:
         """``GET /v2/charges/{id}``."""
         return self.request("get_charge", charge_id).body
@@ -326,9 +350,8 @@ class Simulator:
             )
         if idempotency_key is not None and op.method != "POST":
             raise ValueError(f"idempotency keys apply to POST operations, not {operation}")
-        if body is None and not op.is_read:
-            body = {}
-        body = normalise_body(operation, body)  # JSON-number amounts → strings (SPEC §1)
+        # No body is {}; JSON-number amounts become strings (SPEC §1 rev 2).
+        body = normalise_body(operation, {} if body is None and not op.is_read else body)
         key, code = idempotency_key, simulation_code
         calls = self._calls
 
@@ -418,7 +441,7 @@ class Simulator:
         when there is no such object. Does not settle."""
         with self._lock:
             record = self._store.get(object_id)
-            return None if record is None else record.to_json(self._limits)
+            return None if record is None else record.to_json(self._limits, self.now())
 
     def object_ids(self, object_type: str | None = None) -> list[str]:
         """Ids of the stored objects (of one type), in creation order."""

@@ -92,6 +92,7 @@ def dump(store: Store, *, now: datetime, limits: Limits, log: bool = True) -> di
         "format": SNAPSHOT_FORMAT,
         "version": SNAPSHOT_VERSION,
         "merchantId": store.merchant_id,
+        "idSeed": store.seed,
         "now": now.isoformat(),
         "limits": limits.to_json(),
         "counters": dict(store.counters),
@@ -142,7 +143,7 @@ def load(snapshot: Mapping[str, Any]) -> tuple[Store, datetime, Limits]:
     try:
         now = require_aware(datetime.fromisoformat(snapshot["now"]))
         limits = Limits.from_json(snapshot["limits"])
-        store = Store(snapshot["merchantId"])
+        store = Store(snapshot["merchantId"], str(snapshot.get("idSeed", "")))
         records = [_record_from_json(item) for item in snapshot["objects"]]
         by_id = {r.id: r for r in records}
         for item, record in zip(snapshot["objects"], records, strict=True):

@@ -35,6 +35,9 @@ class Store:
 
     Attributes:
         merchant_id: the merchant the objects belong to (ids and notifications use it).
+        seed: the salt ids are made with (SPEC §1: ids differ between two fresh
+            simulators, as Amazon's do; the same seed makes the same ids). ``""`` is the
+            salt of snapshots written before seeds existed.
         objects: every stored object by id, in creation order.
         counters: ``object`` (creation order), ``event`` (scheduling order),
             ``notification`` and ``id`` (the numbers ids are made from).
@@ -46,8 +49,9 @@ class Store:
             running simulator).
     """
 
-    def __init__(self, merchant_id: str) -> None:
+    def __init__(self, merchant_id: str, seed: str = "") -> None:
         self.merchant_id = merchant_id
+        self.seed = seed
         self.objects: dict[str, Record] = {}
         self.counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
         self.queue: list[Entry] = []
@@ -104,6 +108,9 @@ class Store:
 
     # -- numbers and ids (SPEC §1: shapes observed on Amazon's) --------------------------
 
+    def _salted(self, text: str) -> str:
+        return f"{self.seed}/{text}" if self.seed else text
+
     def next(self, counter: str) -> int:
         self.counters[counter] += 1
         return self.counters[counter]
@@ -111,30 +118,39 @@ class Store:
     def new_session_id(self) -> str:
         """A Checkout Session id: a UUID."""
         number = self.next("id")
-        digest = hashlib.sha256(f"{self.merchant_id}/cs/{number}".encode()).digest()
+        digest = hashlib.sha256(self._salted(f"{self.merchant_id}/cs/{number}").encode()).digest()
         return str(uuid.UUID(bytes=digest[:16], version=4))
 
     def new_permission_id(self) -> str:
         """A Charge Permission id: ``S01-1234567-1234567``."""
         while True:
             number = self.next("id")
-            digits = _digits(f"{self.merchant_id}/cp/{number}", 14)
+            digits = _digits(self._salted(f"{self.merchant_id}/cp/{number}"), 14)
             candidate = f"S01-{digits[:7]}-{digits[7:]}"
             if candidate not in self.objects:
                 return candidate
 
     def new_child_id(self, permission_id: str, letter: str) -> str:
-        """A Charge (``C``) or Refund (``R``) id: ``<permission id>-C1234567``."""
+        """A Charge (``C``) or Refund (``R``) id: ``<permission id>-C123456``.
+
+        Six digits, as Amazon's own examples show (``S01-5105180-3221187-C056351``,
+        ``...-R022311``: developer.amazon.com/docs/amazon-pay-api-v2/refund.html, and the
+        Java SDK's RefundTest); SPEC §1 wrote seven.
+        """
         while True:
             number = self.next("id")
-            candidate = f"{permission_id}-{letter}{_digits(f'{permission_id}/{number}', 7)}"
+            candidate = (
+                f"{permission_id}-{letter}{_digits(self._salted(f'{permission_id}/{number}'), 6)}"
+            )
             if candidate not in self.objects:
                 return candidate
 
     def notification_id(self) -> str:
         """The ``NotificationId`` of the next IPN message: a UUID."""
         number = self.next("notification")
-        text = hashlib.sha256(f"{self.merchant_id}/n/{number}".encode()).hexdigest()[:32]
+        text = hashlib.sha256(self._salted(f"{self.merchant_id}/n/{number}").encode()).hexdigest()[
+            :32
+        ]
         return str(uuid.UUID(text))
 
     # -- pictures of the state --------------------------------------------------------

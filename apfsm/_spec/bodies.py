@@ -34,7 +34,16 @@ __all__ = [
 ]
 
 Kind = Literal[
-    "price", "bool", "str", "enum", "object", "object_list", "opaque", "str_list", "currency"
+    "price",
+    "bool",
+    "str",
+    "enum",
+    "object",
+    "object_list",
+    "opaque",
+    "str_list",
+    "currency",
+    "opaque_list",
 ]
 
 
@@ -45,9 +54,10 @@ class BodyField:
     Attributes:
         name: the camelCase field name.
         kind: ``price`` (``{amount, currencyCode}``), ``bool``, ``str``, ``enum`` (one of
-            ``choices``), ``object`` (nested ``fields``), ``object_list`` (a list of objects of
-            ``fields``), ``opaque`` (any object, stored as
-            is), ``str_list`` (list of strings), ``currency`` (a supported currency code).
+            ``choices``), ``object`` (nested ``fields``), ``object_list`` (a list of objects
+            of ``fields``, each checked), ``opaque`` (any object, stored as is), ``str_list``
+            (list of strings), ``opaque_list`` (list of objects, stored as is), ``currency``
+            (a supported currency code).
         required: missing it is ``MissingParameterValue``.
         max_length: for ``str``, the name of the ``Limits`` field bounding its length.
         numeric: for ``str``, a JSON integer is accepted too and stored as its digits (SPEC

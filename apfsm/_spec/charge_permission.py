@@ -46,6 +46,8 @@ CHARGE_PERMISSION: Final = Lifecycle(
         Allow("update_charge_permission", _CP_ACTIVE, SAME),
         Allow("close_charge_permission", _CP_ACTIVE, "Closed", reason="MerchantClosed"),
         Allow("create_charge", ("Chargeable",), SAME),
+        # Delivery Tracker: tracking is reported after shipping, whatever the state.
+        Allow("create_delivery_tracker", ("Chargeable", "NonChargeable", "Closed"), SAME),
     ),
     refusals=(
         Refuse("update_charge_permission", ("Closed",), "InvalidChargePermissionStatus"),

@@ -227,6 +227,19 @@ _OPERATION_LIST: Final = (
             "TransactionTimedOut",
         ),
     ),
+    Operation(  # Amazon Pay API v2 "Delivery Tracker": delivery-tracker.html
+        "create_delivery_tracker",
+        "POST",
+        "/deliveryTrackers",
+        "track",
+        target="ChargePermission",
+        target_field="chargePermissionId",
+        body=(
+            BodyField("chargePermissionId", "str", required=True),
+            # [{trackingNumber, carrierCode}], echoed back as sent.
+            BodyField("deliveryDetails", "opaque_list", required=True),
+        ),
+    ),
     Operation("get_charge", "GET", "/charges/{chargeId}", "get", target="Charge"),
     Operation(
         "capture_charge",

@@ -56,6 +56,7 @@ def create_app(
     notify_attempts: int = 5,
     notify_backoff: float = 1.0,
     state: str | os.PathLike[str] | None = None,
+    seed: int | str | None = None,
 ) -> Starlette:
     """The simulator behind the Amazon Pay API v2, as an ASGI application (Starlette).
 
@@ -74,6 +75,9 @@ def create_app(
             long.
         state: a snapshot file: restored at start when it exists, written at shutdown
             (when the server runs the ASGI lifespan, as uvicorn does).
+        seed: the ids' seed of the default simulator and of every ``POST /_apfsm/reset``
+            (``Simulator(seed=...)``): the same seed, the same ids. Without one, ids
+            differ from run to run and from reset to reset.
 
     Returns:
         The Starlette application.
@@ -103,7 +107,7 @@ def create_app(
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{state_file} is not an apfsm simulator snapshot: {exc}") from None
     if simulator is None:
-        simulator = Simulator()
+        simulator = Simulator(seed=seed)
     if not isinstance(simulator, Simulator):
         raise TypeError(f"simulator must be an apfsm.Simulator, got {type(simulator).__name__}")
     notifier = None
@@ -116,7 +120,7 @@ def create_app(
             raise ValueError(f"notify_backoff must not be negative, got {notify_backoff}")
         notifier = _Notifier(notify_url, notify_attempts, notify_backoff)
     verifier = None if public_key is None else _Verifier(_load_public_key(public_key))
-    shared = _State(simulator, verifier, notifier, state_file)
+    shared = _State(simulator, verifier, notifier, state_file, seed)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -39,6 +39,8 @@ def _field_schema(field: BodyField, limits: Limits) -> dict[str, Any]:
         return {"type": "array", "items": _fields_schema(field.fields, limits)}
     if field.kind == "opaque":
         return {"type": "object", "description": "stored and echoed back as it is"}
+    if field.kind == "opaque_list":
+        return {"type": "array", "items": {"type": "object"}}
     if field.kind == "str_list":
         return {"type": "array", "items": {"type": "string"}}
     if field.kind == "currency":

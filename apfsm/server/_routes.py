@@ -20,7 +20,6 @@ _PREFIXES: Final = frozenset({"live", "sandbox"})
 _UNSIMULATED_ROOTS: Final = frozenset(
     {
         "buyers",
-        "deliveryTrackers",
         "authorizationTokens",
         "reports",
         "reportSchedules",

@@ -159,6 +159,7 @@ def serve(
     public_key: str | os.PathLike[str] | None = None,
     notify_url: str | None = None,
     state: str | os.PathLike[str] | None = None,
+    seed: int | str | None = None,
     out: TextIO | None = None,
 ) -> None:
     """Run the server until interrupted (``apfsm serve``).
@@ -174,6 +175,7 @@ def serve(
         public_key: a PEM file: verify request signatures with it.
         notify_url: deliver IPN notifications there.
         state: a snapshot file, restored at start when it exists and written at shutdown.
+        seed: make the ids from it (the same seed, the same ids; random by default).
         out: where the start-up lines go (stdout by default).
 
     Raises:
@@ -184,7 +186,7 @@ def serve(
     import uvicorn
 
     out = sys.stdout if out is None else out
-    app = create_app(public_key=public_key, notify_url=notify_url, state=state)
+    app = create_app(public_key=public_key, notify_url=notify_url, state=state, seed=seed)
     with contextlib.ExitStack() as stack:
         ssl: dict[str, Any] = {}
         lines = []
@@ -203,6 +205,7 @@ def serve(
             f"simulated time: {format_timestamp(sim.now())} (moves only with "
             f"POST {_CONTROL}/clock/advance)",
             f"signatures: {'verified with ' + str(public_key) if public_key else 'not checked'}",
+            f"ids: seed {sim.seed}" + (" (random: pass --seed to repeat)" if seed is None else ""),
         ]
         if notify_url:
             lines.append(f"IPN notifications: POSTed to {notify_url}")

@@ -23,8 +23,12 @@ class _State:
         verifier: _Verifier | None,
         notifier: _Notifier | None,
         state_file: Path | None,
+        seed: int | str | None = None,
     ) -> None:
         self.simulator = simulator
+        #: The ``--seed`` served with: a reset starts its ids again from it (a random
+        #: seed each reset without one).
+        self.seed = seed
         self.verifier = verifier
         self.notifier = notifier
         self.state_file = state_file
@@ -56,7 +60,7 @@ class _State:
         clock = current.clock
         if isinstance(clock, ManualClock):
             clock = ManualClock(self.started_at)
-        return Simulator(clock, current.limits, current.merchant_id)
+        return Simulator(clock, current.limits, current.merchant_id, seed=self.seed)
 
     def save(self) -> None:
         """Write the snapshot to the state file (atomically: a crash never leaves half)."""

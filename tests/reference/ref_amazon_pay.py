@@ -73,6 +73,7 @@ POST_OPERATIONS = frozenset(
         "create_charge",
         "capture_charge",
         "create_refund",
+        "create_delivery_tracker",
     }
 )
 ALL_OPERATIONS = (
@@ -718,6 +719,11 @@ class RefAmazonPay:
             return self._cancel_charge(ref)
         if operation == "create_refund":
             return self._create_refund(body, simulation_code)
+        if operation == "create_delivery_tracker":
+            # Amazon Pay Delivery Tracker: 200 for a permission in any state; nothing changes.
+            if body["chargePermissionId"] not in self._permissions:
+                return _refuse("ResourceNotFound")
+            return Outcome(True, 200, None)
         # get_refund
         if ref is None or ref not in self._refunds:
             return _refuse("ResourceNotFound")

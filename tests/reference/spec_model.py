@@ -310,6 +310,12 @@ BODY_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
         "platformId": STR,
         "webCheckoutDetails": FieldSpec("object", fields={"checkoutResultReturnUrl": STR}),
     },
+    # Amazon Pay API v2 Delivery Tracker (delivery-tracker.html): the permission and a list
+    # of {trackingNumber, carrierCode}.
+    "create_delivery_tracker": {
+        "chargePermissionId": FieldSpec("str", required=True),
+        "deliveryDetails": FieldSpec("object_list", required=True),
+    },
     "get_charge": {},
     "capture_charge": {
         "captureAmount": FieldSpec("price", required=True),
@@ -403,6 +409,9 @@ def _check_value(value: object, spec: FieldSpec, faults: set[str], limits: RefLi
             faults.add("InvalidParameterValue")
     elif kind == "opaque":
         if not isinstance(value, dict):
+            faults.add("InvalidParameterValue")
+    elif kind == "object_list":
+        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
             faults.add("InvalidParameterValue")
     elif kind == "enum":
         if not isinstance(value, str) or value not in spec.choices:

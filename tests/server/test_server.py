@@ -139,6 +139,11 @@ def test_every_operation_over_http_under_each_prefix(client: TestClient, prefix:
         "cancel_charge", f"/charges/{charge['chargeId']}/cancel", {"cancellationReason": "no stock"}
     )
     assert (200, "Canceled") == (status, state(canceled))
+    # https://developer.amazon.com/docs/amazon-pay-api-v2/delivery-tracker.html: 200,
+    # the permission id and the delivery details as sent.
+    details = [{"trackingNumber": "1Z999AA10123456784", "carrierCode": "UPS"}]
+    tracker = {"chargePermissionId": cp, "deliveryDetails": details}
+    assert (200, tracker) == call("create_delivery_tracker", "/deliveryTrackers", tracker)
     metadata = {"merchantMetadata": {"merchantReferenceId": "order-9"}}
     assert 200 == call("update_charge_permission", f"/chargePermissions/{cp}", metadata)[0]
     assert "Chargeable" == state(call("get_charge_permission", f"/chargePermissions/{cp}")[1])
@@ -201,7 +206,7 @@ def test_wrong_method_on_a_known_path_is_405(
         ("GET", "/v2//charges", "ResourceNotFound"),
         ("POST", "/_apfsm/nothing", "ResourceNotFound"),
         ("GET", "/v2/buyers/token", "UnsupportedOperation"),
-        ("POST", "/live/v2/deliveryTrackers", "UnsupportedOperation"),
+        ("POST", "/live/v2/deliveryTrackers/abc", "ResourceNotFound"),
         ("POST", "/v2/checkoutSessions/abc/finalize", "UnsupportedOperation"),
         ("PATCH", "/v2/charges/abc", "UnsupportedOperation"),
         ("GET", "/_apfsm/reset", "RequestNotSupported"),

@@ -317,6 +317,15 @@ def test_official_node_sdk_over_tls(key_files: tuple[Path, Path]) -> None:
             assert 422 == out["recapture"]["status"]
             assert "InvalidChargeStatus" == out["recapture"]["data"]["reasonCode"]
             assert {"status": 200, "state": "Closed"} == out["permission"]
+            # https://developer.amazon.com/docs/amazon-pay-api-v2/delivery-tracker.html
+            details = [{"trackingNumber": "1Z999AA10123456784", "carrierCode": "UPS"}]
+            assert (
+                200,
+                {"chargePermissionId": out["tracker"]["id"], "deliveryDetails": details},
+            ) == (
+                out["tracker"]["status"],
+                out["tracker"]["data"],
+            )
         sessions = httpx2.get(f"{url}/_apfsm/log", verify=False).json()
         created = [r for r in sessions if r["operation"] == "create_checkout_session"]
         assert [False, True, False, True] == [r["replayed"] for r in created]

@@ -27,9 +27,11 @@ from apfsm.testing import KNOWABLE_CODES as PUBLIC_KNOWABLE_CODES
 def test_the_body_field_naming_a_create_calls_target() -> None:
     # was: _simulator._target, _validator._TARGET_IDS, stateful._source_type/_target_json/
     # planned_call, testing.WatchedSimulator.request, _checklog.target_of
-    assert {"create_charge": "chargePermissionId", "create_refund": "chargeId"} == {
-        name: op.target_field for name, op in OPERATIONS.items() if op.target_field
-    }
+    assert {
+        "create_charge": "chargePermissionId",
+        "create_delivery_tracker": "chargePermissionId",
+        "create_refund": "chargeId",
+    } == {name: op.target_field for name, op in OPERATIONS.items() if op.target_field}
     charge = OPERATIONS["create_charge"]
     assert "cp-1" == charge.target_id(None, {"chargePermissionId": "cp-1"})
     assert charge.target_id(None, ["not", "an", "object"]) is None
@@ -305,6 +307,8 @@ BODY_FIELDS = {
         "webCheckoutDetails object",
         "webCheckoutDetails.checkoutResultReturnUrl str",
     ),
+    # https://developer.amazon.com/docs/amazon-pay-api-v2/delivery-tracker.html
+    "create_delivery_tracker": ("chargePermissionId! str", "deliveryDetails! opaque_list"),
     "get_charge": (),
     "capture_charge": (
         "captureAmount! price",

@@ -55,6 +55,9 @@ def test_object_types_and_operations_follow_spec_section_1() -> None:
         "update_charge_permission": ("PATCH", "/chargePermissions/{chargePermissionId}"),
         "close_charge_permission": ("DELETE", "/chargePermissions/{chargePermissionId}/close"),
         "create_charge": ("POST", "/charges"),
+        # Amazon Pay API v2 "Delivery Tracker" (answers 200, not 201):
+        # https://developer.amazon.com/docs/amazon-pay-api-v2/delivery-tracker.html
+        "create_delivery_tracker": ("POST", "/deliveryTrackers"),
         "get_charge": ("GET", "/charges/{chargeId}"),
         "capture_charge": ("POST", "/charges/{chargeId}/capture"),
         "cancel_charge": ("DELETE", "/charges/{chargeId}/cancel"),
@@ -177,7 +180,10 @@ def test_every_time_limit_has_its_edge() -> None:
     } == by_timers
     assert {"async_capture_after"} == by_guards
     assert {"async_outcome_delay"} == by_events
-    assert ttl_fields == by_timers | by_guards | by_events
+    # buyer_details_retention changes no state: it shapes the permission's JSON (SPEC §11,
+    # _sim/records.py; tests/sim/test_response_shapes.py probes it at L - 1 s, L, L + 1 s).
+    by_shapes = {"buyer_details_retention"}
+    assert ttl_fields == by_timers | by_guards | by_events | by_shapes
 
 
 @pytest.mark.parametrize("lifecycle", LIFECYCLE_LIST, ids=ids)
@@ -244,4 +250,9 @@ def test_labels_render_with_limits() -> None:
 
 def test_only_the_create_operations_have_no_id_in_their_path() -> None:
     without = {name for name, op in OPERATIONS.items() if not op.has_path_id}
-    assert {"create_checkout_session", "create_charge", "create_refund"} == without
+    assert {
+        "create_checkout_session",
+        "create_charge",
+        "create_delivery_tracker",
+        "create_refund",
+    } == without

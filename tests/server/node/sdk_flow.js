@@ -94,6 +94,12 @@ async function main() {
         chargeId, { captureAmount: price('1.00') }, { 'x-amz-pay-idempotency-key': `${order}-capture-2` }));
     const permission = await client.getChargePermission(completed.data.chargePermissionId);
     out.permission = { status: permission.status, state: permission.data.statusDetails.state };
+    // Delivery Tracker: the SDK's deliveryTrackers (AmazonPayClient), after shipping.
+    const tracker = await client.deliveryTrackers({
+        chargePermissionId: completed.data.chargePermissionId,
+        deliveryDetails: [{ trackingNumber: '1Z999AA10123456784', carrierCode: 'UPS' }],
+    }, { 'x-amz-pay-idempotency-key': `${order}-tracker` }); // apfsm requires it on every POST
+    out.tracker = { status: tracker.status, data: tracker.data, id: completed.data.chargePermissionId };
     process.stdout.write(JSON.stringify(out));
 }
 
