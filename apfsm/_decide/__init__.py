@@ -7,7 +7,7 @@ deadline and check means; ``bodycheck`` validates request bodies (SPEC §8, §10
 gives it facts read from a payload, the simulator its own records: both answer alike.
 """
 
-from .bodycheck import COMBINATIONS, Fault, body_fault
+from .bodycheck import COMBINATIONS, Fault, body_fault, normalise_body
 from .engine import constant_outcomes, created_states, decide, evolve, reachable, refusal_message
 from .machines import COMPILED, Allowed, Compiled, Refusal, probe_model
 from .money import Money, check_price, parse_money, refund_allowance, to_wire
@@ -32,6 +32,7 @@ __all__ = [
     "created_states",
     "decide",
     "evolve",
+    "normalise_body",
     "parse_money",
     "payload_reader",
     "probe_model",

@@ -12,14 +12,15 @@ inspected), and a JSON ``null`` for an optional field counts as absent.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final
 
 from apfsm._spec import BODIES, BodyField, Limits
 
-from .money import Money, check_price
+from .money import Money, amount_text, check_price
 
-__all__ = ["COMBINATIONS", "Fault", "body_fault"]
+__all__ = ["COMBINATIONS", "Fault", "body_fault", "normalise_body"]
 
 # Fault classes in SPEC §8's order: the lowest found wins.
 _UNRECOGNIZED, _MISSING, _INVALID = range(3)
@@ -30,12 +31,13 @@ Fault = tuple[str, str]
 class _Node:
     """A ``BodyField`` compiled for fast walking."""
 
-    __slots__ = ("children", "choices", "kind", "max_length", "required")
+    __slots__ = ("children", "choices", "kind", "max_length", "numeric", "required")
 
     def __init__(self, field: BodyField) -> None:
         self.kind = field.kind
         self.choices = frozenset(field.choices)
         self.max_length = field.max_length
+        self.numeric = field.numeric
         self.children, self.required = _compile(field.fields)
 
 
@@ -50,7 +52,11 @@ def _value_fault(node: _Node, value: Any, path: str, limits: Limits) -> str | No
     kind = node.kind
     if kind == "str":
         if type(value) is not str:
-            return f"{path} must be a string"
+            if node.numeric and (
+                type(value) is int or (type(value) is Decimal and value == int(value))
+            ):
+                return None  # SPEC §1 rev 2: a count may come as a JSON integer
+            return f"{path} must be a string" + (" or an integer" if node.numeric else "")
         if node.max_length is not None:
             maximum: int = getattr(limits, node.max_length)
             if len(value) > maximum:
@@ -105,6 +111,19 @@ def _walk(
                     return
             elif found[_INVALID] is None:
                 found[_INVALID] = ("InvalidParameterValue", f"{prefix}{key} must be an object")
+        elif node.kind == "object_list":
+            if not isinstance(value, list):
+                if found[_INVALID] is None:
+                    found[_INVALID] = ("InvalidParameterValue", f"{prefix}{key} must be a list")
+                continue
+            for index, item in enumerate(value):
+                where = f"{prefix}{key}[{index}]"
+                if isinstance(item, dict):
+                    _walk(node.children, node.required, item, f"{where}.", limits, found, None)
+                    if found[_UNRECOGNIZED] is not None:
+                        return
+                elif found[_INVALID] is None:
+                    found[_INVALID] = ("InvalidParameterValue", f"{where} must be an object")
         elif node.kind == "price":
             verdict = check_price(value, limits, prefix, key)
             if type(verdict) is str:
@@ -184,3 +203,73 @@ def body_fault(
         if message is not None:
             return ("InvalidParameterCombination", message)
     return None
+
+
+# ---------------------------------------------------------------------------------------
+# Normalising: JSON numbers where the API takes decimal strings (SPEC §1 rev 2)
+# ---------------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with every ``Decimal`` (a JSON number as the server reads it) made an
+    ``int`` when integral, else a ``float``; the same object when nothing changes."""
+    if type(value) is Decimal:
+        return int(value) if value == value.to_integral_value() else float(value)
+    if type(value) is dict:
+        return _normalise(None, value)
+    if type(value) is list:
+        items = [_plain(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
+
+
+def _normalise_value(node: _Node | None, value: Any) -> Any:
+    if node is None:
+        return _plain(value)
+    kind = node.kind
+    if kind == "price" and type(value) is dict:
+        price = _normalise(None, value)
+        amount = value.get("amount")
+        if type(amount) is not str:
+            text = amount_text(amount)
+            if text is not None:
+                price = dict(price)
+                price["amount"] = text
+        return price
+    if kind == "object" and type(value) is dict:
+        return _normalise(node.children, value)
+    if kind == "object_list" and type(value) is list:
+        items = [_normalise(node.children, v) if type(v) is dict else _plain(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    if node.numeric and (
+        type(value) is int or (type(value) is Decimal and value == value.to_integral_value())
+    ):
+        return str(int(value))
+    return _plain(value)
+
+
+def _normalise(children: dict[str, _Node] | None, body: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] | None = None
+    for key, value in body.items():
+        new = _normalise_value(None if children is None else children.get(key), value)
+        if new is not value:
+            if out is None:
+                out = dict(body)
+            out[key] = new
+    return body if out is None else out
+
+
+def normalise_body(operation: str, body: Any) -> Any:
+    """``body`` with the numbers the API also takes as JSON numbers made strings: every
+    price's ``amount`` (its exact text, ``amount_text``) and the fields declared
+    ``numeric`` (``recurringMetadata.frequency.value``: an integer becomes its digits).
+    Any other JSON number read as a ``Decimal`` becomes an ``int`` when integral, else a
+    ``float``. Values that are no number are left for ``body_fault`` to refuse.
+
+    Made once per call, before the idempotency fingerprint, so the log, snapshots, the
+    rules and the echoed objects all see strings. The caller's body is never changed: a
+    changed part is a copy; nothing changed, the same object comes back.
+    """
+    if type(body) is not dict:
+        return _plain(body)
+    return _normalise(_SCHEMAS[operation][0], body)

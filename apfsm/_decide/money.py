@@ -1,10 +1,16 @@
 """Money on the wire: ``{"amount": "100.00", "currencyCode": "USD"}`` (SPEC §1, §6).
 
-Amounts are ``Decimal`` end to end; a float never appears.
+Amounts are ``Decimal`` end to end; a float never appears in a decision. A request may carry
+an amount as a JSON string or a JSON number (SPEC §1 rev 2: the official .NET SDK sends
+``"amount":12.99``): either way its *text* is checked (``amount_text``). The server reads
+JSON numbers as ``Decimal`` from their exact text; a Python ``float`` handed to the
+simulator or validator is read through ``repr`` (the shortest text that round-trips), so
+``0.1 + 0.2`` is ``"0.30000000000000004"`` and refused.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from decimal import ROUND_DOWN, Decimal
@@ -12,7 +18,7 @@ from typing import Final
 
 from apfsm._spec import Limits
 
-__all__ = ["Money", "check_price", "parse_money", "refund_allowance", "to_wire"]
+__all__ = ["Money", "amount_text", "check_price", "parse_money", "refund_allowance", "to_wire"]
 
 # SPEC §1 Decision: (0|[1-9][0-9]*)(\.[0-9]{1,N})? with N the currency's decimals.
 _PATTERNS: Final = {
@@ -53,6 +59,26 @@ def _price(amount: str, currency: str, decimals: int) -> Decimal | str:
 _PRICE_KEYS: Final = frozenset({"amount", "currencyCode"})
 
 
+def amount_text(amount: object) -> str | None:
+    """The text of an amount as the request wrote it, or None when it is no number at all.
+
+    A string is its own text; an ``int`` (not ``bool``) its digits; a ``Decimal`` (how the
+    server reads a JSON number) ``str()``, which keeps the JSON text (``12.990`` stays
+    ``"12.990"``, ``1E+2`` stays an exponent and is refused by the pattern); a finite
+    ``float`` its ``repr`` (shortest round-trip text). Anything else (``True``, ``None``,
+    NaN, a list...) is None.
+    """
+    if type(amount) is str:
+        return amount
+    if type(amount) is int:
+        return str(amount)
+    if type(amount) is Decimal:
+        return str(amount) if amount.is_finite() else None
+    if type(amount) is float:
+        return repr(amount) if math.isfinite(amount) else None
+    return None
+
+
 def check_price(price: object, limits: Limits, prefix: str, field: str) -> Money | str:
     """``price`` as ``(Decimal, currency)`` when it is a valid API price for ``limits``, or
     why it is not (the caller answers ``InvalidParameterValue``, SPEC §1).
@@ -71,9 +97,13 @@ def check_price(price: object, limits: Limits, prefix: str, field: str) -> Money
     decimals = limits.currency_decimals.get(currency)
     if decimals is None:
         return f"{prefix}{field}.currencyCode {currency!r} is not a supported currency"
-    if type(amount) is not str:
-        return f'{prefix}{field}.amount must be a decimal string such as "10.00", got {amount!r}'
-    verdict = _price(amount, currency, decimals)
+    text = amount_text(amount)
+    if text is None:
+        return (
+            f'{prefix}{field}.amount must be a decimal string such as "10.00" '
+            f"or a JSON number, got {amount!r}"
+        )
+    verdict = _price(text, currency, decimals)
     if isinstance(verdict, str):
         return f"{prefix}{field}.{verdict}"
     return (verdict, currency)
@@ -83,7 +113,9 @@ def parse_money(price: object, where: str = "amount") -> Money:
     """Read a price dict from a payload as ``(Decimal, currency)``.
 
     Payloads come from Amazon, so this is lenient about format (any finite decimal string)
-    but strict about shape. Results are cached: the same prices come back again and again.
+    but strict about shape: Amazon answers amounts as strings (bodies' JSON-number amounts
+    are checked by ``check_price`` and made strings by ``normalise_body``). Results are
+    cached: the same prices come back again and again.
 
     Raises:
         ValueError: the value is not a price dict with a decimal amount string.

@@ -35,7 +35,9 @@ from .values import (
     TRICKY,
     URL_VALUES,
     Booleans,
+    Integers,
     Lists,
+    OneOf,
     Record,
     Sample,
     Values,
@@ -85,7 +87,10 @@ _OPAQUE: Final = Sample(OPAQUE_VALUES, fresh=True)
 _SCOPE_LISTS: Final = Lists(Sample(SCOPES), max_size=3)
 _OPAQUE_LISTS: Final = Lists(Sample(OPAQUE_VALUES, fresh=True), max_size=2)
 _WRONG_PRICES: Final[tuple[Any, ...]] = (
-    {"amount": 10, "currencyCode": "USD"},
+    # A JSON number is a valid amount (SPEC §1 rev 2), but not true, nor a float whose
+    # shortest text has too many decimals.
+    {"amount": True, "currencyCode": "USD"},
+    {"amount": 0.30000000000000004, "currencyCode": "USD"},
     {"amount": "10.001", "currencyCode": "USD"},
     {"amount": "1e3", "currencyCode": "USD"},
     {"amount": "0", "currencyCode": "USD"},
@@ -96,7 +101,12 @@ _WRONG_PRICES: Final[tuple[Any, ...]] = (
 )
 
 
+_NUMERIC_TEXT: Final = OneOf(Sample(("1", "2", "12")), Integers(1, 12))
+
+
 def _valid_text(field: BodyField, limits: Limits, currency: str) -> Values:
+    if field.numeric:  # a count, as a string or a JSON integer (SPEC §1 rev 2)
+        return _NUMERIC_TEXT
     if field.max_length is not None:
         return Sample(bounded_texts(getattr(limits, field.max_length)))
     return _URLS if field.name.endswith("Url") else _TEXT
@@ -104,7 +114,7 @@ def _valid_text(field: BodyField, limits: Limits, currency: str) -> Values:
 
 def _wrong_text(field: BodyField, limits: Limits) -> tuple[Any, ...]:
     too_long = () if field.max_length is None else ("x" * (getattr(limits, field.max_length) + 1),)
-    return (5, True, ["x"], *too_long)
+    return (5.5 if field.numeric else 5, True, ["x"], *too_long)
 
 
 def _valid_object(field: BodyField, limits: Limits, currency: str) -> Values:
@@ -128,6 +138,10 @@ KINDS: Final[Mapping[str, FieldKind]] = {
     "opaque_list": FieldKind(lambda *_: _OPAQUE_LISTS, lambda *_: ("x", {}, [1])),
     "str_list": FieldKind(lambda *_: _SCOPE_LISTS, lambda *_: ("name", [1, 2])),
     "object": FieldKind(_valid_object, lambda *_: ("x", 5, [1])),
+    "object_list": FieldKind(
+        lambda field, limits, currency: Lists(_record(field.fields, limits, currency), max_size=2),
+        lambda *_: ("x", {"addressId": "a"}, [5], ["x"]),
+    ),
     "str": FieldKind(_valid_text, _wrong_text),
 }
 

@@ -208,6 +208,7 @@ _PLAIN_VALUES: Final[Mapping[str, Any]] = {
     "bool": lambda field: False,
     "currency": lambda field: "USD",
     "str_list": lambda field: [],
+    "object_list": lambda field: [],
     "opaque": lambda field: {},
     "opaque_list": lambda field: [],
 }

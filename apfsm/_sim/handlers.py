@@ -167,6 +167,8 @@ def update_checkout_session(fx: Effects, call: Call) -> Response:
         record.recurring = merge(record.recurring, body["recurringMetadata"])
     if body.get("merchantMetadata") is not None:
         record.merchant = merge(record.merchant, body["merchantMetadata"])
+    if body.get("chargePermissionType") is not None:
+        record.permission_type = body["chargePermissionType"]
     extra = _extra(body, _SESSION_STORED)
     if extra:
         record.extra = {**(record.extra or {}), **extra}

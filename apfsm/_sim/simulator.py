@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from apfsm._clock import Clock, ManualClock, SystemClock, format_timestamp, require_aware
+from apfsm._decide import normalise_body
 from apfsm._spec import LIFECYCLES, OPERATIONS, Limits
 
 from .actions import Actions
@@ -349,8 +350,8 @@ class Simulator:
             )
         if idempotency_key is not None and op.method != "POST":
             raise ValueError(f"idempotency keys apply to POST operations, not {operation}")
-        if body is None and not op.is_read:
-            body = {}
+        # No body is {}; JSON-number amounts become strings (SPEC §1 rev 2).
+        body = normalise_body(operation, {} if body is None and not op.is_read else body)
         key, code = idempotency_key, simulation_code
         calls = self._calls
 

@@ -14,20 +14,36 @@ import attrs
 
 __all__ = [
     "CHARGE_PERMISSION_TYPES",
+    "CHARGE_WEB_CHECKOUT_DETAILS",
+    "CREATION_ONLY_PAYMENT_DETAILS",
     "FREQUENCY_UNITS",
     "MERCHANT_METADATA",
+    "MULTI_ADDRESSES_CHECKOUT_METADATA",
     "PAYMENT_DETAILS",
     "PAYMENT_INTENTS",
+    "PAYMENT_METHOD_ON_FILE_METADATA",
     "PROVIDER_METADATA",
     "RECURRING_METADATA",
     "SOFT_DESCRIPTOR",
+    "SUPPLEMENTARY_DATA",
+    "UPDATE_PAYMENT_DETAILS",
     "WEB_CHECKOUT_DETAILS",
     "BodyField",
     "optional",
+    "without",
 ]
 
 Kind = Literal[
-    "price", "bool", "str", "enum", "object", "opaque", "str_list", "currency", "opaque_list"
+    "price",
+    "bool",
+    "str",
+    "enum",
+    "object",
+    "object_list",
+    "opaque",
+    "str_list",
+    "currency",
+    "opaque_list",
 ]
 
 
@@ -38,11 +54,14 @@ class BodyField:
     Attributes:
         name: the camelCase field name.
         kind: ``price`` (``{amount, currencyCode}``), ``bool``, ``str``, ``enum`` (one of
-            ``choices``), ``object`` (nested ``fields``), ``opaque`` (any object, stored as
-            is), ``str_list`` (list of strings), ``opaque_list`` (list of objects, stored
-            as is), ``currency`` (a supported currency code).
+            ``choices``), ``object`` (nested ``fields``), ``object_list`` (a list of objects
+            of ``fields``, each checked), ``opaque`` (any object, stored as is), ``str_list``
+            (list of strings), ``opaque_list`` (list of objects, stored as is), ``currency``
+            (a supported currency code).
         required: missing it is ``MissingParameterValue``.
         max_length: for ``str``, the name of the ``Limits`` field bounding its length.
+        numeric: for ``str``, a JSON integer is accepted too and stored as its digits (SPEC
+            §1 rev 2: the SDKs send ``recurringMetadata.frequency.value`` as a number).
     """
 
     name: str
@@ -51,11 +70,18 @@ class BodyField:
     choices: tuple[str, ...] = ()
     fields: tuple[BodyField, ...] = ()
     max_length: str | None = None
+    numeric: bool = False
 
 
 def optional(field: BodyField) -> BodyField:
     """The same shape with nothing required (partial updates)."""
     return attrs.evolve(field, required=False, fields=tuple(optional(f) for f in field.fields))
+
+
+def without(field: BodyField, *names: str) -> BodyField:
+    """The same object shape without the nested fields ``names`` (sent, they are
+    ``UnrecognizedField``)."""
+    return attrs.evolve(field, fields=tuple(f for f in field.fields if f.name not in names))
 
 
 PAYMENT_INTENTS: Final = ("Confirm", "Authorize", "AuthorizeWithCapture")
@@ -81,7 +107,7 @@ RECURRING_METADATA: Final = BodyField(
             "object",
             fields=(
                 BodyField("unit", "enum", choices=FREQUENCY_UNITS),
-                BodyField("value", "str"),
+                BodyField("value", "str", numeric=True),
             ),
         ),
         BodyField("amount", "price"),
@@ -94,8 +120,15 @@ WEB_CHECKOUT_DETAILS: Final = BodyField(
     fields=(
         BodyField("checkoutReviewReturnUrl", "str", required=True),
         BodyField("checkoutResultReturnUrl", "str"),
+        # amzn/amazon-pay-api-sdk-dotnet Amazon.Pay.API.SDK/WebStore/Types/WebCheckoutDetails.cs
+        BodyField("checkoutCancelUrl", "str"),
         BodyField("checkoutMode", "str"),
     ),
+)
+#: Create Charge's ``webCheckoutDetails`` (the .NET SDK's ``CreateChargeRequest`` sets only
+#: ``checkoutResultReturnUrl``: where the buyer returns after an MFA challenge).
+CHARGE_WEB_CHECKOUT_DETAILS: Final = BodyField(
+    "webCheckoutDetails", "object", fields=(BodyField("checkoutResultReturnUrl", "str"),)
 )
 PAYMENT_DETAILS: Final = BodyField(
     "paymentDetails",
@@ -109,7 +142,26 @@ PAYMENT_DETAILS: Final = BodyField(
         BodyField("softDescriptor", "str", max_length="soft_descriptor_max_length"),
         BodyField("allowOvercharge", "bool"),
         BodyField("extendExpiration", "bool"),
+        # amzn/amazon-pay-api-sdk-dotnet Amazon.Pay.API.SDK/WebStore/Types/PaymentDetails.cs
+        BodyField("estimateOrderTotal", "price"),
     ),
 )
+#: Options that can be set only when the session is created (SPEC §11; Amazon's
+#: "Advanced one-time payment options" page): the update's ``paymentDetails`` lacks them.
+CREATION_ONLY_PAYMENT_DETAILS: Final = ("allowOvercharge", "extendExpiration")
+UPDATE_PAYMENT_DETAILS: Final = without(PAYMENT_DETAILS, *CREATION_ONLY_PAYMENT_DETAILS)
+#: amzn/amazon-pay-api-sdk-dotnet Amazon.Pay.API.SDK/WebStore/Types/PaymentMethodOnFileMetadata.cs
+PAYMENT_METHOD_ON_FILE_METADATA: Final = BodyField(
+    "paymentMethodOnFileMetadata", "object", fields=(BodyField("setupOnly", "bool"),)
+)
+#: amzn/amazon-pay-api-sdk-dotnet .../WebStore/Types/MultiAddressesCheckoutMetadata.cs
+#: (a ``List<MultiAddressesCheckoutMetadata>`` on UpdateCheckoutSessionRequest.cs).
+MULTI_ADDRESSES_CHECKOUT_METADATA: Final = BodyField(
+    "multiAddressesCheckoutMetadata",
+    "object_list",
+    fields=(BodyField("addressId", "str"), BodyField("price", "price")),
+)
+#: amzn/amazon-pay-api-sdk-dotnet .../CheckoutSession/UpdateCheckoutSessionRequest.cs
+SUPPLEMENTARY_DATA: Final = BodyField("supplementaryData", "str")
 PROVIDER_METADATA: Final = BodyField("providerMetadata", "opaque")
 SOFT_DESCRIPTOR: Final = BodyField("softDescriptor", "str", max_length="soft_descriptor_max_length")

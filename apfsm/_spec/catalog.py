@@ -85,6 +85,7 @@ _ERROR_LIST: Final = (
     ),
     _e("InvalidRequestFormat", 400, "the request body is not well-formed JSON", "knowable"),
     _e("MissingHeader", 400, "a required header is missing", "setup"),
+    _e("MissingHeaderValue", 400, "a required header is present but empty", "setup"),
     _e("MissingParameterValue", 400, "a required field is missing", "knowable"),
     _e("UnrecognizedField", 400, "the body has a field this operation does not accept", "knowable"),
     _e(

@@ -15,11 +15,16 @@ import attrs
 
 from .bodies import (
     CHARGE_PERMISSION_TYPES,
+    CHARGE_WEB_CHECKOUT_DETAILS,
     MERCHANT_METADATA,
+    MULTI_ADDRESSES_CHECKOUT_METADATA,
     PAYMENT_DETAILS,
+    PAYMENT_METHOD_ON_FILE_METADATA,
     PROVIDER_METADATA,
     RECURRING_METADATA,
     SOFT_DESCRIPTOR,
+    SUPPLEMENTARY_DATA,
+    UPDATE_PAYMENT_DETAILS,
     WEB_CHECKOUT_DETAILS,
     BodyField,
     optional,
@@ -47,6 +52,12 @@ class Operation:
         body: the fields its request body accepts (SPEC §10); ``()`` for none.
         simulation_codes: the sandbox simulation codes it accepts (SPEC §7); any other
             code is ``InvalidSandboxSimulationSpecified``.
+        requires_idempotency_key: over HTTP, a request without
+            ``x-amz-pay-idempotency-key`` is ``MissingHeader`` (SPEC §7). True for the
+            creates and capture, the calls the official SDKs send a key with (the Node
+            SDK's README: createCheckoutSession, createCharge, captureCharge,
+            createRefund); another POST (complete) may carry a key — then it replays as
+            any keyed call — or not (no replay protection).
     """
 
     name: str
@@ -60,6 +71,7 @@ class Operation:
     target_field: str | None = None
     body: tuple[BodyField, ...] = ()
     simulation_codes: tuple[str, ...] = ()
+    requires_idempotency_key: bool = False
 
     @property
     def is_read(self) -> bool:
@@ -89,6 +101,7 @@ _OPERATION_LIST: Final = (
         target=None,
         creates="CheckoutSession",
         success_status=201,
+        requires_idempotency_key=True,
         body=(
             WEB_CHECKOUT_DETAILS,
             BodyField("storeId", "str", required=True),
@@ -101,6 +114,12 @@ _OPERATION_LIST: Final = (
             BodyField("addressDetails", "opaque"),
             BodyField("deliverySpecifications", "opaque"),
             BodyField("scopes", "str_list"),
+            # amzn/amazon-pay-api-sdk-dotnet .../CheckoutSession/CreateCheckoutSessionRequest.cs
+            # (and the fields it inherits from UpdateCheckoutSessionRequest.cs)
+            PAYMENT_METHOD_ON_FILE_METADATA,
+            BodyField("chargePermissionId", "str"),
+            SUPPLEMENTARY_DATA,
+            MULTI_ADDRESSES_CHECKOUT_METADATA,
         ),
     ),
     Operation(
@@ -119,11 +138,15 @@ _OPERATION_LIST: Final = (
         checks=("pending_with_capture",),
         body=(
             optional(WEB_CHECKOUT_DETAILS),
-            optional(PAYMENT_DETAILS),
+            optional(UPDATE_PAYMENT_DETAILS),
             optional(RECURRING_METADATA),
             optional(MERCHANT_METADATA),
             BodyField("platformId", "str"),
             PROVIDER_METADATA,
+            # amzn/amazon-pay-api-sdk-dotnet .../CheckoutSession/UpdateCheckoutSessionRequest.cs
+            BodyField("chargePermissionType", "enum", choices=CHARGE_PERMISSION_TYPES),
+            SUPPLEMENTARY_DATA,
+            MULTI_ADDRESSES_CHECKOUT_METADATA,
         ),
     ),
     Operation(
@@ -188,6 +211,7 @@ _OPERATION_LIST: Final = (
             "within_monthly_cap",
         ),
         success_status=201,
+        requires_idempotency_key=True,
         body=(
             BodyField("chargePermissionId", "str", required=True),
             BodyField("chargeAmount", "price", required=True),
@@ -198,6 +222,9 @@ _OPERATION_LIST: Final = (
             PROVIDER_METADATA,
             BodyField("chargeInitiator", "str"),
             BodyField("channel", "str"),
+            # amzn/amazon-pay-api-sdk-dotnet .../WebStore/Charge/CreateChargeRequest.cs
+            BodyField("platformId", "str"),
+            CHARGE_WEB_CHECKOUT_DETAILS,
         ),
         simulation_codes=(
             "SoftDeclined",
@@ -228,6 +255,7 @@ _OPERATION_LIST: Final = (
         "capture",
         target="Charge",
         checks=("capture_currency_matches", "capture_within_charge_amount"),
+        requires_idempotency_key=True,
         body=(BodyField("captureAmount", "price", required=True), SOFT_DESCRIPTOR),
         simulation_codes=("CaptureInitiated", "AmazonRejected"),
     ),
@@ -254,6 +282,7 @@ _OPERATION_LIST: Final = (
             "refund_within_allowance",
         ),
         success_status=201,
+        requires_idempotency_key=True,
         body=(
             BodyField("chargeId", "str", required=True),
             BodyField("refundAmount", "price", required=True),

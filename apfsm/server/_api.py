@@ -111,12 +111,20 @@ class _Api:
                 raise error
         key = None
         if op.method == "POST":
+            # SPEC §7: the creates and capture need a key (the official SDKs send one);
+            # complete takes one if sent (the Node and PHP SDKs send none).
             key = headers.get("x-amz-pay-idempotency-key")
-            if key is None:
+            if key is None and op.requires_idempotency_key:
                 raise ApiError.from_code(
-                    "MissingHeader", "the x-amz-pay-idempotency-key header is required on POST"
+                    "MissingHeader",
+                    f"the x-amz-pay-idempotency-key header is required on {op.name}",
                 )
-        decoded = None if op.is_read or not body.strip() else _loads(body)
+            if key is not None and not key.strip():
+                # Present but empty (Amazon's MissingHeaderValue, error-handling page).
+                raise ApiError.from_code(
+                    "MissingHeaderValue", "the x-amz-pay-idempotency-key header has no value"
+                )
+        decoded = None if op.is_read or not body.strip() else _loads(body, exact=True)
         return state.simulator.request(
             op.name,
             object_id,

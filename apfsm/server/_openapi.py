@@ -35,6 +35,8 @@ def _field_schema(field: BodyField, limits: Limits) -> dict[str, Any]:
         return {"type": "string", "enum": list(field.choices)}
     if field.kind == "object":
         return _fields_schema(field.fields, limits)
+    if field.kind == "object_list":
+        return {"type": "array", "items": _fields_schema(field.fields, limits)}
     if field.kind == "opaque":
         return {"type": "object", "description": "stored and echoed back as it is"}
     if field.kind == "opaque_list":
@@ -199,7 +201,8 @@ def openapi(limits: Limits | None = None) -> dict[str, Any]:
         "Price": {
             "type": "object",
             "description": "an amount as a decimal string in major units, with at most the "
-            "currency's decimals and above zero (SPEC §1)",
+            "currency's decimals and above zero (SPEC §1); requests may also send the amount "
+            "as a JSON number with such a text (SPEC §1 rev 2); answers always send strings",
             "required": ["amount", "currencyCode"],
             "properties": {
                 "amount": {"type": "string", "pattern": "^(0|[1-9][0-9]*)(\\.[0-9]+)?$"},

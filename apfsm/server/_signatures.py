@@ -96,11 +96,15 @@ class _Verifier:
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import padding
 
-        authorization = headers.get("authorization")
-        if not authorization:
-            return ApiError.from_code("MissingHeader", "the authorization header is required")
-        if not headers.get("x-amz-pay-date"):
-            return ApiError.from_code("MissingHeader", "the x-amz-pay-date header is required")
+        # Absent is MissingHeader; present but empty or blank is MissingHeaderValue
+        # (Amazon's error-handling page lists both).
+        for name in ("authorization", "x-amz-pay-date"):
+            value = headers.get(name)
+            if value is None:
+                return ApiError.from_code("MissingHeader", f"the {name} header is required")
+            if not value.strip():
+                return ApiError.from_code("MissingHeaderValue", f"the {name} header has no value")
+        authorization = headers["authorization"]
         parsed = _parse_authorization(authorization)
         if parsed is None:
             return ApiError.from_code(

@@ -8,6 +8,7 @@ import json
 import math
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 from apfsm._errors import ApiError
@@ -27,16 +28,32 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _loads(raw: bytes) -> Any:
+def _exact_number(text: str) -> Decimal:
+    # A JSON number with a fraction or exponent, read exactly from its text (SPEC §1 rev 2:
+    # `"amount":12.99` is the amount 12.99, never the binary float nearest to it).
+    if not math.isfinite(float(text)):
+        raise ValueError(f"{text} is out of range")
+    return Decimal(text)
+
+
+def _loads(raw: bytes, *, exact: bool = False) -> Any:
     """Decode a request body; malformed JSON is ``InvalidRequestFormat`` (SPEC §8).
+
+    With ``exact`` (API bodies), a number with a fraction or exponent is a ``Decimal``
+    read from its text; else (control bodies: seconds to advance) a float.
 
     Raises:
         ApiError: ``InvalidRequestFormat``.
     """
     try:
         # NaN, Infinity and numbers too large for a float are not JSON: refuse them here
-        # rather than store a value no JSON answer could carry.
-        return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+        # rather than store a value no JSON answer could carry. Other numbers stay exact
+        # (Decimal); ``normalise_body`` makes amounts strings and the rest int/float.
+        return json.loads(
+            raw,
+            parse_constant=_reject_constant,
+            parse_float=_exact_number if exact else _finite_float,
+        )
     except (ValueError, RecursionError) as exc:
         raise ApiError.from_code(
             "InvalidRequestFormat", f"the request body is not valid JSON: {exc}"

@@ -15,18 +15,24 @@ from apfsm._harness.bodies import checkout_session_body
 LIMITS = Limits()
 USD = {"amount": "10.00", "currencyCode": "USD"}
 
-# SPEC §10, copied by hand: top-level fields per operation (required ones marked *).
+# SPEC §10, copied by hand: top-level fields per operation (required ones marked *), with
+# SPEC §11's additions from the .NET SDK's request types (amzn/amazon-pay-api-sdk-dotnet
+# @4c6cbc1, Amazon.Pay.API.SDK/WebStore/CheckoutSession/CreateCheckoutSessionRequest.cs,
+# UpdateCheckoutSessionRequest.cs, WebStore/Charge/CreateChargeRequest.cs).
 SPEC_FIELDS = {
     "create_checkout_session": "webCheckoutDetails* storeId* chargePermissionType recurringMetadata "
     "paymentDetails merchantMetadata platformId providerMetadata addressDetails "
-    "deliverySpecifications scopes",
+    "deliverySpecifications scopes paymentMethodOnFileMetadata chargePermissionId "
+    "supplementaryData multiAddressesCheckoutMetadata",
     "update_checkout_session": "webCheckoutDetails paymentDetails recurringMetadata merchantMetadata "
-    "platformId providerMetadata",
+    "platformId providerMetadata chargePermissionType supplementaryData "
+    "multiAddressesCheckoutMetadata",
     "complete_checkout_session": "chargeAmount* totalOrderAmount",
     "update_charge_permission": "merchantMetadata recurringMetadata",
     "close_charge_permission": "closureReason cancelPendingCharges",
     "create_charge": "chargePermissionId* chargeAmount* captureNow softDescriptor "
-    "canHandlePendingAuthorization merchantMetadata providerMetadata chargeInitiator channel",
+    "canHandlePendingAuthorization merchantMetadata providerMetadata chargeInitiator channel "
+    "platformId webCheckoutDetails",
     "capture_charge": "captureAmount* softDescriptor",
     "cancel_charge": "cancellationReason",
     "create_refund": "chargeId* refundAmount* softDescriptor",
@@ -259,3 +265,177 @@ def test_the_realistic_session_body_is_valid(kind: str) -> None:
     assert ("recurringMetadata" in body) == (kind != "OneTime")
     body["paymentDetails"]["paymentIntent"] = "Confirm"
     assert "Authorize" == details["paymentIntent"]  # the caller's details are not shared
+
+
+# ---------------------------------------------------------------------------------------
+# JSON-number amounts (SPEC §1 rev 2): normalise_body makes them strings
+# ---------------------------------------------------------------------------------------
+
+
+def test_normalise_body_makes_amounts_and_counts_strings() -> None:
+    from decimal import Decimal
+
+    from apfsm._decide.bodycheck import normalise_body
+
+    body: dict[str, Any] = {
+        "webCheckoutDetails": {"checkoutReviewReturnUrl": "https://shop.example/review"},
+        "storeId": "s",
+        "chargePermissionType": "Recurring",
+        "recurringMetadata": {
+            "frequency": {"unit": "Month", "value": 1},
+            "amount": {"amount": Decimal("12.99"), "currencyCode": "EUR"},
+        },
+        "paymentDetails": {"chargeAmount": {"amount": 99, "currencyCode": "EUR"}},
+        "providerMetadata": {"n": Decimal("1.5"), "m": Decimal("2"), "l": [Decimal("3.25")]},
+    }
+    out = normalise_body("create_checkout_session", body)
+    assert out["recurringMetadata"] == {
+        "frequency": {"unit": "Month", "value": "1"},
+        "amount": {"amount": "12.99", "currencyCode": "EUR"},
+    }
+    assert out["paymentDetails"]["chargeAmount"] == {"amount": "99", "currencyCode": "EUR"}
+    # Other JSON numbers: int when integral, else float (documented in docs/validator.md).
+    assert out["providerMetadata"] == {"n": 1.5, "m": 2, "l": [3.25]}
+    assert type(out["providerMetadata"]["m"]) is int
+    # The caller's body is not changed; an unchanged part is the same object.
+    assert body["paymentDetails"]["chargeAmount"]["amount"] == 99
+    assert out["webCheckoutDetails"] is body["webCheckoutDetails"]
+    plain = {"captureAmount": {"amount": "1.00", "currencyCode": "USD"}}
+    assert normalise_body("capture_charge", plain) is plain
+    assert None is body_fault("create_checkout_session", out, LIMITS)
+
+
+@pytest.mark.parametrize("amount", [True, None, [1], 0.30000000000000004, -1, 0])
+def test_normalise_body_leaves_what_is_no_amount_to_body_fault(amount: object) -> None:
+    from apfsm._decide.bodycheck import normalise_body
+
+    body = {"captureAmount": {"amount": amount, "currencyCode": "USD"}}
+    fault = body_fault("capture_charge", normalise_body("capture_charge", body), LIMITS)
+    assert fault is not None
+    assert "InvalidParameterValue" == fault[0]
+
+
+def test_body_fault_takes_numeric_amounts_and_counts_as_the_validator() -> None:
+    # apfsm.check sees bodies as the caller wrote them: numbers are judged by their text.
+    from decimal import Decimal
+
+    import apfsm
+    from tests.simhelpers import T0
+
+    body = {"captureAmount": {"amount": 12.99, "currencyCode": "USD"}}
+    assert None is body_fault("capture_charge", body, LIMITS)
+    body = {"captureAmount": {"amount": Decimal("12.990000000000000001"), "currencyCode": "USD"}}
+    assert ("InvalidParameterValue",) == body_fault("capture_charge", body, LIMITS)[:1]  # type: ignore[index]
+    update = {"recurringMetadata": {"frequency": {"unit": "Month", "value": 2}}}
+    assert None is body_fault("update_charge_permission", update, LIMITS)
+    update = {"recurringMetadata": {"frequency": {"unit": "Month", "value": 2.5}}}
+    assert "InvalidParameterValue" == body_fault("update_charge_permission", update, LIMITS)[0]  # type: ignore[index]
+    session = {
+        "webCheckoutDetails": {"checkoutReviewReturnUrl": "https://shop.example/review"},
+        "storeId": "s",
+        "paymentDetails": {
+            "paymentIntent": "Authorize",
+            "chargeAmount": {"amount": 50, "currencyCode": "USD"},
+        },
+    }
+    assert apfsm.check("create_checkout_session", None, body=session, at=T0).ok
+
+
+# ---------------------------------------------------------------------------------------
+# SPEC §11: request fields of the official SDKs' request types
+# (amzn/amazon-pay-api-sdk-dotnet @4c6cbc1, under Amazon.Pay.API.SDK/)
+# ---------------------------------------------------------------------------------------
+
+_REVIEW = {"checkoutReviewReturnUrl": "https://shop.example/review"}
+_EUR = {"amount": 12.99, "currencyCode": "EUR"}
+
+
+def test_create_checkout_session_takes_the_dotnet_sdks_fields() -> None:
+    # WebStore/CheckoutSession/CreateCheckoutSessionRequest.cs (paymentMethodOnFileMetadata,
+    # chargePermissionId) and what it inherits from UpdateCheckoutSessionRequest.cs
+    # (supplementaryData, multiAddressesCheckoutMetadata); WebStore/Types/WebCheckoutDetails.cs
+    # (checkoutCancelUrl); WebStore/Types/PaymentDetails.cs (estimateOrderTotal);
+    # WebStore/Types/MultiAddressesCheckoutMetadata.cs ({addressId, price}).
+    body = {
+        "webCheckoutDetails": {**_REVIEW, "checkoutCancelUrl": "https://shop.example/cancel"},
+        "storeId": "s",
+        "chargePermissionType": "PaymentMethodOnFile",
+        "paymentMethodOnFileMetadata": {"setupOnly": True},
+        "chargePermissionId": "S01-1234567-1234567",
+        "supplementaryData": '{"k":"v"}',
+        "multiAddressesCheckoutMetadata": [
+            {"addressId": "a1", "price": _EUR},
+            {"addressId": "a2", "price": {"amount": "1.00", "currencyCode": "EUR"}},
+        ],
+        "paymentDetails": {"paymentIntent": "Confirm", "estimateOrderTotal": _EUR},
+    }
+    assert None is body_fault("create_checkout_session", body, LIMITS)
+
+
+def test_update_checkout_session_takes_the_dotnet_sdks_fields() -> None:
+    # WebStore/CheckoutSession/UpdateCheckoutSessionRequest.cs
+    body = {
+        "webCheckoutDetails": {"checkoutCancelUrl": "https://shop.example/cancel"},
+        "chargePermissionType": "Recurring",
+        "supplementaryData": "x",
+        "multiAddressesCheckoutMetadata": [{"addressId": "a1", "price": _EUR}],
+        "paymentDetails": {"estimateOrderTotal": _EUR},
+    }
+    assert None is body_fault("update_checkout_session", body, LIMITS)
+
+
+def test_create_charge_takes_platform_id_and_web_checkout_details() -> None:
+    # WebStore/Charge/CreateChargeRequest.cs: platformId; webCheckoutDetails with only
+    # checkoutResultReturnUrl (its constructor's fourth argument).
+    body = {
+        "chargePermissionId": "S01-1234567-1234567",
+        "chargeAmount": _EUR,
+        "platformId": "p",
+        "webCheckoutDetails": {"checkoutResultReturnUrl": "https://shop.example/result"},
+    }
+    assert None is body_fault("create_charge", body, LIMITS)
+    body["webCheckoutDetails"] = {"checkoutReviewReturnUrl": "https://shop.example/review"}
+    assert "UnrecognizedField" == body_fault("create_charge", body, LIMITS)[0]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("value", "code", "where"),
+    [
+        ("x", "InvalidParameterValue", "multiAddressesCheckoutMetadata must be a list"),
+        (["x"], "InvalidParameterValue", "multiAddressesCheckoutMetadata[0] must be an object"),
+        ([{"addressId": 5}], "InvalidParameterValue", "[0].addressId must be a string"),
+        (
+            [{"price": {"amount": "1.001", "currencyCode": "USD"}}],
+            "InvalidParameterValue",
+            "[0].price",
+        ),
+        ([{"addressId": "a"}, {"nope": 1}], "UnrecognizedField", "[1].nope"),
+    ],
+)
+def test_a_list_of_objects_is_checked_item_by_item(value: object, code: str, where: str) -> None:
+    body = {"multiAddressesCheckoutMetadata": value}
+    fault = body_fault("update_checkout_session", body, LIMITS)
+    assert fault is not None
+    assert code == fault[0]
+    assert where in fault[1]
+
+
+@pytest.mark.parametrize("option", ["allowOvercharge", "extendExpiration"])
+def test_creation_only_options_are_unrecognized_on_update(option: str) -> None:
+    # SPEC §11, Amazon's "Advanced one-time payment options" page
+    # (https://developer.amazon.com/docs/amazon-pay-checkout/advanced-one-time-payment-options.html):
+    # allowOvercharge / extendExpiration can be set only when the session is created. The
+    # page names no error code: Decision — the update's paymentDetails has no such field,
+    # so it is UnrecognizedField (docs/validator.md).
+    create = {
+        "webCheckoutDetails": _REVIEW,
+        "storeId": "s",
+        "paymentDetails": {option: True},
+    }
+    assert None is body_fault("create_checkout_session", create, LIMITS)
+    fault = body_fault("update_checkout_session", {"paymentDetails": {option: True}}, LIMITS)
+    assert fault is not None
+    assert (
+        "UnrecognizedField",
+        f"paymentDetails.{option} is not a field this operation accepts",
+    ) == fault

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from apfsm import Limits
-from apfsm._decide.money import check_price, parse_money, refund_allowance, to_wire
+from apfsm._decide.money import amount_text, check_price, parse_money, refund_allowance, to_wire
 
 LIMITS = Limits()
 
@@ -33,11 +33,59 @@ def test_valid_amounts(amount: str, currency: str) -> None:
     assert (Decimal(amount), currency) == check_price(price(amount, currency), LIMITS, "", "x")
 
 
+# SPEC §1 rev 2: an amount may be a JSON number — the .NET SDK sends every amount as one
+# (amzn/amazon-pay-api-sdk-dotnet, Amazon.Pay.API.SDK/Converters/DecimalJsonConverter.cs;
+# Amazon.Pay.API.SDK.Tests/.../CreateChargeRequestTests.CanConvertToJsonMinimal:
+# "chargeAmount":{"amount":12.99,...}). Its text is what counts: a Decimal the server read
+# exactly, an int's digits, a float's repr (the shortest text that round-trips).
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        (12.99, "EUR", "12.99"),
+        (Decimal("12.99"), "EUR", "12.99"),
+        (Decimal("12.990"), "JPY", None),
+        (99, "EUR", "99"),
+        (Decimal("100.00"), "USD", "100.00"),
+        (100.0, "USD", "100.0"),
+        (5000, "JPY", "5000"),
+        (0.1, "USD", "0.1"),
+    ],
+)
+def test_numeric_amounts_count_by_their_text(
+    amount: object, currency: str, expected: str | None
+) -> None:
+    verdict = check_price(price(amount, currency), LIMITS, "", "x")
+    if expected is None:
+        assert isinstance(verdict, str)
+    else:
+        assert verdict == (Decimal(expected), currency)
+    assert amount_text(amount) == str(amount) if type(amount) is not float else repr(amount)
+
+
+def test_amount_text_refuses_what_is_no_number() -> None:
+    for value in (True, False, None, [1], {"a": 1}, float("inf"), Decimal("sNaN")):
+        assert amount_text(value) is None
+
+
 @pytest.mark.parametrize(
     ("value", "why"),
     [
-        (price(10), "decimal string"),
-        (price(10.5), "decimal string"),
+        (price(True), "decimal string"),
+        (price(None), "decimal string"),
+        (price([1]), "decimal string"),
+        (price(0.30000000000000004), "at most 2 decimals"),
+        (price(Decimal("0.30000000000000004")), "at most 2 decimals"),
+        (price(Decimal("12.990000000000000001")), "at most 2 decimals"),
+        (price(Decimal("1e2")), "no sign or exponent"),
+        (price(Decimal("1E+2")), "no sign or exponent"),
+        (price(1e16), "no sign or exponent"),
+        (price(-1), "no sign"),
+        (price(Decimal("-1")), "no sign"),
+        (price(0), "above zero"),
+        (price(Decimal("0.00")), "above zero"),
+        (price(float("nan")), "decimal string"),
+        (price(Decimal("NaN")), "decimal string"),
+        (price(12.5, "JPY"), "at most 0 decimals"),
         (price("10.001"), "at most 2 decimals"),
         (price("1e3"), "no sign or exponent"),
         (price("+1"), "no sign"),
@@ -89,7 +137,15 @@ def test_currency_decimals_come_from_limits() -> None:
 
 def test_parse_money_is_lenient_on_format_but_strict_on_shape() -> None:
     assert (Decimal("10.000"), "USD") == parse_money(price("10.000"))
-    for bad in (price(10), price("ten"), price("NaN"), price("Infinity"), "10", price("1", 5)):
+    for bad in (
+        price(10),
+        price(True),
+        price("ten"),
+        price("NaN"),
+        price("Infinity"),
+        "10",
+        price("1", 5),
+    ):
         with pytest.raises(ValueError, match="amount"):
             parse_money(bad)
 

@@ -234,7 +234,12 @@ class _Event:
 
 def _price(value: Any) -> tuple[Decimal, str]:
     """A validated price object as (amount, currency)."""
-    return Decimal(value["amount"]), str(value["currencyCode"])
+    # SPEC §1 rev 2: a JSON-number amount counts by its text (a float by its repr, the
+    # shortest text that reads back the same), never through binary arithmetic.
+    amount = value["amount"]
+    if isinstance(amount, float):
+        amount = repr(amount)
+    return Decimal(str(amount)), str(value["currencyCode"])
 
 
 def _merge(stored: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:

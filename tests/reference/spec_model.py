@@ -17,6 +17,7 @@ value are skipped.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -229,7 +230,11 @@ RECURRING_METADATA = FieldSpec(
     fields={
         "frequency": FieldSpec(
             "object",
-            fields={"unit": FieldSpec("enum", choices=FREQUENCY_UNITS), "value": STR},
+            # SPEC §1 rev 2: the SDKs send frequency.value as a number; a string works too.
+            fields={
+                "unit": FieldSpec("enum", choices=FREQUENCY_UNITS),
+                "value": FieldSpec("count"),
+            },
         ),
         "amount": PRICE,
     },
@@ -246,8 +251,24 @@ PAYMENT_DETAILS = FieldSpec(
         "softDescriptor": DESCRIPTOR,
         "allowOvercharge": BOOL,
         "extendExpiration": BOOL,
+        # SPEC §11: estimateOrderTotal (.NET SDK WebStore/Types/PaymentDetails.cs).
+        "estimateOrderTotal": PRICE,
     },
 )
+
+# SPEC §11 creation-only options: the update's paymentDetails does not know them.
+UPDATE_PAYMENT_DETAILS = FieldSpec(
+    "object",
+    fields={
+        k: v
+        for k, v in (PAYMENT_DETAILS.fields or {}).items()
+        if k not in ("allowOvercharge", "extendExpiration")
+    },
+)
+
+# SPEC §11: multiAddressesCheckoutMetadata, a list of {addressId, price}.
+MULTI_ADDRESSES = FieldSpec("object_list", fields={"addressId": STR, "price": PRICE})
+PAYMENT_METHOD_ON_FILE = FieldSpec("object", fields={"setupOnly": BOOL})
 
 
 def _web_checkout_details(create: bool) -> FieldSpec:
@@ -259,6 +280,7 @@ def _web_checkout_details(create: bool) -> FieldSpec:
         fields={
             "checkoutReviewReturnUrl": FieldSpec("str", required=create),
             "checkoutResultReturnUrl": STR,
+            "checkoutCancelUrl": STR,  # SPEC §11
             "checkoutMode": STR,
         },
     )
@@ -277,15 +299,24 @@ BODY_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
         "addressDetails": OPAQUE,
         "deliverySpecifications": OPAQUE,
         "scopes": FieldSpec("scopes"),
+        # SPEC §11 (the .NET SDK's CreateCheckoutSessionRequest.cs)
+        "paymentMethodOnFileMetadata": PAYMENT_METHOD_ON_FILE,
+        "chargePermissionId": STR,
+        "supplementaryData": STR,
+        "multiAddressesCheckoutMetadata": MULTI_ADDRESSES,
     },
     "get_checkout_session": {},
     "update_checkout_session": {
         "webCheckoutDetails": _web_checkout_details(create=False),
-        "paymentDetails": PAYMENT_DETAILS,
+        "paymentDetails": UPDATE_PAYMENT_DETAILS,
         "recurringMetadata": RECURRING_METADATA,
         "merchantMetadata": MERCHANT_METADATA,
         "platformId": STR,
         "providerMetadata": OPAQUE,
+        # SPEC §11 (the .NET SDK's UpdateCheckoutSessionRequest.cs)
+        "chargePermissionType": FieldSpec("enum", choices=CHARGE_PERMISSION_TYPES),
+        "supplementaryData": STR,
+        "multiAddressesCheckoutMetadata": MULTI_ADDRESSES,
     },
     "complete_checkout_session": {
         "chargeAmount": FieldSpec("price", required=True),
@@ -310,6 +341,9 @@ BODY_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
         "providerMetadata": OPAQUE,
         "chargeInitiator": STR,
         "channel": STR,
+        # SPEC §11 (the .NET SDK's CreateChargeRequest.cs)
+        "platformId": STR,
+        "webCheckoutDetails": FieldSpec("object", fields={"checkoutResultReturnUrl": STR}),
     },
     # Amazon Pay API v2 Delivery Tracker (delivery-tracker.html): the permission and a list
     # of {trackingNumber, carrierCode}.
@@ -342,6 +376,26 @@ FAULT_PRIORITY = (
 )
 
 
+def amount_as_text(amount: object) -> str | None:
+    """SPEC §1 rev 2: an amount is a JSON string or a JSON number, judged by its text.
+
+    A number the server decoded exactly arrives as a Decimal (its text is str()); a Python
+    float is judged by repr() (its shortest round-trip text); an int by its digits. A bool
+    is not a number here.
+    """
+    if isinstance(amount, bool):
+        return None
+    if isinstance(amount, str):
+        return amount
+    if isinstance(amount, int):
+        return str(amount)
+    if isinstance(amount, Decimal):
+        return str(amount) if amount.is_finite() else None
+    if isinstance(amount, float):
+        return repr(amount) if math.isfinite(amount) else None
+    return None
+
+
 def _valid_price(value: object, limits: RefLimits) -> bool:
     """SPEC §1 Decision: amount string `(0|[1-9][0-9]*)(\\.[0-9]{1,N})?`, value > 0, known code.
 
@@ -352,9 +406,9 @@ def _valid_price(value: object, limits: RefLimits) -> bool:
         return False
     if set(value.keys()) != {"amount", "currencyCode"}:
         return False
-    amount = value["amount"]
+    amount = amount_as_text(value["amount"])
     code = value["currencyCode"]
-    if not isinstance(amount, str) or not isinstance(code, str):
+    if amount is None or not isinstance(code, str):
         return False
     if code not in limits.currency_decimals:
         return False
@@ -375,6 +429,9 @@ def _check_value(value: object, spec: FieldSpec, faults: set[str], limits: RefLi
             faults.add("InvalidParameterValue")
     elif kind == "bool":
         if not isinstance(value, bool):
+            faults.add("InvalidParameterValue")
+    elif kind == "count":
+        if isinstance(value, bool) or not isinstance(value, str | int):
             faults.add("InvalidParameterValue")
     elif kind == "price":
         if not _valid_price(value, limits):
@@ -406,6 +463,16 @@ def _check_value(value: object, spec: FieldSpec, faults: set[str], limits: RefLi
         else:
             assert spec.fields is not None
             _check_object(value, spec.fields, faults, limits)
+    elif kind == "object_list":
+        if not isinstance(value, list):
+            faults.add("InvalidParameterValue")
+        else:
+            assert spec.fields is not None
+            for item in value:
+                if isinstance(item, dict):
+                    _check_object(item, spec.fields, faults, limits)
+                else:
+                    faults.add("InvalidParameterValue")
     else:  # pragma: no cover - schema typo
         raise AssertionError(f"unknown field kind {kind!r}")
 

@@ -140,9 +140,15 @@ def test_amount_format(amount: str, code: str, ok: bool) -> None:
         assert answer.error_code == "InvalidParameterValue"
 
 
-def test_amount_number_is_invalid() -> None:
+def test_amount_number_is_judged_by_its_text() -> None:
+    # SPEC §1 rev 2: a JSON-number amount is valid (the .NET SDK sends "amount":12.99,
+    # amzn/amazon-pay-api-sdk-dotnet CaptureChargeRequestTests.CanConvertToJsonMinimal);
+    # its text must still match the amount pattern.
     body = {"captureAmount": {"amount": 10, "currencyCode": "USD"}}
-    assert predict("capture_charge", charge(), body, T0).error_code == "InvalidParameterValue"
+    assert predict("capture_charge", charge(), body, T0).ok
+    for wrong in (True, 0.30000000000000004, -1, 0):
+        body = {"captureAmount": {"amount": wrong, "currencyCode": "USD"}}
+        assert predict("capture_charge", charge(), body, T0).error_code == "InvalidParameterValue"
 
 
 @pytest.mark.parametrize(

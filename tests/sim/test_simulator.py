@@ -525,3 +525,30 @@ def test_the_ledger_shows_what_the_json_does_not() -> None:
     )
     assert sim.ledger(done["checkoutSessionId"]) is None
     assert sim.ledger("no-such-id") is None
+
+
+def test_numeric_amounts_from_python_callers_become_strings() -> None:
+    # SPEC §1 rev 2: a JSON-number amount is valid; a Python float counts by its repr.
+
+    sim = make_sim()
+    body = session_body("50.00", intent="Confirm")
+    body["paymentDetails"]["chargeAmount"]["amount"] = 50
+    sid = sim.create_checkout_session(body)["checkoutSessionId"]
+    sim.buyer_approve(sid)
+    done = sim.complete_checkout_session(
+        sid, {"chargeAmount": {"amount": 50.0, "currencyCode": "USD"}}
+    )
+    cp = done["chargePermissionId"]
+    charge = sim.create_charge(
+        {
+            "chargePermissionId": cp,
+            "chargeAmount": {"amount": Decimal("12.5"), "currencyCode": "USD"},
+        }
+    )
+    assert {"amount": "12.50", "currencyCode": "USD"} == charge["chargeAmount"]
+    assert {"amount": "12.5", "currencyCode": "USD"} == sim.log[-1].request["chargeAmount"]
+    with pytest.raises(ApiError) as raised:
+        sim.create_charge(
+            {"chargePermissionId": cp, "chargeAmount": {"amount": 0.1 + 0.2, "currencyCode": "USD"}}
+        )
+    assert "InvalidParameterValue" == raised.value.reason_code

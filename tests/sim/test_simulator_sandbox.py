@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -482,12 +481,14 @@ def test_the_log_is_not_changed_by_callers_mutating_answers() -> None:
 
 def test_the_log_keeps_bodies_json_cannot_carry_as_json_text() -> None:
     sim = make_sim()
-    odd = {"chargeAmount": {"amount": Decimal("1.00"), "currencyCode": "USD"}}
-    with pytest.raises(ApiError):  # a Decimal is not a JSON string: InvalidParameterValue
+    # (A Decimal no longer serves: it is a JSON number's exact value, SPEC §1 rev 2, and
+    # normalise_body makes it a string or a number before the log sees it.)
+    odd = {"chargeAmount": {"amount": T0, "currencyCode": "USD"}}
+    with pytest.raises(ApiError):  # not a field of the update: UnrecognizedField
         sim.update_checkout_session("00000000-0000-0000-0000-000000000000", odd)
     record = sim.log[0]
-    assert isinstance(record.request_data, str)  # marshal refuses Decimal: JSON text
-    assert "Decimal('1.00')" == record.request["chargeAmount"]["amount"]
+    assert isinstance(record.request_data, str)  # marshal refuses datetime: JSON text
+    assert repr(T0) == record.request["chargeAmount"]["amount"]
     plain = sim.log[0].request_json
     assert plain is not None
     assert json.loads(plain) == record.request

@@ -16,6 +16,7 @@ SPEC_STATUSES = {
             "InvalidParameterValue",
             "InvalidRequestFormat",
             "MissingHeader",
+            "MissingHeaderValue",  # SPEC §8 rev 2; Amazon's error-handling page
             "MissingParameterValue",
             "UnrecognizedField",
             "InvalidSandboxSimulationSpecified",
