@@ -37,7 +37,6 @@ case(
     "permission",
     "NET_CHARGE_NUMBER",
     {"status": 201, "state": "Authorized"},
-    xfail="issue 11: amounts as JSON numbers",
 )
 case(
     "net-charge-full",
@@ -49,7 +48,6 @@ case(
     "permission",
     "NET_CHARGE_FULL",
     {"status": 201, "state": "Captured"},
-    xfail="issue 11: platformId/webCheckoutDetails on create charge",
 )
 case(
     "net-charge-merchant-metadata",
@@ -80,7 +78,6 @@ case(
     "permission",
     "NET_CHARGE_WEB",
     {"status": 201, "state": "Captured"},
-    xfail="issue 11: platformId/webCheckoutDetails on create charge",
 )
 case(
     "net-capture-number",
@@ -91,7 +88,6 @@ case(
     "charge",
     {"captureAmount": number(12.99)},
     {"status": 200, "state": "Captured"},
-    xfail="issue 11: amounts as JSON numbers",
 )
 case(
     "net-capture-soft-descriptor",
@@ -122,7 +118,6 @@ case(
     "charge",
     "NET_REFUND_NUMBER",
     {"status": 201, "state": "RefundInitiated"},
-    xfail="issue 11: amounts as JSON numbers",
 )
 case(
     "net-refund-soft-descriptor",
@@ -143,7 +138,6 @@ case(
     "session",
     {"chargeAmount": number(99)},
     {"status": 200, "state": "Completed"},
-    xfail="issue 11: amounts as JSON numbers",
 )
 case(
     "net-complete-total-order-amount",
@@ -366,7 +360,6 @@ case(
     None,
     "SESSION_CANCEL_URL",
     {"status": 201, "state": "Open"},
-    xfail=REQUEST_FIELDS,
 )
 case(
     "cs-create-estimate-total",
@@ -377,7 +370,6 @@ case(
     None,
     "SESSION_ESTIMATE",
     {"status": 201, "state": "Open"},
-    xfail=REQUEST_FIELDS,
 )
 case(
     "cs-update-allow-overcharge",
@@ -388,7 +380,6 @@ case(
     "session",
     {"paymentDetails": {"allowOvercharge": True}},
     {"status": 400, "codes": ("UnrecognizedField", "InvalidParameterValue")},
-    xfail="issue 11: creation-only allowOvercharge/extendExpiration refused on update",
 )
 case(
     "cs-update-extend-expiration",
@@ -399,7 +390,6 @@ case(
     "session",
     {"paymentDetails": {"extendExpiration": True}},
     {"status": 400, "codes": ("UnrecognizedField", "InvalidParameterValue")},
-    xfail="issue 11: creation-only allowOvercharge/extendExpiration refused on update",
 )
 case(
     "cs-complete-needs-total",

@@ -227,7 +227,6 @@ case(
     {"status": 400, "code": "MissingHeaderValue"},
     wire=("POST", "/v2/checkoutSessions"),
     headers=((KEY, ""),),
-    xfail="issue 11: MissingHeaderValue for an empty required header",
 )
 case(
     "w-invalid-idempotency-key",
@@ -252,7 +251,6 @@ case(
     {"status": 200, "state": "Completed"},
     wire=("POST", "/v2/checkoutSessions/{session}/complete"),
     headers=((KEY, None),),
-    xfail="issue 11: complete_checkout_session without idempotency key accepted",
 )
 case(
     "w-same-key-same-body",
