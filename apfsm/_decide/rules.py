@@ -154,7 +154,9 @@ def _simulated_decline(ctx: Context) -> bool:
 
 def _intent(intent: str, *, pending: bool | None = None) -> Callable[[Context], bool]:
     def guard(ctx: Context) -> bool:
-        details = ctx.obj.payment_details
+        # A body that carries the intent (Finalize) replaces the session's.
+        body = ctx.body
+        details = body if body is not None and "paymentIntent" in body else ctx.obj.payment_details
         if details.get("paymentIntent") != intent:
             return False
         return pending is None or (details.get("canHandlePendingAuthorization") is True) == pending

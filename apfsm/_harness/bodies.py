@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
-from apfsm._spec import LIFECYCLES, OPERATIONS, BodyField
+from apfsm._spec import COMPLETIONS, LIFECYCLES, OPERATIONS, BodyField
 
 __all__ = [
     "AMOUNTS",
@@ -64,7 +64,7 @@ _CHARGE_OPTIONS: Final[tuple[dict[str, Any], ...]] = (
 REALISTIC_OPTIONS: Final[Mapping[str, tuple[tuple[Any, ...], ...]]] = {
     "create_checkout_session": NEW_SESSION_OPTIONS,
     "update_checkout_session": (tuple(range(len(_SESSION_UPDATES))),),
-    "complete_checkout_session": (COMPLETE_VARIANTS,),
+    **dict.fromkeys(COMPLETIONS, (COMPLETE_VARIANTS,)),
     "close_charge_permission": ((False, True),),  # cancelPendingCharges
     "create_charge": (AMOUNTS, tuple(range(len(_CHARGE_OPTIONS)))),
     "capture_charge": (_CAPTURE_SHARES,),
@@ -137,13 +137,23 @@ def realistic_body(
         return checkout_session_body(details, kind=kind, store_id=_STORE_ID)
     if operation == "update_checkout_session":
         return copy.deepcopy(_SESSION_UPDATES[chosen[0]])
-    if operation == "complete_checkout_session":
-        price = (now.get("paymentDetails") or {}).get("chargeAmount") or _FALLBACK_PRICE
+    if operation in COMPLETIONS:
+        details = now.get("paymentDetails") or {}
+        price = details.get("chargeAmount") or _FALLBACK_PRICE
         if chosen[0] == "amount":
             price = _share(price, "0.5")
         elif chosen[0] == "currency":
             price = {**price, "currencyCode": "GBP" if price["currencyCode"] != "GBP" else "USD"}
-        return {"chargeAmount": dict(price)}
+        if not any(field.name == "paymentIntent" for field in OPERATIONS[operation].body):
+            return {"chargeAmount": dict(price)}
+        # A completion carrying the intent (Finalize): the session's own, so both agree.
+        finalize: dict[str, Any] = {
+            "chargeAmount": dict(price),
+            "paymentIntent": details.get("paymentIntent") or "Confirm",
+        }
+        if details.get("canHandlePendingAuthorization") is True:
+            finalize["canHandlePendingAuthorization"] = True
+        return finalize
     if operation == "update_charge_permission":
         return {"merchantMetadata": {"merchantReferenceId": "order-2"}}
     if operation == "close_charge_permission":

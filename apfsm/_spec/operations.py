@@ -17,6 +17,7 @@ from .bodies import (
     CHARGE_PERMISSION_TYPES,
     MERCHANT_METADATA,
     PAYMENT_DETAILS,
+    PAYMENT_INTENTS,
     PROVIDER_METADATA,
     RECURRING_METADATA,
     SOFT_DESCRIPTOR,
@@ -25,7 +26,7 @@ from .bodies import (
     optional,
 )
 
-__all__ = ["BODIES", "OPERATIONS", "SIMULATION_CODES", "Method", "Operation"]
+__all__ = ["BODIES", "COMPLETIONS", "OPERATIONS", "SIMULATION_CODES", "Method", "Operation"]
 
 Method = Literal["GET", "POST", "PATCH", "DELETE"]
 
@@ -80,6 +81,18 @@ class Operation:
         return body.get(self.target_field) if isinstance(body, dict) else None
 
 
+#: What a completion checks and the simulation codes it takes, shared by Complete and
+#: Finalize (Finalize replaces Complete in Buy Now and mobile checkouts).
+_COMPLETION_CHECKS: Final = (
+    "constraints_met",
+    "completion_currency_matches",
+    "completion_amount_matches",
+)
+_COMPLETION_SIMULATION_CODES: Final = ("BuyerCanceled", "Declined", "AmazonCanceled")
+#: The completions: each completes an Open session and creates its Charge Permission (and
+#: a Charge, per the intent). The lifecycles declare them once for both.
+COMPLETIONS: Final = ("complete_checkout_session", "finalize_checkout_session")
+
 _OPERATION_LIST: Final = (
     Operation(
         "create_checkout_session",
@@ -132,12 +145,38 @@ _OPERATION_LIST: Final = (
         "/checkoutSessions/{checkoutSessionId}/complete",
         "complete",
         target="CheckoutSession",
-        checks=("constraints_met", "completion_currency_matches", "completion_amount_matches"),
+        checks=_COMPLETION_CHECKS,
         body=(
             BodyField("chargeAmount", "price", required=True),
             BodyField("totalOrderAmount", "price"),
         ),
-        simulation_codes=("BuyerCanceled", "Declined", "AmazonCanceled"),
+        simulation_codes=_COMPLETION_SIMULATION_CODES,
+    ),
+    Operation(  # Buy Now / mobile: complete, carrying the intent and the addresses
+        # https://developer.amazon.com/docs/amazon-pay-checkout/verify-and-complete-checkout.html
+        # (Buy Now), amazon-pay-api-sdk-nodejs src/client.js finalizeCheckoutSession and
+        # tst/webStoreClientTest.js finalizeCheckoutSessionPayload (200, a Checkout Session).
+        "finalize_checkout_session",
+        "POST",
+        "/checkoutSessions/{checkoutSessionId}/finalize",
+        "finalize",
+        target="CheckoutSession",
+        checks=_COMPLETION_CHECKS,
+        body=(
+            BodyField("chargeAmount", "price", required=True),
+            # The intent of this payment: they replace the session's paymentIntent and
+            # canHandlePendingAuthorization (absent: false), Authorize-pending with
+            # AuthorizeWithCapture being InvalidParameterCombination as on the session.
+            BodyField("paymentIntent", "enum", required=True, choices=PAYMENT_INTENTS),
+            BodyField("canHandlePendingAuthorization", "bool"),
+            BodyField("totalOrderAmount", "price"),
+            BodyField("supplementaryData", "str"),
+            # Accepted as they are: Amazon's check that they match the buyer's chosen
+            # addresses is not modelled.
+            BodyField("shippingAddress", "opaque"),
+            BodyField("billingAddress", "opaque"),
+        ),
+        simulation_codes=_COMPLETION_SIMULATION_CODES,
     ),
     Operation(
         "get_charge_permission",
