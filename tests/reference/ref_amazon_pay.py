@@ -70,6 +70,7 @@ POST_OPERATIONS = frozenset(
     {
         "create_checkout_session",
         "complete_checkout_session",
+        "finalize_checkout_session",
         "create_charge",
         "capture_charge",
         "create_refund",
@@ -90,6 +91,7 @@ ALL_OPERATIONS = (
 # SPEC §7: simulation codes each operation accepts.
 SIMULATION_CODES: dict[str, frozenset[str]] = {
     "complete_checkout_session": frozenset({"BuyerCanceled", "Declined", "AmazonCanceled"}),
+    "finalize_checkout_session": frozenset({"BuyerCanceled", "Declined", "AmazonCanceled"}),
     "create_charge": frozenset(
         {
             "SoftDeclined",
@@ -688,7 +690,8 @@ class RefAmazonPay:
             return Outcome(True, 200, None)
         if operation == "update_checkout_session":
             return self._update_checkout_session(ref, body)
-        if operation == "complete_checkout_session":
+        if operation in ("complete_checkout_session", "finalize_checkout_session"):
+            # Finalize (Buy Now / mobile) is Complete with the intent in its body.
             return self._complete_checkout_session(ref, body, simulation_code)
         if operation in ("get_charge_permission", "update_charge_permission"):
             cp = self._permissions.get(ref or "")
@@ -780,9 +783,11 @@ class RefAmazonPay:
             cs.state, cs.reason = "Canceled", simulation_code
             return _refuse("CheckoutSessionCanceled")
 
-        intent = details.get("paymentIntent")
+        # Finalize carries paymentIntent (and canHandlePendingAuthorization) in its body.
+        chosen = body if "paymentIntent" in body else details
+        intent = chosen.get("paymentIntent")
         authorizes = intent in AUTHORIZING_INTENTS
-        pending = intent == "Authorize" and details.get("canHandlePendingAuthorization") is True
+        pending = intent == "Authorize" and chosen.get("canHandlePendingAuthorization") is True
         # SPEC §7 sandbox cards: 3434 declined; 4354 declined unless the completion is pending.
         if (cs.card == "3434" and authorizes) or (cs.card == "4354" and authorizes and not pending):
             cs.state, cs.reason = "Canceled", "Declined"

@@ -256,6 +256,17 @@ BODY_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
         "chargeAmount": FieldSpec("price", required=True),
         "totalOrderAmount": PRICE,
     },
+    # Finalize (Buy Now / mobile), amazon-pay-api-sdk-nodejs tst/webStoreClientTest.js
+    # finalizeCheckoutSessionPayload: Complete's body plus the intent and the addresses.
+    "finalize_checkout_session": {
+        "chargeAmount": FieldSpec("price", required=True),
+        "paymentIntent": FieldSpec("enum", required=True, choices=PAYMENT_INTENTS),
+        "canHandlePendingAuthorization": BOOL,
+        "totalOrderAmount": PRICE,
+        "supplementaryData": STR,
+        "shippingAddress": OPAQUE,
+        "billingAddress": OPAQUE,
+    },
     "get_charge_permission": {},
     "update_charge_permission": {
         "merchantMetadata": MERCHANT_METADATA,
@@ -412,6 +423,12 @@ def _validate_body(operation: str, body: object, limits: RefLimits) -> str | Non
             and details.get("paymentIntent") == "AuthorizeWithCapture"
         ):
             faults.add("InvalidParameterCombination")
+    if (
+        operation == "finalize_checkout_session"
+        and body.get("canHandlePendingAuthorization") is True
+        and body.get("paymentIntent") == "AuthorizeWithCapture"
+    ):
+        faults.add("InvalidParameterCombination")
 
     for code in FAULT_PRIORITY:
         if code in faults:
@@ -504,7 +521,12 @@ def _money(value: object) -> tuple[Decimal, str] | None:
 # --------------------------------------------------------------------------------------------
 
 CS_OPERATIONS = frozenset(
-    {"get_checkout_session", "update_checkout_session", "complete_checkout_session"}
+    {
+        "get_checkout_session",
+        "update_checkout_session",
+        "complete_checkout_session",
+        "finalize_checkout_session",
+    }
 )
 CANCELED_BY_EVENT = frozenset({"BuyerCanceled", "Declined", "AmazonCanceled"})
 
@@ -555,7 +577,7 @@ def _predict_checkout_session(
                 return _refuse("InvalidParameterCombination")
         return _ok("Open")
 
-    # complete_checkout_session, SPEC §3 steps 2-7.
+    # complete_checkout_session and finalize_checkout_session, SPEC §3 steps 2-7.
     if state == "Canceled" and reason in CANCELED_BY_EVENT:
         return _refuse("CheckoutSessionCanceled")
     if state != "Open":
@@ -570,9 +592,11 @@ def _predict_checkout_session(
                 return _refuse("CurrencyMismatch")
             if body_amount[0] != session_amount[0]:
                 return _refuse("AmountMismatch")
+    # Finalize names the intent in its body; Complete uses the session's.
+    intent_from = body if operation == "finalize_checkout_session" and body else details
     if (
-        details.get("paymentIntent") == "Authorize"
-        and details.get("canHandlePendingAuthorization") is True
+        intent_from.get("paymentIntent") == "Authorize"
+        and intent_from.get("canHandlePendingAuthorization") is True
     ):
         return _ok("Completed", 202)
     return _ok("Completed")
