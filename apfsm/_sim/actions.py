@@ -119,7 +119,7 @@ class Actions:
                 "ResourceNotFound", f"no {object_type} {object_id!r} in this simulator"
             )
         act(record, stamp(now))
-        body = record.to_json(fx.limits)
+        body = record.to_json(fx.limits, now)
         fx.store.log.add(
             at=now,
             kind=kind,

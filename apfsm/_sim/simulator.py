@@ -458,7 +458,7 @@ class Simulator:
         when there is no such object. Does not settle."""
         with self._lock:
             record = self._store.get(object_id)
-            return None if record is None else record.to_json(self._limits)
+            return None if record is None else record.to_json(self._limits, self.now())
 
     def object_ids(self, object_type: str | None = None) -> list[str]:
         """Ids of the stored objects (of one type), in creation order."""

@@ -222,6 +222,12 @@ class Limits:
         "creation or its last successful charge",
         "§2",
     )
+    buyer_details_retention: timedelta = _duration(
+        "a one-time charge permission shows its buyer (name, email) only this long after "
+        "creation; afterwards buyer is null (the boundary as ttl_passed_at_deadline)",
+        "§11",
+        days=30,
+    )
 
     # -- SPEC §2: Decisions on boundaries --------------------------------------------------
     ttl_passed_at_deadline: bool = _flag(

@@ -807,7 +807,6 @@ case(
             "webCheckoutDetails",
         ),
     },
-    xfail="issue 11: response shapes per the Node SDK key lists",
 )
 case(
     "keys-permission",
@@ -837,7 +836,6 @@ case(
             "presentmentCurrency",
         ),
     },
-    xfail="issue 11: response shapes per the Node SDK key lists",
 )
 case(
     "keys-refund",

@@ -110,6 +110,7 @@ def test_duration_and_month_listings() -> None:
         "async_capture_after",
         "authorization_ttl",
         "one_time_permission_ttl",
+        "buyer_details_retention",
         "async_outcome_delay",
     } == set(durations)
     assert {
