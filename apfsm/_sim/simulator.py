@@ -229,24 +229,6 @@ class Simulator:
             simulation_code=simulation_code,
         ).body
 
-    def finalize_checkout_session(
-        self,
-        checkout_session_id: str,
-        body: Mapping[str, Any],
-        *,
-        idempotency_key: str | None = None,
-        simulation_code: str | None = None,
-    ) -> dict[str, Any]:
-        """``POST /v2/checkoutSessions/{id}/finalize`` (Buy Now / mobile): Complete, with
-        the intent in the body."""
-        return self.request(
-            "finalize_checkout_session",
-            checkout_session_id,
-            body,
-            idempotency_key=idempotency_key,
-            simulation_code=simulation_code,
-        ).body
-
     def get_charge_permission(self, charge_permission_id: str) -> dict[str, Any]:
         """``GET /v2/chargePermissions/{id}``."""
         return self.request("get_charge_permission", charge_permission_id).body
