@@ -346,7 +346,10 @@ def test_overview_links_the_four_objects() -> None:
         assert has_edge(edges, "CheckoutSession", "Charge", "→ Captured [paymentIntent")
         assert has_edge(edges, "ChargePermission", "Charge", "create_charge", "→ Authorized")
         assert has_edge(edges, "Charge", "Refund", "create_refund", "→ RefundInitiated")
-        assert 5 == len(edges)
+        # Finalize (Buy Now / mobile) creates what Complete creates: two edges more.
+        assert has_edge(edges, "CheckoutSession", "ChargePermission", "finalize_checkout_session")
+        assert has_edge(edges, "CheckoutSession", "Charge", "finalize_checkout_session")
+        assert 7 == len(edges)
 
 
 # ---------------------------------------------------------------------------------------

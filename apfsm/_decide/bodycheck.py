@@ -164,12 +164,25 @@ def _pending_with_capture(body: dict[str, Any]) -> str | None:
     return None
 
 
+def _finalize_combination(body: dict[str, Any]) -> str | None:
+    # Finalize carries the intent itself (top level); the same rule as on the session.
+    if (
+        body.get("canHandlePendingAuthorization") is True
+        and body.get("paymentIntent") == "AuthorizeWithCapture"
+    ):
+        return (
+            "canHandlePendingAuthorization cannot be true with paymentIntent AuthorizeWithCapture"
+        )
+    return None
+
+
 #: Combination rules per operation (checked only when a body has no other fault).
 COMBINATIONS: Final[Mapping[str, Callable[[dict[str, Any]], str | None]]] = MappingProxyType(
     {
         "create_charge": _charge_combination,
         "create_checkout_session": _pending_with_capture,
         "update_checkout_session": _pending_with_capture,
+        "finalize_checkout_session": _finalize_combination,
     }
 )
 

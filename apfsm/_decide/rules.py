@@ -152,9 +152,16 @@ def _simulated_decline(ctx: Context) -> bool:
     return ctx.simulation_code in SIMULATION_CODES["create_charge"]
 
 
+def _completion_intent(ctx: Context) -> Mapping[str, Any]:
+    """Where a completion's paymentIntent and canHandlePendingAuthorization come from: a
+    body that carries them (Finalize) replaces the session's."""
+    body = ctx.body
+    return body if body is not None and "paymentIntent" in body else ctx.obj.payment_details
+
+
 def _intent(intent: str, *, pending: bool | None = None) -> Callable[[Context], bool]:
     def guard(ctx: Context) -> bool:
-        details = ctx.obj.payment_details
+        details = _completion_intent(ctx)
         if details.get("paymentIntent") != intent:
             return False
         return pending is None or (details.get("canHandlePendingAuthorization") is True) == pending
@@ -288,7 +295,7 @@ def _completion_total_matches(ctx: Context) -> str | None:
 
 def _completion_per_charge_maximum(ctx: Context) -> str | None:
     # SPEC §11: the per-charge maximum (§5) applies to the charge a completion creates.
-    if ctx.obj.payment_details.get("paymentIntent") not in ("Authorize", "AuthorizeWithCapture"):
+    if _completion_intent(ctx).get("paymentIntent") not in ("Authorize", "AuthorizeWithCapture"):
         return None
     return _per_charge_maximum(ctx)
 

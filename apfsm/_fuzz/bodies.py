@@ -164,6 +164,8 @@ def _body_values(operation: str, limits: Limits, currency: str) -> Record:
 def _drop_combination(body: dict[str, Any]) -> dict[str, Any]:
     """Make a body that breaks a combination rule valid by dropping the culprit."""
     body.pop("softDescriptor", None)
+    if "paymentIntent" in body:  # the intent at the top level (Finalize)
+        body.pop("canHandlePendingAuthorization", None)
     details = body.get("paymentDetails")
     if isinstance(details, dict):
         details.pop("canHandlePendingAuthorization", None)
@@ -224,7 +226,8 @@ class BodyFault:
     ``value`` (making the objects above it as needed); ``drop`` it or make it ``null``
     (missing); ``combination``: a soft descriptor on a charge not captured now
     (``path`` ``("softDescriptor",)``, ``captureNow`` left out or ``value`` False) or a
-    pending authorization with AuthorizeWithCapture (``path`` ``()``)."""
+    pending authorization with AuthorizeWithCapture (``path`` ``()`` in paymentDetails,
+    ``("paymentIntent",)`` at the top level)."""
 
     action: FaultAction
     path: tuple[str, ...]
@@ -254,7 +257,7 @@ class BodyFault:
             return copy.deepcopy(self.value), self.code
         out: dict[str, Any] = copy.deepcopy(body) if isinstance(body, dict) else {}
         if self.action == "combination":
-            _put_combination(out, charge=bool(self.path))
+            _put_combination(out, where=self.path)
             if self.value is False:
                 out["captureNow"] = False  # stated, or left out: both forbid the descriptor
         elif self.action == "set":
@@ -313,7 +316,11 @@ def single_faults(operation: str, limits: Limits) -> tuple[BodyFault, ...]:
             for value in (None, False)
         ]
     elif operation in COMBINATIONS:
-        faults.append(BodyFault("combination", (), None, _COMBINATION))
+        # The intent at the top level of the body (Finalize), or in its paymentDetails.
+        top = any(field.name == "paymentIntent" for field in BODIES[operation])
+        faults.append(
+            BodyFault("combination", ("paymentIntent",) if top else (), None, _COMBINATION)
+        )
     return tuple(faults)
 
 
@@ -420,12 +427,18 @@ def _request_bodies(operation: str, valid: bool, limits: Limits) -> st.SearchStr
 # ---------------------------------------------------------------------------------------
 
 
-def _put_combination(body: dict[str, Any], *, charge: bool) -> None:
+def _put_combination(body: dict[str, Any], *, where: tuple[str, ...]) -> None:
     """Make ``body`` a combination SPEC §10 forbids: a soft descriptor on a charge not
-    captured now, or a pending authorization with AuthorizeWithCapture."""
-    if charge:
+    captured now (``where`` ``("softDescriptor",)``), or a pending authorization with
+    AuthorizeWithCapture, at the body's top level (``("paymentIntent",)``, Finalize) or
+    in its paymentDetails (``()``)."""
+    if where == ("softDescriptor",):
         body["softDescriptor"] = "SHOP"
         body.pop("captureNow", None)
+        return
+    if where == ("paymentIntent",):
+        body["paymentIntent"] = "AuthorizeWithCapture"
+        body["canHandlePendingAuthorization"] = True
         return
     details = body.get("paymentDetails")
     details = dict(details) if isinstance(details, dict) else {}

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final
 
-from apfsm._spec import LIFECYCLES, OPERATIONS, BodyField
+from apfsm._spec import COMPLETIONS, LIFECYCLES, OPERATIONS, BodyField
 
 __all__ = [
     "AMOUNTS",
@@ -64,7 +64,7 @@ _CHARGE_OPTIONS: Final[tuple[dict[str, Any], ...]] = (
 REALISTIC_OPTIONS: Final[Mapping[str, tuple[tuple[Any, ...], ...]]] = {
     "create_checkout_session": NEW_SESSION_OPTIONS,
     "update_checkout_session": (tuple(range(len(_SESSION_UPDATES))),),
-    "complete_checkout_session": (COMPLETE_VARIANTS,),
+    **dict.fromkeys(COMPLETIONS, (COMPLETE_VARIANTS,)),
     "close_charge_permission": ((False, True),),  # cancelPendingCharges
     "create_charge": (AMOUNTS, tuple(range(len(_CHARGE_OPTIONS)))),
     "capture_charge": (_CAPTURE_SHARES,),
@@ -137,16 +137,22 @@ def realistic_body(
         return checkout_session_body(details, kind=kind, store_id=_STORE_ID)
     if operation == "update_checkout_session":
         return copy.deepcopy(_SESSION_UPDATES[chosen[0]])
-    if operation == "complete_checkout_session":
-        price = (now.get("paymentDetails") or {}).get("chargeAmount") or _FALLBACK_PRICE
+    if operation in COMPLETIONS:
+        details = now.get("paymentDetails") or {}
+        price = details.get("chargeAmount") or _FALLBACK_PRICE
         if chosen[0] == "amount":
             price = _share(price, "0.5")
         elif chosen[0] == "currency":
             price = {**price, "currencyCode": "GBP" if price["currencyCode"] != "GBP" else "USD"}
         body: dict[str, Any] = {"chargeAmount": dict(price)}
-        total = (now.get("paymentDetails") or {}).get("totalOrderAmount")
+        total = details.get("totalOrderAmount")
         if total is not None:  # SPEC §11: a session's totalOrderAmount must be repeated
             body["totalOrderAmount"] = dict(total)
+        if any(field.name == "paymentIntent" for field in OPERATIONS[operation].body):
+            # A completion carrying the intent (Finalize): the session's own, so both agree.
+            body["paymentIntent"] = details.get("paymentIntent") or "Confirm"
+            if details.get("canHandlePendingAuthorization") is True:
+                body["canHandlePendingAuthorization"] = True
         return body
     if operation == "update_charge_permission":
         return {"merchantMetadata": {"merchantReferenceId": "order-2"}}

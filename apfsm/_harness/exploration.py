@@ -24,7 +24,16 @@ import attrs
 from apfsm._clock import ManualClock, format_duration, parse_timestamp
 from apfsm._errors import ApiError
 from apfsm._sim import Simulator
-from apfsm._spec import GUARDS, LIFECYCLES, OBJECT_TYPES, OPERATIONS, SAME, Lifecycle, Limits
+from apfsm._spec import (
+    COMPLETIONS,
+    GUARDS,
+    LIFECYCLES,
+    OBJECT_TYPES,
+    OPERATIONS,
+    SAME,
+    Lifecycle,
+    Limits,
+)
 
 from .bodies import checkout_session_body, realistic_body
 
@@ -111,15 +120,41 @@ def _session(
 
 
 def _complete(
-    sim: Simulator, intent: str, *, pending: bool = False, card: str = "1111"
+    sim: Simulator,
+    intent: str,
+    *,
+    pending: bool = False,
+    card: str = "1111",
+    operation: str = "complete_checkout_session",
 ) -> dict[str, Any]:
     session = _session(sim, intent, pending=pending, kind="Recurring")
     sim.buyer_approve(session, card=card)
-    return sim.complete_checkout_session(session, {"chargeAmount": dict(_USD)})
+    body = realistic_body(operation, sim.object_json(session))
+    return sim.request(operation, session, body).body
 
 
-def _permission(sim: Simulator) -> str:
-    return str(_complete(sim, "Confirm")["chargePermissionId"])
+def _permission(sim: Simulator, operation: str = "complete_checkout_session") -> str:
+    return str(_complete(sim, "Confirm", operation=operation)["chargePermissionId"])
+
+
+def _completion_creators(
+    operation: str,
+) -> dict[tuple[str, str | None], Callable[[Simulator], str]]:
+    """How each completion (Complete, Finalize) creates its permission and charge."""
+
+    def charge(
+        intent: str, *, pending: bool = False, card: str = "1111"
+    ) -> Callable[[Simulator], str]:
+        return lambda sim: str(
+            _complete(sim, intent, pending=pending, card=card, operation=operation)["chargeId"]
+        )
+
+    return {
+        (operation, None): lambda sim: _permission(sim, operation),
+        (operation, "intent_authorize_pending"): charge("Authorize", pending=True, card="0701"),
+        (operation, "intent_authorize"): charge("Authorize"),
+        (operation, "intent_capture"): charge("AuthorizeWithCapture"),
+    }
 
 
 def _charge(sim: Simulator, **flags: Any) -> str:
@@ -145,23 +180,14 @@ def _refund(sim: Simulator) -> str:
 #: on a fresh simulator and returning its id.
 CREATORS: Final[Mapping[tuple[str, str | None], Callable[[Simulator], str]]] = {
     ("create_checkout_session", None): _session,
-    ("complete_checkout_session", None): _permission,
     ("create_charge", "simulated_decline"): _declined_charge,
     ("create_charge", "capture_now"): lambda sim: _charge(sim, captureNow=True),
     ("create_charge", "pending_authorization"): lambda sim: _charge(
         sim, canHandlePendingAuthorization=True
     ),
     ("create_charge", None): _charge,
-    ("complete_checkout_session", "intent_authorize_pending"): lambda sim: str(
-        _complete(sim, "Authorize", pending=True, card="0701")["chargeId"]
-    ),
-    ("complete_checkout_session", "intent_authorize"): lambda sim: str(
-        _complete(sim, "Authorize")["chargeId"]
-    ),
-    ("complete_checkout_session", "intent_capture"): lambda sim: str(
-        _complete(sim, "AuthorizeWithCapture")["chargeId"]
-    ),
     ("create_refund", None): _refund,
+    **{key: make for name in COMPLETIONS for key, make in _completion_creators(name).items()},
 }
 
 
@@ -177,7 +203,7 @@ def _call(
     sim.settle()
     current = sim.object_json(object_id)
     if (
-        operation == "complete_checkout_session"
+        operation in COMPLETIONS
         and current is not None
         and current["constraints"]
         and current["statusDetails"]["state"] == "Open"

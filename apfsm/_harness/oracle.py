@@ -19,7 +19,7 @@ import attrs
 from apfsm._decide import refund_allowance
 from apfsm._outcome import Outcome
 from apfsm._sim import ChargeLedger, PermissionLedger
-from apfsm._spec import CARDS, CHECKS, ERRORS, OPERATIONS, Limits
+from apfsm._spec import CARDS, CHECKS, COMPLETIONS, ERRORS, OPERATIONS, Limits
 
 __all__ = [
     "CARD_EFFECT_CODES",
@@ -163,7 +163,7 @@ def judge(
     if simulation_code is not None:
         return ()  # a simulation code changes the outcome on purpose (SPEC §7)
     problems = []
-    expected = "Completed" if operation == "complete_checkout_session" else predicted.next_state
+    expected = "Completed" if operation in COMPLETIONS else predicted.next_state
     if state is not None and expected is not None and state != expected:
         problems.append(
             Disagreement(

@@ -178,6 +178,8 @@ def update_checkout_session(fx: Effects, call: Call) -> Response:
 
 
 def complete_checkout_session(fx: Effects, call: Call) -> Response:
+    """Complete, and Finalize (Buy Now / mobile), which does the same with the intent in
+    its body; the addresses it may carry are accepted, not compared (not modelled)."""
     session, body = call.on(CheckoutSessionRecord), call.body
     card = _card(session.card)
     created = dict(call.outcome.created)
@@ -201,6 +203,12 @@ def complete_checkout_session(fx: Effects, call: Call) -> Response:
             f"the checkout session was canceled ({reason})",
             object_id=session.id,
         )
+    if "paymentIntent" in body:  # Finalize: its intent replaces the session's
+        session.payment_details = {
+            **session.payment_details,
+            "paymentIntent": body["paymentIntent"],
+            "canHandlePendingAuthorization": body.get("canHandlePendingAuthorization") is True,
+        }
     when = stamp(call.now)
     amount, currency = _money(body["chargeAmount"])
     total = body.get("totalOrderAmount") or session.payment_details.get("totalOrderAmount")
@@ -433,6 +441,7 @@ HANDLERS: Final[Mapping[str, Handler]] = MappingProxyType(
         "create_delivery_tracker": create_delivery_tracker,
         "update_checkout_session": update_checkout_session,
         "complete_checkout_session": complete_checkout_session,
+        "finalize_checkout_session": complete_checkout_session,
         "update_charge_permission": update_charge_permission,
         "close_charge_permission": close_charge_permission,
         "create_charge": create_charge,

@@ -37,7 +37,7 @@ from .model import (
     Timer,
     render_label,
 )
-from .operations import BODIES, OPERATIONS, SIMULATION_CODES, Method, Operation
+from .operations import BODIES, COMPLETIONS, OPERATIONS, SIMULATION_CODES, Method, Operation
 
 __all__ = [
     "BODIES",
@@ -45,6 +45,7 @@ __all__ = [
     "CARDS",
     "CHARGE_PERMISSION_TYPES",
     "CHECKS",
+    "COMPLETIONS",
     "DEADLINES",
     "DELETED",
     "ERRORS",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from .model import SAME, Allow, Creation, Event, Lifecycle, Refuse, StateDecl, Timer
+from .operations import COMPLETIONS
 
 __all__ = ["CHARGE"]
 
@@ -80,14 +81,20 @@ CHARGE: Final = Lifecycle(
         Creation("create_charge", "Captured", guard="capture_now"),
         Creation("create_charge", "AuthorizationInitiated", guard="pending_authorization"),
         Creation("create_charge", "Authorized"),
-        Creation(
-            "complete_checkout_session",
-            "AuthorizationInitiated",
-            guard="intent_authorize_pending",
-            http_status=202,
+        *(
+            creation
+            for name in COMPLETIONS
+            for creation in (
+                Creation(
+                    name,
+                    "AuthorizationInitiated",
+                    guard="intent_authorize_pending",
+                    http_status=202,
+                ),
+                Creation(name, "Authorized", guard="intent_authorize"),
+                Creation(name, "Captured", guard="intent_capture"),
+            )
         ),
-        Creation("complete_checkout_session", "Authorized", guard="intent_authorize"),
-        Creation("complete_checkout_session", "Captured", guard="intent_capture"),
     ),
     allows=(
         Allow("get_charge", _CH_ALL, SAME),

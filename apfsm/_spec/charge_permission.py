@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from .model import SAME, Allow, Creation, Event, Lifecycle, Refuse, StateDecl, Timer
+from .operations import COMPLETIONS
 
 __all__ = ["CHARGE_PERMISSION", "NON_CHARGEABLE_REASONS"]
 
@@ -40,7 +41,7 @@ CHARGE_PERMISSION: Final = Lifecycle(
             terminal=True,
         ),
     ),
-    creations=(Creation("complete_checkout_session", "Chargeable"),),
+    creations=tuple(Creation(name, "Chargeable") for name in COMPLETIONS),
     allows=(
         Allow("get_charge_permission", ("Chargeable", "NonChargeable", "Closed"), SAME),
         Allow("update_charge_permission", _CP_ACTIVE, SAME),

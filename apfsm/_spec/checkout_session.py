@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from .model import DELETED, SAME, Allow, Creation, Event, Lifecycle, Refuse, StateDecl, Timer
+from .operations import COMPLETIONS
 
 __all__ = ["CHECKOUT_SESSION"]
 
@@ -39,22 +40,25 @@ CHECKOUT_SESSION: Final = Lifecycle(
     allows=(
         Allow("get_checkout_session", _CS_ALL, SAME),
         Allow("update_checkout_session", _CS_OPEN, SAME),
-        Allow("complete_checkout_session", _CS_OPEN, "Completed"),
+        *(Allow(name, _CS_OPEN, "Completed") for name in COMPLETIONS),
     ),
     refusals=(
         Refuse(
             "update_checkout_session", ("Completed", "Canceled"), "InvalidCheckoutSessionStatus"
         ),
-        Refuse("complete_checkout_session", ("Completed",), "InvalidCheckoutSessionStatus"),
-        Refuse(
-            "complete_checkout_session",
-            ("Canceled",),
-            "InvalidCheckoutSessionStatus",
-            by_reason=_CS_CANCELED_BY,
+        *(Refuse(name, ("Completed",), "InvalidCheckoutSessionStatus") for name in COMPLETIONS),
+        *(
+            Refuse(
+                name,
+                ("Canceled",),
+                "InvalidCheckoutSessionStatus",
+                by_reason=_CS_CANCELED_BY,
+            )
+            for name in COMPLETIONS
         ),
         Refuse("get_checkout_session", (DELETED,), "ResourceNotFound"),
         Refuse("update_checkout_session", (DELETED,), "ResourceNotFound"),
-        Refuse("complete_checkout_session", (DELETED,), "ResourceNotFound"),
+        *(Refuse(name, (DELETED,), "ResourceNotFound") for name in COMPLETIONS),
     ),
     events=(
         Event(

@@ -19,6 +19,7 @@ from .bodies import (
     MERCHANT_METADATA,
     MULTI_ADDRESSES_CHECKOUT_METADATA,
     PAYMENT_DETAILS,
+    PAYMENT_INTENTS,
     PAYMENT_METHOD_ON_FILE_METADATA,
     PROVIDER_METADATA,
     RECURRING_METADATA,
@@ -30,7 +31,7 @@ from .bodies import (
     optional,
 )
 
-__all__ = ["BODIES", "OPERATIONS", "SIMULATION_CODES", "Method", "Operation"]
+__all__ = ["BODIES", "COMPLETIONS", "OPERATIONS", "SIMULATION_CODES", "Method", "Operation"]
 
 Method = Literal["GET", "POST", "PATCH", "DELETE"]
 
@@ -91,6 +92,21 @@ class Operation:
             return object_id
         return body.get(self.target_field) if isinstance(body, dict) else None
 
+
+#: What a completion checks and the simulation codes it takes, shared by Complete and
+#: Finalize (Finalize replaces Complete in Buy Now and mobile checkouts).
+_COMPLETION_CHECKS: Final = (
+    "constraints_met",
+    "completion_currency_matches",
+    "completion_amount_matches",
+    "completion_total_given",
+    "completion_total_matches",
+    "completion_within_per_charge_maximum",
+)
+_COMPLETION_SIMULATION_CODES: Final = ("BuyerCanceled", "Declined", "AmazonCanceled")
+#: The completions: each completes an Open session and creates its Charge Permission (and
+#: a Charge, per the intent). The lifecycles declare them once for both.
+COMPLETIONS: Final = ("complete_checkout_session", "finalize_checkout_session")
 
 _OPERATION_LIST: Final = (
     Operation(
@@ -155,19 +171,38 @@ _OPERATION_LIST: Final = (
         "/checkoutSessions/{checkoutSessionId}/complete",
         "complete",
         target="CheckoutSession",
-        checks=(
-            "constraints_met",
-            "completion_currency_matches",
-            "completion_amount_matches",
-            "completion_total_given",
-            "completion_total_matches",
-            "completion_within_per_charge_maximum",
-        ),
+        checks=_COMPLETION_CHECKS,
         body=(
             BodyField("chargeAmount", "price", required=True),
             BodyField("totalOrderAmount", "price"),
         ),
-        simulation_codes=("BuyerCanceled", "Declined", "AmazonCanceled"),
+        simulation_codes=_COMPLETION_SIMULATION_CODES,
+    ),
+    Operation(  # Buy Now / mobile: complete, carrying the intent and the addresses
+        # https://developer.amazon.com/docs/amazon-pay-checkout/verify-and-complete-checkout.html
+        # (Buy Now), amazon-pay-api-sdk-nodejs src/client.js finalizeCheckoutSession and
+        # tst/webStoreClientTest.js finalizeCheckoutSessionPayload (200, a Checkout Session).
+        "finalize_checkout_session",
+        "POST",
+        "/checkoutSessions/{checkoutSessionId}/finalize",
+        "finalize",
+        target="CheckoutSession",
+        checks=_COMPLETION_CHECKS,
+        body=(
+            BodyField("chargeAmount", "price", required=True),
+            # The intent of this payment: they replace the session's paymentIntent and
+            # canHandlePendingAuthorization (absent: false), Authorize-pending with
+            # AuthorizeWithCapture being InvalidParameterCombination as on the session.
+            BodyField("paymentIntent", "enum", required=True, choices=PAYMENT_INTENTS),
+            BodyField("canHandlePendingAuthorization", "bool"),
+            BodyField("totalOrderAmount", "price"),
+            BodyField("supplementaryData", "str"),
+            # Accepted as they are: Amazon's check that they match the buyer's chosen
+            # addresses is not modelled.
+            BodyField("shippingAddress", "opaque"),
+            BodyField("billingAddress", "opaque"),
+        ),
+        simulation_codes=_COMPLETION_SIMULATION_CODES,
     ),
     Operation(
         "get_charge_permission",

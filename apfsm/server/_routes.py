@@ -29,7 +29,7 @@ _UNSIMULATED_ROOTS: Final = frozenset(
         "files",
     }
 )
-_UNSIMULATED_ACTIONS: Final = frozenset({("checkoutSessions", "finalize")})
+_UNSIMULATED_ACTIONS: Final[frozenset[tuple[str, str]]] = frozenset()  # Finalize is served
 _UNSIMULATED_METHODS: Final = frozenset({("PATCH", ("charges", None))})  # Update Charge
 
 # apfsm's own paths, beside Amazon's: the control endpoints and the OpenAPI document.

@@ -545,7 +545,6 @@ case(
     {"chargeAmount": price("100.00"), "paymentIntent": "Authorize"},
     {"status": 200},
     wire=("POST", "/v2/checkoutSessions/{session}/finalize"),
-    xfail=NEW_ENDPOINTS,
 )
 case(
     "w-update-charge",

@@ -70,6 +70,7 @@ POST_OPERATIONS = frozenset(
     {
         "create_checkout_session",
         "complete_checkout_session",
+        "finalize_checkout_session",
         "create_charge",
         "capture_charge",
         "create_refund",
@@ -90,6 +91,7 @@ ALL_OPERATIONS = (
 # SPEC §7: simulation codes each operation accepts.
 SIMULATION_CODES: dict[str, frozenset[str]] = {
     "complete_checkout_session": frozenset({"BuyerCanceled", "Declined", "AmazonCanceled"}),
+    "finalize_checkout_session": frozenset({"BuyerCanceled", "Declined", "AmazonCanceled"}),
     "create_charge": frozenset(
         {
             "SoftDeclined",
@@ -694,7 +696,8 @@ class RefAmazonPay:
             return Outcome(True, 200, None)
         if operation == "update_checkout_session":
             return self._update_checkout_session(ref, body)
-        if operation == "complete_checkout_session":
+        if operation in ("complete_checkout_session", "finalize_checkout_session"):
+            # Finalize (Buy Now / mobile) is Complete with the intent in its body.
             return self._complete_checkout_session(ref, body, simulation_code)
         if operation in ("get_charge_permission", "update_charge_permission"):
             cp = self._permissions.get(ref or "")
@@ -787,8 +790,11 @@ class RefAmazonPay:
                 return _refuse("MissingParameterValue")
             if _price(body["totalOrderAmount"]) != _price(details["totalOrderAmount"]):
                 return _refuse("AmountMismatch")
-        # SPEC §11: the per-charge maximum (§5) holds for the charge a completion creates.
-        if details.get("paymentIntent") in AUTHORIZING_INTENTS:
+        # SPEC §11: the per-charge maximum (§5) holds for the charge a completion creates
+        # (Finalize carries its paymentIntent in the body).
+        if (body if "paymentIntent" in body else details).get(
+            "paymentIntent"
+        ) in AUTHORIZING_INTENTS:
             largest = self.limits.max_charge_amount.get(currency)
             if largest is not None and amount > largest:
                 return _refuse("InvalidParameterValue")
@@ -798,9 +804,11 @@ class RefAmazonPay:
             cs.state, cs.reason = "Canceled", simulation_code
             return _refuse("CheckoutSessionCanceled")
 
-        intent = details.get("paymentIntent")
+        # Finalize carries paymentIntent (and canHandlePendingAuthorization) in its body.
+        chosen = body if "paymentIntent" in body else details
+        intent = chosen.get("paymentIntent")
         authorizes = intent in AUTHORIZING_INTENTS
-        pending = intent == "Authorize" and details.get("canHandlePendingAuthorization") is True
+        pending = intent == "Authorize" and chosen.get("canHandlePendingAuthorization") is True
         # SPEC §7 sandbox cards: 3434 declined; 0701 and 4354 need Authorize plus
         # canHandlePendingAuthorization: with anything else (Confirm too) they are an error.
         if (cs.card == "3434" and authorizes) or (cs.card in PENDING_CARDS and not pending):

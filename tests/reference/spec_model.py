@@ -322,6 +322,17 @@ BODY_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
         "chargeAmount": FieldSpec("price", required=True),
         "totalOrderAmount": PRICE,
     },
+    # Finalize (Buy Now / mobile), amazon-pay-api-sdk-nodejs tst/webStoreClientTest.js
+    # finalizeCheckoutSessionPayload: Complete's body plus the intent and the addresses.
+    "finalize_checkout_session": {
+        "chargeAmount": FieldSpec("price", required=True),
+        "paymentIntent": FieldSpec("enum", required=True, choices=PAYMENT_INTENTS),
+        "canHandlePendingAuthorization": BOOL,
+        "totalOrderAmount": PRICE,
+        "supplementaryData": STR,
+        "shippingAddress": OPAQUE,
+        "billingAddress": OPAQUE,
+    },
     "get_charge_permission": {},
     "update_charge_permission": {
         "merchantMetadata": MERCHANT_METADATA,
@@ -514,6 +525,12 @@ def _validate_body(operation: str, body: object, limits: RefLimits) -> str | Non
             and details.get("paymentIntent") == "AuthorizeWithCapture"
         ):
             faults.add("InvalidParameterCombination")
+    if (
+        operation == "finalize_checkout_session"
+        and body.get("canHandlePendingAuthorization") is True
+        and body.get("paymentIntent") == "AuthorizeWithCapture"
+    ):
+        faults.add("InvalidParameterCombination")
 
     for code in FAULT_PRIORITY:
         if code in faults:
@@ -606,7 +623,12 @@ def _money(value: object) -> tuple[Decimal, str] | None:
 # --------------------------------------------------------------------------------------------
 
 CS_OPERATIONS = frozenset(
-    {"get_checkout_session", "update_checkout_session", "complete_checkout_session"}
+    {
+        "get_checkout_session",
+        "update_checkout_session",
+        "complete_checkout_session",
+        "finalize_checkout_session",
+    }
 )
 CANCELED_BY_EVENT = frozenset({"BuyerCanceled", "Declined", "AmazonCanceled"})
 
@@ -657,13 +679,15 @@ def _predict_checkout_session(
                 return _refuse("InvalidParameterCombination")
         return _ok("Open")
 
-    # complete_checkout_session, SPEC §3 steps 2-7.
+    # complete_checkout_session and finalize_checkout_session, SPEC §3 steps 2-7.
     if state == "Canceled" and reason in CANCELED_BY_EVENT:
         return _refuse("CheckoutSessionCanceled")
     if state != "Open":
         return _refuse("InvalidCheckoutSessionStatus")
     if cs.get("constraints"):
         return _refuse("InvalidCheckoutSessionStatus")
+    # Finalize names the intent in its body; Complete uses the session's.
+    intent_from = body if operation == "finalize_checkout_session" and body else details
     if body is not None:
         session_amount = _money(details.get("chargeAmount"))
         body_amount = _money(body.get("chargeAmount"))
@@ -682,7 +706,7 @@ def _predict_checkout_session(
             if body_total[1] != session_total[1] or body_total[0] != session_total[0]:
                 return _refuse("AmountMismatch")
         # SPEC §11: the charge a completion creates obeys the per-charge maximum (§5).
-        if body_amount is not None and details.get("paymentIntent") in (
+        if body_amount is not None and intent_from.get("paymentIntent") in (
             "Authorize",
             "AuthorizeWithCapture",
         ):
@@ -690,8 +714,8 @@ def _predict_checkout_session(
             if largest is not None and body_amount[0] > largest:
                 return _refuse("InvalidParameterValue")
     if (
-        details.get("paymentIntent") == "Authorize"
-        and details.get("canHandlePendingAuthorization") is True
+        intent_from.get("paymentIntent") == "Authorize"
+        and intent_from.get("canHandlePendingAuthorization") is True
     ):
         return _ok("Completed", 202)
     return _ok("Completed")

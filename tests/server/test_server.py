@@ -144,6 +144,23 @@ def test_every_operation_over_http_under_each_prefix(client: TestClient, prefix:
     details = [{"trackingNumber": "1Z999AA10123456784", "carrierCode": "UPS"}]
     tracker = {"chargePermissionId": cp, "deliveryDetails": details}
     assert (200, tracker) == call("create_delivery_tracker", "/deliveryTrackers", tracker)
+    # Finalize (Buy Now / mobile; amazon-pay-api-sdk-nodejs finalizeCheckoutSession): 200
+    # and the Completed session, its charge per the intent in the body.
+    status, other = call("create_checkout_session", "/checkoutSessions", session_body(None))
+    other_id = other["checkoutSessionId"]
+    body = {"paymentDetails": {"paymentIntent": "Confirm", "chargeAmount": price("15.00")}}
+    assert 200 == call("update_checkout_session", f"/checkoutSessions/{other_id}", body)[0]
+    assert 200 == api.control("/buyer/approve", {"checkoutSessionId": other_id})[0]
+    finalize = {
+        "chargeAmount": price("15.00"),
+        "paymentIntent": "AuthorizeWithCapture",
+        "shippingAddress": {"name": "Susie Smith", "countryCode": "US"},
+    }
+    status, finalized = call(
+        "finalize_checkout_session", f"/checkoutSessions/{other_id}/finalize", finalize
+    )
+    assert (200, "Completed") == (status, state(finalized))
+    assert "Captured" == state(call("get_charge", f"/charges/{finalized['chargeId']}")[1])
     metadata = {"merchantMetadata": {"merchantReferenceId": "order-9"}}
     assert 200 == call("update_charge_permission", f"/chargePermissions/{cp}", metadata)[0]
     assert "Chargeable" == state(call("get_charge_permission", f"/chargePermissions/{cp}")[1])
@@ -207,7 +224,6 @@ def test_wrong_method_on_a_known_path_is_405(
         ("POST", "/_apfsm/nothing", "ResourceNotFound"),
         ("GET", "/v2/buyers/token", "UnsupportedOperation"),
         ("POST", "/live/v2/deliveryTrackers/abc", "ResourceNotFound"),
-        ("POST", "/v2/checkoutSessions/abc/finalize", "UnsupportedOperation"),
         ("PATCH", "/v2/charges/abc", "UnsupportedOperation"),
         ("GET", "/_apfsm/reset", "RequestNotSupported"),
         ("POST", "/openapi.json", "RequestNotSupported"),

@@ -281,6 +281,18 @@ BODY_FIELDS = {
         "chargeAmount! price",
         "totalOrderAmount price",
     ),
+    # https://developer.amazon.com/docs/amazon-pay-checkout/verify-and-complete-checkout.html
+    # (Buy Now); amazon-pay-api-sdk-nodejs tst/webStoreClientTest.js
+    # finalizeCheckoutSessionPayload.
+    "finalize_checkout_session": (
+        "chargeAmount! price",
+        "paymentIntent! enum:Confirm|Authorize|AuthorizeWithCapture",
+        "canHandlePendingAuthorization bool",
+        "totalOrderAmount price",
+        "supplementaryData str",
+        "shippingAddress opaque",
+        "billingAddress opaque",
+    ),
     "get_charge_permission": (),
     "update_charge_permission": (
         "merchantMetadata object",
@@ -357,6 +369,7 @@ def test_simulation_codes_are_the_operations_own() -> None:
     # was: the literal _catalog.SIMULATION_CODES; now Operation.simulation_codes
     assert {
         "complete_checkout_session": ("BuyerCanceled", "Declined", "AmazonCanceled"),
+        "finalize_checkout_session": ("BuyerCanceled", "Declined", "AmazonCanceled"),
         "create_charge": (
             "SoftDeclined",
             "HardDeclined",

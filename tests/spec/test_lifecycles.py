@@ -51,6 +51,8 @@ def test_object_types_and_operations_follow_spec_section_1() -> None:
         "get_checkout_session": ("GET", "/checkoutSessions/{checkoutSessionId}"),
         "update_checkout_session": ("PATCH", "/checkoutSessions/{checkoutSessionId}"),
         "complete_checkout_session": ("POST", "/checkoutSessions/{checkoutSessionId}/complete"),
+        # Buy Now / mobile: verify-and-complete-checkout.html; Node SDK finalizeCheckoutSession
+        "finalize_checkout_session": ("POST", "/checkoutSessions/{checkoutSessionId}/finalize"),
         "get_charge_permission": ("GET", "/chargePermissions/{chargePermissionId}"),
         "update_charge_permission": ("PATCH", "/chargePermissions/{chargePermissionId}"),
         "close_charge_permission": ("DELETE", "/chargePermissions/{chargePermissionId}/close"),

@@ -100,6 +100,24 @@ async function main() {
         deliveryDetails: [{ trackingNumber: '1Z999AA10123456784', carrierCode: 'UPS' }],
     }, { 'x-amz-pay-idempotency-key': `${order}-tracker` }); // apfsm requires it on every POST
     out.tracker = { status: tracker.status, data: tracker.data, id: completed.data.chargePermissionId };
+    // Finalize (Buy Now / mobile): the SDK's finalizeCheckoutSession, the intent in the body.
+    const buyNow = await client.createCheckoutSession(
+        { ...sessionBody, merchantMetadata: { merchantReferenceId: `${order}-buy-now` } },
+        { 'x-amz-pay-idempotency-key': `${order}-buy-now` });
+    const buyNowId = buyNow.data.checkoutSessionId;
+    await control('/_apfsm/buyer/approve', { checkoutSessionId: buyNowId, card: '1111' });
+    const finalized = await client.finalizeCheckoutSession(buyNowId, {
+        chargeAmount: price('49.99'),
+        paymentIntent: 'AuthorizeWithCapture',
+        canHandlePendingAuthorization: false,
+        shippingAddress: { name: 'Susie Smith', addressLine1: '10 Ditka Ave', countryCode: 'US' },
+    }, { 'x-amz-pay-idempotency-key': `${order}-finalize` });
+    const finalCharge = await client.getCharge(finalized.data.chargeId);
+    out.finalize = {
+        status: finalized.status,
+        state: finalized.data.statusDetails.state,
+        charge: finalCharge.data.statusDetails.state,
+    };
     process.stdout.write(JSON.stringify(out));
 }
 
