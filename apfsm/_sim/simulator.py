@@ -273,6 +273,11 @@ class Simulator:
         """``GET /v2/charges/{id}``."""
         return self.request("get_charge", charge_id).body
 
+    def update_charge(self, charge_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """``PATCH /v2/charges/{id}``: a payment service provider reports the charge's
+        status (only ``Canceled`` is accepted, docs/charge.md)."""
+        return self.request("update_charge", charge_id, body).body
+
     def capture_charge(
         self,
         charge_id: str,

@@ -14,6 +14,8 @@ import attrs
 
 __all__ = [
     "CHARGE_PERMISSION_TYPES",
+    "CHARGE_UPDATE_REASONS",
+    "CHARGE_UPDATE_STATES",
     "FREQUENCY_UNITS",
     "MERCHANT_METADATA",
     "PAYMENT_DETAILS",
@@ -61,6 +63,17 @@ def optional(field: BodyField) -> BodyField:
 PAYMENT_INTENTS: Final = ("Confirm", "Authorize", "AuthorizeWithCapture")
 CHARGE_PERMISSION_TYPES: Final = ("OneTime", "Recurring", "PaymentMethodOnFile")
 FREQUENCY_UNITS: Final = ("Year", "Month", "Week", "Day", "Variable")
+#: Update Charge (``PATCH /v2/charges/{id}``, for payment service providers): the states a
+#: ``statusDetails.state`` may ask for, and the reason codes it may give (docs/charge.md,
+#: Decision: only a cancellation, with a Canceled reason; ExpiredUnused when none is given).
+CHARGE_UPDATE_STATES: Final = ("Canceled",)
+CHARGE_UPDATE_REASONS: Final = (
+    "ExpiredUnused",
+    "MerchantCanceled",
+    "ChargePermissionCanceled",
+    "AmazonCanceled",
+    "BuyerCanceled",
+)
 
 MERCHANT_METADATA: Final = BodyField(
     "merchantMetadata",
