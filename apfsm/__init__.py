@@ -1,8 +1,8 @@
 """apfsm: the Amazon Pay API v2 lifecycles as declarative finite-state machines.
 
 Predict what Amazon Pay answers (``check``), tell legal state changes (``check_transition``),
-and read the declarations every other part of apfsm is derived from (``LIFECYCLES``,
-``OPERATIONS``, ``ERRORS``, ``Limits``).
+judge a recorded log of traffic (``check_log``), and read the declarations every other part
+of apfsm is derived from (``LIFECYCLES``, ``OPERATIONS``, ``ERRORS``, ``Limits``).
 """
 
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
@@ -21,10 +21,13 @@ from ._errors import ApiError
 from ._harness import (
     ExploreFailure,
     ExploreResult,
+    LogProblem,
+    LogReport,
     Replay,
     ReplayTarget,
     Step,
     Trace,
+    check_log,
     explore,
     replay,
 )
@@ -90,7 +93,9 @@ __all__ = [
     "Guard",
     "Lifecycle",
     "Limits",
+    "LogProblem",
     "LogRecord",
+    "LogReport",
     "ManualClock",
     "Operation",
     "Outcome",
@@ -107,6 +112,7 @@ __all__ = [
     "__version__",
     "add_months",
     "check",
+    "check_log",
     "check_transition",
     "explore",
     "format_timestamp",

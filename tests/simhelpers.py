@@ -96,6 +96,6 @@ def forgetful_cancel(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def cancel(fx: Effects, call: Call) -> Response:
         assert call.target is not None
-        return Response(200, call.target.to_json(fx.limits))
+        return Response(200, call.target.to_json(fx.limits, call.now))
 
     monkeypatch.setattr(calls, "HANDLERS", {**HANDLERS, "cancel_charge": cancel})

@@ -280,6 +280,78 @@ def test_completion_order_constraints_then_currency_then_amount() -> None:
     assert same.ok
 
 
+COMPLETION_TOTAL_SOURCE = (
+    "https://developer.amazon.com/docs/amazon-pay-paymentmethodonfile-apb/"
+    "verify-and-complete-checkout.html ('You must also specify totalOrderAmount if one was "
+    "provided for the Checkout Session object'); SPEC §11. The codes are apfsm's Decision "
+    "(docs/checkout-session.md): absent MissingParameterValue, different AmountMismatch."
+)
+
+
+def _with_total(amount: str, currency: str = "USD", **kwargs: Any) -> dict[str, Any]:
+    session = checkout_session(**kwargs)
+    session["paymentDetails"]["totalOrderAmount"] = money(amount, currency)
+    return session
+
+
+@pytest.mark.parametrize(
+    ("total", "expected"),
+    [
+        (None, "MissingParameterValue"),
+        (money("250.00"), "Completed"),
+        (money("250.0"), "Completed"),  # the same amount, written differently
+        (money("249.99"), "AmountMismatch"),
+        (money("250.01"), "AmountMismatch"),
+        (money("250.00", "EUR"), "AmountMismatch"),
+    ],
+)
+def test_completion_must_repeat_the_sessions_total_order_amount(
+    total: dict[str, str] | None, expected: str
+) -> None:
+    # Source: COMPLETION_TOTAL_SOURCE.
+    body: dict[str, Any] = {"chargeAmount": money("100.00")}
+    if total is not None:
+        body["totalOrderAmount"] = total
+    outcome = check("complete_checkout_session", _with_total("250.00"), body=body, at=T0 + S)
+    assert expected == code_or_state(outcome)
+    status = {"MissingParameterValue": 400, "AmountMismatch": 409, "Completed": 200}[expected]
+    assert status == outcome.http_status
+
+
+def test_completion_total_checks_come_after_the_charge_amount_checks() -> None:
+    session = _with_total("250.00")
+    body = {"chargeAmount": money("99.00")}  # a wrong chargeAmount, and no totalOrderAmount
+    outcome = check("complete_checkout_session", session, body=body, at=T0 + S)
+    assert "AmountMismatch" == outcome.reason_code
+    assert "chargeAmount" in (outcome.message or "")
+    # Without a session total, a body total is accepted as it is (it sets the limit).
+    body = {"chargeAmount": money("100.00"), "totalOrderAmount": money("300.00")}
+    assert check("complete_checkout_session", checkout_session(), body=body, at=T0 + S).ok
+
+
+@pytest.mark.parametrize(
+    ("intent", "amount", "currency", "expected"),
+    [
+        ("Authorize", "149999.99", "USD", "Completed"),
+        ("Authorize", "150000.00", "USD", "Completed"),
+        ("Authorize", "150000.01", "USD", "InvalidParameterValue"),
+        ("AuthorizeWithCapture", "150000.01", "EUR", "InvalidParameterValue"),
+        ("AuthorizeWithCapture", "10000000", "JPY", "Completed"),
+        ("AuthorizeWithCapture", "10000001", "JPY", "InvalidParameterValue"),
+        ("Confirm", "150000.01", "USD", "Completed"),  # no charge is created
+    ],
+)
+def test_per_charge_maximum_applies_to_the_charge_a_completion_creates(
+    intent: str, amount: str, currency: str, expected: str
+) -> None:
+    # SPEC §11 (rev 2): "The per-charge maximum (§5) applies to the charge a completion
+    # creates."
+    price = money(amount, currency)
+    session = checkout_session(payment_intent=intent, charge_amount=price)
+    outcome = check("complete_checkout_session", session, body={"chargeAmount": price}, at=T0 + S)
+    assert expected == code_or_state(outcome)
+
+
 @pytest.mark.parametrize(
     ("intent", "pending", "status", "created"),
     [
@@ -430,6 +502,32 @@ def test_create_charge_amount_rules(amount: dict[str, str], expected: str) -> No
     target = charge_permission(limit=money("200000.00"), balance=money("100.00"))
     body = {"chargePermissionId": CP_ID, "chargeAmount": amount}
     assert expected == code_or_state(check("create_charge", target, body=body, at=T0 + DAY))
+
+
+@pytest.mark.parametrize(
+    ("kind", "currency", "below", "at", "above"),
+    [
+        ("Recurring", "USD", "999.99", "1000.00", "1000.01"),
+        ("Recurring", "JPY", "99999", "100000", "100001"),
+        ("PaymentMethodOnFile", "USD", "14999.99", "15000.00", "15000.01"),
+        ("PaymentMethodOnFile", "EUR", "14999.99", "15000.00", "15000.01"),
+        ("PaymentMethodOnFile", "JPY", "1999999", "2000000", "2000001"),
+    ],
+)
+def test_one_charge_above_the_monthly_cap_is_refused_without_history(
+    kind: str, currency: str, below: str, at: str, above: str
+) -> None:
+    # SPEC §5 (Recurring), §11 (PaymentMethodOnFile; Amazon's "Monthly Saved Wallet Charge
+    # Limits" page): no payload shows the month's total, but one charge above the cap is
+    # over it whatever came before.
+    target = charge_permission(permission_type=kind, limit=money("1", currency))
+    for amount, expected in ((below, "Authorized"), (at, "Authorized")):
+        body = {"chargePermissionId": CP_ID, "chargeAmount": money(amount, currency)}
+        assert expected == code_or_state(check("create_charge", target, body=body, at=T0 + DAY))
+    body = {"chargePermissionId": CP_ID, "chargeAmount": money(above, currency)}
+    outcome = check("create_charge", target, body=body, at=T0 + DAY)
+    assert ("PeriodicAmountExceeded", 400) == (outcome.reason_code, outcome.http_status)
+    assert "monthly cap" in (outcome.message or "")
 
 
 def test_recurring_permissions_have_no_balance_rule() -> None:
@@ -618,6 +716,54 @@ def test_refund_cap_in_yen_and_without_capture_amount() -> None:
     )
     usd = {"chargeId": CHARGE_ID, "refundAmount": money("1.00")}
     assert "CurrencyMismatch" == check("create_refund", target, body=usd, at=T0).reason_code
+
+
+REFUND_MAXIMUM_SOURCE = (
+    "https://developer.amazon.com/docs/amazon-pay-paymentmethodonfile-express/manage-refunds.html"
+    " (refundAmount: 'Maximum value: 150,000 USD/GBP/EUR and 10,000,000 JPY'); SPEC §11"
+)
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        ("149999.99", "USD", "RefundInitiated"),
+        ("150000.00", "USD", "RefundInitiated"),
+        ("150000.01", "USD", "InvalidParameterValue"),
+        ("150000.00", "EUR", "RefundInitiated"),
+        ("150000.01", "EUR", "InvalidParameterValue"),
+        ("150000.01", "GBP", "InvalidParameterValue"),
+        ("9999999", "JPY", "RefundInitiated"),
+        ("10000000", "JPY", "RefundInitiated"),
+        ("10000001", "JPY", "InvalidParameterValue"),
+    ],
+)
+def test_refund_maximum_per_refund(amount: str, currency: str, expected: str) -> None:
+    # Source: REFUND_MAXIMUM_SOURCE. The charge is captured at the per-charge maximum, so
+    # the 15 % / 75 USD (8,400 JPY) overage would allow the amounts above the maximum.
+    captured = "10000000" if currency == "JPY" else "150000.00"
+    target = charge(
+        "Captured", amount=money(captured, currency), captured=money(captured, currency)
+    )
+    body = {"chargeId": CHARGE_ID, "refundAmount": money(amount, currency)}
+    outcome = check("create_refund", target, body=body, at=T0 + DAY)
+    assert expected == code_or_state(outcome)
+    if not outcome.ok:
+        assert 400 == outcome.http_status
+        assert "per-refund maximum" in (outcome.message or "")
+
+
+def test_refund_maximum_is_a_limits_value() -> None:
+    target = charge("Captured", amount=money("1000.00"), captured=money("1000.00"))
+    body = {"chargeId": CHARGE_ID, "refundAmount": money("500.01")}
+    assert check("create_refund", target, body=body, at=T0 + DAY).ok
+    limits = Limits(max_refund_amount={"USD": 500})
+    outcome = check("create_refund", target, body=body, at=T0 + DAY, limits=limits)
+    assert "InvalidParameterValue" == outcome.reason_code
+    # A currency not listed has no maximum.
+    target = charge("Captured", amount=money("1000000", "SEK"), captured=money("1000000", "SEK"))
+    body = {"chargeId": CHARGE_ID, "refundAmount": money("1000000", "SEK")}
+    assert check("create_refund", target, body=body, at=T0 + DAY).ok
 
 
 def test_refund_has_no_time_limit() -> None:

@@ -41,8 +41,7 @@ def _cmd_fuzz(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_check_log(args: argparse.Namespace, out: TextIO) -> int:
-    lines = read_text(args.file).splitlines()
-    report = check_log(lines)
+    report = check_log(read_text(args.file))  # JSON Lines or a JSON array, told apart
     for problem in report.problems:
         out.write(f"{args.file}:{problem}\n")
     out.write(report.summary() + "\n")
@@ -78,10 +77,13 @@ def register(sub: Any) -> None:
 
     cl = sub.add_parser(
         "check-log",
-        help="check a recorded JSON Lines log of API calls and IPNs",
+        help="check a recorded log of API calls and IPNs (JSON Lines or a JSON array)",
         description="Report, with line numbers, illegal transitions, outcomes that contradict "
-        "the specification and deadlines passed in a recorded log (docs/cli.md describes "
-        "the line format; Simulator.write_log writes it). Exits 1 when problems are found.",
+        "the specification and deadlines passed in a recorded log: JSON Lines "
+        "(Simulator.write_log writes it) or a JSON array (what the server's GET /_apfsm/log "
+        "answers), told apart by the first character; docs/cli.md describes the records. "
+        "Between two calls the buyer, Amazon and passed deadlines may move an object on "
+        "(asynchronous outcomes, expiry). Exits 1 when problems are found.",
     )
-    cl.add_argument("file", metavar="FILE.jsonl", help="the log ('-': standard input)")
+    cl.add_argument("file", metavar="FILE", help="the log, .jsonl or .json ('-': standard input)")
     cl.set_defaults(run=_cmd_check_log)

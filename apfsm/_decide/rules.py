@@ -274,6 +274,39 @@ def _completion_amount(ctx: Context) -> str | None:
     )
 
 
+def _session_total(ctx: Context) -> Money | None:
+    total = ctx.obj.payment_details.get("totalOrderAmount")
+    return None if total is None else parse_money(total, "paymentDetails.totalOrderAmount")
+
+
+def _completion_total_given(ctx: Context) -> str | None:
+    # SPEC §11 and Amazon's Complete Checkout Session: "You must also specify
+    # totalOrderAmount if one was provided for the Checkout Session object".
+    if ctx.body is None or _session_total(ctx) is None:
+        return None
+    if ctx.body_money("totalOrderAmount") is not None:
+        return None
+    return "totalOrderAmount is required: the checkout session has a totalOrderAmount"
+
+
+def _completion_total_matches(ctx: Context) -> str | None:
+    given = ctx.body_money("totalOrderAmount")
+    expected = _session_total(ctx)
+    if given is None or expected is None or given == expected:
+        return None
+    return (
+        f"totalOrderAmount {given[0]} {given[1]} differs from the checkout session's "
+        f"{expected[0]} {expected[1]}"
+    )
+
+
+def _completion_per_charge_maximum(ctx: Context) -> str | None:
+    # SPEC §11: the per-charge maximum (§5) applies to the charge a completion creates.
+    if ctx.obj.payment_details.get("paymentIntent") not in ("Authorize", "AuthorizeWithCapture"):
+        return None
+    return _per_charge_maximum(ctx)
+
+
 def _pending_with_capture(ctx: Context) -> str | None:
     body = ctx.body
     if body is None or not isinstance(body.get("paymentDetails"), dict):
@@ -326,15 +359,27 @@ def _permission_balance(ctx: Context) -> str | None:
 
 
 def _monthly_cap(ctx: Context) -> str | None:
-    # SPEC §4: PaymentMethodOnFile is treated like Recurring without the monthly cap.
+    # SPEC §5: a Recurring permission's monthly cap; SPEC §11: a PaymentMethodOnFile
+    # (Saved Wallet) permission has its own.
     given = ctx.body_money("chargeAmount")
-    if ctx.obj.permission_type != "Recurring" or given is None:
+    kind = ctx.obj.permission_type
+    if given is None:
         return None
-    cap = ctx.limits.recurring_monthly_cap.get(given[1])
+    if kind == "Recurring":
+        cap = ctx.limits.recurring_monthly_cap.get(given[1])
+    elif kind == "PaymentMethodOnFile":
+        cap = ctx.limits.payment_method_on_file_monthly_cap.get(given[1])
+    else:
+        return None
     if cap is None:
         return None
     total: Decimal | None = ctx.obj.monthly_total(ctx.at)
-    if total is None or total + given[0] <= cap:
+    if total is None:
+        # No history (a payload): one charge above the cap is refused all the same.
+        if given[0] <= cap:
+            return None
+        return f"chargeAmount {given[0]} {given[1]} is above the monthly cap {cap}"
+    if total + given[0] <= cap:
         return None
     return (
         f"this month's charges total {total} {given[1]}; {given[0]} more is above the "
@@ -372,6 +417,17 @@ def _refund_currency(ctx: Context) -> str | None:
     return f"refundAmount is in {given[1]} but the charge is in {currency}"
 
 
+def _refund_maximum(ctx: Context) -> str | None:
+    # SPEC §11: one refund is at most 150,000 USD/EUR/GBP, 10,000,000 JPY.
+    given = ctx.body_money("refundAmount")
+    if given is None:
+        return None
+    maximum = ctx.limits.max_refund_amount.get(given[1])
+    if maximum is None or given[0] <= maximum:
+        return None
+    return f"refundAmount {given[0]} {given[1]} is above the per-refund maximum {maximum}"
+
+
 def _refund_count(ctx: Context) -> str | None:
     count: int | None = ctx.obj.refund_count
     limit = ctx.limits.max_refunds_per_charge
@@ -400,6 +456,9 @@ CHECK_FUNCTIONS: Final[Mapping[str, Callable[[Context], str | None]]] = MappingP
         "constraints_met": _constraints_met,
         "completion_currency_matches": _completion_currency,
         "completion_amount_matches": _completion_amount,
+        "completion_total_given": _completion_total_given,
+        "completion_total_matches": _completion_total_matches,
+        "completion_within_per_charge_maximum": _completion_per_charge_maximum,
         "pending_with_capture": _pending_with_capture,
         "charge_currency_matches": _charge_currency,
         "within_per_charge_maximum": _per_charge_maximum,
@@ -409,6 +468,7 @@ CHECK_FUNCTIONS: Final[Mapping[str, Callable[[Context], str | None]]] = MappingP
         "capture_currency_matches": _capture_currency,
         "capture_within_charge_amount": _capture_amount,
         "refund_currency_matches": _refund_currency,
+        "refund_within_maximum": _refund_maximum,
         "refund_count_below_limit": _refund_count,
         "refund_within_allowance": _refund_allowance,
     }

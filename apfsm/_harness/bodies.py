@@ -143,7 +143,11 @@ def realistic_body(
             price = _share(price, "0.5")
         elif chosen[0] == "currency":
             price = {**price, "currencyCode": "GBP" if price["currencyCode"] != "GBP" else "USD"}
-        return {"chargeAmount": dict(price)}
+        body: dict[str, Any] = {"chargeAmount": dict(price)}
+        total = (now.get("paymentDetails") or {}).get("totalOrderAmount")
+        if total is not None:  # SPEC §11: a session's totalOrderAmount must be repeated
+            body["totalOrderAmount"] = dict(total)
+        return body
     if operation == "update_charge_permission":
         return {"merchantMetadata": {"merchantReferenceId": "order-2"}}
     if operation == "close_charge_permission":

@@ -58,8 +58,11 @@ DECLINE_CODES: Final[frozenset[str]] = frozenset(
     code for code, info in ERRORS.items() if info.kind == "decline"
 )
 
-#: The sandbox cards whose authorizations are declined (SPEC §7).
-DECLINING_CARDS: Final[frozenset[str]] = frozenset(c.last4 for c in CARDS if c.declines)
+#: The sandbox cards whose authorizations are declined, or that a completion which is not
+#: a pending authorization may not use (SPEC §7).
+DECLINING_CARDS: Final[frozenset[str]] = frozenset(
+    c.last4 for c in CARDS if c.declines or c.needs_pending
+)
 
 #: What a declining card answers — a completion ``CheckoutSessionCanceled``, a charge its
 #: decline code — refusals that come with effects (the session canceled, the Declined

@@ -61,6 +61,10 @@ class Actions:
             record.card = picked.last4
             if picked.buyer_cancels:
                 self._fx.event(record, "buyer_cancel", None, when)
+            elif picked.declines_at_checkout:
+                # Amazon's sandbox-simulations page: 3434 leaves the session Canceled with
+                # reason Declined once the buyer returns (before any completion).
+                self._fx.event(record, "checkout_declined", None, when)
 
         return self._act(
             "buyer", "buyer_approve", checkout_session_id, "CheckoutSession", {"card": card}, act
@@ -119,7 +123,7 @@ class Actions:
                 "ResourceNotFound", f"no {object_type} {object_id!r} in this simulator"
             )
         act(record, stamp(now))
-        body = record.to_json(fx.limits)
+        body = record.to_json(fx.limits, now)
         fx.store.log.add(
             at=now,
             kind=kind,

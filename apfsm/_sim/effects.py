@@ -8,7 +8,8 @@ consequences to the permission above a charge, and notifies alike.
 
 from __future__ import annotations
 
-from datetime import datetime
+import heapq
+from datetime import UTC, datetime
 from typing import Final
 
 from apfsm._errors import ActionRefused
@@ -40,10 +41,21 @@ class Effects:
         self.scheduler = scheduler
         self.outbox = outbox
         self.limits = limits
+        #: The instant last settled: the current call's or action's (the JSON it answers
+        #: is as of then — a one-time permission's buyer, SPEC §11).
+        self.now = datetime.min.replace(tzinfo=UTC)
+        #: When a one-time permission's JSON drops its buyer (SPEC §11), by (instant, seq,
+        #: id): a change the clock makes without a state change, journaled when it passes.
+        #: Rebuilt from the records (after a restore, ones already passed journal once more:
+        #: harmless).
+        self._buyer_drops: list[tuple[datetime, int, str]] = []
+        for record in store.objects.values():
+            self._watch_buyer(record)
 
     def add(self, record: Record) -> None:
         """Store a new object in its first state and schedule that state's timers."""
         self.store.put(record)
+        self._watch_buyer(record)
         for timer in TIMERS_FROM.get((record.object_type, record.state), ()):
             self.scheduler.timer(record, timer.name)
 
@@ -115,6 +127,12 @@ class Effects:
 
     def settle(self, now: datetime) -> None:
         """Apply every scheduled event due at ``now``, in time order (SPEC §2)."""
+        self.now = now
+        drops = self._buyer_drops
+        while drops and self.limits.ttl_passed(drops[0][0], now):
+            _, _, object_id = heapq.heappop(drops)
+            if object_id in self.store.objects:
+                self.store.changed(object_id)
         queue = self.store.queue
         if not queue or (now <= queue[0][0] if queue[0][1] else now < queue[0][0]):
             return  # every call settles first: most of the time nothing is due
@@ -128,6 +146,11 @@ class Effects:
                 decl = EVENTS[(record.object_type, action.event)]
                 if record.state in decl.sources:  # else overtaken (e.g. canceled meanwhile)
                     self.event(record, action.event, action.reason, due)
+
+    def _watch_buyer(self, record: Record) -> None:
+        if isinstance(record, ChargePermissionRecord) and record.permission_type == "OneTime":
+            due = record.created_at + self.limits.buyer_details_retention
+            heapq.heappush(self._buyer_drops, (due, record.seq, record.id))
 
     def _fire_timer(self, record: Record, name: str, due: datetime) -> None:
         timer = TIMERS[(record.object_type, name)]

@@ -98,7 +98,12 @@ def _money(price: Mapping[str, Any]) -> Money:
 
 
 def _render(fx: Effects, record: Record, status: int = 200) -> Response:
-    return Response(status, record.to_json(fx.limits))
+    return Response(status, record.to_json(fx.limits, fx.now))
+
+
+def _extra(body: Mapping[str, Any], stored: frozenset[str]) -> dict[str, Any]:
+    """The body's other fields, kept as they are (the JSON echoes those Amazon returns)."""
+    return {k: copy_json(v) for k, v in body.items() if k not in stored and v is not None}
 
 
 def read(fx: Effects, call: Call) -> Response:
@@ -109,13 +114,17 @@ def read(fx: Effects, call: Call) -> Response:
 
 # -- Checkout Session (SPEC §3) ------------------------------------------------------------
 
-#: Fields of a create body kept as they are and echoed back (SPEC §10).
-_SESSION_EXTRA: Final = (
-    "platformId",
-    "providerMetadata",
-    "addressDetails",
-    "deliverySpecifications",
-    "scopes",
+#: Fields of a session body stored in fields of their own; the others are kept as they are
+#: (``extra``), and the JSON echoes those Amazon returns (SPEC §10, §11).
+_SESSION_STORED: Final = frozenset(
+    {
+        "webCheckoutDetails",
+        "storeId",
+        "chargePermissionType",
+        "recurringMetadata",
+        "paymentDetails",
+        "merchantMetadata",
+    }
 )
 
 
@@ -125,7 +134,7 @@ def create_checkout_session(fx: Effects, call: Call) -> Response:
     amount = details.get("chargeAmount")
     if amount is not None and not details.get("presentmentCurrency"):
         details["presentmentCurrency"] = amount["currencyCode"]
-    extra = {k: copy_json(body[k]) for k in _SESSION_EXTRA if body.get(k) is not None}
+    extra = _extra(body, _SESSION_STORED)
     when = stamp(call.now)
     record = CheckoutSessionRecord(
         id=fx.store.new_session_id(),
@@ -158,9 +167,9 @@ def update_checkout_session(fx: Effects, call: Call) -> Response:
         record.recurring = merge(record.recurring, body["recurringMetadata"])
     if body.get("merchantMetadata") is not None:
         record.merchant = merge(record.merchant, body["merchantMetadata"])
-    for key in ("platformId", "providerMetadata"):
-        if body.get(key) is not None:
-            record.extra = {**(record.extra or {}), key: copy_json(body[key])}
+    extra = _extra(body, _SESSION_STORED)
+    if extra:
+        record.extra = {**(record.extra or {}), **extra}
     record.updated_at = stamp(call.now)
     fx.store.changed(record.id)
     return _render(fx, record)
@@ -171,13 +180,14 @@ def complete_checkout_session(fx: Effects, call: Call) -> Response:
     card = _card(session.card)
     created = dict(call.outcome.created)
     # The buyer's card declines when the completion authorizes (SPEC §7) — now, unless
-    # its decline is the outcome of a pending authorization, which comes later.
+    # its decline is the outcome of a pending authorization, which comes later. A card of
+    # pending authorizations (0701, 4354) used by any other completion is an error: the
+    # session is canceled (SPEC §7: "using them is an error, not a success").
     authorizing = created.get("Charge")
-    declined_card = (
-        authorizing is not None
-        and card.declines
-        and (authorizing != "AuthorizationInitiated" or card.pending_outcome == "Authorized")
-    )
+    if card.needs_pending:
+        declined_card = authorizing != "AuthorizationInitiated"
+    else:
+        declined_card = authorizing is not None and card.declines
     code = call.simulation_code
     if code is not None or declined_card:
         # Sandbox cancellations (SPEC §7): the session is canceled and the call answers
@@ -193,6 +203,9 @@ def complete_checkout_session(fx: Effects, call: Call) -> Response:
     amount, currency = _money(body["chargeAmount"])
     total = body.get("totalOrderAmount") or session.payment_details.get("totalOrderAmount")
     limit = _money(total)[0] if total is not None else amount
+    if session.payment_details.get("allowOvercharge") is True:
+        # SPEC §11: the larger of 900 % of the order amount and 500 USD/EUR/GBP (70,000 JPY).
+        limit = fx.limits.overcharge_limit(limit, currency)
     permission = ChargePermissionRecord(
         id=fx.store.new_permission_id(),
         seq=fx.store.next("object"),
@@ -218,6 +231,7 @@ def complete_checkout_session(fx: Effects, call: Call) -> Response:
             fx, permission, amount, when, charge_state,
             soft_descriptor=session.payment_details.get("softDescriptor"),
             merchant=session.merchant,
+            extra=_extra({"platformId": (session.extra or {}).get("platformId")}, frozenset()),
         )  # fmt: skip
         session.charge_id = charge.id
     fx.enter(session, "Completed", None, when)
@@ -275,6 +289,7 @@ def _new_charge(
     provider: Any = None,
     channel: str | None = None,
     initiator: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> ChargeRecord:
     """A charge on ``permission``, entering ``state`` (a pending one resolves later, as
     the buyer's sandbox card says)."""
@@ -292,6 +307,7 @@ def _new_charge(
         provider=copy_json(provider),
         channel=channel,
         initiator=initiator,
+        extra=extra or None,
     )
     fx.store.put(charge)
     permission.charges.append(charge)
@@ -305,6 +321,23 @@ def _new_charge(
     else:
         fx.enter(charge, state, reason, when)
     return charge
+
+
+#: Fields of a create-charge body stored in fields of their own (or not kept: request-only);
+#: the others (platformId, webCheckoutDetails) are echoed (SPEC §11).
+_CHARGE_STORED: Final = frozenset(
+    {
+        "chargePermissionId",
+        "chargeAmount",
+        "captureNow",
+        "softDescriptor",
+        "canHandlePendingAuthorization",
+        "merchantMetadata",
+        "providerMetadata",
+        "chargeInitiator",
+        "channel",
+    }
+)
 
 
 def create_charge(fx: Effects, call: Call) -> Response:
@@ -324,6 +357,7 @@ def create_charge(fx: Effects, call: Call) -> Response:
         provider=body.get("providerMetadata"),
         channel=body.get("channel"),
         initiator=body.get("chargeInitiator"),
+        extra=_extra(body, _CHARGE_STORED),
     )  # fmt: skip
     if state == "Declined":
         assert code is not None

@@ -21,6 +21,16 @@ from apfsm._clock import format_timestamp, month_start
 from apfsm._decide import DEADLINE_FUNCTIONS, Money, parse_money, to_wire
 from apfsm._spec import Limits
 
+from .shapes import (
+    MERCHANT_METADATA_KEYS,
+    PAYMENT_DETAILS_KEYS,
+    WEB_CHECKOUT_DETAILS_KEYS,
+    address,
+    buyer,
+    copy,
+    pick,
+)
+
 __all__ = [
     "CONSTRAINT_DESCRIPTIONS",
     "RECORD_TYPES",
@@ -80,13 +90,11 @@ def _details(state: str, reason: str | None, updated: datetime) -> dict[str, Any
     }
 
 
-def _copy(value: Any) -> Any:
-    """A deep copy of decoded JSON (request fields are stored, never aliased)."""
-    if type(value) is dict:
-        return {k: _copy(v) for k, v in value.items()}
-    if type(value) is list:
-        return [_copy(v) for v in value]
-    return value
+_copy = copy
+
+
+def _preferences(card: str) -> list[dict[str, str]]:
+    return [{"paymentDescriptor": f"Visa ****{card}"}]
 
 
 @attrs.define(slots=True, eq=False)
@@ -113,7 +121,7 @@ class CheckoutSessionRecord(_Record):
     permission_type: str = "OneTime"
     recurring: dict[str, Any] | None = None
     merchant: dict[str, Any] | None = None
-    extra: dict[str, Any] | None = None  # platformId, providerMetadata, scopes, ...
+    extra: dict[str, Any] | None = None  # the other request fields (platformId, ...)
     card: str | None = None  # the sandbox card the buyer picked (SPEC §7)
     charge_permission_id: str | None = None
     charge_id: str | None = None
@@ -142,11 +150,10 @@ class CheckoutSessionRecord(_Record):
         value = self.payment_details.get("chargeAmount")
         return None if value is None else parse_money(value, "chargeAmount")
 
-    def to_json(self, limits: Limits) -> dict[str, Any]:
+    def to_json(self, limits: Limits, now: datetime) -> dict[str, Any]:
+        """The session's JSON: Amazon's keys in Amazon's order (``shapes``, SPEC §11)."""
         constraints = self.constraints if self.state == "Open" else ()
-        web = dict(self.web)
-        web.setdefault("checkoutResultReturnUrl", None)
-        web.setdefault("checkoutMode", None)
+        web = pick(WEB_CHECKOUT_DETAILS_KEYS, self.web) or {}
         web["amazonPayRedirectUrl"] = (
             f"https://apay-us.amazon.com/checkout/processing?amazonCheckoutSessionId={self.id}"
             if self.state == "Open" and not constraints
@@ -154,42 +161,39 @@ class CheckoutSessionRecord(_Record):
         )
         deadline = DEADLINE_FUNCTIONS["checkout_session_expiry"](self, limits)
         extra = self.extra or {}
+        card = self.card  # set once the buyer signed in (SPEC §7)
         return {
             "checkoutSessionId": self.id,
             "webCheckoutDetails": web,
+            "productType": _copy(extra.get("productType")),
+            "paymentDetails": pick(PAYMENT_DETAILS_KEYS, self.payment_details),
             "chargePermissionType": self.permission_type,
+            "orderType": _copy(extra.get("orderType")),
             "recurringMetadata": _copy(self.recurring),
-            "paymentDetails": _copy(self.payment_details),
-            "merchantMetadata": _copy(self.merchant),
-            "platformId": extra.get("platformId"),
-            "providerMetadata": _copy(extra.get("providerMetadata")),
-            "buyer": None if self.card is None else _buyer(self.id),
-            "paymentPreferences": None
-            if self.card is None
-            else [{"paymentDescriptor": f"Visa ****{self.card}"}],
+            "paymentMethodOnFileMetadata": _copy(extra.get("paymentMethodOnFileMetadata")),
+            "merchantDetails": _copy(extra.get("merchantDetails")),
+            "merchantMetadata": pick(MERCHANT_METADATA_KEYS, self.merchant),
+            "supplementaryData": _copy(extra.get("supplementaryData")),
+            "buyer": None if card is None else buyer(self.id),
+            "billingAddress": None if card is None else address(),
+            "paymentPreferences": None if card is None else _preferences(card),
             "statusDetails": _details(self.state, self.reason, self.updated_at),
+            "shippingAddress": None if card is None else address(),
+            "platformId": extra.get("platformId"),
+            "chargePermissionId": self.charge_permission_id,
+            "chargeId": self.charge_id,
             "constraints": [
                 {"constraintId": c, "description": CONSTRAINT_DESCRIPTIONS[c]} for c in constraints
             ],
             "creationTimestamp": _ts(self.created_at),
             "expirationTimestamp": _ts(deadline),
-            "chargePermissionId": self.charge_permission_id,
-            "chargeId": self.charge_id,
             "storeId": self.store_id,
-            "deliverySpecifications": _copy(extra.get("deliverySpecifications")),
-            "addressDetails": _copy(extra.get("addressDetails")),
-            "scopes": _copy(extra.get("scopes")),
+            "providerMetadata": _copy(extra.get("providerMetadata")),
             "releaseEnvironment": "Sandbox",
+            "checkoutButtonText": _copy(extra.get("checkoutButtonText")),
+            "deliverySpecifications": _copy(extra.get("deliverySpecifications")),
+            "tokens": _copy(extra.get("tokens")),
         }
-
-
-def _buyer(seed: str) -> dict[str, str]:
-    suffix = seed.replace("-", "")[:12].upper()
-    return {
-        "buyerId": f"amzn1.account.{suffix}",
-        "name": "Sandbox Buyer",
-        "email": "buyer@example.com",
-    }
 
 
 @attrs.define(slots=True, eq=False)
@@ -250,7 +254,15 @@ class ChargePermissionRecord(_Record):
         """The first reason stands for the state (a permission can have several)."""
         return self.reasons[0] if self.reasons else None
 
-    def to_json(self, limits: Limits) -> dict[str, Any]:
+    def shows_buyer(self, limits: Limits, now: datetime) -> bool:
+        """A one-time permission shows its buyer only for ``buyer_details_retention`` after
+        creation (SPEC §11; the boundary as SPEC §2's time limits)."""
+        if self.permission_type != "OneTime":
+            return True
+        return not limits.ttl_passed(self.created_at + limits.buyer_details_retention, now)
+
+    def to_json(self, limits: Limits, now: datetime) -> dict[str, Any]:
+        """The permission's JSON: Amazon's keys (``shapes``, SPEC §11)."""
         deadline = DEADLINE_FUNCTIONS["permission_expiry"](self, limits)
         limits_json = None
         if self.amount_limit is not None:
@@ -259,11 +271,15 @@ class ChargePermissionRecord(_Record):
                 "amountLimit": to_wire(self.amount_limit, self.currency, limits),
                 "amountBalance": to_wire(balance, self.currency, limits),
             }
+        seed = self.checkout_session_id or self.id
         return {
             "chargePermissionId": self.id,
-            "chargePermissionType": self.permission_type,
-            "buyer": _buyer(self.checkout_session_id or self.id),
-            "paymentPreferences": [{"paymentDescriptor": f"Visa ****{self.card}"}],
+            "chargePermissionReferenceId": None,
+            "platformId": self.platform_id,
+            "buyer": buyer(seed) if self.shows_buyer(limits, now) else None,
+            "shippingAddress": address(),
+            "billingAddress": address(),
+            "paymentPreferences": _preferences(self.card),
             "statusDetails": {
                 "state": self.state,
                 "reasons": [
@@ -273,14 +289,14 @@ class ChargePermissionRecord(_Record):
                 or None,
                 "lastUpdatedTimestamp": _ts(self.updated_at),
             },
-            "limits": limits_json,
-            "presentmentCurrency": self.currency,
-            "recurringMetadata": _copy(self.recurring),
-            "merchantMetadata": _copy(self.merchant),
-            "platformId": self.platform_id,
             "creationTimestamp": _ts(self.created_at),
             "expirationTimestamp": None if self.state == "Closed" else _ts(deadline),
+            "merchantMetadata": pick(MERCHANT_METADATA_KEYS, self.merchant),
             "releaseEnvironment": "Sandbox",
+            "limits": limits_json,
+            "chargePermissionType": self.permission_type,
+            "recurringMetadata": _copy(self.recurring),
+            "presentmentCurrency": self.currency,
         }
 
 
@@ -298,6 +314,7 @@ class ChargeRecord(_Record):
     provider: dict[str, Any] | None = None
     channel: str | None = None
     initiator: str | None = None
+    extra: dict[str, Any] | None = None  # echoed request fields: platformId, webCheckoutDetails
     refunds: list[RefundRecord] = attrs.Factory(list)
 
     # -- facts for the rules (SPEC §5, §6) ------------------------------------------------
@@ -324,29 +341,33 @@ class ChargeRecord(_Record):
     def refund_count(self) -> int:
         return len(self.refunds)
 
-    def to_json(self, limits: Limits) -> dict[str, Any]:
+    def to_json(self, limits: Limits, now: datetime) -> dict[str, Any]:
+        """The charge's JSON: Amazon's keys (``shapes``, SPEC §11)."""
         expiration = None
         if self.authorized_at is not None:
             expiration = DEADLINE_FUNCTIONS["authorization_expiry"](self, limits)
+        extra = self.extra or {}
         return {
             "chargeId": self.id,
-            "chargePermissionId": self.charge_permission_id,
             "chargeAmount": to_wire(self.amount, self.currency, limits),
+            "chargePermissionId": self.charge_permission_id,
             "captureAmount": None
             if self.capture_amount is None
             else to_wire(self.capture_amount, self.currency, limits),
             "refundedAmount": to_wire(self.refunded_total, self.currency, limits),
+            "softDescriptor": self.soft_descriptor,
+            "providerMetadata": _copy(self.provider),
             "convertedAmount": None,
             "conversionRate": None,
-            "softDescriptor": self.soft_descriptor,
-            "merchantMetadata": _copy(self.merchant),
-            "providerMetadata": _copy(self.provider),
             "channel": self.channel,
             "chargeInitiator": self.initiator,
             "statusDetails": _details(self.state, self.reason, self.updated_at),
             "creationTimestamp": _ts(self.created_at),
             "expirationTimestamp": _ts_or_none(expiration),
             "releaseEnvironment": "Sandbox",
+            "merchantMetadata": pick(MERCHANT_METADATA_KEYS, self.merchant),
+            "platformId": extra.get("platformId"),
+            "webCheckoutDetails": _copy(extra.get("webCheckoutDetails")),
         }
 
 
@@ -360,14 +381,15 @@ class RefundRecord(_Record):
     soft_descriptor: str | None = None
     outcome: str | None = None  # the simulated decline reason, if any (SPEC §7)
 
-    def to_json(self, limits: Limits) -> dict[str, Any]:
+    def to_json(self, limits: Limits, now: datetime) -> dict[str, Any]:
+        """The refund's JSON: Amazon's keys in the Node SDK test's order (SPEC §11)."""
         return {
             "refundId": self.id,
             "chargeId": self.charge_id,
-            "refundAmount": to_wire(self.amount, self.currency, limits),
-            "softDescriptor": self.soft_descriptor,
-            "statusDetails": _details(self.state, self.reason, self.updated_at),
             "creationTimestamp": _ts(self.created_at),
+            "refundAmount": to_wire(self.amount, self.currency, limits),
+            "statusDetails": _details(self.state, self.reason, self.updated_at),
+            "softDescriptor": self.soft_descriptor,
             "releaseEnvironment": "Sandbox",
         }
 

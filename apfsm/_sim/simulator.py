@@ -381,9 +381,9 @@ class Simulator:
     def buyer_approve(self, checkout_session_id: str, *, card: str = "1111") -> dict[str, Any]:
         """The buyer signs in on Amazon's page and picks a sandbox test card (SPEC §7).
 
-        Clears ``BuyerNotAssociated``. Card ``3064`` means the buyer then cancels; ``3434``
-        and ``4354`` decline at completion (``4354`` after a pending authorization when
-        the session can handle one); ``0701`` authorizes after a pending period.
+        Clears ``BuyerNotAssociated``. Cards: ``apfsm.SANDBOX_CARDS``; ``0701`` and ``4354``
+        need ``Authorize`` + ``canHandlePendingAuthorization``, else completion cancels the
+        session (``CheckoutSessionCanceled``).
 
         Raises:
             ActionRefused: (a ``ValueError``) unknown session, a session not Open, or an
@@ -445,7 +445,7 @@ class Simulator:
         when there is no such object. Does not settle."""
         with self._lock:
             record = self._store.get(object_id)
-            return None if record is None else record.to_json(self._limits)
+            return None if record is None else record.to_json(self._limits, self.now())
 
     def object_ids(self, object_type: str | None = None) -> list[str]:
         """Ids of the stored objects (of one type), in creation order."""

@@ -213,8 +213,14 @@ class SandboxCard:
         last4: the card's last four digits, as ``paymentPreferences`` shows them.
         description: what it does, in words.
         buyer_cancels: the buyer cancels on Amazon's page right after picking it.
+        declines_at_checkout: the payment is declined on Amazon's page: the session is
+            ``Canceled``/``Declined`` once the buyer returns, before any completion.
         declines: an authorization on it is declined (``decline_code``); a completion that
             authorizes answers ``CheckoutSessionCanceled``.
+        needs_pending: it may only be used by a completion with ``paymentIntent``
+            ``Authorize`` and ``canHandlePendingAuthorization: true`` (a pending
+            authorization); any other completion cancels the session (``Declined``) and
+            answers ``CheckoutSessionCanceled`` (SPEC §7).
         pending_outcome: how a pending authorization on it resolves (``Authorized`` or
             ``Declined`` with ``decline_code``).
         decline_code: the reason of its declines.
@@ -223,21 +229,38 @@ class SandboxCard:
     last4: str
     description: str
     buyer_cancels: bool = False
+    declines_at_checkout: bool = False
     declines: bool = False
+    needs_pending: bool = False
     pending_outcome: Literal["Authorized", "Declined"] = "Authorized"
     decline_code: str = "HardDeclined"
 
 
-#: The sandbox test cards (SPEC §7), the success card first.
+#: The sandbox test cards (SPEC §7), the success cards first (``1111`` the default).
 CARDS: Final[tuple[SandboxCard, ...]] = (
     SandboxCard("1111", "success"),
+    SandboxCard("0005", "success"),
+    SandboxCard("4444", "success"),
+    SandboxCard("9424", "success"),
+    SandboxCard("0000", "success"),
     SandboxCard("3064", "the buyer cancels on Amazon's page", buyer_cancels=True),
-    SandboxCard("3434", "declined", declines=True),
-    SandboxCard("0701", "pending authorization, then Authorized"),
+    SandboxCard(
+        "3434",
+        "declined: the session is Canceled/Declined when the buyer returns",
+        declines_at_checkout=True,
+        declines=True,
+    ),
+    SandboxCard(
+        "0701",
+        "pending authorization, then Authorized (needs Authorize + canHandlePendingAuthorization)",
+        needs_pending=True,
+    ),
     SandboxCard(
         "4354",
-        "pending authorization, then Declined/HardDeclined",
+        "pending authorization, then Declined/HardDeclined (needs Authorize + "
+        "canHandlePendingAuthorization)",
         declines=True,
+        needs_pending=True,
         pending_outcome="Declined",
     ),
 )

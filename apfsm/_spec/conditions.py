@@ -90,6 +90,22 @@ _CHECK_LIST: Final = (
         "chargeAmount equals the session's paymentDetails.chargeAmount",
     ),
     Check(
+        "completion_total_given",
+        "MissingParameterValue",
+        "totalOrderAmount is given when the session's paymentDetails has one",
+    ),
+    Check(
+        "completion_total_matches",
+        "AmountMismatch",
+        "totalOrderAmount equals the session's paymentDetails.totalOrderAmount",
+    ),
+    Check(
+        "completion_within_per_charge_maximum",
+        "InvalidParameterValue",
+        "the charge a completion creates (paymentIntent Authorize or AuthorizeWithCapture) "
+        "is ≤ the per-charge maximum of its currency",
+    ),
+    Check(
         "pending_with_capture",
         "InvalidParameterCombination",
         "canHandlePendingAuthorization is not combined with AuthorizeWithCapture",
@@ -114,7 +130,7 @@ _CHECK_LIST: Final = (
     Check(
         "within_monthly_cap",
         "PeriodicAmountExceeded",
-        "this calendar month's total stays within the recurring cap",
+        "this calendar month's total stays within the Recurring or PaymentMethodOnFile cap",
         needs_history=True,
     ),
     Check("capture_currency_matches", "CurrencyMismatch", "currency equals the charge's"),
@@ -124,6 +140,13 @@ _CHECK_LIST: Final = (
         "captureAmount ≤ chargeAmount",
     ),
     Check("refund_currency_matches", "CurrencyMismatch", "currency equals the charge's"),
+    Check(
+        "refund_within_maximum",
+        # Amazon documents it as refundAmount's "Maximum value" (refund.html), a field
+        # range like the per-charge maximum: InvalidParameterValue (SPEC §8).
+        "InvalidParameterValue",
+        "refundAmount ≤ the per-refund maximum of its currency",
+    ),
     Check(
         "refund_count_below_limit",
         "TransactionCountExceeded",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any, Final, NoReturn, TypeVar
 
 import attrs
@@ -93,10 +93,10 @@ def _decimals_map(value: Mapping[str, int]) -> FrozenMap[str, int]:
 
 def _rate(value: object) -> Decimal:
     if isinstance(value, bool | float) or not isinstance(value, Decimal | int | str):
-        raise TypeError(f"refund_overage_rate must be a Decimal, int or str, got {value!r}")
+        raise TypeError(f"a rate must be a Decimal, int or str, got {value!r}")
     rate = Decimal(value)
     if not rate.is_finite() or rate < 0:
-        raise ValueError(f"refund_overage_rate must be zero or positive, got {value!r}")
+        raise ValueError(f"a rate must be zero or positive, got {value!r}")
     return rate
 
 
@@ -222,6 +222,12 @@ class Limits:
         "creation or its last successful charge",
         "§2",
     )
+    buyer_details_retention: timedelta = _duration(
+        "a one-time charge permission shows its buyer (name, email) only this long after "
+        "creation; afterwards buyer is null (the boundary as ttl_passed_at_deadline)",
+        "§11",
+        days=30,
+    )
 
     # -- SPEC §2: Decisions on boundaries --------------------------------------------------
     ttl_passed_at_deadline: bool = _flag(
@@ -267,9 +273,63 @@ class Limits:
         ),
     )
 
+    overcharge_rate: Decimal = attrs.field(
+        default=Decimal(9),
+        converter=_rate,
+        metadata=_doc(
+            "with paymentDetails.allowOvercharge, a one-time permission's amountLimit is this "
+            "multiple of the order amount (900 %) ...",
+            "§11",
+        ),
+    )
+    overcharge_floor: FrozenMap[str, Decimal] = attrs.field(
+        default=_money_default({"USD": 500, "EUR": 500, "GBP": 500, "JPY": 70_000}),
+        converter=_money_map,
+        metadata=_doc(
+            "... or this amount by currency, whichever is more (other currencies: the rate "
+            "only, a Decision)",
+            "§11",
+        ),
+    )
+
+    payment_method_on_file_monthly_cap: FrozenMap[str, Decimal] = attrs.field(
+        default=_money_default(
+            {
+                "USD": 15_000,
+                "EUR": 15_000,
+                "GBP": 15_000,
+                "AUD": 15_000,
+                "CHF": 15_000,
+                "NZD": 15_000,
+                "DKK": 150_000,
+                "HKD": 150_000,
+                "NOK": 150_000,
+                "SEK": 150_000,
+                "ZAR": 150_000,
+                "JPY": 2_000_000,
+            }
+        ),
+        converter=_money_map,
+        metadata=_doc(
+            "captured + authorized total per calendar month (UTC) of a PaymentMethodOnFile "
+            "(Saved Wallet) permission (else PeriodicAmountExceeded), from Amazon's 'Monthly "
+            "Saved Wallet Charge Limits' page; currencies not listed are unlimited",
+            "§11",
+        ),
+    )
+
     # -- SPEC §6: refunds ------------------------------------------------------------------
     max_refunds_per_charge: int = _count(
         10, "Decision: refunds per charge (else TransactionCountExceeded)", "§6"
+    )
+    max_refund_amount: FrozenMap[str, Decimal] = attrs.field(
+        default=_money_default({"USD": 150_000, "EUR": 150_000, "GBP": 150_000, "JPY": 10_000_000}),
+        converter=_money_map,
+        metadata=_doc(
+            "maximum of one refund by currency (else InvalidParameterValue); currencies "
+            "not listed have none",
+            "§6, §11",
+        ),
     )
     refund_overage_rate: Decimal = attrs.field(
         default=Decimal("0.15"),
@@ -346,7 +406,7 @@ class Limits:
             default = getattr(_DEFAULTS, name)
             if isinstance(default, timedelta):
                 kwargs[name] = timedelta(seconds=value["seconds"])
-            elif name == "refund_overage_rate":
+            elif name in ("refund_overage_rate", "overcharge_rate"):
                 kwargs[name] = Decimal(value)
             else:
                 kwargs[name] = value
@@ -376,6 +436,17 @@ class Limits:
     def ttl_passed(self, deadline: Any, at: Any) -> bool:
         """Whether a time-to-live ending at ``deadline`` has passed at ``at`` (SPEC §2)."""
         return bool(at >= deadline) if self.ttl_passed_at_deadline else bool(at > deadline)
+
+    def overcharge_limit(self, order_amount: Decimal, currency: str) -> Decimal:
+        """The amountLimit of a one-time permission whose session allowed overcharge
+        (SPEC §11): the larger of ``overcharge_rate`` × the order amount and the currency's
+        ``overcharge_floor``; rounded down to the currency's minor unit."""
+        limit = order_amount * self.overcharge_rate
+        decimals = self.currency_decimals.get(currency)
+        if decimals is not None:
+            limit = limit.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN)
+        floor = self.overcharge_floor.get(currency)
+        return limit if floor is None or floor < limit else floor
 
     def decimals(self, currency: str) -> int | None:
         """The currency's number of decimals, or None when it is not supported."""

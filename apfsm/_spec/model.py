@@ -132,7 +132,8 @@ class Check:
         description: a template over ``Limits`` fields, for docs.
         needs_history: the check reads history an object's JSON does not show (charge and
             refund counts, the month's total, refunds still pending): ``apfsm.check`` on a
-            payload may accept what Amazon refuses with ``code``.
+            payload may accept what Amazon refuses with ``code``. It still applies what the
+            payload and body alone decide (one charge above the monthly cap is refused).
     """
 
     name: str

@@ -134,7 +134,14 @@ _OPERATION_LIST: Final = (
         "/checkoutSessions/{checkoutSessionId}/complete",
         "complete",
         target="CheckoutSession",
-        checks=("constraints_met", "completion_currency_matches", "completion_amount_matches"),
+        checks=(
+            "constraints_met",
+            "completion_currency_matches",
+            "completion_amount_matches",
+            "completion_total_given",
+            "completion_total_matches",
+            "completion_within_per_charge_maximum",
+        ),
         body=(
             BodyField("chargeAmount", "price", required=True),
             BodyField("totalOrderAmount", "price"),
@@ -263,6 +270,7 @@ _OPERATION_LIST: Final = (
         target_field="chargeId",
         checks=(
             "refund_currency_matches",
+            "refund_within_maximum",
             "refund_count_below_limit",
             "refund_within_allowance",
         ),

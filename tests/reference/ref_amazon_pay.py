@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from tests.reference.spec_model import (
@@ -121,10 +121,11 @@ NON_CHARGEABLE_REASONS = frozenset(
     }
 )
 
-# SPEC §4: PaymentMethodOnFile is treated like Recurring (without the monthly cap).
+# SPEC §4: PaymentMethodOnFile is treated like Recurring (with its own monthly cap, §11).
 RECURRING_KINDS = frozenset({"Recurring", "PaymentMethodOnFile"})
 AUTHORIZING_INTENTS = frozenset({"Authorize", "AuthorizeWithCapture"})
 DECLINING_CARDS = frozenset({"3434", "4354"})  # SPEC §7 sandbox cards
+PENDING_CARDS = frozenset({"0701", "4354"})  # SPEC §7: only for pending authorizations
 
 # --------------------------------------------------------------------------------------------
 # Results and objects.
@@ -780,6 +781,18 @@ class RefAmazonPay:
                 return _refuse("CurrencyMismatch")  # step 5
             if amount != session_amount:
                 return _refuse("AmountMismatch")  # step 6
+        # SPEC §11: the session's totalOrderAmount must be repeated (absent:
+        # MissingParameterValue) and equal (else AmountMismatch).
+        if details.get("totalOrderAmount") is not None:
+            if body.get("totalOrderAmount") is None:
+                return _refuse("MissingParameterValue")
+            if _price(body["totalOrderAmount"]) != _price(details["totalOrderAmount"]):
+                return _refuse("AmountMismatch")
+        # SPEC §11: the per-charge maximum (§5) holds for the charge a completion creates.
+        if details.get("paymentIntent") in AUTHORIZING_INTENTS:
+            largest = self.limits.max_charge_amount.get(currency)
+            if largest is not None and amount > largest:
+                return _refuse("InvalidParameterValue")
 
         # SPEC §7 simulation: the session is canceled with that reason.
         if simulation_code is not None:
@@ -789,8 +802,9 @@ class RefAmazonPay:
         intent = details.get("paymentIntent")
         authorizes = intent in AUTHORIZING_INTENTS
         pending = intent == "Authorize" and details.get("canHandlePendingAuthorization") is True
-        # SPEC §7 sandbox cards: 3434 declined; 4354 declined unless the completion is pending.
-        if (cs.card == "3434" and authorizes) or (cs.card == "4354" and authorizes and not pending):
+        # SPEC §7 sandbox cards: 3434 declined; 0701 and 4354 need Authorize plus
+        # canHandlePendingAuthorization: with anything else (Confirm too) they are an error.
+        if (cs.card == "3434" and authorizes) or (cs.card in PENDING_CARDS and not pending):
             cs.state, cs.reason = "Canceled", "Declined"
             return _refuse("CheckoutSessionCanceled")
 
@@ -806,6 +820,15 @@ class RefAmazonPay:
                 amount_limit = _price(details["totalOrderAmount"])[0]
             else:
                 amount_limit = amount
+            if details.get("allowOvercharge") is True:
+                # SPEC §11: 900 % of the order amount or 500 USD/EUR/GBP (70,000 JPY),
+                # whichever is more.
+                raised = amount_limit * self.limits.overcharge_rate
+                places = self.limits.currency_decimals.get(currency)
+                if places is not None:  # rounded down to the minor unit
+                    raised = raised.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
+                floor = self.limits.overcharge_floor.get(currency)
+                amount_limit = max(raised, floor) if floor is not None else raised
         cp = _Permission(
             ref=self._new_ref("cp"),
             order=self._next_order(),
@@ -881,8 +904,12 @@ class RefAmazonPay:
             balance = self._balance(cp)
             if balance is not None and amount > balance:
                 return _refuse("TransactionAmountExceeded")
-        elif cp.kind == "Recurring":
-            cap = self.limits.recurring_monthly_cap.get(currency)
+        else:
+            # SPEC §5 (Recurring) and §11 (PaymentMethodOnFile): a cap per calendar month.
+            if cp.kind == "Recurring":
+                cap = self.limits.recurring_monthly_cap.get(currency)
+            else:
+                cap = self.limits.payment_method_on_file_monthly_cap.get(currency)
             if cap is not None and self._month_total(cp) + amount > cap:
                 return _refuse("PeriodicAmountExceeded")
 
@@ -951,6 +978,9 @@ class RefAmazonPay:
         amount, currency = _price(body["refundAmount"])
         if currency != ch.currency:
             return _refuse("CurrencyMismatch")
+        largest = self.limits.max_refund_amount.get(currency)
+        if largest is not None and amount > largest:
+            return _refuse("InvalidParameterValue")  # SPEC §11: one refund's maximum
         if len(ch.refunds) >= self.limits.max_refunds_per_charge:
             return _refuse("TransactionCountExceeded")
         captured = ch.capture_amount if ch.capture_amount is not None else ch.amount
@@ -999,6 +1029,8 @@ class RefAmazonPay:
         cs.card = card
         if card == "3064":  # SPEC §7: buyer cancels
             cs.state, cs.reason = "Canceled", "BuyerCanceled"
+        elif card == "3434":  # Amazon's sandbox page: Canceled/Declined when the buyer returns
+            cs.state, cs.reason = "Canceled", "Declined"
 
     def buyer_cancel(self, session_ref: str) -> None:
         cs = self._open_session(session_ref)

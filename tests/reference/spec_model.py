@@ -35,6 +35,26 @@ def _default_max_charge() -> dict[str, Decimal]:
     }
 
 
+def _default_max_refund() -> dict[str, Decimal]:
+    # SPEC §11: one refund is at most 150,000 USD/GBP/EUR, 10,000,000 JPY.
+    return {
+        "USD": Decimal("150000"),
+        "EUR": Decimal("150000"),
+        "GBP": Decimal("150000"),
+        "JPY": Decimal("10000000"),
+    }
+
+
+def _default_overcharge_floor() -> dict[str, Decimal]:
+    # SPEC §11: allowOvercharge → amountLimit at least 500 USD/EUR/GBP, 70,000 JPY.
+    return {
+        "USD": Decimal("500"),
+        "EUR": Decimal("500"),
+        "GBP": Decimal("500"),
+        "JPY": Decimal("70000"),
+    }
+
+
 def _default_refund_cap() -> dict[str, Decimal]:
     # SPEC §6: overage at most 75 USD/EUR/GBP or 8,400 JPY; other currencies 15 % only.
     return {
@@ -54,6 +74,15 @@ def _default_monthly_cap() -> dict[str, Decimal]:
         "GBP": Decimal("1000"),
         "JPY": Decimal("100000"),
     }
+
+
+def _default_pmof_cap() -> dict[str, Decimal]:
+    # SPEC §11: a PaymentMethodOnFile permission's monthly cap, USD 15,000; the others from
+    # Amazon's "Monthly Saved Wallet Charge Limits" page.
+    caps = {"USD": 15000, "EUR": 15000, "GBP": 15000, "AUD": 15000, "CHF": 15000}
+    caps |= {"NZD": 15000, "DKK": 150000, "HKD": 150000, "NOK": 150000, "SEK": 150000}
+    caps |= {"ZAR": 150000, "JPY": 2000000}
+    return {code: Decimal(value) for code, value in caps.items()}
 
 
 def _default_decimals() -> dict[str, int]:
@@ -89,6 +118,9 @@ class RefLimits:
     ttl_passed_at_deadline: bool = True  # SPEC §2: TTL passed at t >= t0+L (False: only t > t0+L)
     async_capture_at_boundary: bool = False  # SPEC §2: "more than 7 d" is t > t0+7d
     max_charge_amount: Mapping[str, Decimal] = field(default_factory=_default_max_charge)
+    max_refund_amount: Mapping[str, Decimal] = field(default_factory=_default_max_refund)
+    overcharge_rate: Decimal = Decimal("9")  # SPEC §11: 900 % of the order amount ...
+    overcharge_floor: Mapping[str, Decimal] = field(default_factory=_default_overcharge_floor)
     refund_overage_rate: Decimal = Decimal("0.15")
     refund_overage_cap: Mapping[str, Decimal] = field(default_factory=_default_refund_cap)
     currency_decimals: Mapping[str, int] = field(default_factory=_default_decimals)
@@ -98,6 +130,9 @@ class RefLimits:
     max_charges: int = 25  # SPEC §5: charges per one-time CP, every state counts
     max_refunds_per_charge: int = 10  # SPEC §6 Decision
     recurring_monthly_cap: Mapping[str, Decimal] = field(default_factory=_default_monthly_cap)
+    payment_method_on_file_monthly_cap: Mapping[str, Decimal] = field(
+        default_factory=_default_pmof_cap
+    )
     async_outcome_delay: timedelta = timedelta(seconds=30)  # SPEC §7: async outcomes after 30 s
 
 
@@ -593,6 +628,23 @@ def _predict_checkout_session(
                 return _refuse("CurrencyMismatch")
             if body_amount[0] != session_amount[0]:
                 return _refuse("AmountMismatch")
+        # SPEC §11: a session's totalOrderAmount must be repeated, and match (a different
+        # amount or currency: AmountMismatch; absent: MissingParameterValue).
+        session_total = _money(details.get("totalOrderAmount"))
+        if session_total is not None:
+            body_total = _money(body.get("totalOrderAmount"))
+            if body_total is None:
+                return _refuse("MissingParameterValue")
+            if body_total[1] != session_total[1] or body_total[0] != session_total[0]:
+                return _refuse("AmountMismatch")
+        # SPEC §11: the charge a completion creates obeys the per-charge maximum (§5).
+        if body_amount is not None and details.get("paymentIntent") in (
+            "Authorize",
+            "AuthorizeWithCapture",
+        ):
+            largest = limits.max_charge_amount.get(body_amount[1])
+            if largest is not None and body_amount[0] > largest:
+                return _refuse("InvalidParameterValue")
     if (
         details.get("paymentIntent") == "Authorize"
         and details.get("canHandlePendingAuthorization") is True
@@ -670,7 +722,17 @@ def _predict_create_charge(
         balance = _money(cp_limits.get("amountBalance"))
         if balance is not None and amount > balance[0]:
             return _refuse("TransactionAmountExceeded")
-    # (The recurring monthly cap needs history the JSON lacks: skipped.)
+    else:
+        # SPEC §5/§11: the month's running total needs history the JSON lacks, but a single
+        # charge above the Recurring / PaymentMethodOnFile monthly cap is refused anyway.
+        if _cp_type(cp) == "Recurring":
+            cap = limits.recurring_monthly_cap.get(currency)
+        elif _cp_type(cp) == "PaymentMethodOnFile":
+            cap = limits.payment_method_on_file_monthly_cap.get(currency)
+        else:
+            cap = None
+        if cap is not None and amount > cap:
+            return _refuse("PeriodicAmountExceeded")
 
     if body.get("captureNow") is True:
         return _ok("Captured", 201)
@@ -777,6 +839,9 @@ def _predict_create_refund(
         if refund is not None and captured is not None:
             if refund[1] != captured[1]:
                 return _refuse("CurrencyMismatch")
+            largest = limits.max_refund_amount.get(refund[1])
+            if largest is not None and refund[0] > largest:
+                return _refuse("InvalidParameterValue")  # SPEC §11 refund maximum
             # (The 10-refund count needs history the JSON lacks: skipped.)
             earlier = _money(charge.get("refundedAmount"))
             refunded = earlier[0] if earlier is not None else Decimal(0)

@@ -63,12 +63,10 @@ def checkout(
     assert created.ok
     session = created.created["CheckoutSession"]
     model.buyer_approve(session, card)
-    return model.call(
-        "complete_checkout_session",
-        session,
-        {"chargeAmount": usd(amount)},
-        simulation_code=simulation_code,
-    )
+    body: dict[str, Any] = {"chargeAmount": usd(amount)}
+    if details.get("totalOrderAmount") is not None:
+        body["totalOrderAmount"] = details["totalOrderAmount"]  # SPEC §11: repeated
+    return model.call("complete_checkout_session", session, body, simulation_code=simulation_code)
 
 
 def state(model: RefAmazonPay, ref: str) -> tuple[str, str | None]:
@@ -170,6 +168,52 @@ def test_completion_currency_and_amount_checks() -> None:
     assert model.call("complete_checkout_session", cs, {"chargeAmount": usd("100.0")}).ok
     again = model.call("complete_checkout_session", cs, {"chargeAmount": usd("100.00")})
     assert "InvalidCheckoutSessionStatus" == again.error_code
+
+
+def test_completion_repeats_the_total_order_amount() -> None:
+    # SPEC §11: a session's totalOrderAmount must be carried by the completion too.
+    model = RefAmazonPay(T0)
+    body = session_body(totalOrderAmount=usd("250.00"))
+    cs = model.call("create_checkout_session", None, body).created["CheckoutSession"]
+    model.buyer_approve(cs)
+    bare = model.call("complete_checkout_session", cs, {"chargeAmount": usd("100.00")})
+    assert ("MissingParameterValue", 400) == (bare.error_code, bare.status)
+    other = {"chargeAmount": usd("100.00"), "totalOrderAmount": usd("250.01")}
+    assert "AmountMismatch" == model.call("complete_checkout_session", cs, other).error_code
+    same = {"chargeAmount": usd("100.00"), "totalOrderAmount": usd("250.0")}
+    assert model.call("complete_checkout_session", cs, same).ok
+
+
+def test_completion_charge_obeys_the_per_charge_maximum() -> None:
+    # SPEC §11: the per-charge maximum (§5) applies to the charge a completion creates.
+    assert checkout(RefAmazonPay(T0), "AuthorizeWithCapture", "150000.00").ok
+    over = checkout(RefAmazonPay(T0), "AuthorizeWithCapture", "150000.01")
+    assert ("InvalidParameterValue", 400) == (over.error_code, over.status)
+    assert checkout(RefAmazonPay(T0), "Confirm", "150000.01").ok  # no charge
+
+
+@pytest.mark.parametrize(
+    ("amount", "limit"), [("100.00", Decimal("900.00")), ("20.00", Decimal("500.00"))]
+)
+def test_allow_overcharge_amount_limit(amount: str, limit: Decimal) -> None:
+    # SPEC §11: max(900 % of the order amount, 500 USD).
+    model = RefAmazonPay(T0)
+    cp = checkout(model, "Confirm", amount, allowOvercharge=True).created["ChargePermission"]
+    over = model.call(
+        "create_charge", None, {"chargePermissionId": cp, "chargeAmount": usd(str(limit + 1))}
+    )
+    assert "TransactionAmountExceeded" == over.error_code
+    exact = {"chargePermissionId": cp, "chargeAmount": usd(str(limit))}
+    assert model.call("create_charge", None, exact).ok
+
+
+def test_one_refund_is_at_most_the_refund_maximum() -> None:
+    # SPEC §11: one refund is at most 150,000 USD (the allowance would allow 150,075).
+    model = RefAmazonPay(T0)
+    ch = checkout(model, intent="AuthorizeWithCapture", amount="150000.00").created["Charge"]
+    over = model.call("create_refund", None, {"chargeId": ch, "refundAmount": usd("150000.01")})
+    assert ("InvalidParameterValue", 400) == (over.error_code, over.status)
+    assert model.call("create_refund", None, {"chargeId": ch, "refundAmount": usd("150000.00")}).ok
 
 
 @pytest.mark.parametrize(
@@ -371,6 +415,22 @@ def test_monthly_cap_across_month_change() -> None:
     assert "PeriodicAmountExceeded" == charge("0.01").error_code
 
 
+def test_payment_method_on_file_monthly_cap() -> None:
+    # SPEC §11: a Saved Wallet permission is capped at USD 15,000 per calendar month.
+    model = RefAmazonPay(datetime(2026, 1, 30, 12, tzinfo=UTC))
+    cp = checkout(model, intent="Confirm", kind="PaymentMethodOnFile").created["ChargePermission"]
+
+    def charge(amount: str) -> Outcome:
+        body = {"chargePermissionId": cp, "chargeAmount": usd(amount)}
+        return model.call("create_charge", None, body)
+
+    assert charge("10000.00").ok
+    assert "PeriodicAmountExceeded" == charge("5000.01").error_code
+    assert charge("5000.00").ok
+    model.move_to(datetime(2026, 2, 1, tzinfo=UTC))
+    assert charge("15000.00").ok
+
+
 def test_charge_count_limit_counts_declined_charges() -> None:
     model = RefAmazonPay(T0, replace(DEFAULT_LIMITS, max_charges=3))
     cp = checkout(
@@ -466,14 +526,9 @@ def test_sandbox_cards() -> None:
     assert ("Canceled", "Declined") == state(model, "cs2")
     assert "CheckoutSessionCanceled" == checkout(model, card="4354").error_code
 
-    # 3434 on a Confirm completion: the permission exists, charges are hard-declined.
-    cp = checkout(model, intent="Confirm", card="3434").created["ChargePermission"]
-    declined = model.call(
-        "create_charge", None, {"chargePermissionId": cp, "chargeAmount": usd("1.00")}
-    )
-    assert ("HardDeclined", 422) == (declined.error_code, declined.status)
-    assert ("Declined", "HardDeclined") == state(model, declined.created["Charge"])
-    assert ("Chargeable", None) == state(model, cp)  # one-time: unchanged
+    # 3434: Canceled/Declined when the buyer returns, whatever the intent (Amazon's
+    # sandbox-simulations page), so even a Confirm completion is refused.
+    assert "CheckoutSessionCanceled" == checkout(model, intent="Confirm", card="3434").error_code
 
     # 4354 pending: AuthorizationInitiated, then Declined/HardDeclined after 30 s; 0701 authorizes.
     bad = checkout(model, card="4354", canHandlePendingAuthorization=True)
@@ -482,6 +537,22 @@ def test_sandbox_cards() -> None:
     model.advance(timedelta(seconds=30))
     assert ("Declined", "HardDeclined") == state(model, bad.created["Charge"])
     assert ("Authorized", None) == state(model, good.created["Charge"])
+
+
+@pytest.mark.parametrize("card", ["0701", "4354"])
+@pytest.mark.parametrize("intent", ["Confirm", "Authorize", "AuthorizeWithCapture"])
+def test_pending_cards_need_a_pending_authorization(card: str, intent: str) -> None:
+    # SPEC §7: 0701/4354 need Authorize plus canHandlePendingAuthorization; with anything
+    # else using them is an error (Decision: Canceled/Declined, CheckoutSessionCanceled).
+    model = RefAmazonPay(T0)
+    done = checkout(model, intent=intent, card=card)
+    assert ("CheckoutSessionCanceled", 422) == (done.error_code, done.status)
+    assert ("Canceled", "Declined") == state(model, "cs1")
+
+
+@pytest.mark.parametrize("card", ["1111", "0005", "4444", "9424", "0000"])
+def test_happy_cards(card: str) -> None:
+    assert checkout(RefAmazonPay(T0), intent="AuthorizeWithCapture", card=card).ok
 
 
 def test_capture_amazon_rejected_closes_permission() -> None:

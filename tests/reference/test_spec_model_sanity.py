@@ -349,10 +349,13 @@ def test_create_charge_outcomes_and_checks() -> None:
 
 def test_create_charge_per_charge_maximum_jpy() -> None:
     cp = permission("Recurring", presentmentCurrency="JPY", limits=None)
+    uncapped = RefLimits(recurring_monthly_cap={})  # the monthly cap would come first
     ok_body = {"chargePermissionId": "p", "chargeAmount": jpy("10000000")}
-    assert predict("create_charge", cp, ok_body, T0).ok
+    assert predict("create_charge", cp, ok_body, T0, uncapped).ok
     big = {"chargePermissionId": "p", "chargeAmount": jpy("10000001")}
-    assert predict("create_charge", cp, big, T0) == refused("InvalidParameterValue", 400)
+    assert predict("create_charge", cp, big, T0, uncapped) == refused("InvalidParameterValue", 400)
+    # SPEC §5: with the default cap (100,000 JPY a month) one such charge is over it.
+    assert predict("create_charge", cp, ok_body, T0) == refused("PeriodicAmountExceeded", 400)
 
 
 @pytest.mark.parametrize(

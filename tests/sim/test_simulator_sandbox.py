@@ -139,30 +139,85 @@ def test_sandbox_cards() -> None:
     sid = sim.create_checkout_session(session_body())["checkoutSessionId"]
     session = sim.buyer_approve(sid, card="3064")
     assert ("Canceled", "BuyerCanceled") == (state(session), reason(session))
-    sid = sim.create_checkout_session(session_body())["checkoutSessionId"]
-    sim.buyer_approve(sid, card="3434")
+    # Amazon, https://developer.amazon.com/docs/amazon-pay-checkout/sandbox-simulations.html:
+    # 3434 → "Checkout Session in Canceled state with Declined reason code after the buyer
+    # returns to checkoutResultReturnUrl" — before any completion, whatever the intent.
+    sid = sim.create_checkout_session(session_body(intent="Confirm"))["checkoutSessionId"]
+    session = sim.buyer_approve(sid, card="3434")
+    assert ("Canceled", "Declined") == (state(session), reason(session))
     err = refused(lambda: sim.complete_checkout_session(sid, {"chargeAmount": price("100.00")}))
     assert "CheckoutSessionCanceled" == err.reason_code
     assert ("Canceled", "Declined") == (
         state(sim.get_checkout_session(sid)),
         reason(sim.get_checkout_session(sid)),
     )
-    # 4354 without pending authorization declines at once, like 3434 (a Decision).
-    sid = sim.create_checkout_session(session_body())["checkoutSessionId"]
-    sim.buyer_approve(sid, card="4354")
-    assert (
-        "CheckoutSessionCanceled"
-        == refused(
-            lambda: sim.complete_checkout_session(sid, {"chargeAmount": price("100.00")})
-        ).reason_code
-    )
-    # 0701 without pending authorization authorizes at once.
-    assert "Authorized" == state(sim.get_charge(checkout(sim, card="0701")["chargeId"]))
+
+
+@pytest.mark.parametrize("card", ["1111", "0005", "4444", "9424", "0000"])
+@pytest.mark.parametrize(
+    ("intent", "pending", "charge_state"),
+    [
+        ("Confirm", False, None),
+        ("Authorize", False, "Authorized"),
+        ("Authorize", True, "AuthorizationInitiated"),
+        ("AuthorizeWithCapture", False, "Captured"),
+    ],
+)
+def test_the_five_happy_cards_succeed(
+    card: str, intent: str, pending: bool, charge_state: str | None
+) -> None:
+    # SPEC §7: "ending 1111, 0005, 4444, 9424 and 0000 success (happy case)"; Amazon's
+    # sandbox-simulations page (above) lists the same five as the happy case.
+    sim = make_sim()
+    done = checkout(sim, card=card, intent=intent, pending=pending)
+    assert "Completed" == state(done)
+    if charge_state is not None:
+        assert charge_state == state(sim.get_charge(done["chargeId"]))
+        sim.advance(timedelta(seconds=30))
+        assert state(sim.get_charge(done["chargeId"])) in ("Authorized", "Captured")
+    if charge_state is None:  # a Confirm order: the whole amount is still to charge
+        cp_id = done["chargePermissionId"]
+        later = sim.create_charge({"chargePermissionId": cp_id, "chargeAmount": price("1.00")})
+        assert "Authorized" == state(later)
+
+
+@pytest.mark.parametrize("card", ["0701", "4354"])
+@pytest.mark.parametrize(
+    ("intent", "pending"),
+    [("Confirm", False), ("Authorize", False), ("AuthorizeWithCapture", False)],
+)
+def test_pending_cards_without_a_pending_authorization_are_an_error(
+    card: str, intent: str, pending: bool
+) -> None:
+    # Amazon, https://developer.amazon.com/docs/amazon-pay-checkout/sandbox-simulations.html
+    # (0701, 4354): "You must set paymentIntent to Authorize, and
+    # canHandlePendingAuthorization to true on the Checkout Session or using this payment
+    # method will result in an error"; SPEC §7 (rev 2). Amazon names no error, so it is a
+    # Decision: the session is canceled (Declined), the call answers CheckoutSessionCanceled.
+    sim = make_sim()
+    body = session_body(intent=intent, pending=pending)
+    sid = sim.create_checkout_session(body)["checkoutSessionId"]
+    sim.buyer_approve(sid, card=card)
+    err = refused(lambda: sim.complete_checkout_session(sid, {"chargeAmount": price("100.00")}))
+    assert ("CheckoutSessionCanceled", 422) == (err.reason_code, err.http_status)
+    session = sim.get_checkout_session(sid)
+    assert ("Canceled", "Declined") == (state(session), reason(session))
+    assert session["chargePermissionId"] is None
+
+
+@pytest.mark.parametrize(("card", "outcome"), [("0701", "Authorized"), ("4354", "Declined")])
+def test_pending_cards_with_a_pending_authorization(card: str, outcome: str) -> None:
+    sim = make_sim()
+    done = checkout(sim, card=card, intent="Authorize", pending=True)
+    assert "AuthorizationInitiated" == state(sim.get_charge(done["chargeId"]))
+    sim.advance(timedelta(seconds=30))
+    assert outcome == state(sim.get_charge(done["chargeId"]))
 
 
 def test_later_charges_follow_the_buyers_card() -> None:
     sim = make_sim()
-    cp_id = checkout(sim, card="4354", pending=True, intent="Confirm")["chargePermissionId"]
+    cp_id = checkout(sim, card="4354", pending=True)["chargePermissionId"]
+    sim.advance(timedelta(seconds=30))  # the completion's charge is declined: balance back
     err = refused(
         lambda: sim.create_charge({"chargePermissionId": cp_id, "chargeAmount": price("5.00")})
     )

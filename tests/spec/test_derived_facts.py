@@ -139,15 +139,24 @@ def test_decline_codes() -> None:
 def test_sandbox_cards() -> None:
     # was: the literal dict _simulator.SANDBOX_CARDS; stateful._DECLINING_CARDS and
     # _EFFECT_CODES
+    # SPEC §7: 1111, 0005, 4444, 9424 and 0000 succeed; 0701/4354 need Authorize plus
+    # canHandlePendingAuthorization.
+    needs = " (needs Authorize + canHandlePendingAuthorization)"
     assert {
         "1111": "success",
+        "0005": "success",
+        "4444": "success",
+        "9424": "success",
+        "0000": "success",
         "3064": "the buyer cancels on Amazon's page",
-        "3434": "declined",
-        "0701": "pending authorization, then Authorized",
-        "4354": "pending authorization, then Declined/HardDeclined",
+        "3434": "declined: the session is Canceled/Declined when the buyer returns",
+        "0701": "pending authorization, then Authorized" + needs,
+        "4354": "pending authorization, then Declined/HardDeclined" + needs,
     } == dict(SANDBOX_CARDS)
-    assert ["1111", "3064", "3434", "0701", "4354"] == list(SANDBOX_CARDS)
-    assert frozenset({"3434", "4354"}) == DECLINING_CARDS
+    assert ["1111", "0005", "4444", "9424", "0000", "3064", "3434", "0701", "4354"] == list(
+        SANDBOX_CARDS
+    )
+    assert frozenset({"3434", "0701", "4354"}) == DECLINING_CARDS
     assert frozenset({"CheckoutSessionCanceled", "HardDeclined"}) == CARD_EFFECT_CODES
 
 

@@ -182,7 +182,10 @@ def test_every_time_limit_has_its_edge() -> None:
     } == by_timers
     assert {"async_capture_after"} == by_guards
     assert {"async_outcome_delay"} == by_events
-    assert ttl_fields == by_timers | by_guards | by_events
+    # buyer_details_retention changes no state: it shapes the permission's JSON (SPEC §11,
+    # _sim/records.py; tests/sim/test_response_shapes.py probes it at L - 1 s, L, L + 1 s).
+    by_shapes = {"buyer_details_retention"}
+    assert ttl_fields == by_timers | by_guards | by_events | by_shapes
 
 
 @pytest.mark.parametrize("lifecycle", LIFECYCLE_LIST, ids=ids)

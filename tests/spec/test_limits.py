@@ -39,6 +39,22 @@ def test_defaults_are_spec_values() -> None:
         "JPY": 100_000,
     } == limits.recurring_monthly_cap
     assert Decimal("0.15") == limits.refund_overage_rate
+    # SPEC §11 (Amazon: advanced-one-time-payment-options, Create Refund's refundAmount).
+    assert {"USD": 150_000, "EUR": 150_000, "GBP": 150_000, "JPY": 10_000_000} == (
+        limits.max_refund_amount
+    )
+    assert Decimal(9) == limits.overcharge_rate
+    # Amazon's "Monthly Saved Wallet Charge Limits" page (SPEC §11).
+    assert {
+        **dict.fromkeys(("USD", "EUR", "GBP", "AUD", "CHF", "NZD"), 15_000),
+        **dict.fromkeys(("DKK", "HKD", "NOK", "SEK", "ZAR"), 150_000),
+        "JPY": 2_000_000,
+    } == limits.payment_method_on_file_monthly_cap
+    assert {"USD": 500, "EUR": 500, "GBP": 500, "JPY": 70_000} == limits.overcharge_floor
+    assert Decimal(900) == limits.overcharge_limit(Decimal(100), "USD")
+    assert Decimal(500) == limits.overcharge_limit(Decimal("55.55"), "USD")
+    assert Decimal(70_000) == limits.overcharge_limit(Decimal(7_000), "JPY")
+    assert Decimal(90) == limits.overcharge_limit(Decimal(10), "SEK")
     assert {"USD": 75, "EUR": 75, "GBP": 75, "JPY": 8_400} == limits.refund_overage_cap
     assert 0 == limits.currency_decimals["JPY"]
     expected_two = ("USD", "EUR", "GBP", "AUD", "CHF", "DKK", "HKD", "NOK", "NZD", "SEK", "ZAR")
@@ -110,6 +126,7 @@ def test_duration_and_month_listings() -> None:
         "async_capture_after",
         "authorization_ttl",
         "one_time_permission_ttl",
+        "buyer_details_retention",
         "async_outcome_delay",
     } == set(durations)
     assert {
