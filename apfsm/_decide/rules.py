@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any, Final, Protocol
 
 from apfsm._clock import add_months
-from apfsm._spec import SIMULATION_CODES, Limits
+from apfsm._spec import CHARGE_UPDATE_STATES, SIMULATION_CODES, Limits
 
 from .money import Money, parse_money, refund_allowance
 
@@ -169,6 +169,19 @@ def _intent(intent: str, *, pending: bool | None = None) -> Callable[[Context], 
     return guard
 
 
+def _requested_state(state: str) -> Callable[[Context], bool]:
+    # Update Charge: the state the body's statusDetails asks for (its allowed values are
+    # data: _spec.bodies.CHARGE_UPDATE_STATES). Without a body (the validator given no
+    # request) the call asked for a state the body check accepted.
+    def guard(ctx: Context) -> bool:
+        if ctx.body is None:
+            return state in CHARGE_UPDATE_STATES
+        details = ctx.body.get("statusDetails")
+        return isinstance(details, Mapping) and details.get("state") == state
+
+    return guard
+
+
 GUARD_FUNCTIONS: Final[Mapping[str, Callable[[Context], bool]]] = MappingProxyType(
     {
         "sync_capture": _sync_capture,
@@ -179,6 +192,7 @@ GUARD_FUNCTIONS: Final[Mapping[str, Callable[[Context], bool]]] = MappingProxyTy
         "intent_authorize": _intent("Authorize", pending=False),
         "intent_authorize_pending": _intent("Authorize", pending=True),
         "intent_capture": _intent("AuthorizeWithCapture"),
+        "requested_canceled": _requested_state("Canceled"),
     }
 )
 

@@ -401,6 +401,16 @@ def cancel_charge(fx: Effects, call: Call) -> Response:
     return _render(fx, charge)
 
 
+def update_charge(fx: Effects, call: Call) -> Response:
+    """Update Charge (payment service providers): the charge enters the state the body asks
+    for (only Canceled is accepted, docs/charge.md), with its reasonCode; the effects are
+    cancel_charge's (the permission above, the IPN)."""
+    charge = call.on(ChargeRecord)
+    details = call.body["statusDetails"]
+    fx.enter(charge, details["state"], details.get("reasonCode", "ExpiredUnused"), stamp(call.now))
+    return _render(fx, charge)
+
+
 # -- Refund (SPEC §6) ----------------------------------------------------------------------
 
 
@@ -447,6 +457,7 @@ HANDLERS: Final[Mapping[str, Handler]] = MappingProxyType(
         "create_charge": create_charge,
         "capture_charge": capture_charge,
         "cancel_charge": cancel_charge,
+        "update_charge": update_charge,
         "create_refund": create_refund,
     }
 )

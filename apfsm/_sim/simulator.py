@@ -31,6 +31,7 @@ from apfsm._decide import normalise_body
 from apfsm._spec import LIFECYCLES, OPERATIONS, Limits
 
 from .actions import Actions
+from .api import AmazonPayApi
 from .calls import Calls
 from .effects import Effects
 from .handlers import Response
@@ -46,7 +47,7 @@ from .store import Store
 __all__ = ["LogRecord", "Response", "Simulator"]
 
 
-class Simulator:
+class Simulator(AmazonPayApi):
     """An in-process Amazon Pay for tests: the API's operations, the buyer's and Amazon's
     side, and a clock you control.
 
@@ -185,138 +186,6 @@ class Simulator:
         pending = self.pending_events()
         return pending[0][0] if pending else None
 
-    # -- the API (SPEC §1) ------------------------------------------------------------
-
-    def create_checkout_session(
-        self,
-        body: Mapping[str, Any],
-        *,
-        idempotency_key: str | None = None,
-        simulation_code: str | None = None,
-    ) -> dict[str, Any]:
-        """``POST /v2/checkoutSessions``: a new Checkout Session, ``Open``."""
-        return self.request(
-            "create_checkout_session",
-            None,
-            body,
-            idempotency_key=idempotency_key,
-            simulation_code=simulation_code,
-        ).body
-
-    def get_checkout_session(self, checkout_session_id: str) -> dict[str, Any]:
-        """``GET /v2/checkoutSessions/{id}``."""
-        return self.request("get_checkout_session", checkout_session_id).body
-
-    def update_checkout_session(
-        self, checkout_session_id: str, body: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        """``PATCH /v2/checkoutSessions/{id}``: while ``Open``."""
-        return self.request("update_checkout_session", checkout_session_id, body).body
-
-    def complete_checkout_session(
-        self,
-        checkout_session_id: str,
-        body: Mapping[str, Any],
-        *,
-        idempotency_key: str | None = None,
-        simulation_code: str | None = None,
-    ) -> dict[str, Any]:
-        """``POST /v2/checkoutSessions/{id}/complete``: the permission (and a charge)."""
-        return self.request(
-            "complete_checkout_session",
-            checkout_session_id,
-            body,
-            idempotency_key=idempotency_key,
-            simulation_code=simulation_code,
-        ).body
-
-    def get_charge_permission(self, charge_permission_id: str) -> dict[str, Any]:
-        """``GET /v2/chargePermissions/{id}``."""
-        return self.request("get_charge_permission", charge_permission_id).body
-
-    def update_charge_permission(
-        self, charge_permission_id: str, body: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        """``PATCH /v2/chargePermissions/{id}``: its metadata, while not ``Closed``."""
-        return self.request("update_charge_permission", charge_permission_id, body).body
-
-    def close_charge_permission(
-        self, charge_permission_id: str, body: Mapping[str, Any]
-    ) -> dict[str, Any]:
-        """``DELETE /v2/chargePermissions/{id}/close``: ``Closed``/``MerchantClosed``."""
-        return self.request("close_charge_permission", charge_permission_id, body).body
-
-    def create_charge(
-        self,
-        body: Mapping[str, Any],
-        *,
-        idempotency_key: str | None = None,
-        simulation_code: str | None = None,
-    ) -> dict[str, Any]:
-        """``POST /v2/charges``: a charge on the permission the body names."""
-        return self.request(
-            "create_charge",
-            None,
-            body,
-            idempotency_key=idempotency_key,
-            simulation_code=simulation_code,
-        ).body
-
-    def create_delivery_tracker(
-        self, body: Mapping[str, Any], *, idempotency_key: str | None = None
-    ) -> dict[str, Any]:
-        """``POST /v2/deliveryTrackers``: tracking numbers for a permission's shipment."""
-        return self.request(
-            "create_delivery_tracker", None, body, idempotency_key=idempotency_key
-        ).body
-
-    def get_charge(self, charge_id: str) -> dict[str, Any]:
-        """``GET /v2/charges/{id}``."""
-        return self.request("get_charge", charge_id).body
-
-    def capture_charge(
-        self,
-        charge_id: str,
-        body: Mapping[str, Any],
-        *,
-        idempotency_key: str | None = None,
-        simulation_code: str | None = None,
-    ) -> dict[str, Any]:
-        """``POST /v2/charges/{id}/capture``: ``Captured``, or ``CaptureInitiated``."""
-        return self.request(
-            "capture_charge",
-            charge_id,
-            body,
-            idempotency_key=idempotency_key,
-            simulation_code=simulation_code,
-        ).body
-
-    def cancel_charge(
-        self, charge_id: str, body: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """``DELETE /v2/charges/{id}/cancel``: ``Canceled``/``MerchantCanceled``."""
-        return self.request("cancel_charge", charge_id, body).body
-
-    def create_refund(
-        self,
-        body: Mapping[str, Any],
-        *,
-        idempotency_key: str | None = None,
-        simulation_code: str | None = None,
-    ) -> dict[str, Any]:
-        """``POST /v2/refunds``: a refund on the charge the body names, pending."""
-        return self.request(
-            "create_refund",
-            None,
-            body,
-            idempotency_key=idempotency_key,
-            simulation_code=simulation_code,
-        ).body
-
-    def get_refund(self, refund_id: str) -> dict[str, Any]:
-        """``GET /v2/refunds/{id}``."""
-        return self.request("get_refund", refund_id).body
-
     def request(
         self,
         operation: str,
@@ -326,7 +195,7 @@ class Simulator:
         idempotency_key: str | None = None,
         simulation_code: str | None = None,
     ) -> Response:
-        """Make one API call by name; the typed methods above all come here.
+        """Make one API call by name; the typed methods (``AmazonPayApi``) all come here.
 
         Args:
             operation: an operation name (SPEC §1).

@@ -6,7 +6,13 @@ frozen records and read-only tables. Nothing in this package decides anything: t
 it. Lowest layer but ``_clock``: it imports nothing else of apfsm.
 """
 
-from .bodies import CHARGE_PERMISSION_TYPES, FREQUENCY_UNITS, PAYMENT_INTENTS, BodyField
+from .bodies import (
+    CHARGE_PERMISSION_TYPES,
+    CHARGE_UPDATE_STATES,
+    FREQUENCY_UNITS,
+    PAYMENT_INTENTS,
+    BodyField,
+)
 from .catalog import (
     CARD,
     CARDS,
@@ -44,6 +50,7 @@ __all__ = [
     "CARD",
     "CARDS",
     "CHARGE_PERMISSION_TYPES",
+    "CHARGE_UPDATE_STATES",
     "CHECKS",
     "COMPLETIONS",
     "DEADLINES",

@@ -14,6 +14,8 @@ import attrs
 
 __all__ = [
     "CHARGE_PERMISSION_TYPES",
+    "CHARGE_UPDATE_REASONS",
+    "CHARGE_UPDATE_STATES",
     "CHARGE_WEB_CHECKOUT_DETAILS",
     "CREATION_ONLY_PAYMENT_DETAILS",
     "FREQUENCY_UNITS",
@@ -87,6 +89,17 @@ def without(field: BodyField, *names: str) -> BodyField:
 PAYMENT_INTENTS: Final = ("Confirm", "Authorize", "AuthorizeWithCapture")
 CHARGE_PERMISSION_TYPES: Final = ("OneTime", "Recurring", "PaymentMethodOnFile")
 FREQUENCY_UNITS: Final = ("Year", "Month", "Week", "Day", "Variable")
+#: Update Charge (``PATCH /v2/charges/{id}``, for payment service providers): the states a
+#: ``statusDetails.state`` may ask for, and the reason codes it may give (docs/charge.md,
+#: Decision: only a cancellation, with a Canceled reason; ExpiredUnused when none is given).
+CHARGE_UPDATE_STATES: Final = ("Canceled",)
+CHARGE_UPDATE_REASONS: Final = (
+    "ExpiredUnused",
+    "MerchantCanceled",
+    "ChargePermissionCanceled",
+    "AmazonCanceled",
+    "BuyerCanceled",
+)
 
 MERCHANT_METADATA: Final = BodyField(
     "merchantMetadata",

@@ -98,12 +98,20 @@ CHARGE: Final = Lifecycle(
     ),
     allows=(
         Allow("get_charge", _CH_ALL, SAME),
+        # Update Charge (docs/charge.md, Decision): a provider reports a cancellation; the
+        # reason is the body's reasonCode (ExpiredUnused when absent).
+        Allow("update_charge", _CH_CANCELABLE, "Canceled", guard="requested_canceled"),
         Allow("capture_charge", ("Authorized",), "Captured", guard="sync_capture"),
         Allow("capture_charge", ("Authorized",), "CaptureInitiated", guard="async_capture"),
         Allow("cancel_charge", _CH_CANCELABLE, "Canceled", reason="MerchantCanceled"),
         Allow("create_refund", ("Captured",), SAME),
     ),
     refusals=(
+        Refuse(
+            "update_charge",
+            ("CaptureInitiated", "Captured", "Canceled", "Declined"),
+            "InvalidChargeStatus",
+        ),
         Refuse(
             "capture_charge",
             ("AuthorizationInitiated", "CaptureInitiated", "Captured", "Canceled", "Declined"),

@@ -27,6 +27,7 @@ _GUARD_LIST: Final = (
     Guard("intent_authorize", "paymentIntent Authorize"),
     Guard("intent_authorize_pending", "Authorize + canHandlePendingAuthorization"),
     Guard("intent_capture", "paymentIntent AuthorizeWithCapture"),
+    Guard("requested_canceled", "statusDetails.state Canceled"),
 )
 GUARDS: Final[Mapping[str, Guard]] = MappingProxyType({g.name: g for g in _GUARD_LIST})
 

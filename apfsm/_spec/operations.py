@@ -15,6 +15,8 @@ import attrs
 
 from .bodies import (
     CHARGE_PERMISSION_TYPES,
+    CHARGE_UPDATE_REASONS,
+    CHARGE_UPDATE_STATES,
     CHARGE_WEB_CHECKOUT_DETAILS,
     MERCHANT_METADATA,
     MULTI_ADDRESSES_CHECKOUT_METADATA,
@@ -283,6 +285,25 @@ _OPERATION_LIST: Final = (
         ),
     ),
     Operation("get_charge", "GET", "/charges/{chargeId}", "get", target="Charge"),
+    Operation(  # Amazon Pay API v2 "Update Charge" (payment service providers): Node SDK
+        # src/client.js updateCharge, tst/webStoreClientTest.js updateChargePayload
+        "update_charge",
+        "PATCH",
+        "/charges/{chargeId}",
+        "update",
+        target="Charge",
+        body=(
+            BodyField(
+                "statusDetails",
+                "object",
+                required=True,
+                fields=(
+                    BodyField("state", "enum", required=True, choices=CHARGE_UPDATE_STATES),
+                    BodyField("reasonCode", "enum", choices=CHARGE_UPDATE_REASONS),
+                ),
+            ),
+        ),
+    ),
     Operation(
         "capture_charge",
         "POST",

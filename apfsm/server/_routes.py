@@ -30,7 +30,8 @@ _UNSIMULATED_ROOTS: Final = frozenset(
     }
 )
 _UNSIMULATED_ACTIONS: Final[frozenset[tuple[str, str]]] = frozenset()  # Finalize is served
-_UNSIMULATED_METHODS: Final = frozenset({("PATCH", ("charges", None))})  # Update Charge
+# (method, template) of an unsimulated call on a served path; none since Update Charge is.
+_UNSIMULATED_METHODS: Final[frozenset[tuple[str, tuple[str | None, ...]]]] = frozenset()
 
 # apfsm's own paths, beside Amazon's: the control endpoints and the OpenAPI document.
 _CONTROL: Final = "/_apfsm"

@@ -127,7 +127,7 @@ def test_tables_text_and_markdown() -> None:
     assert "→ CaptureInitiated [> 7 d after authorization]" in text
     code, text = run("tables", "--markdown")
     assert 0 == code
-    assert "| state | get_charge | capture_charge |" in text
+    assert "| state | get_charge | update_charge | capture_charge |" in text
     assert "## Error catalog" in text
 
 

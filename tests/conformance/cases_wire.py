@@ -556,7 +556,6 @@ case(
     {"statusDetails": {"state": "Canceled", "reasonCode": "ExpiredUnused"}},
     {"status": 200},
     wire=("PATCH", "/v2/charges/{charge}"),
-    xfail=NEW_ENDPOINTS,
 )
 case(
     "w-delivery-tracker",

@@ -85,6 +85,7 @@ ALL_OPERATIONS = (
         "update_charge_permission",
         "close_charge_permission",
         "cancel_charge",
+        "update_charge",
     }
 )
 
@@ -721,6 +722,11 @@ class RefAmazonPay:
             return self._capture_charge(ref, body, simulation_code)
         if operation == "cancel_charge":
             return self._cancel_charge(ref)
+        if operation == "update_charge":
+            # Update Charge (Node SDK updateCharge): only a cancellation, as cancel_charge,
+            # with the body's reasonCode (ExpiredUnused when absent).
+            details = body["statusDetails"]
+            return self._cancel_charge(ref, details.get("reasonCode", "ExpiredUnused"))
         if operation == "create_refund":
             return self._create_refund(body, simulation_code)
         if operation == "create_delivery_tracker":
@@ -965,13 +971,13 @@ class RefAmazonPay:
             self._charge_to(ch, "Captured", None, at)
         return Outcome(True, 200, None)
 
-    def _cancel_charge(self, ref: str | None) -> Outcome:
+    def _cancel_charge(self, ref: str | None, reason: str = "MerchantCanceled") -> Outcome:
         ch = self._charges.get(ref or "")
         if ch is None:
             return _refuse("ResourceNotFound")
         if ch.state not in ("AuthorizationInitiated", "Authorized"):
             return _refuse("InvalidChargeStatus")
-        self._charge_to(ch, "Canceled", "MerchantCanceled", self._stamp())
+        self._charge_to(ch, "Canceled", reason, self._stamp())
         return Outcome(True, 200, None)
 
     # SPEC §6 ---------------------------------------------------------------------------

@@ -363,6 +363,29 @@ BODY_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
         "deliveryDetails": FieldSpec("object_list", required=True),
     },
     "get_charge": {},
+    # Update Charge (Node SDK tst/webStoreClientTest.js updateChargePayload): statusDetails
+    # {state, reasonCode}; apfsm's Decision accepts only a cancellation with a Canceled reason.
+    "update_charge": {
+        "statusDetails": FieldSpec(
+            "object",
+            required=True,
+            fields={
+                "state": FieldSpec("enum", required=True, choices=frozenset({"Canceled"})),
+                "reasonCode": FieldSpec(
+                    "enum",
+                    choices=frozenset(
+                        {
+                            "ExpiredUnused",
+                            "MerchantCanceled",
+                            "ChargePermissionCanceled",
+                            "AmazonCanceled",
+                            "BuyerCanceled",
+                        }
+                    ),
+                ),
+            },
+        )
+    },
     "capture_charge": {
         "captureAmount": FieldSpec("price", required=True),
         "softDescriptor": DESCRIPTOR,
@@ -813,7 +836,7 @@ def _predict_create_charge(
 # Charge (SPEC §5) and Create Refund (SPEC §6).
 # --------------------------------------------------------------------------------------------
 
-CHARGE_OPERATIONS = frozenset({"get_charge", "capture_charge", "cancel_charge"})
+CHARGE_OPERATIONS = frozenset({"get_charge", "capture_charge", "cancel_charge", "update_charge"})
 
 
 def _authorized_at(charge: Mapping[str, Any], limits: RefLimits) -> datetime:
@@ -861,7 +884,7 @@ def _predict_charge(
     if operation == "get_charge":
         return _ok(state)
 
-    if operation == "cancel_charge":
+    if operation in ("cancel_charge", "update_charge"):  # update: a Canceled request only
         if state not in ("AuthorizationInitiated", "Authorized"):
             return _refuse("InvalidChargeStatus")
         return _ok("Canceled")  # Canceled/MerchantCanceled

@@ -275,6 +275,7 @@ def bodies(draw: st.DrawFn, operation: str, target: dict[str, Any] | None) -> An
         },
         "capture_charge": {"captureAmount": draw(price_in)},
         "cancel_charge": {"cancellationReason": "out of stock"},
+        "update_charge": {"statusDetails": {"state": "Canceled", "reasonCode": "ExpiredUnused"}},
         "create_refund": {"chargeId": CHARGE_ID, "refundAmount": draw(price_in)},
     }
     base = bases.get(operation, {})
@@ -345,7 +346,7 @@ def boundary_offsets(limits: Limits) -> list[timedelta]:
 OPERATIONS_BY_TARGET = {
     "CheckoutSession": ("get_checkout_session", "update_checkout_session", "complete_checkout_session"),
     "ChargePermission": ("get_charge_permission", "update_charge_permission", "close_charge_permission", "create_charge"),
-    "Charge": ("get_charge", "capture_charge", "cancel_charge", "create_refund"),
+    "Charge": ("get_charge", "capture_charge", "cancel_charge", "update_charge", "create_refund"),
     "Refund": ("get_refund",),
 }  # fmt: skip
 # The Refund has one operation and no rule: draw it less often.

@@ -139,6 +139,17 @@ def test_every_operation_over_http_under_each_prefix(client: TestClient, prefix:
         "cancel_charge", f"/charges/{charge['chargeId']}/cancel", {"cancellationReason": "no stock"}
     )
     assert (200, "Canceled") == (status, state(canceled))
+    # Update Charge (Node SDK tst/webStoreClientTest.js updateChargePayload): 200, the Charge.
+    status, charge = call(
+        "create_charge", "/charges", {"chargePermissionId": cp, "chargeAmount": price("5.00")}
+    )
+    update = {"statusDetails": {"state": "Canceled", "reasonCode": "ExpiredUnused"}}
+    status, updated = call("update_charge", f"/charges/{charge['chargeId']}", update)
+    assert (200, "Canceled", "ExpiredUnused") == (
+        status,
+        state(updated),
+        updated["statusDetails"]["reasonCode"],
+    )
     # https://developer.amazon.com/docs/amazon-pay-api-v2/delivery-tracker.html: 200,
     # the permission id and the delivery details as sent.
     details = [{"trackingNumber": "1Z999AA10123456784", "carrierCode": "UPS"}]
@@ -224,7 +235,7 @@ def test_wrong_method_on_a_known_path_is_405(
         ("POST", "/_apfsm/nothing", "ResourceNotFound"),
         ("GET", "/v2/buyers/token", "UnsupportedOperation"),
         ("POST", "/live/v2/deliveryTrackers/abc", "ResourceNotFound"),
-        ("PATCH", "/v2/charges/abc", "UnsupportedOperation"),
+        ("PATCH", "/v2/charges/abc", "MissingParameterValue"),  # Update Charge: served
         ("GET", "/_apfsm/reset", "RequestNotSupported"),
         ("POST", "/openapi.json", "RequestNotSupported"),
     ],

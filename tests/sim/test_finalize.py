@@ -274,3 +274,16 @@ def test_per_charge_maximum_follows_the_intent_finalize_carries() -> None:
         accepted.body["chargeId"],
         accepted.body["statusDetails"]["state"],
     )
+
+
+def test_every_operation_has_its_typed_method_and_finalize_is_one() -> None:
+    # The façade's typed methods (apfsm/_sim/api.py) cover every declared operation, each
+    # named after it; the typed Finalize answers what request() answers.
+    from apfsm._spec import OPERATIONS
+
+    assert [] == [name for name in OPERATIONS if not callable(getattr(Simulator, name, None))]
+    sim = Simulator(seed=1)
+    sid = _session(sim)
+    body = sim.finalize_checkout_session(sid, {"chargeAmount": USD, "paymentIntent": "Authorize"})
+    assert ("Completed", sid) == (body["statusDetails"]["state"], body["checkoutSessionId"])
+    assert "Authorized" == sim.object_state(str(body["chargeId"]))

@@ -331,6 +331,14 @@ BODY_FIELDS = {
     # https://developer.amazon.com/docs/amazon-pay-api-v2/delivery-tracker.html
     "create_delivery_tracker": ("chargePermissionId! str", "deliveryDetails! opaque_list"),
     "get_charge": (),
+    # Node SDK amzn/amazon-pay-api-sdk-nodejs tst/webStoreClientTest.js updateChargePayload:
+    # {"statusDetails": {"state": "Canceled", "reasonCode": "ExpiredUnused"}}
+    "update_charge": (
+        "statusDetails! object",
+        "statusDetails.state! enum:Canceled",
+        "statusDetails.reasonCode enum:ExpiredUnused|MerchantCanceled|ChargePermissionCanceled"
+        "|AmazonCanceled|BuyerCanceled",
+    ),
     "capture_charge": (
         "captureAmount! price",
         "softDescriptor str<=soft_descriptor_max_length",

@@ -61,6 +61,8 @@ def test_object_types_and_operations_follow_spec_section_1() -> None:
         # https://developer.amazon.com/docs/amazon-pay-api-v2/delivery-tracker.html
         "create_delivery_tracker": ("POST", "/deliveryTrackers"),
         "get_charge": ("GET", "/charges/{chargeId}"),
+        # Update Charge: Node SDK amzn/amazon-pay-api-sdk-nodejs src/client.js updateCharge
+        "update_charge": ("PATCH", "/charges/{chargeId}"),
         "capture_charge": ("POST", "/charges/{chargeId}/capture"),
         "cancel_charge": ("DELETE", "/charges/{chargeId}/cancel"),
         "create_refund": ("POST", "/refunds"),

@@ -1,0 +1,180 @@
+"""``AmazonPayApi``: the typed face of Amazon Pay's operations (SPEC §1), one method each.
+
+Each method is one line over ``request`` (the operation by name), which the ``Simulator``
+implements; the mixin keeps the façade class short enough to read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .handlers import Response
+
+__all__ = ["AmazonPayApi"]
+
+
+class AmazonPayApi:
+    """Amazon Pay API v2's operations as typed methods: JSON (dicts) in, JSON out; a refused
+    call raises ``apfsm.ApiError``."""
+
+    def request(
+        self,
+        operation: str,
+        object_id: str | None = None,
+        body: Any = None,
+        *,
+        idempotency_key: str | None = None,
+        simulation_code: str | None = None,
+    ) -> Response:
+        """Make one API call by name (implemented by ``Simulator``)."""
+        raise NotImplementedError
+
+    def create_checkout_session(
+        self,
+        body: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        simulation_code: str | None = None,
+    ) -> dict[str, Any]:
+        """``POST /v2/checkoutSessions``: a new Checkout Session, ``Open``."""
+        return self.request(
+            "create_checkout_session",
+            None,
+            body,
+            idempotency_key=idempotency_key,
+            simulation_code=simulation_code,
+        ).body
+
+    def get_checkout_session(self, checkout_session_id: str) -> dict[str, Any]:
+        """``GET /v2/checkoutSessions/{id}``."""
+        return self.request("get_checkout_session", checkout_session_id).body
+
+    def update_checkout_session(
+        self, checkout_session_id: str, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """``PATCH /v2/checkoutSessions/{id}``: while ``Open``."""
+        return self.request("update_checkout_session", checkout_session_id, body).body
+
+    def complete_checkout_session(
+        self,
+        checkout_session_id: str,
+        body: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        simulation_code: str | None = None,
+    ) -> dict[str, Any]:
+        """``POST /v2/checkoutSessions/{id}/complete``: the permission (and a charge)."""
+        return self.request(
+            "complete_checkout_session",
+            checkout_session_id,
+            body,
+            idempotency_key=idempotency_key,
+            simulation_code=simulation_code,
+        ).body
+
+    def finalize_checkout_session(
+        self,
+        checkout_session_id: str,
+        body: Mapping[str, Any],
+        *,
+        simulation_code: str | None = None,
+    ) -> dict[str, Any]:
+        """``POST /v2/checkoutSessions/{id}/finalize``: Complete, with the intent in the body."""
+        return self.request(
+            "finalize_checkout_session",
+            checkout_session_id,
+            body,
+            simulation_code=simulation_code,
+        ).body
+
+    def get_charge_permission(self, charge_permission_id: str) -> dict[str, Any]:
+        """``GET /v2/chargePermissions/{id}``."""
+        return self.request("get_charge_permission", charge_permission_id).body
+
+    def update_charge_permission(
+        self, charge_permission_id: str, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """``PATCH /v2/chargePermissions/{id}``: its metadata, while not ``Closed``."""
+        return self.request("update_charge_permission", charge_permission_id, body).body
+
+    def close_charge_permission(
+        self, charge_permission_id: str, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """``DELETE /v2/chargePermissions/{id}/close``: ``Closed``/``MerchantClosed``."""
+        return self.request("close_charge_permission", charge_permission_id, body).body
+
+    def create_charge(
+        self,
+        body: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        simulation_code: str | None = None,
+    ) -> dict[str, Any]:
+        """``POST /v2/charges``: a charge on the permission the body names."""
+        return self.request(
+            "create_charge",
+            None,
+            body,
+            idempotency_key=idempotency_key,
+            simulation_code=simulation_code,
+        ).body
+
+    def create_delivery_tracker(
+        self, body: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """``POST /v2/deliveryTrackers``: tracking numbers for a permission's shipment."""
+        return self.request(
+            "create_delivery_tracker", None, body, idempotency_key=idempotency_key
+        ).body
+
+    def get_charge(self, charge_id: str) -> dict[str, Any]:
+        """``GET /v2/charges/{id}``."""
+        return self.request("get_charge", charge_id).body
+
+    def update_charge(self, charge_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """``PATCH /v2/charges/{id}``: a payment service provider cancels the charge."""
+        return self.request("update_charge", charge_id, body).body
+
+    def capture_charge(
+        self,
+        charge_id: str,
+        body: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        simulation_code: str | None = None,
+    ) -> dict[str, Any]:
+        """``POST /v2/charges/{id}/capture``: ``Captured``, or ``CaptureInitiated``."""
+        return self.request(
+            "capture_charge",
+            charge_id,
+            body,
+            idempotency_key=idempotency_key,
+            simulation_code=simulation_code,
+        ).body
+
+    def cancel_charge(
+        self, charge_id: str, body: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """``DELETE /v2/charges/{id}/cancel``: ``Canceled``/``MerchantCanceled``."""
+        return self.request("cancel_charge", charge_id, body).body
+
+    def create_refund(
+        self,
+        body: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        simulation_code: str | None = None,
+    ) -> dict[str, Any]:
+        """``POST /v2/refunds``: a refund on the charge the body names, pending."""
+        return self.request(
+            "create_refund",
+            None,
+            body,
+            idempotency_key=idempotency_key,
+            simulation_code=simulation_code,
+        ).body
+
+    def get_refund(self, refund_id: str) -> dict[str, Any]:
+        """``GET /v2/refunds/{id}``."""
+        return self.request("get_refund", refund_id).body
