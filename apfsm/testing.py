@@ -45,6 +45,7 @@ Example::
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -60,11 +61,13 @@ from hypothesis.stateful import RuleBasedStateMachine
 from ._clock import ManualClock
 from ._errors import ApiError
 from ._fuzz import (
+    AMAZON_RULES,
     BUYER_CARDS,
     CURRENT,
     NEAR,
     PICKS,
     SECOND,
+    AmazonRules,
     Menu,
     Product,
     add_step_rule,
@@ -253,7 +256,7 @@ class WatchedSimulator(Simulator):
         return answer
 
 
-class IntegrationMachine(RuleBasedStateMachine):
+class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
     """Amazon Pay's side of a fuzz test; subclass it with your shop's side (module docs).
 
     Attributes:
@@ -271,16 +274,27 @@ class IntegrationMachine(RuleBasedStateMachine):
     #: Where a failing run's trace goes (``APFSM_TRACE_DIR`` or ``.apfsm-traces`` when
     #: None).
     trace_dir: ClassVar[str | None] = None
-    #: Your business events, mixed with Amazon Pay's side in the machine's one rule,
-    #: ``step``: ``{"ship": (weight, values of the first argument, ...)}`` as for
-    #: ``step_plans``; each step calls ``business_event((name, arguments))``, which calls
-    #: ``self.<name>(*arguments)`` unless you override it. About half the steps are yours.
+    #: Deprecated (use ``@rule`` methods): ``{"ship": (weight, values of the first
+    #: argument, ...)}`` decoded from one integer per step, which biases later options
+    #: and neighbouring events. Declaring it switches the machine back to the one-rule
+    #: ``step`` and warns.
     business_events: ClassVar[Mapping[str, tuple[Any, ...]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "limits" in cls.__dict__ or "business_events" in cls.__dict__:
-            _add_step_rule(cls)  # waits land on its deadlines; its events join the mix
+        if "business_events" in cls.__dict__ and cls.business_events:
+            warnings.warn(
+                f"{cls.__name__}.business_events is deprecated: its one-integer encoding "
+                "biases options and events; write each business event as a @rule method "
+                "with strategy arguments and a @precondition (docs/fuzzing-your-"
+                "integration.md)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        if cls.business_events and ("limits" in cls.__dict__ or "business_events" in cls.__dict__):
+            for name in AMAZON_RULES:
+                setattr(cls, name, None)  # the one-rule step plays Amazon's side instead
+            _add_step_rule(cls)
 
     def __init__(self) -> None:
         super().__init__()
@@ -583,6 +597,3 @@ def _add_step_rule(machine: type[IntegrationMachine]) -> None:
 
     step.__doc__ = "One step: Amazon Pay's side, or one of your business events."
     add_step_rule(machine, _plan(machine.limits, events), step)
-
-
-_add_step_rule(IntegrationMachine)

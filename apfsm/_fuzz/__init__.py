@@ -5,6 +5,7 @@ faces ``apfsm.strategies``, ``apfsm.stateful`` and ``apfsm.testing`` are built f
 * ``bodies`` — valid bodies and single faults from one table per field kind;
 * ``world`` — time steps, declared events, the choices and the one rule both machines
   share;
+* ``amazon_rules`` — Amazon Pay's side as one Hypothesis rule per kind of step;
 * ``plans`` — a step's choices decoded from one integer;
 * ``menu`` — ``AmazonPayMachine``'s step menu;
 * ``run`` — ``Executed`` steps and the run's lazy trace;
@@ -13,6 +14,7 @@ faces ``apfsm.strategies``, ``apfsm.stateful`` and ``apfsm.testing`` are built f
 Everything here may import Hypothesis; nothing below this layer does.
 """
 
+from .amazon_rules import AMAZON_RULES, AmazonRules
 from .bodies import BodyFault, fault_by_number, request_bodies, schema_body, single_faults
 from .campaign import FuzzReport, run_campaign
 from .coverage import AgeBuckets, Coverage, count_call
@@ -49,6 +51,7 @@ from .world import (
 )
 
 __all__ = [
+    "AMAZON_RULES",
     "BUYER_CARDS",
     "CALENDAR",
     "CALENDAR_EDGES",
@@ -62,6 +65,7 @@ __all__ = [
     "UNKNOWN_IDS",
     "WORLD_LABELS",
     "AgeBuckets",
+    "AmazonRules",
     "BodyFault",
     "Coverage",
     "Executed",
