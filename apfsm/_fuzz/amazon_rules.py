@@ -10,8 +10,8 @@ Amazon's alike, and shrinks them as it shrinks any state machine.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any, ClassVar, Final, TypeVar
 
 from hypothesis import strategies as st
