@@ -22,24 +22,10 @@ other outcomes a correct integration must handle (``SoftDeclined``, ``HardDeclin
 ``ProcessingFailure``, ``CheckoutSessionCanceled``...) are not failures: your code gets the
 ``ApiError`` and must cope.
 
-Example::
-
-    from hypothesis.stateful import invariant, rule
-    from apfsm.testing import IntegrationMachine
-
-    class ShopMachine(IntegrationMachine):
-        def __init__(self):
-            super().__init__()
-            self.shop = Shop(amazon_pay=self.sim)
-
-        def on_notification(self, message):
-            self.shop.handle_ipn(message)
-
-        @rule()
-        def place_order(self):
-            self.shop.place_order(amount="25.00")
-
-    TestShop = ShopMachine.TestCase
+Your business events are ordinary Hypothesis ``@rule`` methods (strategy arguments,
+``@precondition``); Amazon Pay's side is the base class's ``amazon_*`` rules, one per kind
+of step, each with a precondition. The guide, docs/fuzzing-your-integration.md, has a
+whole example.
 """
 
 from __future__ import annotations
@@ -76,6 +62,7 @@ from ._fuzz import (
     jump_target,
     menu_entries,
     step_plans,
+    story,
     uniform_waits,
     wait_of,
 )
@@ -226,6 +213,7 @@ class WatchedSimulator(Simulator):
         idempotency_key: str | None = None,
         simulation_code: str | None = None,
     ) -> Response:
+        __tracebackhide__ = True
         if simulation_code is None and operation in self.injected:
             simulation_code = self.injected.pop(operation)
             _note(f"apfsm: simulation code {simulation_code} injected into {operation}")
@@ -333,8 +321,13 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
             and should_note()
         ):
             reason = f"{type(failure).__name__}: {failure}".splitlines()[0]
+            note(story(self.sim.log, self.start))
             path = self.export_trace(reason)
-            note(f"apfsm trace of this run: {path} — replay with apfsm.replay({str(path)!r})")
+            note(
+                f"apfsm trace of this run: {path} — apfsm.replay({str(path)!r}) replays "
+                "Amazon Pay's side only (your calls as recorded, not your code); rerun "
+                "the test (or @reproduce_failure below) to run your code again"
+            )
 
     def export_trace(self, reason: str = "") -> Path:
         """Write every call your integration made, every buyer and Amazon action and the
@@ -361,6 +354,7 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
         return [dict(pending.message) for pending in self._inbox]
 
     def deliver_notifications(self, *, all_pending: bool = True) -> None:
+        __tracebackhide__ = True
         """Deliver what is waiting — delayed messages too — in order, without faults.
 
         Call it from a rule of yours (a "catch-up" step after which your integration must
@@ -378,6 +372,7 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
         """Deliver up to ``count`` waiting IPNs with a delivery fault (when ``ipn_faults``):
         each delivered twice (duplicate), the oldest held back for the next one to three
         deliveries while later ones arrive (delay), or newest first (reorder)."""
+        __tracebackhide__ = True
         if not self.ipn_faults:
             fault = "none"
         if fault == "reorder" and len(self._inbox) > 1:
@@ -424,6 +419,7 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
         return True
 
     def amazon_pay(self, plan: tuple[str, Any]) -> None:
+        __tracebackhide__ = True
         """One step of Amazon Pay's side (see ``AMAZON_STEPS``). A kind that cannot act
         now (nothing to act on, or ``amazon_may`` says no) lets one second pass instead —
         when called directly: the rule draws only kinds that can act (``can_take``)."""
@@ -449,6 +445,7 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
         return bool(objects)
 
     def _amazon_step(self, kind: str, options: tuple[Any, ...]) -> None:
+        __tracebackhide__ = True
         _event(f"amazon: {kind}")
         if kind == "wait":
             (step,) = options
@@ -474,9 +471,6 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
             self.sim.settle()
 
     # -- the buyer's and Amazon's side -------------------------------------------------
-
-    def _any(self, object_type: str, states: tuple[str, ...]) -> bool:
-        return bool(self._objects_in(object_type, states))
 
     def _objects_in(self, object_type: str, states: tuple[str, ...]) -> list[str]:
         """The objects of a type in any of ``states``, oldest first."""

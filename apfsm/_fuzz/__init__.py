@@ -14,7 +14,7 @@ faces ``apfsm.strategies``, ``apfsm.stateful`` and ``apfsm.testing`` are built f
 Everything here may import Hypothesis; nothing below this layer does.
 """
 
-from .amazon_rules import AMAZON_RULES, AmazonRules
+from .amazon_rules import AMAZON_RULES, AmazonRules, story
 from .bodies import BodyFault, fault_by_number, request_bodies, schema_body, single_faults
 from .campaign import FuzzReport, run_campaign
 from .coverage import AgeBuckets, Coverage, count_call
@@ -96,6 +96,7 @@ __all__ = [
     "step_menu",
     "step_plan",
     "step_plans",
+    "story",
     "time_steps",
     "uniform_waits",
     "wait_of",

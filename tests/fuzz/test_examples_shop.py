@@ -95,7 +95,13 @@ def test_the_kit_finds_and_shrinks_each_planted_bug(bug: str, tmp_path: Path) ->
         run_state_machine_as_test(machine, settings=BUG_SETTINGS)
     # The shrunk run's trace: Amazon Pay's side of it replays exactly on a fresh simulator.
     trace_file = tmp_path / f"{machine.__name__}.json"
-    assert f"apfsm trace of this run: {trace_file}" in "\n".join(failure.value.__notes__)
+    notes = "\n".join(failure.value.__notes__)
+    assert f"apfsm trace of this run: {trace_file}" in notes
+    # The trace says plainly what it replays; the story lists every call, its time and
+    # Amazon Pay's answer, ending at the refused or checked call.
+    assert "replays Amazon Pay's side only (your calls as recorded, not your code)" in notes
+    assert "apfsm story of this run" in notes
+    assert re.search(r"\+0:00:00 · you · create_checkout_session \S+ → 201 Open", notes)
     trace = apfsm.Trace.load(trace_file)
     assert trace.note.startswith(kind.__name__) or trace.note.startswith("IntegrationError")
     assert apfsm.replay(trace).ok
@@ -163,3 +169,15 @@ def test_duplicated_ipns_refund_a_canceled_capture_once(apfsm_simulator: Simulat
     order = shop.orders[order_id]
     assert OrderStatus.CANCELED == order.status
     assert 1 == len(apfsm_simulator.object_ids("Refund")) == len(order.refunds)
+
+
+def test_apfsm_frames_are_hidden_from_pytest_tracebacks() -> None:
+    """pytest's traceback of a failing run ends at the user's line: the frames apfsm puts
+    between a rule and the simulator are marked ``__tracebackhide__``."""
+    from apfsm._fuzz import AMAZON_RULES
+    from apfsm.testing import IntegrationMachine, WatchedSimulator
+
+    hidden = [WatchedSimulator.request, IntegrationMachine._amazon_step]
+    hidden += [getattr(IntegrationMachine, name) for name in AMAZON_RULES]
+    for function in hidden:
+        assert "__tracebackhide__" in function.__code__.co_varnames, function.__name__
