@@ -180,8 +180,7 @@ def test_apfsm_frames_are_hidden_from_pytest_tracebacks() -> None:
     hidden = [WatchedSimulator.request, IntegrationMachine._amazon_step]
     # The functions the rules wrap (Hypothesis's @rule returns a proxy of its own).
     hidden += [
-        getattr(IntegrationMachine, name).hypothesis_stateful_rule.function
-        for name in AMAZON_RULES
+        getattr(IntegrationMachine, name).hypothesis_stateful_rule.function for name in AMAZON_RULES
     ]
     for function in hidden:
         assert "__tracebackhide__" in function.__code__.co_varnames, function.__name__
