@@ -51,11 +51,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import attrs
-from hypothesis import event, note
-from hypothesis import strategies as st
-from hypothesis.control import currently_in_test_context, should_note
-from hypothesis.errors import HypothesisException
-from hypothesis.stateful import RuleBasedStateMachine
+
+from ._extras import missing_extra
+
+try:
+    from hypothesis import event, note
+    from hypothesis import strategies as st
+    from hypothesis.control import currently_in_test_context, should_note
+    from hypothesis.errors import HypothesisException
+    from hypothesis.stateful import RuleBasedStateMachine
+except ImportError as _missing:  # the core install has no Hypothesis
+    raise missing_extra("testing", "apfsm.testing", _missing) from None
 
 from ._clock import ManualClock
 from ._errors import ApiError

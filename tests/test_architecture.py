@@ -16,7 +16,7 @@ PACKAGE = Path(apfsm.__file__).parent
 
 #: Rooms bottom up. A room may import rooms of its own layer or below, never above.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("_clock",),
+    ("_clock", "_version", "_extras"),
     ("_spec",),
     ("_errors", "_outcome", "diagrams", "_docs"),
     ("_decide",),

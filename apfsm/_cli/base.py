@@ -4,17 +4,30 @@ object-type argument and the progress bar."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from apfsm._spec import OBJECT_TYPES
+
+if TYPE_CHECKING:
+    from apfsm._fuzz import FuzzReport
 
 __all__ = ["ProgressBar", "UsageError", "add_object_argument", "object_types", "read_text"]
 
 
 class UsageError(Exception):
     """Bad arguments or input files: the command line exits 2 with the message."""
+
+
+def fuzzing_kit() -> Callable[..., FuzzReport]:
+    """``apfsm.stateful.fuzz``, imported when a command fuzzes: the core install (without
+    the testing extra) runs every other command."""
+    try:
+        from apfsm.stateful import fuzz  # noqa: PLC0415  (needs the testing extra)
+    except ImportError as missing:
+        raise UsageError(str(missing)) from None
+    return fuzz
 
 
 def read_text(path: str, what: str = "") -> str:

@@ -19,12 +19,12 @@ from apfsm._docs import Format, error_table, lifecycle_table, limits_table
 from apfsm._harness import explore, realistic_body
 from apfsm._spec import OBJECT_TYPES, OPERATIONS
 from apfsm._validator import check
+from apfsm._version import __version__
 from apfsm.diagrams import EXTENSIONS, FORMATS, DiagramError
 from apfsm.diagrams import Format as DiagramFormat
 from apfsm.diagrams import write as write_diagrams
-from apfsm.stateful import fuzz
 
-from .base import ProgressBar, UsageError, add_object_argument, object_types, read_text
+from .base import ProgressBar, UsageError, add_object_argument, fuzzing_kit, object_types, read_text
 from .serve import register as _register_serve
 from .testing import register as _register_testing
 
@@ -208,7 +208,7 @@ def _demo_explore(out: TextIO) -> bool:
 
 def _demo_fuzz(examples: int, out: TextIO) -> bool:
     out.write(f"== 4. Fuzzing the embedded simulator: {examples} random histories ==\n\n")
-    report = fuzz(examples=examples, seed=0, progress=ProgressBar("fuzz"))
+    report = fuzzing_kit()(examples=examples, seed=0, progress=ProgressBar("fuzz"))
     out.write("  " + report.summary().replace("\n", "\n  ") + "\n\n")
     return report.ok
 
@@ -239,6 +239,7 @@ def _parser() -> argparse.ArgumentParser:
         "print the lifecycle tables, draw the diagrams.",
         epilog="Exit codes: 0 success, 1 when what was checked fails, 2 usage errors.",
     )
+    parser.add_argument("--version", action="version", version=f"apfsm {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     demo = sub.add_parser(
