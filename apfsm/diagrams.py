@@ -47,6 +47,7 @@ from ._spec import (
     Lifecycle,
     Limits,
     Refuse,
+    object_type_named,
     render_label,
 )
 
@@ -450,8 +451,11 @@ def _object_type(name: str) -> str:
         return name
     if name in NAMES:
         return NAMES[name]
-    known = ", ".join([*NAMES.values(), *NAMES])
-    raise ValueError(f"unknown diagram {name!r}; choose one of {known}")
+    try:
+        return object_type_named(name)
+    except ValueError:
+        known = ", ".join([*NAMES.values(), *NAMES])
+        raise ValueError(f"unknown diagram {name!r}; choose one of {known}") from None
 
 
 def render(

@@ -84,7 +84,7 @@ from ._fuzz import (
 )
 from ._harness import DEFAULT_START, KNOWABLE_CODES, Trace, trace_directory
 from ._sim import Response, Simulator
-from ._spec import NON_CHARGEABLE_REASONS, OPERATIONS, SIMULATION_CODES, Limits
+from ._spec import NON_CHARGEABLE_REASONS, OPERATIONS, SIMULATION_CODES, Limits, object_type_named
 from ._validator import check
 
 __all__ = [
@@ -548,7 +548,8 @@ class IntegrationMachine(RuleBasedStateMachine):
 
     def amazon_objects(self, object_type: str) -> list[dict[str, Any]]:
         """The current JSON of every object of ``object_type``, oldest first (see
-        ``amazon_json``)."""
+        ``amazon_json``); any spelling of the type."""
+        object_type = object_type_named(object_type)
         self._sync()
         found = (
             self.amazon_json(i) for i, (kind, _) in self._states.items() if kind == object_type

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from apfsm._spec import OBJECT_TYPES
+from apfsm._spec import OBJECT_TYPES, object_type_named
 
 if TYPE_CHECKING:
     from apfsm._fuzz import FuzzReport
@@ -45,17 +45,20 @@ def read_text(path: str, what: str = "") -> str:
 def add_object_argument(parser: Any) -> None:
     """The optional ``OBJECT ...`` arguments of the commands that act per object type."""
     parser.add_argument(
-        "object", nargs="*", metavar="OBJECT", help=f"{', '.join(OBJECT_TYPES)} (default: all)"
+        "object",
+        nargs="*",
+        metavar="OBJECT",
+        help=f"{', '.join(OBJECT_TYPES)}, in any spelling (default: all)",
     )
 
 
 def object_types(chosen: Sequence[str]) -> list[str]:
     """The object types named on the command line (all when none); a ``UsageError`` for
     an unknown one."""
-    unknown = [name for name in chosen if name not in OBJECT_TYPES]
-    if unknown:
-        raise UsageError(f"unknown object type {unknown[0]!r}; types are {', '.join(OBJECT_TYPES)}")
-    return list(chosen) or list(OBJECT_TYPES)
+    try:
+        return [object_type_named(name) for name in chosen] or list(OBJECT_TYPES)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 class ProgressBar:

@@ -15,6 +15,7 @@ from apfsm._spec import (
     SAME,
     Lifecycle,
     Limits,
+    object_type_named,
     render_label,
 )
 
@@ -64,7 +65,7 @@ def _cell(lifecycle: Lifecycle, op: str, state: str, limits: Limits) -> str:
 def lifecycle_table(object_type: str, fmt: Format = "text", limits: Limits | None = None) -> str:
     """States × operations (next state or refusal code), then events and timers."""
     limits = limits or Limits()
-    lifecycle = LIFECYCLES[object_type]
+    lifecycle = LIFECYCLES[object_type_named(object_type)]
     ops = lifecycle.operations
     rows = []
     for state in lifecycle.states:
