@@ -98,6 +98,12 @@ def _cmd_diagrams(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    op = OPERATIONS[args.operation]  # argparse chose among them
+    if op.target is not None and not args.target:
+        raise UsageError(
+            f"{op.name} acts on a {op.target}: give its API JSON with --target FILE "
+            "('-' for standard input)"
+        )
     target = _read_json(args.target, "target") if args.target else None
     body = _read_json(args.body, "body") if args.body else None
     try:
@@ -108,7 +114,14 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         outcome = check(args.operation, target, body=body, at=at)
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
-    out.write(json.dumps(outcome.to_json(), indent=2) + "\n")
+    body_checked = body is not None or not op.body
+    if not body_checked:
+        sys.stderr.write(
+            f"note: no --body given: {op.name}'s body rules (required fields, amounts, "
+            "formats) were not checked\n"
+        )
+    answer = {**outcome.to_json(), "at": format_timestamp(at), "bodyChecked": body_checked}
+    out.write(json.dumps(answer, indent=2) + "\n")
     return 0 if outcome.ok else 1
 
 

@@ -152,12 +152,33 @@ def test_check_accepted_and_refused(tmp_path: Path) -> None:
         "check", "capture_charge", "--target", target, "--body", body, "--at", "20260305T090000Z"
     )
     assert 0 == code
-    assert {"ok": True, "next_state": "Captured", "http_status": 200, "error": None} == json.loads(
-        text
-    )
+    assert {
+        "ok": True,
+        "next_state": "Captured",
+        "http_status": 200,
+        "error": None,
+        "at": "20260305T090000Z",
+        "bodyChecked": True,
+    } == json.loads(text)
     code, text = run("check", "capture_charge", "--target", target, "--at", "20260501T090000Z")
     assert 1 == code
     assert "InvalidChargeStatus" == json.loads(text)["error"]["reasonCode"]
+
+
+def test_check_says_when_it_skipped_the_body_and_needs_a_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = write(tmp_path, "charge.json", charge())
+    code, text = run("check", "capture_charge", "--target", target, "--at", "20260305T090000Z")
+    assert (0, False) == (code, json.loads(text)["bodyChecked"])
+    assert "no --body given: capture_charge's body rules" in capsys.readouterr().err
+    code, text = run("check", "get_charge", "--target", target, "--at", "20260305T090000Z")
+    assert (0, True) == (code, json.loads(text)["bodyChecked"])  # a read has no body
+    assert "" == capsys.readouterr().err
+    assert 2 == run("check", "capture_charge", "--body", target)[0]
+    assert "capture_charge acts on a Charge: give its API JSON with --target" in (
+        capsys.readouterr().err
+    )
 
 
 def test_check_defaults_to_now(tmp_path: Path) -> None:
@@ -178,8 +199,10 @@ def test_check_defaults_to_now(tmp_path: Path) -> None:
     ],
 )
 def test_check_bad_input_exits_2_without_traceback(
-    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    if "--target" not in args:
+        args = ["--target", write(tmp_path, "charge.json", charge()), *args]
     code, _ = run("check", "get_charge", *args)
     assert 2 == code
     err = capsys.readouterr().err
