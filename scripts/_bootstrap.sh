@@ -34,7 +34,8 @@ extras="${APFSM_EXTRAS:-dev}"
 stamp=.venv/.apfsm-install-stamp
 want="$(.venv/bin/python -c 'import hashlib, sys; print(hashlib.sha256(open("pyproject.toml", "rb").read()).hexdigest())')"
 installed_for() {  # the extras installed with the current pyproject.toml, one per line
-    [ -f "$stamp" ] && sed -n "s/^$want //p" "$stamp"
+    [ -f "$stamp" ] || return 0
+    sed -n "s/^$want //p" "$stamp"
 }
 covered() {  # does what is installed already cover "$extras"? (dev covers everything)
     local have
