@@ -25,7 +25,8 @@ CASES = {
     "import apfsm": "import apfsm",
     "import apfsm + check()": (
         "import apfsm; from datetime import UTC, datetime; apfsm.check('get_charge', "
-        "{'chargeId': 'S01-1-1-C1', 'statusDetails': {'state': 'Authorized'}, 'creationTimestamp': '20260101T000000Z'}, "
+        "{'chargeId': 'S01-1-1-C1', 'statusDetails': {'state': 'Authorized'}, "
+        "'creationTimestamp': '20260101T000000Z'}, "
         "at=datetime(2026, 1, 2, tzinfo=UTC))"
     ),
     "import apfsm + Simulator()": "import apfsm; apfsm.Simulator()",
