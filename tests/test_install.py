@@ -56,10 +56,8 @@ print(json.dumps(out))
 """
 
 
-def _run(args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: PLW1510  (the caller checks)
-        args, capture_output=True, text=True, timeout=300, **kwargs
-    )  # type: ignore[call-overload]
+def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, timeout=300, check=False)
 
 
 @pytest.fixture(scope="module")
