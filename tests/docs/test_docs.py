@@ -86,6 +86,8 @@ def test_site_builds_strictly(tmp_path: Path) -> None:
         page = pages[svg.stem.removesuffix("-refusals")]
         html = (site / page / "index.html").read_text(encoding="utf-8")
         assert f'src="../diagrams/{svg.name}"' in html, (svg.name, page)
+        # Wide diagrams (the charge's) are readable: each opens full size on a click.
+        assert f'<a href="../diagrams/{svg.name}"' in html, (svg.name, page)
     assert (site / "cli" / "index.html").is_file()
 
 
