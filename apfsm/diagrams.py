@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     import graphviz
 
 __all__ = [
+    "DEFAULT_FORMATS",
     "EXTENSIONS",
     "FORMATS",
     "NAMES",
@@ -63,21 +64,25 @@ __all__ = [
     "Format",
     "View",
     "render",
+    "render_png",
     "write",
 ]
 
 #: A diagram format (``render``'s ``format``).
-Format = Literal["dot", "svg", "mermaid"]
+Format = Literal["dot", "svg", "mermaid", "png"]
 #: A diagram view (``render``'s ``view``).
 View = Literal["lifecycle", "refusals"]
 
-#: Every output format, in the order the command line writes them.
+#: Every output format: the three text formats (what ``apfsm diagrams`` writes by default
+#: and the repository commits), then PNG (a raster image, on request).
 FORMATS: Final[tuple[Format, ...]] = get_args(Format)
+#: What ``write`` and ``apfsm diagrams`` produce when no format is named.
+DEFAULT_FORMATS: Final[tuple[Format, ...]] = ("dot", "svg", "mermaid")
 #: Every view: the transitions, or per state the operations refused and their codes.
 VIEWS: Final[tuple[View, ...]] = get_args(View)
 #: File extension of each format.
 EXTENSIONS: Final[Mapping[str, str]] = MappingProxyType(
-    {"dot": "dot", "svg": "svg", "mermaid": "mmd"}
+    {"dot": "dot", "svg": "svg", "mermaid": "mmd", "png": "png"}
 )
 #: The diagrams by file stem: each object type under its snake_case name, then the overview
 #: of how the four objects link.
@@ -385,16 +390,21 @@ def _to_dot(diagram: _Diagram) -> str:
 
 
 def _to_svg(diagram: _Diagram) -> str:
+    return str(_piped(diagram, "svg").decode("utf-8"))
+
+
+def _piped(diagram: _Diagram, kind: str) -> bytes:
     graphviz = _graphviz()
     try:
-        svg = _graph(diagram).pipe(format="svg", encoding="utf-8")
+        out = _graph(diagram).pipe(format=kind)
     except graphviz.ExecutableNotFound:
         raise DiagramError(
-            f"rendering SVG needs graphviz's 'dot' program, which is not on PATH: {_INSTALL_HINT}"
+            f"rendering {kind.upper()} needs graphviz's 'dot' program, which is not on PATH: "
+            f"{_INSTALL_HINT}"
         ) from None
     except graphviz.CalledProcessError as exc:
         raise DiagramError(f"graphviz's 'dot' could not render {diagram.name}: {exc}") from None
-    return str(svg)
+    return bytes(out)
 
 
 def _mermaid_text(text: str) -> str:
@@ -488,9 +498,27 @@ def render(
         DiagramError: ``format="svg"`` and graphviz's ``dot`` program is missing (the
             message names the system package to install) or fails.
     """
-    name = _object_type(object_type)
+    if format == "png":
+        raise ValueError("PNG is binary: use render_png() (or write(..., formats=['png']))")
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+    diagram = _diagram(object_type, view, limits)
+    if format == "mermaid":
+        return _to_mermaid(diagram)
+    text = _to_svg(diagram) if format == "svg" else _to_dot(diagram)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def render_png(
+    object_type: str, *, view: View = "lifecycle", limits: Limits | None = None
+) -> bytes:
+    """One diagram as a PNG image (graphviz's ``dot`` draws it), for places that show no
+    SVG; the arguments and errors as for ``render``."""
+    return _piped(_diagram(object_type, view, limits), "png")
+
+
+def _diagram(object_type: str, view: View, limits: Limits | None) -> _Diagram:
+    name = _object_type(object_type)
     if view not in VIEWS:
         raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
     limits = limits or Limits()
@@ -502,15 +530,12 @@ def render(
         diagram = _refusals_diagram(LIFECYCLES[name])
     else:
         diagram = _lifecycle_diagram(LIFECYCLES[name], limits)
-    if format == "mermaid":
-        return _to_mermaid(diagram)
-    text = _to_svg(diagram) if format == "svg" else _to_dot(diagram)
-    return text if text.endswith("\n") else text + "\n"
+    return diagram
 
 
 def write(
     directory: str | Path,
-    formats: Iterable[Format] = FORMATS,
+    formats: Iterable[Format] = DEFAULT_FORMATS,
     *,
     limits: Limits | None = None,
 ) -> list[Path]:
@@ -522,7 +547,7 @@ def write(
 
     Args:
         directory: where to write; existing files of the same names are replaced.
-        formats: some of ``FORMATS``.
+        formats: some of ``FORMATS`` (``DEFAULT_FORMATS``: dot, svg and mermaid).
         limits: as for ``render``.
 
     Returns:
@@ -538,19 +563,22 @@ def write(
     for fmt in wanted:
         if fmt not in FORMATS:
             raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    texts: dict[str, str] = {}
+    files: dict[str, bytes] = {}
     for stem, object_type in NAMES.items():
         views: tuple[View, ...] = ("lifecycle",) if object_type == "overview" else VIEWS
         for view in views:
             suffix = "" if view == "lifecycle" else f"-{view}"
             for fmt in wanted:
-                text = render(object_type, fmt, view=view, limits=limits)
-                texts[f"{stem}{suffix}.{EXTENSIONS[fmt]}"] = text
+                if fmt == "png":
+                    data = render_png(object_type, view=view, limits=limits)
+                else:
+                    data = render(object_type, fmt, view=view, limits=limits).encode("utf-8")
+                files[f"{stem}{suffix}.{EXTENSIONS[fmt]}"] = data
     root = Path(directory)
     root.mkdir(parents=True, exist_ok=True)
     written = []
-    for filename, text in texts.items():
+    for filename, data in files.items():
         path = root / filename
-        path.write_text(text, encoding="utf-8")
+        path.write_bytes(data)
         written.append(path)
     return written

@@ -20,7 +20,7 @@ from apfsm._harness import explore, realistic_body
 from apfsm._spec import OBJECT_TYPES, OPERATIONS
 from apfsm._validator import check
 from apfsm._version import __version__
-from apfsm.diagrams import EXTENSIONS, FORMATS, DiagramError
+from apfsm.diagrams import DEFAULT_FORMATS, EXTENSIONS, FORMATS, DiagramError
 from apfsm.diagrams import Format as DiagramFormat
 from apfsm.diagrams import write as write_diagrams
 
@@ -75,11 +75,13 @@ _DOT_HINT = (
 
 
 def _cmd_diagrams(args: argparse.Namespace, out: TextIO) -> int:
-    formats: tuple[DiagramFormat, ...] = args.format or FORMATS
-    if "svg" in formats and shutil.which("dot") is None:
+    formats: tuple[DiagramFormat, ...] = args.format or DEFAULT_FORMATS
+    drawn = [fmt for fmt in formats if fmt in ("svg", "png")]  # what needs graphviz's dot
+    if drawn and shutil.which("dot") is None:
         if args.format:
-            # SVG was asked for by name: not producing it is a failure, not a usage error.
-            sys.stderr.write(f"apfsm diagrams: error: cannot render SVG: {_DOT_HINT}\n")
+            # Asked for by name: not producing it is a failure, not a usage error.
+            kinds = " and ".join(fmt.upper() for fmt in drawn)
+            sys.stderr.write(f"apfsm diagrams: error: cannot render {kinds}: {_DOT_HINT}\n")
             return 1
         formats = tuple(fmt for fmt in formats if fmt != "svg")
         sys.stderr.write(f"apfsm diagrams: warning: skipping SVG: {_DOT_HINT}\n")
@@ -199,9 +201,9 @@ def _demo_validator(out: TextIO) -> bool:
 
 def _demo_diagrams(directory: str, out: TextIO) -> bool:
     out.write("== 2. Lifecycle diagrams, rendered from the declarations ==\n\n")
-    formats: tuple[DiagramFormat, ...] = FORMATS
+    formats: tuple[DiagramFormat, ...] = DEFAULT_FORMATS
     if shutil.which("dot") is None:
-        formats = tuple(f for f in FORMATS if f != "svg")
+        formats = tuple(f for f in DEFAULT_FORMATS if f != "svg")
         out.write(f"  (SVG skipped: {_DOT_HINT})\n")
     try:
         paths = write_diagrams(directory, formats)
@@ -311,7 +313,7 @@ def _parser() -> argparse.ArgumentParser:
         "--format",
         metavar="FORMATS",
         type=_formats,
-        help=f"comma-separated, from {','.join(FORMATS)} (default: all)",
+        help=f"comma-separated, from {','.join(FORMATS)} (default: {','.join(DEFAULT_FORMATS)})",
     )
     dia.set_defaults(run=_cmd_diagrams)
 
