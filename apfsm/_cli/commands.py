@@ -195,7 +195,7 @@ def _demo_validator(out: TextIO) -> bool:
         )
         out.write(f"  [{verdict}] {operation} at T0 + {format_duration(delta)}: {answer}\n")
     total = len(_SAMPLE_STEPS)
-    out.write(f"\n{total - failures}/{total} predictions as SPEC.md says.\n\n")
+    out.write(f"\n{total - failures}/{total} predictions as the specification says.\n\n")
     return failures == 0
 
 
@@ -243,7 +243,11 @@ def _cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     for name, ok in results.items():
         out.write(f"  {'ok  ' if ok else 'FAIL'} {name}\n")
     good = all(results.values())
-    out.write("\nEverything conforms to SPEC.md.\n" if good else "\nSome checks FAILED.\n")
+    out.write(
+        "\nEverything conforms to the specification (docs/specification.md).\n"
+        if good
+        else "\nSome checks FAILED.\n"
+    )
     return 0 if good else 1
 
 

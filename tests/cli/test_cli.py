@@ -26,11 +26,11 @@ def run(*argv: str) -> tuple[int, str]:
 def test_demo_runs_the_main_job_and_reports(tmp_path: Path) -> None:
     code, text = run("demo", "--out", str(tmp_path / "diagrams"), "--examples", "10")
     assert 0 == code
-    assert "10/10 predictions as SPEC.md says." in text
+    assert "10/10 predictions as the specification says." in text
     for section in ("1. The validator", "2. Lifecycle diagrams", "3. Exploration", "4. Fuzzing"):
         assert section in text
     assert "0 failure(s)" in text
-    assert "Everything conforms to SPEC.md." in text
+    assert "Everything conforms to the specification (docs/specification.md)." in text
     assert "[FAIL]" not in text
     assert (tmp_path / "diagrams" / "charge.mmd").is_file()
     assert "== Charge ==" not in text

@@ -98,3 +98,27 @@ def test_readme_links_point_at_files() -> None:
     assert targets
     missing = [t for t in targets if not (ROOT / t).exists()]
     assert [] == missing
+
+
+def test_every_spec_reference_resolves() -> None:
+    # "SPEC §N" anywhere in the docs names a section of docs/specification.md, which the
+    # site links (scripts/mkdocs_hooks.py); the README points at the page itself.
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from mkdocs_hooks import link_spec_references, spec_sections
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    sections = spec_sections(ROOT / "docs")
+    assert [str(n) for n in range(1, 12)] == list(sections)
+    fences = re.compile(r"^```.*?^```", re.MULTILINE | re.DOTALL)
+    for page in PAGES:
+        if page.name in ("specification.md", "README.md"):  # the README is not on the site
+            continue
+        text = page.read_text(encoding="utf-8")
+        for number in re.findall(r"SPEC §(\d+)", text):
+            assert number in sections, (page.name, number)
+        linked = fences.sub("", link_spec_references(text, sections))
+        assert "SPEC §" not in re.sub(r"\[SPEC §\d+\]\([^)]*\)", "", linked), page
+    assert "[SPEC §7](specification.md#7-idempotency-simulation-notifications)" in (
+        link_spec_references("see SPEC §7.", sections)
+    )
