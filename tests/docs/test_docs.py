@@ -122,3 +122,25 @@ def test_every_spec_reference_resolves() -> None:
     assert "[SPEC §7](specification.md#7-idempotency-simulation-notifications)" in (
         link_spec_references("see SPEC §7.", sections)
     )
+
+
+def test_site_works_offline_with_highlighting_and_an_api_reference(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    config = ["--config-file", str(ROOT / "mkdocs.yml"), "--site-dir", str(site)]
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", *config],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert 0 == result.returncode, result.stdout + result.stderr
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        # No script or style from another host: highlighting is done at build time.
+        assert not re.findall(r'<(?:script|link)[^>]+(?:src|href)="https?://', html), page
+    validator = (site / "validator" / "index.html").read_text(encoding="utf-8")
+    assert '<div class="highlight">' in validator and '<span class="kn">from</span>' in validator
+    assert (site / "css" / "pygments.css").is_file()
+    reference = (site / "reference" / "index.html").read_text(encoding="utf-8")
+    for name in ("apfsm.check", "apfsm.Simulator.capture_charge", "apfsm.diagrams.render"):
+        assert f'id="{name}"' in reference, name
