@@ -47,11 +47,15 @@ def _read_json(path: str, what: str) -> Any:
 
 def _cmd_tables(args: argparse.Namespace, out: TextIO) -> int:
     fmt: Format = "markdown" if args.markdown else "text"
+    if args.width is not None and args.width < 40:
+        raise UsageError("--width must be at least 40")
+    width = args.width or shutil.get_terminal_size().columns
     for object_type in object_types(args.object):
-        out.write(f"## {object_type}\n\n{lifecycle_table(object_type, fmt)}\n\n")
+        table = lifecycle_table(object_type, fmt, width=width)
+        out.write(f"## {object_type}\n\n{table}\n\n")
     if not args.object:
-        out.write(f"## Time limits and checks\n\n{limits_table(fmt)}\n\n")
-        out.write(f"## Error catalog\n\n{error_table(fmt)}\n")
+        out.write(f"## Time limits and checks\n\n{limits_table(fmt, width=width)}\n\n")
+        out.write(f"## Error catalog\n\n{error_table(fmt, width=width)}\n")
     return 0
 
 
@@ -283,6 +287,13 @@ def _parser() -> argparse.ArgumentParser:
     tables = sub.add_parser("tables", help="print the lifecycle, limit and error tables")
     add_object_argument(tables)
     tables.add_argument("--markdown", action="store_true", help="Markdown instead of text")
+    tables.add_argument(
+        "--width",
+        type=int,
+        metavar="COLUMNS",
+        help="fit text tables to COLUMNS: a wider table prints one block per row "
+        "(default: the terminal's width)",
+    )
     tables.set_defaults(run=_cmd_tables)
 
     chk = sub.add_parser(

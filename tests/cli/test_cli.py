@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from apfsm import OBJECT_TYPES
 from apfsm._cli.commands import _parser, main
+from apfsm._docs import error_table, lifecycle_table, limits_table
 from tests.payloads import T0, charge
 from tests.simhelpers import forgetful_cancel
 
@@ -121,7 +123,7 @@ def test_check_log_command(tmp_path: Path) -> None:
 
 
 def test_tables_text_and_markdown() -> None:
-    code, text = run("tables", "Charge")
+    code, text = run("tables", "Charge", "--width", "1000")  # wide enough for one grid
     assert 0 == code
     assert "capture_charge" in text
     assert "→ CaptureInitiated [> 7 d after authorization]" in text
@@ -362,3 +364,28 @@ def test_cli_reference_documents_every_command_and_option() -> None:
             for option in action.option_strings:
                 if option not in ("-h", "--help"):
                     assert f"`{option}" in page, (command, option)
+
+
+@pytest.mark.parametrize("width", [80, 100, 120])
+def test_tables_fit_the_width(width: int) -> None:
+    code, text = run("tables", "--width", str(width))
+    assert 0 == code
+    assert max(len(line) for line in text.splitlines()) <= width
+
+    # Nothing is lost: every cell of every table is in the fitted text, word for word.
+    def flat_text(value: str) -> str:  # wrapping breaks at spaces, or after a "/"
+        return " ".join(value.split()).replace("/ ", "/")
+
+    flat = flat_text(text)
+    for table in [lifecycle_table(t, "markdown") for t in OBJECT_TYPES] + [
+        limits_table("markdown"),
+        error_table("markdown"),
+    ]:
+        for line in table.splitlines()[2:]:
+            for cell in line.strip("| ").split(" | "):
+                assert flat_text(cell.replace("\\|", "|")) in flat, cell
+
+
+def test_tables_width_too_small_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert 2 == run("tables", "--width", "20")[0]
+    assert "--width must be at least 40" in capsys.readouterr().err
