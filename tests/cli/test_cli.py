@@ -38,20 +38,39 @@ def test_demo_runs_the_main_job_and_reports(tmp_path: Path) -> None:
     assert "== Charge ==" not in text
 
 
-def test_demo_quiet_checks_the_sample_only_and_tables_on_request() -> None:
-    code, text = run("demo", "--quiet", "--tables")
+def test_demo_quiet_prints_the_report_only_and_tables_on_request(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, text = run("demo", "--quiet", "--tables", "--examples", "5")
     assert 0 == code
     assert "== Charge ==" in text
     assert "3. Exploration" not in text
+    # Every check still ran: the report lists all four.
+    for name in ("validator", "diagrams", "exploration", "fuzzing"):
+        assert f"ok   {name}" in text
+    assert "" == capsys.readouterr().err  # no progress bars either
+
+
+def test_demo_writes_nothing_into_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HYPOTHESIS_STORAGE_DIRECTORY", raising=False)
+    code, text = run("demo", "--examples", "3")
+    assert 0 == code
+    assert [] == sorted(p.name for p in tmp_path.iterdir())
+    written = text.split("written to ", 1)[1].split()[0]
+    assert Path(written).is_dir()
+    assert (Path(written) / "charge.mmd").is_file()
 
 
 def test_demo_fails_when_a_check_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     import apfsm._cli.commands as cli
 
     monkeypatch.setattr(cli, "_SAMPLE_STEPS", (("capture_charge", cli._DAY, None, "Declined"),))
-    code, text = run("demo", "--quiet")
+    code, text = run("demo", "--quiet", "--examples", "3")
     assert 1 == code
-    assert "[FAIL]" in text
+    assert "[FAIL]" in text  # the failed section is printed in full
     assert "Some checks FAILED." in text
     assert 2 == run("demo", "--examples", "0")[0]
 
