@@ -91,6 +91,7 @@ def _cmd_diagrams(args: argparse.Namespace, out: TextIO) -> int:
             return 1
         formats = tuple(fmt for fmt in formats if fmt != "svg")
         sys.stderr.write(f"apfsm diagrams: warning: skipping SVG: {_DOT_HINT}\n")
+    args.out = args.out or tempfile.mkdtemp(prefix="apfsm-diagrams-")
     try:
         paths = write_diagrams(args.out, formats)
     except DiagramError as exc:
@@ -339,7 +340,11 @@ def _parser() -> argparse.ArgumentParser:
         "written with a warning (exit 0), unless --format names svg (exit 1).",
     )
     dia.add_argument(
-        "--out", metavar="DIR", default="diagrams", help="output directory (default: diagrams)"
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="output directory (default: a new temporary directory, printed); "
+        "in the repository: --out diagrams",
     )
     dia.add_argument(
         "--format",

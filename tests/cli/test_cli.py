@@ -310,9 +310,11 @@ def test_diagrams_default_is_all_three_formats(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    code, _ = run("diagrams")
+    code, text = run("diagrams")
     assert 0 == code
-    out = tmp_path / "diagrams"
+    assert [] == list(tmp_path.iterdir())  # nothing in the working directory unless asked
+    out = Path(text.rstrip().rsplit("written to ", 1)[1].split(":")[0])
+    assert out.name.startswith("apfsm-diagrams-")
     assert {".dot": 9, ".svg": 9, ".mmd": 9} == {
         ext: len(list(out.glob(f"*{ext}"))) for ext in (".dot", ".svg", ".mmd")
     }
