@@ -83,6 +83,7 @@ from ._fuzz import (
     wait_of,
 )
 from ._harness import DEFAULT_START, KNOWABLE_CODES, Trace, trace_directory
+from ._intercept import AmazonPayMock, mock_amazon_pay
 from ._sim import Response, Simulator
 from ._spec import NON_CHARGEABLE_REASONS, OPERATIONS, SIMULATION_CODES, Limits, object_type_named
 from ._validator import check
@@ -90,9 +91,11 @@ from ._validator import check
 __all__ = [
     "AMAZON_STEPS",
     "KNOWABLE_CODES",
+    "AmazonPayMock",
     "IntegrationError",
     "IntegrationMachine",
     "WatchedSimulator",
+    "mock_amazon_pay",
     "step_plans",
 ]
 

@@ -22,7 +22,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("_decide",),
     ("_validator", "_sim"),
     ("server", "_harness"),
-    ("_fuzz",),
+    ("_fuzz", "_intercept"),
     ("strategies", "stateful", "testing", "_pytest_plugin"),
     ("_cli", "__init__", "__main__"),
 )

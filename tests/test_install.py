@@ -90,7 +90,7 @@ def test_the_wheel_declares_a_lean_core_and_its_extras(fresh: Path) -> None:
     )
     extras = {line.split(": ", 1)[1] for line in metadata.stdout.splitlines()
               if line.startswith("Provides-Extra")}  # fmt: skip
-    assert {"testing", "diagrams", "server", "all"} <= extras
+    assert {"testing", "diagrams", "server", "mock", "all"} <= extras
     assert "License-Expression: MIT" in metadata.stdout
     shipped = _run([str(fresh), "-c", "import importlib.metadata as m; print(m.files('apfsm'))"])
     assert "LICENSE" in shipped.stdout

@@ -26,11 +26,11 @@ def fuzzing_kit() -> Callable[..., FuzzReport]:
     """``apfsm.stateful.fuzz``, imported when a command fuzzes: the core install (without
     the testing extra) runs every other command."""
     try:
-        from hypothesis.configuration import set_hypothesis_home_dir  # noqa: PLC0415
-
         from apfsm.stateful import fuzz  # noqa: PLC0415  (needs the testing extra)
     except ImportError as missing:
         raise UsageError(str(missing)) from None
+    from hypothesis.configuration import set_hypothesis_home_dir  # noqa: PLC0415
+
     if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
         # Hypothesis keeps files under ./.hypothesis; a command run in someone's project
         # leaves nothing there (a campaign's database is in memory; traces say where).
