@@ -50,7 +50,7 @@ REFRESH = "diagrams are out of date; run: .venv/bin/apfsm diagrams"
 
 def test_committed_set_is_complete() -> None:
     assert sorted(expected_files()) == sorted(p.name for p in COMMITTED.iterdir())
-    assert 27 == len(expected_files())
+    assert 33 == len(expected_files())
 
 
 @pytest.mark.parametrize(
@@ -348,8 +348,10 @@ def test_overview_links_the_four_objects() -> None:
         assert has_edge(edges, "Charge", "Refund", "create_refund", "→ RefundInitiated")
         # Finalize (Buy Now / mobile) creates what Complete creates: two edges more.
         assert has_edge(edges, "CheckoutSession", "ChargePermission", "finalize_checkout_session")
+        # A Buyer is made by the buyer's sign-in (Amazon Sign-in), off no other object.
+        assert has_edge(edges, "[*]", "Buyer", "buyer_sign_in", "→ Active")
         assert has_edge(edges, "CheckoutSession", "Charge", "finalize_checkout_session")
-        assert 7 == len(edges)
+        assert 8 == len(edges)
 
 
 # ---------------------------------------------------------------------------------------
@@ -420,7 +422,7 @@ def test_svg_is_an_svg_document() -> None:
     svg = render("overview", "svg")
     assert svg.startswith("<?xml")
     assert "</svg>" in svg
-    assert "How the four objects link" in svg
+    assert "How the objects link" in svg
 
 
 @pytest.mark.skipif(not HAS_DOT, reason="graphviz's dot is not installed")

@@ -178,3 +178,7 @@ class AmazonPayApi:
     def get_refund(self, refund_id: str) -> dict[str, Any]:
         """``GET /v2/refunds/{id}``."""
         return self.request("get_refund", refund_id).body
+
+    def get_buyer(self, buyer_token: str) -> dict[str, Any]:
+        """``GET /v2/buyers/{buyerToken}``: the buyer who signed in (``buyer_sign_in``)."""
+        return self.request("get_buyer", buyer_token).body

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
+from .buyer import BUYER
 from .charge import CHARGE
 from .charge_permission import CHARGE_PERMISSION
 from .checkout_session import CHECKOUT_SESSION
@@ -19,7 +20,8 @@ from .refund import REFUND
 
 __all__ = ["LIFECYCLES"]
 
-#: The four lifecycles by object type, in the order the API links them.
+#: The lifecycles by object type, in the order the API links them (the Buyer, read before
+#: checkout, last).
 LIFECYCLES: Final[Mapping[str, Lifecycle]] = MappingProxyType(
-    {lc.object_type: lc for lc in (CHECKOUT_SESSION, CHARGE_PERMISSION, CHARGE, REFUND)}
+    {lc.object_type: lc for lc in (CHECKOUT_SESSION, CHARGE_PERMISSION, CHARGE, REFUND, BUYER)}
 )

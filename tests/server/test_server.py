@@ -179,6 +179,14 @@ def test_every_operation_over_http_under_each_prefix(client: TestClient, prefix:
         "close_charge_permission", f"/chargePermissions/{cp}/close", {"closureReason": "done"}
     )
     assert (200, "Closed") == (status, state(closed))
+    # Get Buyer (buyer.html; Node SDK validateGetBuyerResponse: 200, buyerId starting
+    # amzn1.account.) with a token from the control API's sign-in.
+    status, signed = api.control("/buyer/sign-in", {"scopes": ["email"]})
+    assert 200 == status
+    status, got = call("get_buyer", f"/buyers/{signed['buyerToken']}")
+    assert 200 == status
+    assert got["buyerId"].startswith("amzn1.account.")
+    assert ("buyer@example.com", None) == (got["email"], got["name"])
     assert set(OPERATIONS) == seen
 
 
@@ -233,7 +241,12 @@ def test_wrong_method_on_a_known_path_is_405(
         ("GET", "/v2", "ResourceNotFound"),
         ("GET", "/v2//charges", "ResourceNotFound"),
         ("POST", "/_apfsm/nothing", "ResourceNotFound"),
-        ("GET", "/v2/buyers/token", "UnsupportedOperation"),
+        # Get Buyer is served: an unknown token is ResourceNotFound (docs/buyer.md); other
+        # buyer paths are out of scope.
+        ("GET", "/v2/buyers/token", "ResourceNotFound"),
+        ("GET", "/sandbox/v2/buyers/%E2%9C%93", "ResourceNotFound"),
+        ("GET", "/v2/buyers/token/more", "UnsupportedOperation"),
+        ("PATCH", "/v2/buyers/token", "RequestNotSupported"),
         ("POST", "/live/v2/deliveryTrackers/abc", "ResourceNotFound"),
         ("PATCH", "/v2/charges/abc", "MissingParameterValue"),  # Update Charge: served
         ("GET", "/_apfsm/reset", "RequestNotSupported"),

@@ -356,11 +356,13 @@ def fuzzed() -> Iterator[tuple[str, Any, dict[str, list[str]]]]:
             sim.capture_charge(done["chargeId"], {"captureAmount": price(amount)})
             sim.create_refund({"chargeId": done["chargeId"], "refundAmount": price("1.00")})
         sim.create_checkout_session(session_body())
+        sim.buyer_sign_in(scopes=["name", "shippingAddress", "primeStatus"])
         ids = {
             "checkoutSessionId": sim.object_ids("CheckoutSession"),
             "chargePermissionId": sim.object_ids("ChargePermission"),
             "chargeId": sim.object_ids("Charge"),
             "refundId": sim.object_ids("Refund"),
+            "buyerToken": sim.object_ids("Buyer"),
         }
         yield url, schemathesis.openapi.from_url(f"{url}/openapi.json"), ids
 
