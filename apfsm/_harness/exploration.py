@@ -421,7 +421,7 @@ def explore(
     Args:
         limits: the limits to explore with (SPEC's by default).
         depth: the longest path (creation included) the walk follows.
-        object_types: restrict to some object types (all four by default).
+        object_types: restrict to some object types (all of them by default).
         progress: called as ``progress(done, total, label)`` after each object type's
             states are probed (the command line draws a progress bar with it).
 

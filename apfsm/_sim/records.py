@@ -402,12 +402,9 @@ class BuyerRecord(_Record):
     deleted ``Limits.buyer_token_ttl`` after (SPEC §11, docs/buyer.md)."""
 
     object_type: ClassVar[str] = "Buyer"
+    reason: str | None = None  # never set: a Buyer enters no state (the rules read it)
     buyer_id: str = ""
     scopes: tuple[str, ...] = ()
-
-    @property
-    def reason(self) -> None:
-        return None
 
     @property
     def signed_in_at(self) -> datetime:

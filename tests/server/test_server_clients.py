@@ -330,6 +330,14 @@ def test_official_node_sdk_over_tls(key_files: tuple[Path, Path]) -> None:
             # tst/webStoreClientTest.js expects 200 and a Checkout Session): the body's
             # AuthorizeWithCapture captures, whatever the session's intent was.
             assert {"status": 200, "state": "Completed", "charge": "Captured"} == out["finalize"]
+            # Get Buyer: tst/webStoreClientTest.js validateGetBuyerResponse asserts 200 and a
+            # buyerId starting amzn1.account. (both signing algorithms, as here).
+            assert (200, 200, "Sandbox Buyer") == (
+                out["buyer"]["signIn"],
+                out["buyer"]["status"],
+                out["buyer"]["name"],
+            )
+            assert out["buyer"]["buyerId"].startswith("amzn1.account.")
         sessions = httpx2.get(f"{url}/_apfsm/log", verify=False).json()
         created = [r for r in sessions if r["operation"] == "create_checkout_session"]
         # Per run: the session, its retry (a replay), the Buy Now session.
