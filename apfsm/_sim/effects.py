@@ -44,7 +44,7 @@ class Effects:
         #: The instant last settled: the current call's or action's (the JSON it answers
         #: is as of then — a one-time permission's buyer, SPEC §11).
         self.now = datetime.min.replace(tzinfo=UTC)
-        #: When a one-time permission's JSON drops its buyer (SPEC §11), by (instant, seq,
+        #: When a permission's JSON drops its buyer (SPEC §11), by (instant, seq,
         #: id): a change the clock makes without a state change, journaled when it passes.
         #: Rebuilt from the records (after a restore, ones already passed journal once more:
         #: harmless).
@@ -68,6 +68,10 @@ class Effects:
         record.updated_at = stamp
         if isinstance(record, ChargePermissionRecord):
             record.reasons = () if reason is None else (reason,)
+            if state == "Closed" and previous != "Closed":
+                record.closed_at = stamp
+                if record.permission_type != "OneTime":  # its buyer's 30 days start now
+                    self._watch_buyer(record)
         else:
             record.reason = reason
         if isinstance(record, ChargeRecord) and state == "Authorized":
@@ -128,14 +132,22 @@ class Effects:
     def settle(self, now: datetime) -> None:
         """Apply every scheduled event due at ``now``, in time order (SPEC §2)."""
         self.now = now
+        self._drop_buyers(now)
+        queue = self.store.queue
+        if not queue or (now <= queue[0][0] if queue[0][1] else now < queue[0][0]):
+            return  # every call settles first: most of the time nothing is due
+        self._run_due(now)
+        # A permission that closed on the way may have passed its buyer's retention too.
+        self._drop_buyers(now)
+
+    def _drop_buyers(self, now: datetime) -> None:
         drops = self._buyer_drops
         while drops and self.limits.ttl_passed(drops[0][0], now):
             _, _, object_id = heapq.heappop(drops)
             if object_id in self.store.objects:
                 self.store.changed(object_id)
-        queue = self.store.queue
-        if not queue or (now <= queue[0][0] if queue[0][1] else now < queue[0][0]):
-            return  # every call settles first: most of the time nothing is due
+
+    def _run_due(self, now: datetime) -> None:
         for due, action in self.scheduler.due(now):
             record = self.store.get(action.object_id)
             if record is None:
@@ -148,9 +160,10 @@ class Effects:
                     self.event(record, action.event, action.reason, due)
 
     def _watch_buyer(self, record: Record) -> None:
-        if isinstance(record, ChargePermissionRecord) and record.permission_type == "OneTime":
-            due = record.created_at + self.limits.buyer_details_retention
-            heapq.heappush(self._buyer_drops, (due, record.seq, record.id))
+        if isinstance(record, ChargePermissionRecord):
+            due = record.buyer_until(self.limits)
+            if due is not None:
+                heapq.heappush(self._buyer_drops, (due, record.seq, record.id))
 
     def _fire_timer(self, record: Record, name: str, due: datetime) -> None:
         timer = TIMERS[(record.object_type, name)]

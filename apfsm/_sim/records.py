@@ -212,6 +212,7 @@ class ChargePermissionRecord(_Record):
     recurring: dict[str, Any] | None = None
     platform_id: str | None = None
     last_charge_at: datetime | None = None
+    closed_at: datetime | None = None  # when it entered Closed (its buyer's retention)
     charges: list[ChargeRecord] = attrs.Factory(list)
 
     # -- facts for the rules (SPEC §4, §5) -------------------------------------------------
@@ -256,12 +257,22 @@ class ChargePermissionRecord(_Record):
         """The first reason stands for the state (a permission can have several)."""
         return self.reasons[0] if self.reasons else None
 
+    def buyer_until(self, limits: Limits) -> datetime | None:
+        """When the permission's JSON drops its buyer (None: not yet known). Amazon's
+        charge-permission.html: a one-time permission shows it for the first 30 days after
+        creation; a recurring one while open and up to 30 days after closing (a Saved
+        Wallet permission like a recurring one: Decision, docs/limits.md)."""
+        if self.permission_type == "OneTime":
+            return self.created_at + limits.buyer_details_retention
+        if self.closed_at is None:
+            return None
+        return self.closed_at + limits.buyer_details_retention
+
     def shows_buyer(self, limits: Limits, now: datetime) -> bool:
-        """A one-time permission shows its buyer only for ``buyer_details_retention`` after
-        creation (SPEC §11; the boundary as SPEC §2's time limits)."""
-        if self.permission_type != "OneTime":
-            return True
-        return not limits.ttl_passed(self.created_at + limits.buyer_details_retention, now)
+        """Whether the JSON carries the buyer at ``now`` (the boundary as SPEC §2's time
+        limits)."""
+        until = self.buyer_until(limits)
+        return until is None or not limits.ttl_passed(until, now)
 
     def to_json(self, limits: Limits, now: datetime) -> dict[str, Any]:
         """The permission's JSON: Amazon's keys (``shapes``, SPEC §11)."""

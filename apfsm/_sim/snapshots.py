@@ -55,7 +55,13 @@ def _record_from_json(data: Mapping[str, Any]) -> Any:
         if field.name in _LINKS or field.name not in data:
             continue
         value = data[field.name]
-        if field.name in {"created_at", "updated_at", "authorized_at", "last_charge_at"}:
+        if field.name in {
+            "created_at",
+            "updated_at",
+            "authorized_at",
+            "last_charge_at",
+            "closed_at",
+        }:
             value = None if value is None else require_aware(datetime.fromisoformat(value))
         elif field.name in {"amount", "capture_amount", "amount_limit"}:
             value = None if value is None else Decimal(value)

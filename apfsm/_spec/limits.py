@@ -224,7 +224,9 @@ class Limits:
     )
     buyer_details_retention: timedelta = _duration(
         "a one-time charge permission shows its buyer (name, email) only this long after "
-        "creation; afterwards buyer is null (the boundary as ttl_passed_at_deadline)",
+        "creation, a recurring one only this long after it closed (Decision: a Saved "
+        "Wallet one like a recurring one); afterwards buyer is null (the boundary as "
+        "ttl_passed_at_deadline)",
         "§11",
         days=30,
     )

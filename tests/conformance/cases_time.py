@@ -385,7 +385,6 @@ case(
     None,
     {"status": 200, "null": "buyer"},
     after=31 * DAY,
-    xfail="NEW: apfsm keeps a recurring permission's buyer details after it closed",
 )
 case(
     "cp-recurring-buyer-after-close-29d",

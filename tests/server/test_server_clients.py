@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import response_schema_conformance, status_code_conformance
 
-from apfsm import ERRORS, Simulator
+from apfsm import ERRORS, OPERATIONS, Simulator
 from apfsm.server import create_app, openapi, running
 from tests.simhelpers import make_sim, state
 
@@ -338,10 +338,26 @@ def test_official_node_sdk_over_tls(key_files: tuple[Path, Path]) -> None:
                 out["buyer"]["name"],
             )
             assert out["buyer"]["buyerId"].startswith("amzn1.account.")
-        sessions = httpx2.get(f"{url}/_apfsm/log", verify=False).json()
-        created = [r for r in sessions if r["operation"] == "create_checkout_session"]
-        # Per run: the session, its retry (a replay), the Buy Now session.
-        assert [False, True, False] * 2 == [r["replayed"] for r in created]
+            # The SDK's other WebStore calls on a Confirm checkout's permission (src/client.js
+            # updateCheckoutSession, createCharge, updateCharge, cancelCharge,
+            # updateChargePermission, closeChargePermission).
+            assert {"status": 200, "note": "Thanks"} == out["updateSession"]
+            assert {
+                "confirm": [200, None],
+                "createCharge": [201, "Authorized"],
+                "updateCharge": [200, "Canceled", "ExpiredUnused"],
+                "cancelCharge": [200, "Canceled", "MerchantCanceled"],
+                "updatePermission": [200, "apfsm shop"],
+                "closePermission": [200, "Closed"],
+            } == out["permissionCalls"]
+        log = httpx2.get(f"{url}/_apfsm/log", verify=False).json()
+        created = [r for r in log if r["operation"] == "create_checkout_session"]
+        # Per run: the session, its retry (a replay), the Buy Now session, the Confirm one.
+        assert [False, True, False, False] * 2 == [r["replayed"] for r in created]
+        # Every operation went through the SDK, with both algorithms (Get Buyer with a
+        # token from the control API's sign-in).
+        called = {r["operation"] for r in log} - {"buyer_approve", "buyer_sign_in", "advance"}
+        assert set(OPERATIONS) == called
 
 
 # ---------------------------------------------------------------------------------------

@@ -443,6 +443,33 @@ def test_a_recurring_permission_keeps_its_buyer() -> None:
     assert None is not body["buyer"]
 
 
+@pytest.mark.parametrize("kind", ["Recurring", "PaymentMethodOnFile"])
+def test_a_recurring_permission_shows_its_buyer_for_30_days_after_closing(kind: str) -> None:
+    """https://developer.amazon.com/docs/amazon-pay-api-v2/charge-permission.html: "For
+    recurring Charge Permissions, you can retrieve buyer details while the Charge
+    Permission is in an Open State or for up to 30 days after the Charge Permission is
+    closed." A Saved Wallet permission like a recurring one (Decision, docs/limits.md).
+    Closed 40 days after creation, so the one-time rule (30 days from creation) would
+    already have dropped it; the boundary as SPEC §2's time limits."""
+    sim = make_sim()
+    cp = checkout(sim, kind=kind, amount="10.00")["chargePermissionId"]
+    sim.advance(40 * DAY)
+    cursor = sim.watch()
+    sim.close_charge_permission(cp, {"closureReason": "subscription ended"})
+    assert cp in cursor.take()
+    retention = Limits().buyer_details_retention
+    sim.advance(retention - S)
+    assert None is not sim.get_charge_permission(cp)["buyer"]
+    assert cp not in cursor.take()  # reads change nothing
+    restored = Simulator.restore(sim.snapshot())  # the closing instant is kept
+    for each in (sim, restored):
+        each.advance(S)
+        at_limit = each.get_charge_permission(cp)
+        assert ("Closed", None) == (state(at_limit), at_limit["buyer"])
+        assert_permission(at_limit)  # the key stays, null
+    assert cp in cursor.take()  # the clock changed its JSON: journaled
+
+
 def test_a_restored_simulator_answers_the_same_json() -> None:
     sim = make_sim()
     sid = sim.create_checkout_session({**session_body(), "platformId": "SPId"})["checkoutSessionId"]
@@ -581,3 +608,18 @@ def test_the_buyer_leaving_a_permission_is_a_journaled_change() -> None:
     assert cp in later.take()  # journaled once more after a restore: harmless
     restored.advance(S)
     assert cp not in later.take()
+
+
+def test_a_leap_past_closing_and_retention_journals_the_buyer_in_the_same_step() -> None:
+    """A recurring permission that expires (13 months without a charge) and passes its 30
+    days of buyer retention within one ``advance``: the JSON is journaled as changed in that
+    step, and the next call (a read) changes nothing (found by AmazonPayMachine)."""
+    sim = make_sim()
+    cp = checkout(sim, kind="Recurring", amount="10.00")["chargePermissionId"]
+    cursor = sim.watch()
+    sim.advance(500 * DAY)
+    assert cp in cursor.take()
+    marker = sim.change_marker()
+    body = sim.get_charge_permission(cp)
+    assert ("Closed", None) == (state(body), body["buyer"])
+    assert marker == sim.change_marker()

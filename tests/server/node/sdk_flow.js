@@ -118,6 +118,41 @@ async function main() {
         state: finalized.data.statusDetails.state,
         charge: finalCharge.data.statusDetails.state,
     };
+    // A Confirm checkout, then the permission's own calls: updateCheckoutSession while Open,
+    // createCharge on the permission, updateCharge (a PSP's Canceled), cancelCharge,
+    // updateChargePermission and closeChargePermission.
+    const later = await client.createCheckoutSession(
+        { ...sessionBody, paymentDetails: { paymentIntent: 'Confirm', chargeAmount: price('20.00') } },
+        { 'x-amz-pay-idempotency-key': `${order}-confirm` });
+    const laterId = later.data.checkoutSessionId;
+    const updated = await client.updateCheckoutSession(
+        laterId, { merchantMetadata: { merchantReferenceId: `${order}-confirm`, noteToBuyer: 'Thanks' } });
+    out.updateSession = { status: updated.status, note: updated.data.merchantMetadata.noteToBuyer };
+    await control('/_apfsm/buyer/approve', { checkoutSessionId: laterId, card: '1111' });
+    const confirmed = await client.completeCheckoutSession(
+        laterId, { chargeAmount: price('20.00') }, { 'x-amz-pay-idempotency-key': `${order}-confirm-complete` });
+    const laterPermission = confirmed.data.chargePermissionId;
+    const chargeBody = (n) => ({
+        chargePermissionId: laterPermission, chargeAmount: price('5.00'), captureNow: false,
+        merchantMetadata: { merchantReferenceId: `${order}-charge-${n}` },
+    });
+    const first = await client.createCharge(chargeBody(1), { 'x-amz-pay-idempotency-key': `${order}-charge-1` });
+    const reported = await client.updateCharge(
+        first.data.chargeId, { statusDetails: { state: 'Canceled', reasonCode: 'ExpiredUnused' } });
+    const second = await client.createCharge(chargeBody(2), { 'x-amz-pay-idempotency-key': `${order}-charge-2` });
+    const canceled = await client.cancelCharge(second.data.chargeId, { cancellationReason: 'out of stock' });
+    const metadata = await client.updateChargePermission(
+        laterPermission, { merchantMetadata: { merchantStoreName: 'apfsm shop' } });
+    const closed = await client.closeChargePermission(
+        laterPermission, { closureReason: 'order canceled', cancelPendingCharges: false });
+    out.permissionCalls = {
+        confirm: [confirmed.status, confirmed.data.chargeId],
+        createCharge: [first.status, first.data.statusDetails.state],
+        updateCharge: [reported.status, reported.data.statusDetails.state, reported.data.statusDetails.reasonCode],
+        cancelCharge: [canceled.status, canceled.data.statusDetails.state, canceled.data.statusDetails.reasonCode],
+        updatePermission: [metadata.status, metadata.data.merchantMetadata.merchantStoreName],
+        closePermission: [closed.status, closed.data.statusDetails.state],
+    };
     // Get Buyer (Amazon Sign-in): a buyer token from apfsm's sign-in, read with the SDK's
     // getBuyer (src/client.js: GET buyers/${buyerToken}).
     const signIn = await control('/_apfsm/buyer/sign-in', { scopes: ['name', 'email'] });
