@@ -404,7 +404,7 @@ def test_png_on_request(tmp_path: Path) -> None:
     assert image.startswith(b"\x89PNG\r\n\x1a\n")
     assert render_png("Charge", view="refusals") != image
     paths = write(tmp_path, ["png"])
-    assert 9 == len(paths)
+    assert 11 == len(paths)
     assert all(p.suffix == ".png" and p.read_bytes()[:4] == b"\x89PNG" for p in paths)
     assert "png" not in DEFAULT_FORMATS  # the repository commits the text formats only
 
