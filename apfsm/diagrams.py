@@ -85,13 +85,14 @@ EXTENSIONS: Final[Mapping[str, str]] = MappingProxyType(
     {"dot": "dot", "svg": "svg", "mermaid": "mmd", "png": "png"}
 )
 #: The diagrams by file stem: each object type under its snake_case name, then the overview
-#: of how the four objects link.
+#: of how the objects link.
 NAMES: Final[Mapping[str, str]] = MappingProxyType(
     {
         "checkout_session": "CheckoutSession",
         "charge_permission": "ChargePermission",
         "charge": "Charge",
         "refund": "Refund",
+        "buyer": "Buyer",
         "overview": "overview",
     }
 )
@@ -296,15 +297,18 @@ def _overview_diagram(limits: Limits) -> _Diagram:
         nodes.append(_Node(lifecycle.object_type, lines, "object", lifecycle.description))
         for creation in lifecycle.creations:
             # The object the creating call acts on is the one the new object hangs off.
-            tail = OPERATIONS[creation.operation].target or _START
+            # (A Buyer is made by the buyer's sign-in, hanging off nothing.)
+            op = OPERATIONS.get(creation.operation)
+            tail = (op.target if op is not None else None) or _START
             key = (tail, lifecycle.object_type, creation.operation)
             guard = _guard(creation.guard, limits)
             grouped.setdefault(key, [creation.operation]).append(f"→ {creation.dest}{guard}")
     edges = [_Edge(tail, head, tuple(lines), "link") for (tail, head, _), lines in grouped.items()]
     return _Diagram(
         "overview",
-        "How the four objects link",
-        "each edge: the merchant call that creates the object, and the states it starts in",
+        "How the objects link",
+        "each edge: the merchant call (or the buyer's action) that creates the object, and "
+        "the states it starts in",
         tuple(nodes),
         tuple(edges),
         rankdir="TB",
@@ -481,7 +485,7 @@ def render(
 
     Args:
         object_type: ``"CheckoutSession"``, ``"ChargePermission"``, ``"Charge"``,
-            ``"Refund"`` or ``"overview"`` (how the four objects link); the snake_case
+            ``"Refund"`` or ``"overview"`` (how the objects link); the snake_case
             file names (``"checkout_session"``, ...) are accepted too.
         format: ``"dot"`` (graphviz source), ``"svg"`` (needs graphviz's ``dot``
             program) or ``"mermaid"`` (``stateDiagram-v2`` text).
@@ -545,7 +549,7 @@ def write(
     does.
 
     For each stem of ``NAMES`` and each of ``formats``: ``STEM.EXT`` (the lifecycle view)
-    and, for the four object types, ``STEM-refusals.EXT``; ``EXT`` is ``EXTENSIONS[format]``.
+    and, for each object type, ``STEM-refusals.EXT``; ``EXT`` is ``EXTENSIONS[format]``.
 
     Args:
         directory: where to write; existing files of the same names are replaced.

@@ -51,7 +51,7 @@ REFRESH = "diagrams are out of date; run: .venv/bin/apfsm diagrams"
 
 def test_committed_set_is_complete() -> None:
     assert sorted(expected_files()) == sorted(p.name for p in COMMITTED.iterdir())
-    assert 27 == len(expected_files())
+    assert 33 == len(expected_files())
 
 
 @pytest.mark.parametrize(
@@ -349,8 +349,10 @@ def test_overview_links_the_four_objects() -> None:
         assert has_edge(edges, "Charge", "Refund", "create_refund", "→ RefundInitiated")
         # Finalize (Buy Now / mobile) creates what Complete creates: two edges more.
         assert has_edge(edges, "CheckoutSession", "ChargePermission", "finalize_checkout_session")
+        # A Buyer is made by the buyer's sign-in (Amazon Sign-in), off no other object.
+        assert has_edge(edges, "[*]", "Buyer", "buyer_sign_in", "→ Active")
         assert has_edge(edges, "CheckoutSession", "Charge", "finalize_checkout_session")
-        assert 7 == len(edges)
+        assert 8 == len(edges)
 
 
 # ---------------------------------------------------------------------------------------
@@ -402,7 +404,7 @@ def test_png_on_request(tmp_path: Path) -> None:
     assert image.startswith(b"\x89PNG\r\n\x1a\n")
     assert render_png("Charge", view="refusals") != image
     paths = write(tmp_path, ["png"])
-    assert 9 == len(paths)
+    assert 11 == len(paths)
     assert all(p.suffix == ".png" and p.read_bytes()[:4] == b"\x89PNG" for p in paths)
     assert "png" not in DEFAULT_FORMATS  # the repository commits the text formats only
 
@@ -433,7 +435,7 @@ def test_svg_is_an_svg_document() -> None:
     svg = render("overview", "svg")
     assert svg.startswith("<?xml")
     assert "</svg>" in svg
-    assert "How the four objects link" in svg
+    assert "How the objects link" in svg
 
 
 @pytest.mark.skipif(not HAS_DOT, reason="graphviz's dot is not installed")

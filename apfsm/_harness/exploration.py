@@ -188,6 +188,8 @@ CREATORS: Final[Mapping[tuple[str, str | None], Callable[[Simulator], str]]] = {
     ),
     ("create_charge", None): _charge,
     ("create_refund", None): _refund,
+    # The buyer's action, not a merchant call (Amazon Sign-in): the token is the id.
+    ("buyer_sign_in", None): lambda sim: sim.buyer_sign_in(scopes=["name", "email"]),
     **{key: make for name in COMPLETIONS for key, make in _completion_creators(name).items()},
 }
 
@@ -398,7 +400,10 @@ def _node(sim: Simulator, object_id: str) -> Node | None:
     current = sim.object_json(object_id)
     if current is None:
         return None
-    details = current["statusDetails"]
+    details = current.get("statusDetails")
+    if details is None:  # a Buyer: its JSON shows no state, its token's is the record's
+        state = sim.object_state(object_id)
+        return None if state is None else (state, None)
     if "reasons" in details:
         reasons = details["reasons"] or []
         return details["state"], (reasons[0]["reasonCode"] if reasons else None)
@@ -417,7 +422,7 @@ def explore(
     Args:
         limits: the limits to explore with (SPEC's by default).
         depth: the longest path (creation included) the walk follows.
-        object_types: restrict to some object types (all four by default; any spelling).
+        object_types: restrict to some object types (all of them by default; any spelling).
         progress: called as ``progress(done, total, label)`` after each object type's
             states are probed (the command line draws a progress bar with it).
 

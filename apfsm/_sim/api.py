@@ -180,6 +180,10 @@ class AmazonPayApi:
         """``GET /v2/refunds/{id}``."""
         return self.request("get_refund", refund_id).body
 
+    def get_buyer(self, buyer_token: str) -> dict[str, Any]:
+        """``GET /v2/buyers/{buyerToken}``: the buyer who signed in (``buyer_sign_in``)."""
+        return self.request("get_buyer", buyer_token).body
+
     def buyer_approve(self, checkout_session_id: str, *, card: str = "1111") -> dict[str, Any]:
         """The buyer signs in and picks a card (implemented by ``Simulator``)."""
         raise NotImplementedError

@@ -22,7 +22,7 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -259,6 +259,24 @@ class Simulator(AmazonPayApi):
                 return self._actions.approve(checkout_session_id, card)
         finally:
             self._outbox.deliver()
+
+    def buyer_sign_in(self, *, scopes: Sequence[str] = ()) -> str:
+        """The buyer signs in with Amazon Sign-in and is sent back to
+        ``signInReturnUrl?buyerToken=...`` (SPEC §11): returns that buyer token, for
+        ``get_buyer``.
+
+        The buyer is the sandbox buyer; Get Buyer shows ``buyerId``
+        (``amzn1.account.``..., made from ``seed`` like every id) and what ``scopes``
+        (``signInScopes``: ``name``, ``email``, ``postalCode``, ``shippingAddress``,
+        ``billingAddress``, ``phoneNumber``, ``primeStatus``) share — the other keys null.
+        The token expires ``limits.buyer_token_ttl`` (24 h) after sign-in: Get Buyer then
+        answers ``ResourceNotFound``, as for an unknown token.
+
+        Raises:
+            ActionRefused: (a ``ValueError``) ``scopes`` not a list, or an unknown scope.
+        """
+        with self._lock:
+            return self._actions.sign_in(scopes)
 
     def buyer_cancel(self, checkout_session_id: str) -> dict[str, Any]:
         """The buyer cancels on Amazon's page: the session becomes Canceled/BuyerCanceled.

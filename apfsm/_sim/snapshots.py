@@ -65,7 +65,7 @@ def _record_from_json(data: Mapping[str, Any]) -> Any:
             value = None if value is None else require_aware(datetime.fromisoformat(value))
         elif field.name in {"amount", "capture_amount", "amount_limit"}:
             value = None if value is None else Decimal(value)
-        elif field.name == "reasons":
+        elif field.name in {"reasons", "scopes"}:
             value = tuple(value)
         kwargs[field.name] = value
     return cls(**kwargs)

@@ -9,6 +9,7 @@ store read back in.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import uuid
 from typing import Any, Final
@@ -144,6 +145,17 @@ class Store:
             )
             if candidate not in self.objects:
                 return candidate
+
+    def new_buyer_token(self) -> tuple[str, str]:
+        """A buyer token and the buyerId it reads (SPEC §11): the token opaque, 43
+        characters of ``A-Za-z0-9-_`` (safe in a path); the id ``amzn1.account.`` and 28
+        upper-case letters and digits, as the Node SDK's sandbox test expects
+        (``buyerId.startsWith('amzn1.account.')``)."""
+        number = self.next("id")
+        digest = hashlib.sha256(self._salted(f"{self.merchant_id}/by/{number}").encode()).digest()
+        token = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        account = base64.b32encode(hashlib.sha256(digest).digest()).decode()[:28]
+        return token, f"amzn1.account.{account}"
 
     def notification_id(self) -> str:
         """The ``NotificationId`` of the next IPN message: a UUID."""

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
+from .buyer import BUYER
 from .charge import CHARGE
 from .charge_permission import CHARGE_PERMISSION
 from .checkout_session import CHECKOUT_SESSION
@@ -19,9 +20,10 @@ from .refund import REFUND
 
 __all__ = ["LIFECYCLES", "object_type_named"]
 
-#: The four lifecycles by object type, in the order the API links them.
+#: The lifecycles by object type, in the order the API links them (the Buyer, read before
+#: checkout, last).
 LIFECYCLES: Final[Mapping[str, Lifecycle]] = MappingProxyType(
-    {lc.object_type: lc for lc in (CHECKOUT_SESSION, CHARGE_PERMISSION, CHARGE, REFUND)}
+    {lc.object_type: lc for lc in (CHECKOUT_SESSION, CHARGE_PERMISSION, CHARGE, REFUND, BUYER)}
 )
 
 _BY_KEY: Final[Mapping[str, str]] = MappingProxyType({name.lower(): name for name in LIFECYCLES})

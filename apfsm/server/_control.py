@@ -1,5 +1,5 @@
-"""The control endpoints under ``/_apfsm``: play the buyer, move the clock, read the
-notifications and the call log, reset, save and load snapshots."""
+"""The control endpoints under ``/_apfsm``: play the buyer (sign in, approve, cancel), move
+the clock, read the notifications and the call log, reset, save and load snapshots."""
 
 from __future__ import annotations
 
@@ -76,6 +76,11 @@ def _control_routes(state: _State) -> list[Any]:
         # The simulator names the session's problem first, then the card's (ActionRefused).
         return state.simulator.buyer_approve(session_id, card=body.get("card", "1111"))
 
+    async def sign_in(request: Request) -> dict[str, str]:
+        body = await _body_json(request)
+        # An unknown scope, or scopes that are not a list: ActionRefused (400).
+        return {"buyerToken": state.simulator.buyer_sign_in(scopes=body.get("scopes", []))}
+
     async def cancel(request: Request) -> dict[str, Any]:
         body = await _body_json(request)
         session_id = _string_field(body, "checkoutSessionId")
@@ -143,6 +148,7 @@ def _control_routes(state: _State) -> list[Any]:
     return [
         Route(f"{c}/buyer/approve", endpoint(approve), methods=["POST"]),
         Route(f"{c}/buyer/cancel", endpoint(cancel), methods=["POST"]),
+        Route(f"{c}/buyer/sign-in", endpoint(sign_in), methods=["POST"]),
         Route(f"{c}/clock/advance", endpoint(advance), methods=["POST"]),
         Route(f"{c}/notifications", endpoint(notifications), methods=["GET"]),
         Route(f"{c}/log", endpoint(log), methods=["GET"]),

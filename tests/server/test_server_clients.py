@@ -330,6 +330,14 @@ def test_official_node_sdk_over_tls(key_files: tuple[Path, Path]) -> None:
             # tst/webStoreClientTest.js expects 200 and a Checkout Session): the body's
             # AuthorizeWithCapture captures, whatever the session's intent was.
             assert {"status": 200, "state": "Completed", "charge": "Captured"} == out["finalize"]
+            # Get Buyer: tst/webStoreClientTest.js validateGetBuyerResponse asserts 200 and a
+            # buyerId starting amzn1.account. (both signing algorithms, as here).
+            assert (200, 200, "Sandbox Buyer") == (
+                out["buyer"]["signIn"],
+                out["buyer"]["status"],
+                out["buyer"]["name"],
+            )
+            assert out["buyer"]["buyerId"].startswith("amzn1.account.")
             # The SDK's other WebStore calls on a Confirm checkout's permission (src/client.js
             # updateCheckoutSession, createCharge, updateCharge, cancelCharge,
             # updateChargePermission, closeChargePermission).
@@ -346,9 +354,10 @@ def test_official_node_sdk_over_tls(key_files: tuple[Path, Path]) -> None:
         created = [r for r in log if r["operation"] == "create_checkout_session"]
         # Per run: the session, its retry (a replay), the Buy Now session, the Confirm one.
         assert [False, True, False, False] * 2 == [r["replayed"] for r in created]
-        # Every operation but Get Buyer went through the SDK, with both algorithms.
-        called = {r["operation"] for r in log} - {"buyer_approve", "advance"}
-        assert set(OPERATIONS) - {"get_buyer"} == called
+        # Every operation went through the SDK, with both algorithms (Get Buyer with a
+        # token from the control API's sign-in).
+        called = {r["operation"] for r in log} - {"buyer_approve", "buyer_sign_in", "advance"}
+        assert set(OPERATIONS) == called
 
 
 # ---------------------------------------------------------------------------------------
@@ -371,11 +380,13 @@ def fuzzed() -> Iterator[tuple[str, Any, dict[str, list[str]]]]:
             sim.capture_charge(done["chargeId"], {"captureAmount": price(amount)})
             sim.create_refund({"chargeId": done["chargeId"], "refundAmount": price("1.00")})
         sim.create_checkout_session(session_body())
+        sim.buyer_sign_in(scopes=["name", "shippingAddress", "primeStatus"])
         ids = {
             "checkoutSessionId": sim.object_ids("CheckoutSession"),
             "chargePermissionId": sim.object_ids("ChargePermission"),
             "chargeId": sim.object_ids("Charge"),
             "refundId": sim.object_ids("Refund"),
+            "buyerToken": sim.object_ids("Buyer"),
         }
         yield url, schemathesis.openapi.from_url(f"{url}/openapi.json"), ids
 
