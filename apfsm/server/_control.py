@@ -74,12 +74,15 @@ def _control_routes(state: _State) -> list[Any]:
         body = await _body_json(request)
         session_id = _string_field(body, "checkoutSessionId")
         # The simulator names the session's problem first, then the card's (ActionRefused).
-        return state.simulator.buyer_approve(session_id, card=body.get("card", "1111"))
+        card = body.get("card", "1111")
+        return state.run(
+            "approve", [session_id, card], lambda sim: sim.buyer_approve(session_id, card=card)
+        )
 
     async def cancel(request: Request) -> dict[str, Any]:
         body = await _body_json(request)
         session_id = _string_field(body, "checkoutSessionId")
-        return state.simulator.buyer_cancel(session_id)
+        return state.run("cancel", [session_id], lambda sim: sim.buyer_cancel(session_id))
 
     async def advance(request: Request) -> dict[str, str]:
         body = await _body_json(request)
@@ -100,7 +103,10 @@ def _control_routes(state: _State) -> list[Any]:
             raise ApiError.from_code(
                 "InvalidRequest", f"the simulator's {type(sim.clock).__name__} cannot be advanced"
             )
-        now = await run_in_threadpool(sim.advance, timedelta(seconds=seconds))
+        delta = timedelta(seconds=seconds)
+        now = await run_in_threadpool(
+            state.run, "advance", [seconds], lambda current: current.advance(delta)
+        )
         return {"now": format_timestamp(now)}
 
     async def notifications(request: Request) -> list[dict[str, Any]]:
@@ -116,7 +122,7 @@ def _control_routes(state: _State) -> list[Any]:
 
     async def reset(request: Request) -> dict[str, str]:
         await _body_json(request)
-        state.replace(state.fresh())
+        state.replace_and_checkpoint(state.fresh())
         return {"now": format_timestamp(state.simulator.now())}
 
     async def get_snapshot(request: Request) -> dict[str, Any]:
@@ -135,7 +141,8 @@ def _control_routes(state: _State) -> list[Any]:
                     "InvalidParameterValue", f"not an apfsm simulator snapshot: {exc!r}"
                 ) from None
 
-        state.replace(await run_in_threadpool(restore))
+        restored = await run_in_threadpool(restore)
+        state.replace_and_checkpoint(restored)
         sim = state.simulator
         return {"now": format_timestamp(sim.now()), "objects": len(sim)}
 
