@@ -116,9 +116,8 @@ def _control_routes(state: _State) -> list[Any]:
     async def log(request: Request) -> list[dict[str, Any]]:
         since = _since(request)
         records = state.simulator.log
-        return await run_in_threadpool(
-            lambda: [records[i].to_json() for i in range(since, len(records))]
-        )
+        # One copy read under the log's lock (issue 16: calls run meanwhile).
+        return await run_in_threadpool(lambda: [r.to_json() for r in records.since(since)])
 
     async def reset(request: Request) -> dict[str, str]:
         await _body_json(request)
