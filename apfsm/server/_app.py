@@ -83,7 +83,9 @@ def create_app(
             (``Simulator(seed=...)``): the same seed, the same ids. Without one, ids
             differ from run to run and from reset to reset.
         checkpoint_every: with ``state``, how many journaled commands between two
-            checkpoints of the whole state (a restart replays at most that many).
+            checkpoints of the whole state — at least the number of objects, so a
+            checkpoint's O(state) cost per command stays bounded (a restart replays the
+            commands since the last one).
 
     Returns:
         The Starlette application.

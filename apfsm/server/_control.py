@@ -137,7 +137,7 @@ def _control_routes(state: _State) -> list[Any]:
                 return Simulator.restore(body, clock)
             except (ValueError, TypeError, KeyError) as exc:
                 raise ApiError.from_code(
-                    "InvalidParameterValue", f"not an apfsm simulator snapshot: {exc!r}"
+                    "InvalidParameterValue", f"not an apfsm simulator snapshot: {exc}"
                 ) from None
 
         restored = await run_in_threadpool(restore)

@@ -5,7 +5,8 @@ appended to the ``journal`` table — its kind, its arguments, the raw request b
 simulated instant — and, when it can change state, committed before it is answered
 (WAL mode, ``synchronous=FULL``: a ``kill -9``, even a power cut, loses nothing
 acknowledged). Reads are journaled too (they are in the call log) but committed with the
-next write, so a read never waits on the disk. Every ``checkpoint_every`` commands, on
+next write, so a read never waits on the disk. Every ``checkpoint_every`` commands (at
+least as many as there are objects), on
 reset or snapshot load, and at shutdown, the whole state is written as a JSON snapshot
 (``Simulator.snapshot``) in the ``checkpoint`` table and the journal before it deleted, in
 one transaction.
@@ -111,7 +112,11 @@ class Durable:
                 self._pending.append((self._seq, at, kind, json.dumps(args), body))
                 if write:
                     self._flush()
-                    if self._seq - self._checkpoint_seq >= self.checkpoint_every:
+                    # At least as many commands as objects between two checkpoints: a
+                    # checkpoint costs O(state), so its cost per command stays bounded, and
+                    # a restart replays at most about as much as it restores.
+                    due = max(self.checkpoint_every, len(simulator))
+                    if self._seq - self._checkpoint_seq >= due:
                         self._checkpoint(simulator)
 
     def _flush(self) -> None:
@@ -275,7 +280,8 @@ def open_state(
         path: the state file: absent or empty (a new one is made with ``new()``), an
             apfsm SQLite state, or a legacy JSON snapshot (migrated in place).
         new: the simulator of a new state file.
-        checkpoint_every: commands between two checkpoints.
+        checkpoint_every: commands between two checkpoints (at least the number of
+            objects: a checkpoint writes them all).
 
     Raises:
         StateFileError: a corrupt file, another application's database, a newer schema,
