@@ -22,19 +22,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import httpx2
 
-import httpx2  # noqa: E402
-
-from apfsm import ManualClock, Simulator  # noqa: E402
-from apfsm.server import create_app, running  # noqa: E402
-from apfsm.server._durable import Durable  # noqa: E402
+from apfsm import ManualClock, Simulator
+from apfsm.server import create_app, running
+from apfsm.server._durable import Durable
 
 
 def body() -> dict[str, Any]:
@@ -130,7 +127,8 @@ def main() -> None:
         for kind in ("POST", "GET"):
             m, d = row["memory"][kind], row["durable"][kind]
             print(
-                f"  {kind:4} p50 memory {percentile(m, 0.5):6.2f}  durable {percentile(d, 0.5):6.2f}"
+                f"  {kind:4} p50 memory {percentile(m, 0.5):6.2f}"
+                f"  durable {percentile(d, 0.5):6.2f}"
                 f"   p99 memory {percentile(m, 0.99):6.2f}  durable {percentile(d, 0.99):6.2f}"
                 f"   (p99 durable/memory {percentile(d, 0.99) / percentile(m, 0.99):.2f})"
             )
@@ -145,9 +143,7 @@ def main() -> None:
         )
     small, large = rows
     for kind in ("POST", "GET"):
-        ratio = percentile(large["durable"][kind], 0.99) / percentile(
-            small["durable"][kind], 0.99
-        )
+        ratio = percentile(large["durable"][kind], 0.99) / percentile(small["durable"][kind], 0.99)
         print(f"\ndurable {kind} p99, large/small state: {ratio:.2f} (flat: close to 1)")
 
 
