@@ -2,6 +2,8 @@
 
 * ``apfsm_clock`` — a ``ManualClock`` at a fixed instant (the ``apfsm_start`` ini option,
   ISO 8601, or 2026-01-31T09:00:00Z by default), so runs are reproducible;
+* ``apfsm_mock`` — ``mock_amazon_pay()`` over ``apfsm_simulator``: unchanged client code
+  talking to Amazon Pay's hosts is answered in process;
 * ``apfsm_simulator`` — a fresh ``apfsm.Simulator`` on that clock, its ids made from the
   seed ``--apfsm-seed N`` gives (the same ids every run), or from a random seed, printed in
   the report of a failing test so ``--apfsm-seed`` can repeat it.
@@ -9,14 +11,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ._clock import ManualClock, require_aware
 from ._harness import DEFAULT_START
 from ._sim import Simulator
+
+if TYPE_CHECKING:
+    from ._intercept import AmazonPayMock
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -61,3 +67,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if seeds and report.failed:
         report.sections.append(("apfsm", f"ids made from seed {seeds[-1]} (--apfsm-seed)"))
     return report
+
+
+@pytest.fixture
+def apfsm_mock(apfsm_simulator: Simulator) -> Iterator[AmazonPayMock]:
+    """``apfsm.testing.mock_amazon_pay()`` over ``apfsm_simulator``: calls your unchanged
+    Amazon Pay client makes (``AmazonPayClient``, ``requests``, ``httpx``) are answered in
+    process; the fixture's ``.simulator`` moves time and acts as the buyer or Amazon."""
+    from ._intercept import mock_amazon_pay  # noqa: PLC0415  (imports the server extra)
+
+    with mock_amazon_pay(apfsm_simulator) as amazon:
+        yield amazon

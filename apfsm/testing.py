@@ -51,11 +51,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import attrs
-from hypothesis import event, note
-from hypothesis import strategies as st
-from hypothesis.control import currently_in_test_context, should_note
-from hypothesis.errors import HypothesisException
-from hypothesis.stateful import RuleBasedStateMachine
+
+from ._extras import missing_extra
+
+try:
+    from hypothesis import event, note
+    from hypothesis import strategies as st
+    from hypothesis.control import currently_in_test_context, should_note
+    from hypothesis.errors import HypothesisException
+    from hypothesis.stateful import RuleBasedStateMachine
+except ImportError as _missing:  # the core install has no Hypothesis
+    raise missing_extra("testing", "apfsm.testing", _missing) from None
 
 from ._clock import ManualClock
 from ._errors import ApiError
@@ -77,16 +83,19 @@ from ._fuzz import (
     wait_of,
 )
 from ._harness import DEFAULT_START, KNOWABLE_CODES, Trace, trace_directory
+from ._intercept import AmazonPayMock, mock_amazon_pay
 from ._sim import Response, Simulator
-from ._spec import NON_CHARGEABLE_REASONS, OPERATIONS, SIMULATION_CODES, Limits
+from ._spec import NON_CHARGEABLE_REASONS, OPERATIONS, SIMULATION_CODES, Limits, object_type_named
 from ._validator import check
 
 __all__ = [
     "AMAZON_STEPS",
     "KNOWABLE_CODES",
+    "AmazonPayMock",
     "IntegrationError",
     "IntegrationMachine",
     "WatchedSimulator",
+    "mock_amazon_pay",
     "step_plans",
 ]
 
@@ -542,7 +551,8 @@ class IntegrationMachine(RuleBasedStateMachine):
 
     def amazon_objects(self, object_type: str) -> list[dict[str, Any]]:
         """The current JSON of every object of ``object_type``, oldest first (see
-        ``amazon_json``)."""
+        ``amazon_json``); any spelling of the type."""
+        object_type = object_type_named(object_type)
         self._sync()
         found = (
             self.amazon_json(i) for i, (kind, _) in self._states.items() if kind == object_type

@@ -13,14 +13,15 @@ import pytest
 from apfsm import GUARDS, LIFECYCLES, OBJECT_TYPES, Limits
 from apfsm._spec import DEADLINES, DELETED, SAME, render_label
 from apfsm.diagrams import (
+    DEFAULT_FORMATS,
     EXTENSIONS,
-    FORMATS,
     NAMES,
     VIEWS,
     DiagramError,
     Format,
     View,
     render,
+    render_png,
     write,
 )
 
@@ -36,7 +37,7 @@ def expected_files() -> dict[str, tuple[str, View, Format]]:
     for stem, name in NAMES.items():
         for view in ("lifecycle",) if name == "overview" else VIEWS:
             suffix = "" if view == "lifecycle" else f"-{view}"
-            for fmt in FORMATS:
+            for fmt in DEFAULT_FORMATS:
                 files[f"{stem}{suffix}.{EXTENSIONS[fmt]}"] = (name, view, fmt)
     return files
 
@@ -366,7 +367,8 @@ def test_snake_case_names_are_accepted(stem: str, name: str) -> None:
     ("kwargs", "message"),
     [
         ({"object_type": "Order"}, "unknown diagram 'Order'"),
-        ({"object_type": "Charge", "format": "png"}, "unknown format 'png'"),
+        ({"object_type": "Charge", "format": "gif"}, "unknown format 'gif'"),
+        ({"object_type": "Charge", "format": "png"}, "PNG is binary: use render_png()"),
         ({"object_type": "Charge", "view": "errors"}, "unknown view 'errors'"),
         ({"object_type": "overview", "view": "refusals"}, "only the 'lifecycle' view"),
     ],
@@ -390,8 +392,19 @@ def test_write_renders_every_file(tmp_path: Path) -> None:
     names = [p.name for p in paths]
     assert sorted(f for f, (_, _, fmt) in expected_files().items() if fmt != "svg") == sorted(names)
     assert len(set(names)) == len(names)
-    with pytest.raises(ValueError, match="unknown format 'png'"):
-        write(tmp_path, ["png"])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="unknown format 'gif'"):
+        write(tmp_path, ["gif"])  # type: ignore[list-item]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
+def test_png_on_request(tmp_path: Path) -> None:
+    image = render_png("charge")
+    assert image.startswith(b"\x89PNG\r\n\x1a\n")
+    assert render_png("Charge", view="refusals") != image
+    paths = write(tmp_path, ["png"])
+    assert 9 == len(paths)
+    assert all(p.suffix == ".png" and p.read_bytes()[:4] == b"\x89PNG" for p in paths)
+    assert "png" not in DEFAULT_FORMATS  # the repository commits the text formats only
 
 
 @pytest.mark.usefixtures("no_dot")

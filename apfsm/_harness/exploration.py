@@ -33,6 +33,7 @@ from apfsm._spec import (
     SAME,
     Lifecycle,
     Limits,
+    object_type_named,
 )
 
 from .bodies import checkout_session_body, realistic_body
@@ -416,7 +417,7 @@ def explore(
     Args:
         limits: the limits to explore with (SPEC's by default).
         depth: the longest path (creation included) the walk follows.
-        object_types: restrict to some object types (all four by default).
+        object_types: restrict to some object types (all four by default; any spelling).
         progress: called as ``progress(done, total, label)`` after each object type's
             states are probed (the command line draws a progress bar with it).
 
@@ -426,10 +427,7 @@ def explore(
     """
     limits = limits or Limits()
     started = time.perf_counter()
-    types = list(object_types or OBJECT_TYPES)
-    unknown = [t for t in types if t not in LIFECYCLES]
-    if unknown:
-        raise ValueError(f"unknown object type {unknown[0]!r}; types are {', '.join(OBJECT_TYPES)}")
+    types = [object_type_named(t) for t in object_types or OBJECT_TYPES]
     failures: list[ExploreFailure] = []
     matrix: dict[tuple[str, str, str, str], str] = {}
     paths: dict[tuple[str, str, str, str], tuple[str, ...]] = {}

@@ -28,7 +28,7 @@ from typing import Any
 
 from apfsm._clock import Clock, ManualClock, SystemClock, format_timestamp, require_aware
 from apfsm._decide import normalise_body
-from apfsm._spec import LIFECYCLES, OPERATIONS, Limits
+from apfsm._spec import OPERATIONS, Limits, object_type_named
 
 from .actions import Actions
 from .api import AmazonPayApi
@@ -314,11 +314,9 @@ class Simulator(AmazonPayApi):
             return None if record is None else record.to_json(self._limits, self.now())
 
     def object_ids(self, object_type: str | None = None) -> list[str]:
-        """Ids of the stored objects (of one type), in creation order."""
-        if object_type is not None and object_type not in LIFECYCLES:
-            raise ValueError(
-                f"unknown object type {object_type!r}; types are {', '.join(LIFECYCLES)}"
-            )
+        """Ids of the stored objects (of one type, any spelling), in creation order."""
+        if object_type is not None:
+            object_type = object_type_named(object_type)
         with self._lock:
             return [r.id for r in self._store.ordered(object_type)]
 
