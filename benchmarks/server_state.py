@@ -32,7 +32,7 @@ import httpx2
 
 from apfsm import ManualClock, Simulator
 from apfsm.server import create_app, running
-from apfsm.server._durable import Durable
+from apfsm.server._durable import _Durable
 
 
 def body() -> dict[str, Any]:
@@ -89,7 +89,7 @@ def measure(objects: int, requests: int, directory: Path) -> dict[str, Any]:
     start = time.perf_counter()
     app = create_app(Simulator.restore(snapshot), state=path)
     out["initial_checkpoint_s"] = time.perf_counter() - start
-    durable: Durable = app.router.default._state.durable
+    durable: _Durable = app.router.default._state.durable
     with running(app) as url:
         out["durable"] = drive(url, requests, "d")
         start = time.perf_counter()

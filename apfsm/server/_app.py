@@ -15,7 +15,7 @@ from apfsm._sim import Simulator
 
 from ._api import _Api
 from ._control import _control_routes
-from ._durable import open_state
+from ._durable import _open_state
 from ._ipn import _Notifier
 from ._openapi import openapi
 from ._routes import _OPENAPI_PATH
@@ -94,7 +94,7 @@ def create_app(
         ImportError: the ``server`` extra is not installed (the message says how to).
         ValueError: a public key that is not an RSA PEM key, a notify URL that is not
             http(s), bad retry settings, a state file apfsm refuses (corrupt, another
-            application's, a newer schema: ``StateFileError``, the file named), or both
+            application's, a newer schema: the message names the file), or both
             a simulator and an existing state file.
         OSError: the public key or state file cannot be read.
     """
@@ -118,7 +118,7 @@ def create_app(
                 f"state file {str(state_file)!r} exists: it is restored, so pass no simulator"
             )
         given = simulator
-        simulator, durable, state_note = open_state(
+        simulator, durable, state_note = _open_state(
             state_file,
             lambda: given if given is not None else Simulator(seed=seed),
             checkpoint_every=checkpoint_every,

@@ -1,4 +1,4 @@
-"""Durable state for ``apfsm serve --state FILE``: a command journal in SQLite.
+"""_Durable state for ``apfsm serve --state FILE``: a command journal in SQLite.
 
 Every call that reaches the simulator (API calls, the buyer's actions, clock moves) is
 appended to the ``journal`` table — its kind, its arguments, the raw request body and the
@@ -42,8 +42,6 @@ from apfsm._spec import OPERATIONS
 
 from ._wire import _loads
 
-__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "Durable", "StateFileError", "open_state"]
-
 _log = logging.getLogger("apfsm.server")
 
 #: ``PRAGMA application_id`` of an apfsm state file: "apfs" in ASCII.
@@ -67,14 +65,14 @@ CREATE TABLE journal (
 );
 """
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
-class StateFileError(ValueError):
+class _StateFileError(ValueError):
     """A ``--state`` file apfsm will not use (corrupt, foreign, newer): never reset."""
 
 
-class Durable:
+class _Durable:
     """The journal of one state file (module docs); thread-safe.
 
     ``record`` runs one command under the journal's lock and journals it, so the journal's
@@ -95,11 +93,11 @@ class Durable:
         simulator: Simulator,
         kind: str,
         args: list[Any],
-        run: Callable[[], T],
+        run: Callable[[], _T],
         *,
         body: bytes | None = None,
         write: bool = True,
-    ) -> T:
+    ) -> _T:
         """Run ``run`` (one command on ``simulator``) and journal it — committed before
         this returns when ``write``, else with the next write. A refused command is
         journaled too: a refusal is logged, and some change state (SPEC §8 declines)."""
@@ -157,8 +155,8 @@ def _packed(simulator: Simulator) -> bytes:
 # -- opening a state file ---------------------------------------------------------------
 
 
-def _refuse(path: Path, why: str) -> StateFileError:
-    return StateFileError(
+def _refuse(path: Path, why: str) -> _StateFileError:
+    return _StateFileError(
         f"state file {str(path)!r} {why}; apfsm does not reset it: move it away or pass "
         "another --state file"
     )
@@ -274,9 +272,9 @@ def _migrate(path: Path) -> Path:
     return backup
 
 
-def open_state(
+def _open_state(
     path: Path, new: Callable[[], Simulator], *, checkpoint_every: int = 10_000
-) -> tuple[Simulator, Durable, str]:
+) -> tuple[Simulator, _Durable, str]:
     """Open (or create) the state file ``path``: the simulator it holds, its journal, and
     a line saying what was found.
 
@@ -288,7 +286,7 @@ def open_state(
             objects: a checkpoint writes them all).
 
     Raises:
-        StateFileError: a corrupt file, another application's database, a newer schema,
+        _StateFileError: a corrupt file, another application's database, a newer schema,
             or a file that is none of the above (the message names the file).
     """
     note = ""
@@ -306,7 +304,7 @@ def open_state(
         simulator = new()
         path.unlink(missing_ok=True)
         db = _fresh_db(path, simulator)
-        return simulator, Durable(path, db, 0, checkpoint_every), "new"
+        return simulator, _Durable(path, db, 0, checkpoint_every), "new"
     simulator, db, seq = _open_sqlite(path)
-    durable = Durable(path, db, seq, checkpoint_every)
+    durable = _Durable(path, db, seq, checkpoint_every)
     return simulator, durable, note or f"resumed at journal entry {seq}"

@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 from apfsm._clock import ManualClock
 from apfsm._sim import Simulator
 
-from ._durable import Durable
+from ._durable import _Durable
 from ._ipn import _Notifier, sns_envelope
 from ._signatures import _Verifier
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 class _State:
@@ -26,7 +26,7 @@ class _State:
         notifier: _Notifier | None,
         state_file: Path | None,
         seed: int | str | None = None,
-        durable: Durable | None = None,
+        durable: _Durable | None = None,
     ) -> None:
         self.simulator = simulator
         #: The ``--seed`` served with: a reset starts its ids again from it (a random
@@ -71,11 +71,11 @@ class _State:
         self,
         kind: str,
         args: list[Any],
-        command: Callable[[Simulator], T],
+        command: Callable[[Simulator], _T],
         *,
         body: bytes | None = None,
         write: bool = True,
-    ) -> T:
+    ) -> _T:
         """Run ``command`` on the simulator being served; with a state file, journal it
         (committed before this returns when ``write``: before the call is answered).
 
