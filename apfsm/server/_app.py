@@ -138,6 +138,10 @@ def create_app(
         notifier = _Notifier(notify_url, notify_attempts, notify_backoff)
     verifier = None if public_key is None else _Verifier(_load_public_key(public_key))
     shared = _State(simulator, verifier, notifier, state_file, seed, durable)
+    if notifier is not None and durable is not None:
+        notifier.finished = durable.ipn_finished
+        for envelope in durable.ipn_pending():  # not delivered before the restart
+            notifier.submit(envelope)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -10,6 +10,9 @@ least as many as there are objects), on reset or snapshot load, and at shutdown,
 state is written as a JSON snapshot (``Simulator.snapshot``, zlib-compressed) in the
 ``checkpoint`` table and the journal before it deleted, in one transaction.
 
+IPN envelopes for ``--notify-url`` are kept in the ``ipn`` table with the call that
+emitted them, until their delivery is over; a restart queues the rest again.
+
 A restart restores the last checkpoint and replays the journal after it, each command at
 its recorded instant on a ``ManualClock``: the simulator is deterministic given its seed
 and its clock, so the replayed state is the state that was acknowledged — objects, ids,
@@ -63,6 +66,10 @@ CREATE TABLE journal (
     args TEXT NOT NULL,
     body BLOB
 );
+CREATE TABLE ipn (
+    message_id TEXT PRIMARY KEY,
+    envelope TEXT NOT NULL
+);
 """
 
 _T = TypeVar("_T")
@@ -85,6 +92,8 @@ class _Durable:
         self._seq = seq
         self._checkpoint_seq = seq
         self._pending: list[tuple[int, str, str, str, bytes | None]] = []
+        self._ipn: list[tuple[str, str]] = []  # IPN envelopes queued by the current call
+        self._closed = False
         self.checkpoint_every = checkpoint_every
         self.lock = threading.RLock()
 
@@ -108,7 +117,7 @@ class _Durable:
             finally:
                 self._seq += 1
                 self._pending.append((self._seq, at, kind, json.dumps(args), body))
-                if write:
+                if write or self._ipn:
                     self._flush()
                     # At least as many commands as objects between two checkpoints: a
                     # checkpoint costs O(state), so its cost per command stays bounded, and
@@ -118,11 +127,35 @@ class _Durable:
                         self._checkpoint(simulator)
 
     def _flush(self) -> None:
-        if not self._pending:
+        if not self._pending and not self._ipn:
             return
         with self._db:  # one transaction, committed (and synced) on leaving
             self._db.executemany("INSERT INTO journal VALUES (?, ?, ?, ?, ?)", self._pending)
+            self._db.executemany("INSERT OR IGNORE INTO ipn VALUES (?, ?)", self._ipn)
         self._pending.clear()
+        self._ipn.clear()
+
+    # -- the IPN queue: envelopes to deliver, kept until their delivery is over -----------
+
+    def ipn_queued(self, envelope: dict[str, str]) -> None:
+        """Keep ``envelope`` with the call that emitted it (same transaction)."""
+        with self.lock:
+            self._ipn.append((envelope["MessageId"], json.dumps(envelope)))
+
+    def ipn_finished(self, envelope: dict[str, str]) -> None:
+        """Forget ``envelope``: delivered, or given up (the notifier's thread)."""
+        with self.lock:
+            if self._closed:
+                return
+            self._flush()  # its insert first, if a call is still being journaled
+            with self._db:
+                self._db.execute("DELETE FROM ipn WHERE message_id = ?", (envelope["MessageId"],))
+
+    def ipn_pending(self) -> list[dict[str, str]]:
+        """The envelopes whose delivery was not over when the server stopped."""
+        with self.lock:
+            rows = self._db.execute("SELECT envelope FROM ipn ORDER BY rowid").fetchall()
+        return [json.loads(row[0]) for row in rows]
 
     def _checkpoint(self, simulator: Simulator) -> None:
         snapshot = _packed(simulator)
@@ -132,6 +165,8 @@ class _Durable:
                 "INSERT OR REPLACE INTO checkpoint VALUES (1, ?, ?)", (self._seq, snapshot)
             )
             self._db.execute("DELETE FROM journal WHERE seq <= ?", (self._seq,))
+            self._db.executemany("INSERT OR IGNORE INTO ipn VALUES (?, ?)", self._ipn)
+        self._ipn.clear()
         self._checkpoint_seq = self._seq
 
     def checkpoint(self, simulator: Simulator) -> None:
@@ -144,6 +179,8 @@ class _Durable:
         """Checkpoint and close (graceful shutdown)."""
         with self.lock:
             self._checkpoint(simulator)
+            self._flush()
+            self._closed = True
             self._db.close()
 
 
@@ -237,7 +274,7 @@ def _open_sqlite(path: Path) -> tuple[Simulator, sqlite3.Connection, int]:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.DatabaseError as exc:
         raise _refuse(path, f"is not a readable SQLite database ({exc})") from None
-    if application_id != APPLICATION_ID or not {"checkpoint", "journal"} <= tables:
+    if application_id != APPLICATION_ID or not {"checkpoint", "journal", "ipn"} <= tables:
         db.close()
         raise _refuse(path, "is a SQLite database of another application, not an apfsm state")
     if version > SCHEMA_VERSION:

@@ -50,7 +50,10 @@ class _State:
         if self._user_callback is not None:
             self._user_callback(message)
         if self.notifier is not None:
-            self.notifier.submit(sns_envelope(message, self.simulator.now(), self.topic))
+            envelope = sns_envelope(message, self.simulator.now(), self.topic)
+            if self.durable is not None:  # kept until delivered: a restart resumes it
+                self.durable.ipn_queued(envelope)
+            self.notifier.submit(envelope)
 
     def replace(self, simulator: Simulator) -> None:
         """Serve ``simulator`` from now on (reset, restore), keeping the IPN callback."""

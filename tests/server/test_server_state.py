@@ -21,7 +21,7 @@ from apfsm import Simulator
 from apfsm.server import create_app
 from tests.simhelpers import T0, make_sim, session_body, state
 
-from .serverhelpers import price
+from .serverhelpers import price, receiver, until
 from .test_server import Api, checkout
 from .test_server_clients import serve
 
@@ -296,3 +296,28 @@ def test_the_restored_clock_and_seed_continue(tmp_path: Path) -> None:
     restarted: Simulator = create_app(state=path).state.simulator
     assert T0.timestamp() + 90 == restarted.now().timestamp()
     assert "9" == restarted.seed
+
+
+def test_ipn_deliveries_not_over_at_a_crash_are_delivered_after_the_restart(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "state.db"
+    with receiver() as down:
+        down.fail_first = 10**6  # the merchant's endpoint is down
+        app = create_app(
+            make_sim(), state=path, notify_url=down.url, notify_attempts=10**6, notify_backoff=60
+        )
+        checkout(Api(TestClient(app)))
+        emitted = len(app.state.simulator.notifications)
+        assert emitted > 0
+        until(lambda: down.attempts >= 1)
+        app.router.default._state.notifier.stop()  # the crash: its queue is gone
+    with receiver() as up:
+        restarted = create_app(state=path, notify_url=up.url)
+        up.wait_for(emitted)
+        assert restarted.state.simulator.notifications == up.messages()
+        until(lambda: not restarted.router.default._state.durable.ipn_pending())
+        restarted.router.default._state.notifier.stop()
+    with receiver() as again:
+        create_app(state=path, notify_url=again.url)
+        assert [] == again.received  # delivered once: nothing is left to send
