@@ -66,7 +66,8 @@ def register(sub: Any) -> None:
     command.add_argument(
         "--state",
         metavar="FILE",
-        help="restore the simulator from FILE at start (when it exists), save it at shutdown",
+        help="keep the state in FILE (SQLite): every change committed before it is answered, "
+        "resumed at start; a JSON snapshot given here is migrated in place",
     )
     command.add_argument(
         "--seed",

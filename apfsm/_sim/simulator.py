@@ -139,7 +139,8 @@ class Simulator(AmazonPayApi):
 
     @property
     def log(self) -> CallLog:
-        """One record per call, in call order (older records are kept compressed)."""
+        """One record per call, in call order (older records are kept compressed); safe
+        to read while calls run (``log.since(n)`` copies a tail at one instant)."""
         return self._store.log
 
     @property
@@ -425,7 +426,10 @@ class Simulator(AmazonPayApi):
                 default.
 
         Raises:
-            ValueError: not a simulator snapshot, or one of an unknown version.
+            ValueError: not a simulator snapshot, or one of an unknown version; a
+                malformed one (checked in full: types, states, reasons, amounts,
+                timestamps, links, scheduled actions) names the faulty field's path,
+                e.g. ``objects[3].amount``.
         """
         store, now, limits = load(snapshot)
         sim = cls(clock or ManualClock(now), limits, store.merchant_id)

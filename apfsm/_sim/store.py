@@ -179,7 +179,9 @@ class Store:
             )
             for record in self.objects.values()
         )
-        return (records, tuple(self.queue), tuple(self.counters.items()), len(self.notifications))
+        # The queue in time order: a heap's layout is not state (a restored heap differs).
+        queue = tuple(sorted(self.queue))
+        return (records, queue, tuple(self.counters.items()), len(self.notifications))
 
     def marker(self) -> tuple[int, ...]:
         """A mark that moves with every change (``change_marker``)."""

@@ -125,10 +125,13 @@ class _Api:
                     "MissingHeaderValue", "the x-amz-pay-idempotency-key header has no value"
                 )
         decoded = None if op.is_read or not body.strip() else _loads(body, exact=True)
-        return state.simulator.request(
-            op.name,
-            object_id,
-            decoded,
-            idempotency_key=key,
-            simulation_code=headers.get("x-amz-pay-simulation-code"),
+        code = headers.get("x-amz-pay-simulation-code")
+        return state.run(
+            "api",
+            [op.name, object_id, key, code],
+            lambda sim: sim.request(
+                op.name, object_id, decoded, idempotency_key=key, simulation_code=code
+            ),
+            body=None if op.is_read else body,
+            write=not op.is_read,
         )

@@ -74,7 +74,10 @@ def _control_routes(state: _State) -> list[Any]:
         body = await _body_json(request)
         session_id = _string_field(body, "checkoutSessionId")
         # The simulator names the session's problem first, then the card's (ActionRefused).
-        return state.simulator.buyer_approve(session_id, card=body.get("card", "1111"))
+        card = body.get("card", "1111")
+        return state.run(
+            "approve", [session_id, card], lambda sim: sim.buyer_approve(session_id, card=card)
+        )
 
     async def sign_in(request: Request) -> dict[str, str]:
         body = await _body_json(request)
@@ -84,7 +87,7 @@ def _control_routes(state: _State) -> list[Any]:
     async def cancel(request: Request) -> dict[str, Any]:
         body = await _body_json(request)
         session_id = _string_field(body, "checkoutSessionId")
-        return state.simulator.buyer_cancel(session_id)
+        return state.run("cancel", [session_id], lambda sim: sim.buyer_cancel(session_id))
 
     async def advance(request: Request) -> dict[str, str]:
         body = await _body_json(request)
@@ -105,7 +108,10 @@ def _control_routes(state: _State) -> list[Any]:
             raise ApiError.from_code(
                 "InvalidRequest", f"the simulator's {type(sim.clock).__name__} cannot be advanced"
             )
-        now = await run_in_threadpool(sim.advance, timedelta(seconds=seconds))
+        delta = timedelta(seconds=seconds)
+        now = await run_in_threadpool(
+            state.run, "advance", [seconds], lambda current: current.advance(delta)
+        )
         return {"now": format_timestamp(now)}
 
     async def notifications(request: Request) -> list[dict[str, Any]]:
@@ -115,13 +121,12 @@ def _control_routes(state: _State) -> list[Any]:
     async def log(request: Request) -> list[dict[str, Any]]:
         since = _since(request)
         records = state.simulator.log
-        return await run_in_threadpool(
-            lambda: [records[i].to_json() for i in range(since, len(records))]
-        )
+        # One copy read under the log's lock (issue 16: calls run meanwhile).
+        return await run_in_threadpool(lambda: [r.to_json() for r in records.since(since)])
 
     async def reset(request: Request) -> dict[str, str]:
         await _body_json(request)
-        state.replace(state.fresh())
+        state.replace_and_checkpoint(state.fresh())
         return {"now": format_timestamp(state.simulator.now())}
 
     async def get_snapshot(request: Request) -> dict[str, Any]:
@@ -137,10 +142,11 @@ def _control_routes(state: _State) -> list[Any]:
                 return Simulator.restore(body, clock)
             except (ValueError, TypeError, KeyError) as exc:
                 raise ApiError.from_code(
-                    "InvalidParameterValue", f"not an apfsm simulator snapshot: {exc!r}"
+                    "InvalidParameterValue", f"not an apfsm simulator snapshot: {exc}"
                 ) from None
 
-        state.replace(await run_in_threadpool(restore))
+        restored = await run_in_threadpool(restore)
+        state.replace_and_checkpoint(restored)
         sim = state.simulator
         return {"now": format_timestamp(sim.now()), "objects": len(sim)}
 

@@ -165,7 +165,8 @@ def serve(
     """Run the server until interrupted (``apfsm serve``).
 
     Prints where it listens (the real port when ``port`` is 0) and how it is set up, then
-    serves with uvicorn. Ctrl-C or SIGTERM shuts it down gracefully, which writes ``state``.
+    serves with uvicorn. Ctrl-C or SIGTERM shuts it down gracefully (which checkpoints
+    ``state``; a ``kill -9`` loses nothing acknowledged either).
 
     Args:
         host: the address to listen on.
@@ -174,7 +175,7 @@ def serve(
             printed: trust it, or tell your client to skip verification).
         public_key: a PEM file: verify request signatures with it.
         notify_url: deliver IPN notifications there.
-        state: a snapshot file, restored at start when it exists and written at shutdown.
+        state: a durable state file (SQLite), resumed at start when it exists.
         seed: make the ids from it (the same seed, the same ids; random by default).
         out: where the start-up lines go (stdout by default).
 
@@ -210,7 +211,10 @@ def serve(
         if notify_url:
             lines.append(f"IPN notifications: POSTed to {notify_url}")
         if state is not None:
-            lines.append(f"state: {state} ({len(sim)} objects; saved at shutdown)")
+            lines.append(
+                f"state: {state} ({app.state.state_note}; {len(sim)} objects; every change "
+                "committed before it is answered)"
+            )
         out.write("\n".join(lines) + "\n")
         out.flush()
         config = uvicorn.Config(app, log_level="info", access_log=False, **ssl)

@@ -677,18 +677,17 @@ def test_a_users_own_callback_still_runs_with_delivery() -> None:
 
 
 def test_a_state_file_is_saved_at_shutdown_and_restored_at_start(tmp_path: Path) -> None:
-    path = tmp_path / "state.json"
+    path = tmp_path / "state.db"  # durable: tests/server/test_server_state.py
     with TestClient(create_app(make_sim(), state=path)) as client:
         charge_id = checkout(Api(client))["chargeId"]
-        assert not path.exists()
-    assert "apfsm.simulator" == json.loads(path.read_text(encoding="utf-8"))["format"]
+    assert path.read_bytes().startswith(b"SQLite format 3\x00")
     with TestClient(create_app(state=path)) as client:
         assert "Authorized" == state(Api(client)("GET", f"/charges/{charge_id}")[1])
         assert T0 == client.app.state.simulator.now()  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="pass no simulator"):
         create_app(make_sim(), state=path)
     path.write_text("{}", encoding="utf-8")
-    with pytest.raises(ValueError, match="not an apfsm simulator snapshot"):
+    with pytest.raises(ValueError, match="neither an apfsm SQLite state nor a simulator snapshot"):
         create_app(state=path)
 
 

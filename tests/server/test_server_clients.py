@@ -245,7 +245,7 @@ def test_serve_refuses_a_state_file_that_is_not_a_snapshot(tmp_path: Path) -> No
         timeout=60,
     )
     assert 2 == result.returncode
-    assert "is not an apfsm simulator snapshot" in result.stderr
+    assert "is neither an apfsm SQLite state nor a simulator snapshot" in result.stderr
 
 
 # ---------------------------------------------------------------------------------------
