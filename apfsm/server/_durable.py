@@ -230,6 +230,10 @@ def _replay(simulator: Simulator, kind: str, args: list[Any], body: bytes | None
         simulator.buyer_cancel(args[0])
     elif kind == "advance":
         simulator.advance(timedelta(seconds=args[0]))
+    elif kind == "sign_in":
+        simulator.buyer_sign_in(scopes=args[0])
+    elif kind == "event":
+        simulator.amazon_event(args[0], args[1], reason=args[2])
     else:
         raise ValueError(f"unknown journal command {kind!r}")
 
