@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,6 +155,10 @@ def test_amazon_pay_client_signing_with_another_key_is_refused(
 # ---------------------------------------------------------------------------------------
 
 
+#: What each served process printed after its first line, by pid.
+ACCESS_LINES: dict[int, list[str]] = {}
+
+
 @contextmanager
 def serve(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """``apfsm serve --port 0 ARGS``; yields its URL (from its first line) once it answers."""
@@ -172,6 +177,11 @@ def serve(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
             log.seek(0)
             pytest.fail(f"apfsm serve did not start: {first}{log.read()}")
         url = first.split()[-1]
+        # Keep reading what it prints (its start-up lines, a line per request): a pipe
+        # nobody reads would fill and stall the server.
+        lines = ACCESS_LINES.setdefault(process.pid, [])
+        stdout = process.stdout
+        threading.Thread(target=lambda: lines.extend(stdout), daemon=True).start()
 
         def answers() -> bool:
             try:
@@ -213,9 +223,27 @@ def test_serve_keeps_state_across_a_restart(tmp_path: Path) -> None:
         assert created.json() == replay.json()  # idempotency keys survive the restart
 
 
+def test_serve_logs_a_line_per_request_and_starts_at_the_given_instant() -> None:
+    with serve("--start", "2030-06-01T09:00:00Z", "--seed", "5") as (url, process):
+        clock = httpx2.get(f"{url}/_apfsm/clock").json()
+        assert "20300601T090000Z" == clock["now"]
+        httpx2.get(f"{url}/v2/charges/S01-0000000-0000000-C000000")
+        until(lambda: any("/v2/charges/" in line for line in ACCESS_LINES[process.pid]))
+        line = next(x for x in ACCESS_LINES[process.pid] if "/v2/charges/" in x)
+        assert '"GET /v2/charges/S01-0000000-0000000-C000000 HTTP/1.1" 404' in line
+        process.terminate()
+        process.wait(30)
+    with serve("--no-access-log") as (url, process):
+        httpx2.get(f"{url}/v2/charges/S01-0000000-0000000-C000000")
+        process.terminate()
+        process.wait(30)
+        assert not any("/v2/charges/" in line for line in ACCESS_LINES[process.pid])
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (["--start", "yesterday"], "not an instant with a UTC offset"),
         (["--public-key", "/no/such.pem"], "No such file or directory"),
         (["--notify-url", "ftp://x"], "notify_url must be an http:// or https:// URL"),
         (["--host", "203.0.113.1"], "error: "),  # not an address of this machine
