@@ -224,6 +224,11 @@ def serve(
         ]
         if notify_url:
             lines.append(f"IPN notifications: POSTed to {notify_url}")
+        if not _loopback(host):
+            lines.append(
+                f"WARNING: listening on {host}, beyond this machine: the control API "
+                f"({_CONTROL}/...: reset, snapshots, the clock) answers anyone who can reach it"
+            )
         if state is not None:
             lines.append(
                 f"state: {state} ({app.state.state_note}; {len(sim)} objects; every change "
@@ -233,3 +238,15 @@ def serve(
         out.flush()
         config = uvicorn.Config(app, log_level="info", access_log=access_log, **ssl)
         uvicorn.Server(config).run(sockets=[sock])
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only."""
+    import ipaddress
+
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: only "localhost" is known to stay local
+        return False

@@ -56,3 +56,15 @@ def test_the_depth_scan_skips_strings_and_allows_the_limit() -> None:
     assert _too_deep("[" + at_limit + "]")
     assert not _too_deep('{"a": "' + "[" * 500 + '"}')  # brackets inside a string
     assert not _too_deep('{"a": "\\\\", "b": [[]]}')  # an escaped backslash ends fine
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [("127.0.0.1", True), ("::1", True), ("localhost", True), ("0.0.0.0", False),
+     ("", False), ("192.0.2.1", False), ("shop.example", False)],
+)  # fmt: skip
+def test_a_non_loopback_address_is_flagged(host: str, local: bool) -> None:
+    # apfsm serve prints a warning for these: its control API has no authentication.
+    from apfsm.server._run import _loopback
+
+    assert local == _loopback(host)
