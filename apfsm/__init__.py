@@ -5,8 +5,8 @@ judge a recorded log of traffic (``check_log``), and read the declarations every
 of apfsm is derived from (``LIFECYCLES``, ``OPERATIONS``, ``ERRORS``, ``Limits``).
 """
 
-from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
-from importlib.metadata import version as _version
+import importlib as _importlib
+import typing as _typing
 
 from ._clock import (
     Clock,
@@ -18,21 +18,7 @@ from ._clock import (
     parse_timestamp,
 )
 from ._errors import ApiError
-from ._harness import (
-    ExploreFailure,
-    ExploreResult,
-    LogProblem,
-    LogReport,
-    Replay,
-    ReplayTarget,
-    Step,
-    Trace,
-    check_log,
-    explore,
-    replay,
-)
 from ._outcome import Outcome
-from ._sim import LogRecord, Response, Simulator
 from ._spec import (
     BODIES,
     CHECKS,
@@ -61,11 +47,59 @@ from ._spec import (
     Timer,
 )
 from ._validator import check, check_transition
+from ._version import __version__
 
-try:
-    __version__ = _version("apfsm")
-except _PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+if _typing.TYPE_CHECKING:
+    from ._harness import (
+        ExploreFailure,
+        ExploreResult,
+        LogProblem,
+        LogReport,
+        Replay,
+        ReplayTarget,
+        Step,
+        Trace,
+        check_log,
+        explore,
+        replay,
+    )
+    from ._sim import LogRecord, Response, Simulator
+
+#: Names imported on first use, so that a service importing apfsm for ``check`` loads no
+#: simulator, exploration or log-checking code (the lean core, ``benchmarks/startup.py``).
+_LAZY = {
+    **dict.fromkeys(("LogRecord", "Response", "Simulator"), "_sim"),
+    **dict.fromkeys(
+        (
+            "ExploreFailure",
+            "ExploreResult",
+            "LogProblem",
+            "LogReport",
+            "Replay",
+            "ReplayTarget",
+            "Step",
+            "Trace",
+            "check_log",
+            "explore",
+            "replay",
+        ),
+        "_harness",
+    ),
+}
+
+
+def __getattr__(name: str) -> _typing.Any:
+    room = _LAZY.get(name)
+    if room is None:
+        raise AttributeError(f"module 'apfsm' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(f"apfsm.{room}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "BODIES",

@@ -1,30 +1,94 @@
 """The pytest plugin (entry point ``pytest11``): fixtures for testing against apfsm.
 
-* ``apfsm_clock`` — a ``ManualClock`` at a fixed instant (the ``apfsm_start`` ini option,
-  ISO 8601, or 2026-01-31T09:00:00Z by default), so runs are reproducible;
+* ``apfsm_clock`` — a ``ManualClock`` at a fixed instant (``--apfsm-start``, else the
+  ``apfsm_start`` ini option, ISO 8601, else 2026-01-31T09:00:00Z), so runs are
+  reproducible;
+* ``apfsm_server`` — ``apfsm serve`` on a free loopback port in a thread, over
+  ``apfsm_simulator``: its ``url`` for any language's client, its ``simulator``, and
+  control helpers (``advance``, ``approve``, ``control``);
+* ``apfsm_mock`` — ``mock_amazon_pay()`` over ``apfsm_simulator``: unchanged client code
+  talking to Amazon Pay's hosts is answered in process;
 * ``apfsm_simulator`` — a fresh ``apfsm.Simulator`` on that clock, its ids made from the
   seed ``--apfsm-seed N`` gives (the same ids every run), or from a random seed, printed in
-  the report of a failing test so ``--apfsm-seed`` can repeat it.
+  the report of a failing test so ``--apfsm-seed`` can repeat it; with ``--apfsm-strict``
+  a strict ``apfsm.testing.WatchedSimulator`` (a refusal your code could have known raises
+  ``IntegrationError``).
+
+Per test, ``@pytest.mark.apfsm(start=..., seed=..., strict=...)`` overrides the options.
+The plugin also registers Hypothesis profiles — ``apfsm-ci`` (fixed, derandomized, 200
+examples), ``apfsm-dev`` (100) and ``apfsm-fuzz`` (5,000) — to pick with Hypothesis's own
+``--hypothesis-profile``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+import json
+import urllib.request
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
+import attrs
 import pytest
 
 from ._clock import ManualClock, require_aware
 from ._harness import DEFAULT_START
 from ._sim import Simulator
 
+if TYPE_CHECKING:
+    from ._intercept import AmazonPayMock
+
+
+def _register_profiles() -> None:
+    try:
+        from hypothesis import HealthCheck, settings  # noqa: PLC0415  (the testing extra)
+    except ImportError:  # the core install: no profiles to offer
+        return
+    quiet = [HealthCheck.too_slow]
+    settings.register_profile(
+        "apfsm-ci",
+        max_examples=200,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        print_blob=True,
+        suppress_health_check=quiet,
+    )
+    settings.register_profile("apfsm-dev", max_examples=100, deadline=None, print_blob=True)
+    settings.register_profile(
+        "apfsm-fuzz",
+        max_examples=5_000,
+        deadline=None,
+        print_blob=True,
+        suppress_health_check=quiet,
+    )
+
+
+# At import, so that Hypothesis's --hypothesis-profile (read when pytest configures) finds them.
+_register_profiles()
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption(
+    group = parser.getgroup("apfsm", "apfsm (Amazon Pay simulator)")
+    group.addoption(
         "--apfsm-seed",
         default=None,
         metavar="SEED",
         help="apfsm_simulator makes its ids from SEED (default: a random seed per test)",
+    )
+    group.addoption(
+        "--apfsm-start",
+        default=None,
+        metavar="INSTANT",
+        help="apfsm_clock starts at INSTANT (ISO 8601 with a UTC offset; default: the "
+        "apfsm_start ini option, else 2026-01-31T09:00:00Z)",
+    )
+    group.addoption(
+        "--apfsm-strict",
+        action="store_true",
+        default=False,
+        help="apfsm_simulator is a strict WatchedSimulator: a refusal the code under test "
+        "could have known raises IntegrationError",
     )
     parser.addini(
         "apfsm_start",
@@ -33,22 +97,60 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "apfsm(start=None, seed=None, strict=None): this test's apfsm_clock start instant, "
+        "apfsm_simulator seed and strict mode (overriding --apfsm-start/-seed/-strict)",
+    )
+
+
+_MARKER_KEYS = frozenset({"start", "seed", "strict"})
+
+
+def _setting(request: pytest.FixtureRequest, name: str, default: Any) -> Any:
+    """A setting from the test's ``apfsm`` marker, else ``default``."""
+    marker = request.node.get_closest_marker("apfsm")
+    if marker is None:
+        return default
+    if marker.args or set(marker.kwargs) - _MARKER_KEYS:
+        raise pytest.UsageError(
+            f"@pytest.mark.apfsm takes keywords {', '.join(sorted(_MARKER_KEYS))}; "
+            f"got {marker.args!r} {sorted(marker.kwargs)!r}"
+        )
+    value = marker.kwargs.get(name)
+    return default if value is None else value
+
+
 @pytest.fixture
 def apfsm_clock(request: pytest.FixtureRequest) -> ManualClock:
     """A ``ManualClock`` at the configured start instant."""
-    text = str(request.config.getini("apfsm_start"))
+    configured = request.config.getoption("--apfsm-start", default=None) or str(
+        request.config.getini("apfsm_start")
+    )
+    start = _setting(request, "start", configured)
+    if isinstance(start, datetime):
+        return ManualClock(require_aware(start, "start"))
     try:
-        start = require_aware(datetime.fromisoformat(text), "apfsm_start")
+        instant = require_aware(datetime.fromisoformat(str(start)), "apfsm_start")
     except (TypeError, ValueError) as exc:
-        raise pytest.UsageError(f"apfsm_start = {text!r}: {exc}") from None
-    return ManualClock(start)
+        raise pytest.UsageError(f"apfsm_start (or --apfsm-start) {start!r}: {exc}") from None
+    return ManualClock(instant)
 
 
 @pytest.fixture
 def apfsm_simulator(request: pytest.FixtureRequest, apfsm_clock: ManualClock) -> Simulator:
-    """A fresh ``apfsm.Simulator`` on ``apfsm_clock``, seeded by ``--apfsm-seed``."""
-    seed = request.config.getoption("--apfsm-seed", default=None)
-    simulator = Simulator(apfsm_clock, seed=seed)
+    """A fresh ``apfsm.Simulator`` on ``apfsm_clock``, seeded by ``--apfsm-seed`` (strict
+    with ``--apfsm-strict``; the ``apfsm`` marker overrides both)."""
+    seed = _setting(request, "seed", request.config.getoption("--apfsm-seed", default=None))
+    strict = _setting(request, "strict", request.config.getoption("--apfsm-strict", False))
+    simulator: Simulator
+    if strict:
+        from .testing import WatchedSimulator  # noqa: PLC0415  (the testing extra)
+
+        simulator = WatchedSimulator(apfsm_clock, seed=seed, strict=True)
+    else:
+        simulator = Simulator(apfsm_clock, seed=seed)
     request.node.user_properties.append(("apfsm_seed", simulator.seed))
     return simulator
 
@@ -61,3 +163,75 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     if seeds and report.failed:
         report.sections.append(("apfsm", f"ids made from seed {seeds[-1]} (--apfsm-seed)"))
     return report
+
+
+@pytest.fixture
+def apfsm_mock(apfsm_simulator: Simulator) -> Iterator[AmazonPayMock]:
+    """``apfsm.testing.mock_amazon_pay()`` over ``apfsm_simulator``: calls your unchanged
+    Amazon Pay client makes (``AmazonPayClient``, ``requests``, ``httpx``) are answered in
+    process; the fixture's ``.simulator`` moves time and acts as the buyer or Amazon."""
+    from ._intercept import mock_amazon_pay  # noqa: PLC0415  (imports the server extra)
+
+    with mock_amazon_pay(apfsm_simulator) as amazon:
+        yield amazon
+
+
+@attrs.frozen
+class ApfsmServer:
+    """A running ``apfsm serve`` (the ``apfsm_server`` fixture).
+
+    Attributes:
+        url: its base URL (``http://127.0.0.1:PORT``): point any client at it.
+        app: the ASGI application (``app.state.simulator`` is the simulator serving).
+    """
+
+    url: str
+    app: Any
+
+    @property
+    def simulator(self) -> Simulator:
+        """The simulator answering the calls (a reset over HTTP replaces it)."""
+        simulator: Simulator = self.app.state.simulator
+        return simulator
+
+    def control(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        """POST ``body`` to the control endpoint ``/_apfsm/PATH``; its JSON answer.
+
+        Raises:
+            urllib.error.HTTPError: the control API refused it (its JSON says why).
+        """
+        data = json.dumps(body or {}).encode()
+        request = urllib.request.Request(
+            f"{self.url}/_apfsm/{path.lstrip('/')}",
+            data=data,
+            method="POST",
+            headers={"content-type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return json.loads(answer.read() or b"null")
+
+    def advance(self, **delta: float) -> Any:
+        """Move the clock, as ``POST /_apfsm/clock/advance`` (``seconds=...``, ``days=...``)."""
+        seconds = timedelta(**delta).total_seconds()
+        return self.control("clock/advance", {"seconds": seconds})
+
+    def approve(self, checkout_session_id: str, card: str = "1111") -> Any:
+        """The buyer signs in and picks ``card`` (``POST /_apfsm/buyer/approve``)."""
+        return self.control(
+            "buyer/approve", {"checkoutSessionId": checkout_session_id, "card": card}
+        )
+
+
+@pytest.fixture
+def apfsm_server(apfsm_simulator: Simulator) -> Iterator[ApfsmServer]:
+    """``apfsm serve`` over ``apfsm_simulator`` on a free loopback port, in a thread, for
+    the test: for clients in any language (subprocesses, the Node SDK...). Needs the
+    server extra."""
+    try:
+        from .server import create_app, running  # noqa: PLC0415  (the server extra)
+
+        app = create_app(apfsm_simulator)
+    except ImportError as missing:
+        pytest.skip(f"apfsm_server needs the server extra: {missing}")
+    with running(app) as url:
+        yield ApfsmServer(url, app)

@@ -21,7 +21,7 @@ from ._decide import (
     reachable,
 )
 from ._outcome import Outcome
-from ._spec import LIFECYCLES, OPERATIONS, Limits
+from ._spec import OPERATIONS, Limits, object_type_named
 
 __all__ = ["check", "check_transition"]
 
@@ -130,14 +130,14 @@ def check_transition(
 
     Args:
         object_type: ``"CheckoutSession"``, ``"ChargePermission"``, ``"Charge"`` or
-            ``"Refund"``.
+            ``"Refund"``, in any spelling (``"charge_permission"``, an IPN's
+            ``"CHARGE_PERMISSION"``).
 
     Raises:
         ValueError: unknown object type or state.
     """
-    compiled = COMPILED.get(object_type)
-    if compiled is None:
-        raise ValueError(f"unknown object type {object_type!r}; types are {', '.join(LIFECYCLES)}")
+    object_type = object_type_named(object_type)
+    compiled = COMPILED[object_type]
     for state in (from_state, to_state):
         if state not in compiled.states:
             raise ValueError(

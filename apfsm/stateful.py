@@ -28,10 +28,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from hypothesis import event, note
-from hypothesis.control import should_note
-from hypothesis.errors import InvalidArgument
-from hypothesis.stateful import RuleBasedStateMachine, invariant
+from ._extras import missing_extra
+
+try:
+    from hypothesis import event, note
+    from hypothesis.control import should_note
+    from hypothesis.errors import InvalidArgument
+    from hypothesis.stateful import RuleBasedStateMachine, invariant
+except ImportError as _missing:  # the core install has no Hypothesis
+    raise missing_extra("testing", "apfsm.stateful", _missing) from None
 
 from ._clock import ManualClock
 from ._errors import ApiError

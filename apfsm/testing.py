@@ -38,11 +38,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import attrs
-from hypothesis import event, note
-from hypothesis import strategies as st
-from hypothesis.control import currently_in_test_context, should_note
-from hypothesis.errors import HypothesisException
-from hypothesis.stateful import RuleBasedStateMachine
+
+from ._extras import missing_extra
+
+try:
+    from hypothesis import event, note
+    from hypothesis import strategies as st
+    from hypothesis.control import currently_in_test_context, should_note
+    from hypothesis.errors import HypothesisException
+    from hypothesis.stateful import RuleBasedStateMachine
+except ImportError as _missing:  # the core install has no Hypothesis
+    raise missing_extra("testing", "apfsm.testing", _missing) from None
 
 from ._clock import ManualClock
 from ._errors import ApiError
@@ -67,16 +73,19 @@ from ._fuzz import (
     wait_of,
 )
 from ._harness import DEFAULT_START, KNOWABLE_CODES, Trace, trace_directory
+from ._intercept import AmazonPayMock, mock_amazon_pay
 from ._sim import Response, Simulator
-from ._spec import NON_CHARGEABLE_REASONS, OPERATIONS, SIMULATION_CODES, Limits
+from ._spec import NON_CHARGEABLE_REASONS, OPERATIONS, SIMULATION_CODES, Limits, object_type_named
 from ._validator import check
 
 __all__ = [
     "AMAZON_STEPS",
     "KNOWABLE_CODES",
+    "AmazonPayMock",
     "IntegrationError",
     "IntegrationMachine",
     "WatchedSimulator",
+    "mock_amazon_pay",
     "step_plans",
 ]
 
@@ -262,10 +271,8 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
     #: Where a failing run's trace goes (``APFSM_TRACE_DIR`` or ``.apfsm-traces`` when
     #: None).
     trace_dir: ClassVar[str | None] = None
-    #: Deprecated (use ``@rule`` methods): ``{"ship": (weight, values of the first
-    #: argument, ...)}`` decoded from one integer per step, which biases later options
-    #: and neighbouring events. Declaring it switches the machine back to the one-rule
-    #: ``step`` and warns.
+    #: Deprecated (write ``@rule`` methods): ``{"ship": (weight, values, ...)}`` in the
+    #: biased one-integer ``step`` rule, which then plays Amazon's side too; it warns.
     business_events: ClassVar[Mapping[str, tuple[Any, ...]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -325,8 +332,7 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
             path = self.export_trace(reason)
             note(
                 f"apfsm trace of this run: {path} — apfsm.replay({str(path)!r}) replays "
-                "Amazon Pay's side only (your calls as recorded, not your code); rerun "
-                "the test (or @reproduce_failure below) to run your code again"
+                "Amazon Pay's side only (your calls as recorded, not your code)"
             )
 
     def export_trace(self, reason: str = "") -> Path:
@@ -550,7 +556,8 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
 
     def amazon_objects(self, object_type: str) -> list[dict[str, Any]]:
         """The current JSON of every object of ``object_type``, oldest first (see
-        ``amazon_json``)."""
+        ``amazon_json``); any spelling of the type."""
+        object_type = object_type_named(object_type)
         self._sync()
         found = (
             self.amazon_json(i) for i, (kind, _) in self._states.items() if kind == object_type

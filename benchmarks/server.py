@@ -336,7 +336,7 @@ def main() -> None:
     )
     results = {}
     port = free_port()
-    command = [sys.executable, "-m", "apfsm", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "apfsm", "serve", "--port", str(port), "--no-access-log"]
     with started(command, port):
         permissions = apfsm_permissions(port, args.concurrency)
         pair = apfsm_pair(permissions)

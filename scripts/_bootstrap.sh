@@ -1,6 +1,7 @@
 # Sourced by scripts/demo and scripts/test: makes the checkout ready to run, from nothing.
-#  - finds Python >= 3.11, creates .venv and installs apfsm with its dev tools
-#    (again only when pyproject.toml changed);
+#  - finds Python >= 3.11, creates .venv and installs apfsm with the extras the calling
+#    script needs (APFSM_EXTRAS; again only when pyproject.toml changed), with uv when it
+#    can (installed into .venv from the package index if missing), else pip;
 #  - installs graphviz's `dot` with apt-get when it is missing and we are root
 #    (diagrams need it for SVG; everything else works without it).
 set -euo pipefail
@@ -27,17 +28,54 @@ if [ ! -x .venv/bin/python ]; then
     "$python" -m venv .venv
 fi
 
+# What to install: APFSM_EXTRAS (set by the calling script; "dev" by default). The demo
+# needs only the fuzzing kit and the diagrams; the test suite needs everything.
+extras="${APFSM_EXTRAS:-dev}"
 stamp=.venv/.apfsm-install-stamp
-want=$(cat pyproject.toml | .venv/bin/python -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "==> installing apfsm and its dev tools into .venv" >&2
-    if ! .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]" \
+want="$(.venv/bin/python -c 'import hashlib, sys; print(hashlib.sha256(open("pyproject.toml", "rb").read()).hexdigest())')"
+installed_for() {  # the extras installed with the current pyproject.toml, one per line
+    [ -f "$stamp" ] || return 0
+    sed -n "s/^$want //p" "$stamp"
+}
+covered() {  # does what is installed already cover "$extras"? (dev covers everything)
+    local have
+    have=$(installed_for)
+    [ -n "$have" ] || return 1
+    echo "$have" | grep -qx dev && return 0
+    local extra
+    for extra in ${extras//,/ }; do
+        echo "$have" | grep -qx "$extra" || return 1
+    done
+}
+if ! covered; then
+    started=$SECONDS
+    # uv (pip-installable) installs in parallel and in seconds; pip is the fallback.
+    installer=()
+    if command -v uv >/dev/null 2>&1; then
+        installer=(uv pip install --python .venv/bin/python)
+    elif [ -x .venv/bin/uv ] || .venv/bin/python -m pip install --quiet --disable-pip-version-check uv \
             >.venv/pip-install.log 2>&1; then
+        installer=(.venv/bin/uv pip install --python .venv/bin/python)
+    fi
+    echo "==> installing apfsm[$extras] into .venv with ${installer[0]:-pip} (first run only)" >&2
+    ok=0
+    if [ ${#installer[@]} -gt 0 ]; then
+        "${installer[@]}" -e ".[$extras]" >.venv/pip-install.log 2>&1 && ok=1
+    fi
+    if [ $ok = 0 ]; then
+        [ ${#installer[@]} -gt 0 ] && echo "    uv failed; falling back to pip" >&2
+        .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[$extras]" \
+            >.venv/pip-install.log 2>&1 && ok=1
+    fi
+    if [ $ok = 0 ]; then
         grep -v "^WARNING: Location" .venv/pip-install.log >&2 || true
         echo "installing apfsm into .venv failed (log: .venv/pip-install.log)" >&2
         exit 2
     fi
-    echo "$want" >"$stamp"
+    { installed_for; for extra in ${extras//,/ }; do echo "$extra"; done; } | sort -u \
+        | sed "s/^/$want /" >"$stamp.new"
+    mv "$stamp.new" "$stamp"
+    echo "    done in $((SECONDS - started)) s" >&2
 fi
 
 if ! command -v dot >/dev/null 2>&1; then

@@ -135,3 +135,24 @@ def refund(state: str = "RefundInitiated", *, reason: str | None = None) -> dict
         "creationTimestamp": format_timestamp(T0),
         "releaseEnvironment": "Sandbox",
     }
+
+
+def buyer(state: str = "Active") -> dict[str, Any]:
+    """A Get Buyer answer (buyer.html): buyerId only (no sign-in scope); no statusDetails,
+    so ``state`` can only be ``Active``."""
+    assert "Active" == state
+    return {
+        "buyerId": "amzn1.account.AEXAMPLEEXAMPLEEXAMPLEEXAMP",
+        **dict.fromkeys(
+            (
+                "name",
+                "email",
+                "postalCode",
+                "countryCode",
+                "shippingAddress",
+                "billingAddress",
+                "phoneNumber",
+                "primeMembershipTypes",
+            )
+        ),
+    }

@@ -16,13 +16,13 @@ PACKAGE = Path(apfsm.__file__).parent
 
 #: Rooms bottom up. A room may import rooms of its own layer or below, never above.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("_clock",),
+    ("_clock", "_version", "_extras"),
     ("_spec",),
     ("_errors", "_outcome", "diagrams", "_docs"),
     ("_decide",),
     ("_validator", "_sim"),
     ("server", "_harness"),
-    ("_fuzz",),
+    ("_fuzz", "_intercept"),
     ("strategies", "stateful", "testing", "_pytest_plugin"),
     ("_cli", "__init__", "__main__"),
 )

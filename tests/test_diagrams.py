@@ -13,14 +13,15 @@ import pytest
 from apfsm import GUARDS, LIFECYCLES, OBJECT_TYPES, Limits
 from apfsm._spec import DEADLINES, DELETED, SAME, render_label
 from apfsm.diagrams import (
+    DEFAULT_FORMATS,
     EXTENSIONS,
-    FORMATS,
     NAMES,
     VIEWS,
     DiagramError,
     Format,
     View,
     render,
+    render_png,
     write,
 )
 
@@ -36,7 +37,7 @@ def expected_files() -> dict[str, tuple[str, View, Format]]:
     for stem, name in NAMES.items():
         for view in ("lifecycle",) if name == "overview" else VIEWS:
             suffix = "" if view == "lifecycle" else f"-{view}"
-            for fmt in FORMATS:
+            for fmt in DEFAULT_FORMATS:
                 files[f"{stem}{suffix}.{EXTENSIONS[fmt]}"] = (name, view, fmt)
     return files
 
@@ -50,7 +51,7 @@ REFRESH = "diagrams are out of date; run: .venv/bin/apfsm diagrams"
 
 def test_committed_set_is_complete() -> None:
     assert sorted(expected_files()) == sorted(p.name for p in COMMITTED.iterdir())
-    assert 27 == len(expected_files())
+    assert 33 == len(expected_files())
 
 
 @pytest.mark.parametrize(
@@ -348,8 +349,10 @@ def test_overview_links_the_four_objects() -> None:
         assert has_edge(edges, "Charge", "Refund", "create_refund", "→ RefundInitiated")
         # Finalize (Buy Now / mobile) creates what Complete creates: two edges more.
         assert has_edge(edges, "CheckoutSession", "ChargePermission", "finalize_checkout_session")
+        # A Buyer is made by the buyer's sign-in (Amazon Sign-in), off no other object.
+        assert has_edge(edges, "[*]", "Buyer", "buyer_sign_in", "→ Active")
         assert has_edge(edges, "CheckoutSession", "Charge", "finalize_checkout_session")
-        assert 7 == len(edges)
+        assert 8 == len(edges)
 
 
 # ---------------------------------------------------------------------------------------
@@ -366,7 +369,8 @@ def test_snake_case_names_are_accepted(stem: str, name: str) -> None:
     ("kwargs", "message"),
     [
         ({"object_type": "Order"}, "unknown diagram 'Order'"),
-        ({"object_type": "Charge", "format": "png"}, "unknown format 'png'"),
+        ({"object_type": "Charge", "format": "gif"}, "unknown format 'gif'"),
+        ({"object_type": "Charge", "format": "png"}, "PNG is binary: use render_png()"),
         ({"object_type": "Charge", "view": "errors"}, "unknown view 'errors'"),
         ({"object_type": "overview", "view": "refusals"}, "only the 'lifecycle' view"),
     ],
@@ -390,8 +394,19 @@ def test_write_renders_every_file(tmp_path: Path) -> None:
     names = [p.name for p in paths]
     assert sorted(f for f, (_, _, fmt) in expected_files().items() if fmt != "svg") == sorted(names)
     assert len(set(names)) == len(names)
-    with pytest.raises(ValueError, match="unknown format 'png'"):
-        write(tmp_path, ["png"])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match="unknown format 'gif'"):
+        write(tmp_path, ["gif"])  # type: ignore[list-item]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="graphviz's dot is not installed")
+def test_png_on_request(tmp_path: Path) -> None:
+    image = render_png("charge")
+    assert image.startswith(b"\x89PNG\r\n\x1a\n")
+    assert render_png("Charge", view="refusals") != image
+    paths = write(tmp_path, ["png"])
+    assert 11 == len(paths)
+    assert all(p.suffix == ".png" and p.read_bytes()[:4] == b"\x89PNG" for p in paths)
+    assert "png" not in DEFAULT_FORMATS  # the repository commits the text formats only
 
 
 @pytest.mark.usefixtures("no_dot")
@@ -420,7 +435,7 @@ def test_svg_is_an_svg_document() -> None:
     svg = render("overview", "svg")
     assert svg.startswith("<?xml")
     assert "</svg>" in svg
-    assert "How the four objects link" in svg
+    assert "How the objects link" in svg
 
 
 @pytest.mark.skipif(not HAS_DOT, reason="graphviz's dot is not installed")

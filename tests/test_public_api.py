@@ -106,6 +106,7 @@ def test_public_submodules_pin_their_all() -> None:
     import apfsm.diagrams
 
     expected = [
+        "DEFAULT_FORMATS",
         "EXTENSIONS",
         "FORMATS",
         "NAMES",
@@ -114,6 +115,7 @@ def test_public_submodules_pin_their_all() -> None:
         "Format",
         "View",
         "render",
+        "render_png",
         "write",
     ]
     assert expected == apfsm.diagrams.__all__
@@ -166,9 +168,11 @@ def test_testing_submodules_pin_their_all() -> None:
     assert [
         "AMAZON_STEPS",
         "KNOWABLE_CODES",
+        "AmazonPayMock",
         "IntegrationError",
         "IntegrationMachine",
         "WatchedSimulator",
+        "mock_amazon_pay",
         "step_plans",
     ] == apfsm.testing.__all__
 

@@ -3,18 +3,39 @@ object-type argument and the progress bar."""
 
 from __future__ import annotations
 
+import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from apfsm._spec import OBJECT_TYPES
+from apfsm._spec import OBJECT_TYPES, object_type_named
+
+if TYPE_CHECKING:
+    from apfsm._fuzz import FuzzReport
 
 __all__ = ["ProgressBar", "UsageError", "add_object_argument", "object_types", "read_text"]
 
 
 class UsageError(Exception):
     """Bad arguments or input files: the command line exits 2 with the message."""
+
+
+def fuzzing_kit() -> Callable[..., FuzzReport]:
+    """``apfsm.stateful.fuzz``, imported when a command fuzzes: the core install (without
+    the testing extra) runs every other command."""
+    try:
+        from apfsm.stateful import fuzz  # noqa: PLC0415  (needs the testing extra)
+    except ImportError as missing:
+        raise UsageError(str(missing)) from None
+    from hypothesis.configuration import set_hypothesis_home_dir  # noqa: PLC0415
+
+    if not os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        # Hypothesis keeps files under ./.hypothesis; a command run in someone's project
+        # leaves nothing there (a campaign's database is in memory; traces say where).
+        set_hypothesis_home_dir(tempfile.mkdtemp(prefix="apfsm-hypothesis-"))
+    return fuzz
 
 
 def read_text(path: str, what: str = "") -> str:
@@ -32,17 +53,20 @@ def read_text(path: str, what: str = "") -> str:
 def add_object_argument(parser: Any) -> None:
     """The optional ``OBJECT ...`` arguments of the commands that act per object type."""
     parser.add_argument(
-        "object", nargs="*", metavar="OBJECT", help=f"{', '.join(OBJECT_TYPES)} (default: all)"
+        "object",
+        nargs="*",
+        metavar="OBJECT",
+        help=f"{', '.join(OBJECT_TYPES)}, in any spelling (default: all)",
     )
 
 
 def object_types(chosen: Sequence[str]) -> list[str]:
     """The object types named on the command line (all when none); a ``UsageError`` for
     an unknown one."""
-    unknown = [name for name in chosen if name not in OBJECT_TYPES]
-    if unknown:
-        raise UsageError(f"unknown object type {unknown[0]!r}; types are {', '.join(OBJECT_TYPES)}")
-    return list(chosen) or list(OBJECT_TYPES)
+    try:
+        return [object_type_named(name) for name in chosen] or list(OBJECT_TYPES)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 class ProgressBar:

@@ -7,10 +7,12 @@ Exit codes: 0 success, 1 when what was checked fails (a refused call, a failed s
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import shutil
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn, TextIO
 
@@ -19,12 +21,12 @@ from apfsm._docs import Format, error_table, lifecycle_table, limits_table
 from apfsm._harness import explore, realistic_body
 from apfsm._spec import OBJECT_TYPES, OPERATIONS
 from apfsm._validator import check
-from apfsm.diagrams import EXTENSIONS, FORMATS, DiagramError
+from apfsm._version import __version__
+from apfsm.diagrams import DEFAULT_FORMATS, EXTENSIONS, FORMATS, DiagramError
 from apfsm.diagrams import Format as DiagramFormat
 from apfsm.diagrams import write as write_diagrams
-from apfsm.stateful import fuzz
 
-from .base import ProgressBar, UsageError, add_object_argument, object_types, read_text
+from .base import ProgressBar, UsageError, add_object_argument, fuzzing_kit, object_types, read_text
 from .serve import register as _register_serve
 from .testing import register as _register_testing
 
@@ -47,11 +49,15 @@ def _read_json(path: str, what: str) -> Any:
 
 def _cmd_tables(args: argparse.Namespace, out: TextIO) -> int:
     fmt: Format = "markdown" if args.markdown else "text"
+    if args.width is not None and args.width < 40:
+        raise UsageError("--width must be at least 40")
+    width = args.width or shutil.get_terminal_size().columns
     for object_type in object_types(args.object):
-        out.write(f"## {object_type}\n\n{lifecycle_table(object_type, fmt)}\n\n")
+        table = lifecycle_table(object_type, fmt, width=width)
+        out.write(f"## {object_type}\n\n{table}\n\n")
     if not args.object:
-        out.write(f"## Time limits and checks\n\n{limits_table(fmt)}\n\n")
-        out.write(f"## Error catalog\n\n{error_table(fmt)}\n")
+        out.write(f"## Time limits and checks\n\n{limits_table(fmt, width=width)}\n\n")
+        out.write(f"## Error catalog\n\n{error_table(fmt, width=width)}\n")
     return 0
 
 
@@ -75,14 +81,17 @@ _DOT_HINT = (
 
 
 def _cmd_diagrams(args: argparse.Namespace, out: TextIO) -> int:
-    formats: tuple[DiagramFormat, ...] = args.format or FORMATS
-    if "svg" in formats and shutil.which("dot") is None:
+    formats: tuple[DiagramFormat, ...] = args.format or DEFAULT_FORMATS
+    drawn = [fmt for fmt in formats if fmt in ("svg", "png")]  # what needs graphviz's dot
+    if drawn and shutil.which("dot") is None:
         if args.format:
-            # SVG was asked for by name: not producing it is a failure, not a usage error.
-            sys.stderr.write(f"apfsm diagrams: error: cannot render SVG: {_DOT_HINT}\n")
+            # Asked for by name: not producing it is a failure, not a usage error.
+            kinds = " and ".join(fmt.upper() for fmt in drawn)
+            sys.stderr.write(f"apfsm diagrams: error: cannot render {kinds}: {_DOT_HINT}\n")
             return 1
         formats = tuple(fmt for fmt in formats if fmt != "svg")
         sys.stderr.write(f"apfsm diagrams: warning: skipping SVG: {_DOT_HINT}\n")
+    args.out = args.out or tempfile.mkdtemp(prefix="apfsm-diagrams-")
     try:
         paths = write_diagrams(args.out, formats)
     except DiagramError as exc:
@@ -98,6 +107,12 @@ def _cmd_diagrams(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    op = OPERATIONS[args.operation]  # argparse chose among them
+    if op.target is not None and not args.target:
+        raise UsageError(
+            f"{op.name} acts on a {op.target}: give its API JSON with --target FILE "
+            "('-' for standard input)"
+        )
     target = _read_json(args.target, "target") if args.target else None
     body = _read_json(args.body, "body") if args.body else None
     try:
@@ -108,7 +123,14 @@ def _cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         outcome = check(args.operation, target, body=body, at=at)
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
-    out.write(json.dumps(outcome.to_json(), indent=2) + "\n")
+    body_checked = body is not None or not op.body
+    if not body_checked:
+        sys.stderr.write(
+            f"note: no --body given: {op.name}'s body rules (required fields, amounts, "
+            "formats) were not checked\n"
+        )
+    answer = {**outcome.to_json(), "at": format_timestamp(at), "bodyChecked": body_checked}
+    out.write(json.dumps(answer, indent=2) + "\n")
     return 0 if outcome.ok else 1
 
 
@@ -180,15 +202,15 @@ def _demo_validator(out: TextIO) -> bool:
         )
         out.write(f"  [{verdict}] {operation} at T0 + {format_duration(delta)}: {answer}\n")
     total = len(_SAMPLE_STEPS)
-    out.write(f"\n{total - failures}/{total} predictions as SPEC.md says.\n\n")
+    out.write(f"\n{total - failures}/{total} predictions as the specification says.\n\n")
     return failures == 0
 
 
 def _demo_diagrams(directory: str, out: TextIO) -> bool:
     out.write("== 2. Lifecycle diagrams, rendered from the declarations ==\n\n")
-    formats: tuple[DiagramFormat, ...] = FORMATS
+    formats: tuple[DiagramFormat, ...] = DEFAULT_FORMATS
     if shutil.which("dot") is None:
-        formats = tuple(f for f in FORMATS if f != "svg")
+        formats = tuple(f for f in DEFAULT_FORMATS if f != "svg")
         out.write(f"  (SVG skipped: {_DOT_HINT})\n")
     try:
         paths = write_diagrams(directory, formats)
@@ -199,16 +221,17 @@ def _demo_diagrams(directory: str, out: TextIO) -> bool:
     return True
 
 
-def _demo_explore(out: TextIO) -> bool:
+def _demo_explore(out: TextIO, progress: bool = True) -> bool:
     out.write("== 3. Exploration: every reachable state × operation × time bucket ==\n\n")
-    result = explore(progress=ProgressBar("explore"))
+    result = explore(progress=ProgressBar("explore") if progress else None)
     out.write("  " + result.summary().replace("\n", "\n  ") + "\n\n")
     return result.ok
 
 
-def _demo_fuzz(examples: int, out: TextIO) -> bool:
+def _demo_fuzz(examples: int, out: TextIO, progress: bool = True) -> bool:
     out.write(f"== 4. Fuzzing the embedded simulator: {examples} random histories ==\n\n")
-    report = fuzz(examples=examples, seed=0, progress=ProgressBar("fuzz"))
+    bar = ProgressBar("fuzz") if progress else None
+    report = fuzzing_kit()(examples=examples, seed=0, progress=bar)
     out.write("  " + report.summary().replace("\n", "\n  ") + "\n\n")
     return report.ok
 
@@ -219,16 +242,30 @@ def _cmd_demo(args: argparse.Namespace, out: TextIO) -> int:
     if args.tables:
         for object_type in OBJECT_TYPES:
             out.write(f"== {object_type} ==\n\n{lifecycle_table(object_type)}\n\n")
-    results = {"validator": _demo_validator(out)}
-    if not args.quiet:
-        results["diagrams"] = _demo_diagrams(args.out, out)
-        results["exploration"] = _demo_explore(out)
-        results["fuzzing"] = _demo_fuzz(args.examples, out)
+    directory = args.out or tempfile.mkdtemp(prefix="apfsm-demo-diagrams-")
+    loud = not args.quiet
+    sections: dict[str, Callable[[TextIO], bool]] = {
+        "validator": _demo_validator,
+        "diagrams": lambda sink: _demo_diagrams(directory, sink),
+        "exploration": lambda sink: _demo_explore(sink, progress=loud),
+        "fuzzing": lambda sink: _demo_fuzz(args.examples, sink, progress=loud),
+    }
+    results = {}
+    for name, section in sections.items():
+        # --quiet: every check still runs; only the report is printed, and what failed.
+        captured = io.StringIO()
+        results[name] = section(out if loud else captured)
+        if not loud and not results[name]:
+            out.write(captured.getvalue())
     out.write("== Report ==\n\n")
     for name, ok in results.items():
         out.write(f"  {'ok  ' if ok else 'FAIL'} {name}\n")
     good = all(results.values())
-    out.write("\nEverything conforms to SPEC.md.\n" if good else "\nSome checks FAILED.\n")
+    out.write(
+        "\nEverything conforms to the specification (docs/specification.md).\n"
+        if good
+        else "\nSome checks FAILED.\n"
+    )
     return 0 if good else 1
 
 
@@ -239,6 +276,7 @@ def _parser() -> argparse.ArgumentParser:
         "print the lifecycle tables, draw the diagrams.",
         epilog="Exit codes: 0 success, 1 when what was checked fails, 2 usage errors.",
     )
+    parser.add_argument("--version", action="version", version=f"apfsm {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     demo = sub.add_parser(
@@ -248,12 +286,16 @@ def _parser() -> argparse.ArgumentParser:
         "run a short fuzzing campaign on the embedded simulator; print a short report. "
         "Exits 1 when anything fails.",
     )
-    demo.add_argument("--quiet", action="store_true", help="only the sample payload checks")
+    demo.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print only the report (and the sections that failed); every check still runs",
+    )
     demo.add_argument("--tables", action="store_true", help="also print the lifecycle tables")
     demo.add_argument(
         "--out",
-        default="build/diagrams",
-        help="where to render the diagrams (default: build/diagrams)",
+        default=None,
+        help="where to render the diagrams (default: a new temporary directory, printed)",
     )
     demo.add_argument(
         "--examples", type=int, default=100, help="random histories to fuzz (default: 100)"
@@ -263,6 +305,13 @@ def _parser() -> argparse.ArgumentParser:
     tables = sub.add_parser("tables", help="print the lifecycle, limit and error tables")
     add_object_argument(tables)
     tables.add_argument("--markdown", action="store_true", help="Markdown instead of text")
+    tables.add_argument(
+        "--width",
+        type=int,
+        metavar="COLUMNS",
+        help="fit text tables to COLUMNS: a wider table prints one block per row "
+        "(default: the terminal's width)",
+    )
     tables.set_defaults(run=_cmd_tables)
 
     chk = sub.add_parser(
@@ -291,13 +340,17 @@ def _parser() -> argparse.ArgumentParser:
         "written with a warning (exit 0), unless --format names svg (exit 1).",
     )
     dia.add_argument(
-        "--out", metavar="DIR", default="diagrams", help="output directory (default: diagrams)"
+        "--out",
+        metavar="DIR",
+        default=None,
+        help="output directory (default: a new temporary directory, printed); "
+        "in the repository: --out diagrams",
     )
     dia.add_argument(
         "--format",
         metavar="FORMATS",
         type=_formats,
-        help=f"comma-separated, from {','.join(FORMATS)} (default: all)",
+        help=f"comma-separated, from {','.join(FORMATS)} (default: {','.join(DEFAULT_FORMATS)})",
     )
     dia.set_defaults(run=_cmd_diagrams)
 

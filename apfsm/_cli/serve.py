@@ -21,6 +21,8 @@ def _run_command(args: argparse.Namespace, out: TextIO) -> int:
             notify_url=args.notify_url,
             state=args.state,
             seed=args.seed,
+            start=args.start,
+            access_log=not args.no_access_log,
             out=out,
         )
     except ImportError as exc:
@@ -33,6 +35,16 @@ def _run_command(args: argparse.Namespace, out: TextIO) -> int:
         sys.stderr.write(f"apfsm serve: error: {exc.strerror or exc}\n")
         return 2
     return 0
+
+
+def _instant(text: str) -> Any:
+    from apfsm._clock import parse_timestamp
+
+    try:
+        return parse_timestamp(text)
+    except ValueError as exc:
+        message = f"not an instant with a UTC offset: {text!r} ({exc})"
+        raise argparse.ArgumentTypeError(message) from None
 
 
 def _port(text: str) -> int:
@@ -66,12 +78,23 @@ def register(sub: Any) -> None:
     command.add_argument(
         "--state",
         metavar="FILE",
-        help="restore the simulator from FILE at start (when it exists), save it at shutdown",
+        help="keep the state in FILE (SQLite): every change committed before it is answered, "
+        "resumed at start; a JSON snapshot given here is migrated in place",
     )
     command.add_argument(
         "--seed",
         metavar="SEED",
         help="make the ids from SEED: the same seed, the same ids (default: random, so ids differ "
         "from run to run as Amazon's do)",
+    )
+    command.add_argument(
+        "--start",
+        type=_instant,
+        metavar="INSTANT",
+        help="the simulated clock's first instant, e.g. 2026-03-02T09:00:00Z (default: now; "
+        "a new state only)",
+    )
+    command.add_argument(
+        "--no-access-log", action="store_true", help="no line per request on stdout"
     )
     command.set_defaults(run=_run_command)

@@ -6,9 +6,8 @@ import argparse
 from typing import Any, TextIO
 
 from apfsm._harness import check_log, explore
-from apfsm.stateful import fuzz
 
-from .base import ProgressBar, UsageError, add_object_argument, object_types, read_text
+from .base import ProgressBar, UsageError, add_object_argument, fuzzing_kit, object_types, read_text
 
 __all__ = ["register"]
 
@@ -33,7 +32,7 @@ def _cmd_fuzz(args: argparse.Namespace, out: TextIO) -> int:
     if args.examples < 1 or args.steps < 1:
         raise UsageError("--examples and --steps must be at least 1")
     bar = ProgressBar("fuzz")
-    report = fuzz(examples=args.examples, steps=args.steps, seed=args.seed, progress=bar)
+    report = fuzzing_kit()(examples=args.examples, steps=args.steps, seed=args.seed, progress=bar)
     out.write(report.summary() + "\n")
     if args.coverage:
         out.write("\n" + report.coverage.report() + "\n")

@@ -13,7 +13,16 @@ from typing import Any, Final
 
 from apfsm._clock import format_timestamp
 from apfsm._outcome import Outcome
-from apfsm._spec import DELETED, LIFECYCLES, OPERATIONS, Limits, Operation
+from apfsm._spec import (
+    DEADLINES,
+    DELETED,
+    LIFECYCLES,
+    OPERATIONS,
+    Deadline,
+    Limits,
+    Operation,
+    render_label,
+)
 
 from .machines import COMPILED, Allowed, Compiled, Refusal
 from .money import Money
@@ -61,6 +70,16 @@ def evolve(compiled: Compiled, obj: Any, at: datetime, limits: Limits) -> Evolve
         state, reason, since, timer = first.dest, first.reason, first_deadline, first.name
 
 
+#: Per object type that can be deleted, the deadline that deletes it (SPEC §2 retention; a
+#: Buyer's token expiry).
+_DELETIONS: Final[Mapping[str, Deadline]] = {
+    lc.object_type: DEADLINES[timer.deadline]
+    for lc in LIFECYCLES.values()
+    for timer in lc.timers
+    if timer.dest == DELETED
+}
+
+
 # Accepted outcomes repeat: share them (Outcome is immutable).
 _OK: dict[tuple[str | None, int, tuple[tuple[str, str], ...]], Outcome] = {}
 
@@ -82,9 +101,10 @@ def refusal_message(
     limits: Limits,
 ) -> str:
     if state == DELETED:
+        deadline = _DELETIONS[object_type]
         return (
             f"the {object_type} does not exist: it was deleted "
-            f"{limits.describe('checkout_session_retention')} after creation"
+            f"{render_label(deadline.label, limits)} after {deadline.anchor}"
             + (f", at {format_timestamp(since)}" if since is not None else "")
         )
     text = f"cannot {op.verb} a {object_type} in state {state}"

@@ -260,11 +260,35 @@ class RefundPayload(_Payload):
     object_type = "Refund"
 
 
-_READERS: Final[Mapping[str, type[_Payload]]] = {
+class BuyerPayload:
+    """A Buyer's JSON (Get Buyer, buyer.html): no ``statusDetails`` — a payload you hold
+    was answered, so its token was ``Active`` then — and no sign-in time, so the token's
+    expiry (``Limits.buyer_token_ttl``) cannot be read from it: ``signed_in_at`` is None
+    and the deadline never passes (docs/buyer.md)."""
+
+    __slots__ = ("limits",)
+    object_type = "Buyer"
+    state = "Active"
+    reason = None
+    signed_in_at = None
+    payload_deadline = None
+
+    def __init__(self, data: object, limits: Limits) -> None:
+        if not isinstance(data, Mapping):
+            raise ValueError(
+                f"a Buyer payload must be a JSON object (dict), got {type(data).__name__}"
+            )
+        if not isinstance(data.get("buyerId"), str):
+            raise ValueError("the Buyer payload has no buyerId string")
+        self.limits = limits
+
+
+_READERS: Final[Mapping[str, Callable[[object, Limits], Any]]] = {
     "CheckoutSession": CheckoutSessionPayload,
     "ChargePermission": ChargePermissionPayload,
     "Charge": ChargePayload,
     "Refund": RefundPayload,
+    "Buyer": BuyerPayload,
 }
 
 

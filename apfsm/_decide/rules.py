@@ -8,7 +8,7 @@ records), the request body, the instant and the ``Limits``. Facts a caller canno
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final, Protocol
@@ -240,8 +240,20 @@ def _permission_expiry(obj: Any, limits: Limits) -> datetime:
     return add_months(anchor, limits.recurring_permission_months)
 
 
+#: The deadline of a token whose sign-in instant nobody knows: never.
+_NEVER: Final = datetime.max.replace(tzinfo=UTC)
+
+
+def _buyer_token_expiry(obj: Any, limits: Limits) -> datetime:
+    # A Buyer payload shows no sign-in time (buyer.html): check() takes its token as live,
+    # as it skips a check whose history a payload does not show; the simulator knows.
+    signed_in: datetime | None = obj.signed_in_at
+    return _NEVER if signed_in is None else signed_in + limits.buyer_token_ttl
+
+
 DEADLINE_FUNCTIONS: Final[Mapping[str, Callable[[Any, Limits], datetime]]] = MappingProxyType(
     {
+        "buyer_token_expiry": _buyer_token_expiry,
         "checkout_session_expiry": _checkout_session_expiry,
         "checkout_session_retention": _checkout_session_retention,
         "pending_authorization_expiry": _pending_authorization_expiry,

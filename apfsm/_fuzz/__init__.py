@@ -14,6 +14,13 @@ faces ``apfsm.strategies``, ``apfsm.stateful`` and ``apfsm.testing`` are built f
 Everything here may import Hypothesis; nothing below this layer does.
 """
 
+from apfsm._extras import missing_extra
+
+try:
+    import hypothesis  # noqa: F401  (the fuzzing kit is built on it)
+except ImportError as _missing:  # the core install has no Hypothesis
+    raise missing_extra("testing", "apfsm's fuzzing kit", _missing) from None
+
 from .amazon_rules import AMAZON_RULES, AmazonRules, story
 from .bodies import BodyFault, fault_by_number, request_bodies, schema_body, single_faults
 from .campaign import FuzzReport, run_campaign

@@ -21,7 +21,7 @@ import functools
 import random
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, overload
 
 import attrs
 from hypothesis import strategies as st
@@ -395,9 +395,27 @@ def _faulty_body(draw: st.DrawFn, operation: str, limits: Limits) -> tuple[Any, 
     return draw(faults).apply(body)
 
 
+@overload
+def request_bodies(
+    operation: str, *, valid: Literal[True] = True, limits: Limits | None = None
+) -> st.SearchStrategy[dict[str, Any]]: ...
+
+
+@overload
+def request_bodies(
+    operation: str, *, valid: Literal[False], limits: Limits | None = None
+) -> st.SearchStrategy[tuple[object, str]]: ...
+
+
+@overload
+def request_bodies(
+    operation: str, *, valid: bool, limits: Limits | None = None
+) -> st.SearchStrategy[dict[str, Any]] | st.SearchStrategy[tuple[object, str]]: ...
+
+
 def request_bodies(
     operation: str, *, valid: bool = True, limits: Limits | None = None
-) -> st.SearchStrategy[Any]:
+) -> st.SearchStrategy[dict[str, Any]] | st.SearchStrategy[tuple[object, str]]:
     """Request bodies for ``operation``, from its schema (SPEC §10).
 
     Args:

@@ -38,22 +38,41 @@ class FuzzReport:
     def ok(self) -> bool:
         return self.failure is None
 
-    def summary(self) -> str:
-        states = {(t, s) for t, lc in LIFECYCLES.items() for s in lc.state_names()}
-        transitions = {
-            (t, s, op)
-            for t, lc in LIFECYCLES.items()
-            for s in lc.state_names()
-            for op in lc.operations
-        }
-        seen_states = self.coverage.states() & states
-        seen_transitions = self.coverage.transitions() & transitions
-        codes = self.coverage.codes() & set(ERRORS)
+    def unreached(self) -> dict[str, list[str]]:
+        """What the campaign never reached, named: ``states`` (``"Charge.Declined"``),
+        ``pairs`` (``"Charge.Captured × cancel_charge"``: a state and an operation tried
+        on it) and ``codes`` (error codes never answered), each in declaration order."""
+        seen_states = self.coverage.states()
+        seen_pairs = self.coverage.transitions()
+        seen_codes = self.coverage.codes()
+        states, pairs = [], []
+        for object_type, lifecycle in LIFECYCLES.items():
+            for state in lifecycle.state_names():
+                if (object_type, state) not in seen_states:
+                    states.append(f"{object_type}.{state}")
+                for op in lifecycle.operations:
+                    if (object_type, state, op) not in seen_pairs:
+                        pairs.append(f"{object_type}.{state} × {op}")
+        codes = [code for code in ERRORS if code not in seen_codes]
+        return {"states": states, "pairs": pairs, "codes": codes}
+
+    def summary(self, *, listed: int = 12) -> str:
+        """The campaign in a few lines: its size, what it reached, what it did not (the
+        first ``listed`` of each kind named), and the failure with its trace."""
+        states = sum(len(lc.state_names()) for lc in LIFECYCLES.values())
+        pairs = sum(len(lc.state_names()) * len(lc.operations) for lc in LIFECYCLES.values())
+        missed = self.unreached()
         lines = [
             f"{self.examples} examples, {self.steps} steps in {self.seconds:.1f} s",
-            f"states reached: {len(seen_states)}/{len(states)}; (state, operation) pairs: "
-            f"{len(seen_transitions)}/{len(transitions)}; error codes: {len(codes)}/{len(ERRORS)}",
+            f"states reached: {states - len(missed['states'])}/{states}; (state, operation) "
+            f"pairs: {pairs - len(missed['pairs'])}/{pairs}; error codes: "
+            f"{len(ERRORS) - len(missed['codes'])}/{len(ERRORS)}",
         ]
+        for kind, label in (("states", "states"), ("pairs", "pairs"), ("codes", "codes")):
+            names = missed[kind]
+            if names:
+                more = f" (+{len(names) - listed} more)" if len(names) > listed else ""
+                lines.append(f"unreached {label}: {', '.join(names[:listed])}{more}")
         if self.failure is not None:
             lines.append(f"FAILED: {self.failure}")
             if self.trace is not None:

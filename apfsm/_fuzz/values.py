@@ -269,7 +269,9 @@ def money(
 
     Args:
         currency: a fixed currency; any supported one when None.
-        min_value, max_value: bounds in major units.
+        min_value: the lower bound, in major units.
+        max_value: the upper bound, in major units.
+        limits: the limits whose currencies and per-charge maximum apply (SPEC's).
 
     Raises:
         ValueError: an unsupported currency, or bounds that leave nothing to draw.

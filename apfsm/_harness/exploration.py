@@ -33,6 +33,7 @@ from apfsm._spec import (
     SAME,
     Lifecycle,
     Limits,
+    object_type_named,
 )
 
 from .bodies import checkout_session_body, realistic_body
@@ -187,6 +188,8 @@ CREATORS: Final[Mapping[tuple[str, str | None], Callable[[Simulator], str]]] = {
     ),
     ("create_charge", None): _charge,
     ("create_refund", None): _refund,
+    # The buyer's action, not a merchant call (Amazon Sign-in): the token is the id.
+    ("buyer_sign_in", None): lambda sim: sim.buyer_sign_in(scopes=["name", "email"]),
     **{key: make for name in COMPLETIONS for key, make in _completion_creators(name).items()},
 }
 
@@ -397,7 +400,10 @@ def _node(sim: Simulator, object_id: str) -> Node | None:
     current = sim.object_json(object_id)
     if current is None:
         return None
-    details = current["statusDetails"]
+    details = current.get("statusDetails")
+    if details is None:  # a Buyer: its JSON shows no state, its token's is the record's
+        state = sim.object_state(object_id)
+        return None if state is None else (state, None)
     if "reasons" in details:
         reasons = details["reasons"] or []
         return details["state"], (reasons[0]["reasonCode"] if reasons else None)
@@ -416,7 +422,7 @@ def explore(
     Args:
         limits: the limits to explore with (SPEC's by default).
         depth: the longest path (creation included) the walk follows.
-        object_types: restrict to some object types (all four by default).
+        object_types: restrict to some object types (all of them by default; any spelling).
         progress: called as ``progress(done, total, label)`` after each object type's
             states are probed (the command line draws a progress bar with it).
 
@@ -426,10 +432,7 @@ def explore(
     """
     limits = limits or Limits()
     started = time.perf_counter()
-    types = list(object_types or OBJECT_TYPES)
-    unknown = [t for t in types if t not in LIFECYCLES]
-    if unknown:
-        raise ValueError(f"unknown object type {unknown[0]!r}; types are {', '.join(OBJECT_TYPES)}")
+    types = [object_type_named(t) for t in object_types or OBJECT_TYPES]
     failures: list[ExploreFailure] = []
     matrix: dict[tuple[str, str, str, str], str] = {}
     paths: dict[tuple[str, str, str, str], tuple[str, ...]] = {}

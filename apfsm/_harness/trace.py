@@ -345,7 +345,7 @@ def _created_ids(body: Any) -> Iterable[tuple[str, str]]:
 
 def replay(
     trace: Trace | Mapping[str, Any] | str | os.PathLike[str],
-    target: Any = None,
+    target: ReplayTarget | None = None,
     *,
     on_step: Callable[[int, Step, Mapping[str, Any]], object] | None = None,
 ) -> Replay:

@@ -18,8 +18,9 @@ from apfsm._spec import CARD, SANDBOX_CARDS, SandboxCard
 
 from .effects import Effects
 from .log import snapshot
-from .records import CheckoutSessionRecord, Record, stamp
+from .records import BuyerRecord, CheckoutSessionRecord, Record, stamp
 from .scheduler import EVENTS
+from .shapes import SIGN_IN_SCOPES
 
 __all__ = ["Actions"]
 
@@ -39,6 +40,25 @@ def _card(card: object) -> SandboxCard:
             f"unknown sandbox card {card!r}; cards are {', '.join(SANDBOX_CARDS)}",
         )
     return picked
+
+
+def _scopes(scopes: object) -> tuple[str, ...]:
+    """The sign-in's ``signInScopes``: a list of the names Amazon Sign-in knows.
+
+    Raises:
+        ActionRefused: not a list (a lone string included) or an unknown scope.
+    """
+    if isinstance(scopes, str) or not isinstance(scopes, list | tuple):
+        raise ActionRefused(
+            "InvalidParameterValue", f"scopes must be a list of scope names, got {scopes!r}"
+        )
+    for scope in scopes:
+        if not isinstance(scope, str) or scope not in SIGN_IN_SCOPES:
+            raise ActionRefused(
+                "InvalidParameterValue",
+                f"unknown sign-in scope {scope!r}; scopes are {', '.join(SIGN_IN_SCOPES)}",
+            )
+    return tuple(dict.fromkeys(scopes))
 
 
 class Actions:
@@ -69,6 +89,35 @@ class Actions:
         return self._act(
             "buyer", "buyer_approve", checkout_session_id, "CheckoutSession", {"card": card}, act
         )
+
+    def sign_in(self, scopes: object) -> str:
+        """The buyer signs in with Amazon Sign-in (SPEC §11); returns the buyer token."""
+        fx = self._fx
+        chosen = _scopes(scopes)
+        now = self._now()
+        fx.settle(now)
+        when = stamp(now)
+        token, buyer_id = fx.store.new_buyer_token()
+        record = BuyerRecord(
+            id=token,
+            seq=fx.store.next("object"),
+            created_at=when,
+            updated_at=when,
+            state="Active",
+            buyer_id=buyer_id,
+            scopes=chosen,
+        )
+        fx.add(record)  # schedules the token's expiry
+        fx.store.log.add(
+            at=now,
+            kind="buyer",
+            operation="buyer_sign_in",
+            object_id=token,
+            request_data=snapshot({"scopes": list(chosen)}),
+            status=200,
+            response_data=snapshot({"buyerToken": token}),
+        )
+        return token
 
     def cancel(self, checkout_session_id: str) -> dict[str, Any]:
         """The buyer cancels on Amazon's checkout page; returns the session."""

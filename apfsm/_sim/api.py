@@ -1,7 +1,8 @@
 """``AmazonPayApi``: the typed face of Amazon Pay's operations (SPEC §1), one method each.
 
 Each method is one line over ``request`` (the operation by name), which the ``Simulator``
-implements; the mixin keeps the façade class short enough to read.
+implements; the mixin keeps the façade class short enough to read. ``checkout`` composes
+them with the buyer's sign-in: a completed checkout in one call, for setting up tests.
 """
 
 from __future__ import annotations
@@ -178,3 +179,48 @@ class AmazonPayApi:
     def get_refund(self, refund_id: str) -> dict[str, Any]:
         """``GET /v2/refunds/{id}``."""
         return self.request("get_refund", refund_id).body
+
+    def get_buyer(self, buyer_token: str) -> dict[str, Any]:
+        """``GET /v2/buyers/{buyerToken}``: the buyer who signed in (``buyer_sign_in``)."""
+        return self.request("get_buyer", buyer_token).body
+
+    def buyer_approve(self, checkout_session_id: str, *, card: str = "1111") -> dict[str, Any]:
+        """The buyer signs in and picks a card (implemented by ``Simulator``)."""
+        raise NotImplementedError
+
+    def checkout(
+        self,
+        amount: str = "149.99",
+        currency: str = "USD",
+        *,
+        intent: str = "Authorize",
+        kind: str = "OneTime",
+        card: str = "1111",
+        store_id: str = "amzn1.application-oa2-client.apfsm-example",
+    ) -> dict[str, Any]:
+        """A whole buyer checkout in one call, for setting up a test: create a Checkout
+        Session for ``amount`` (a decimal string) in ``currency`` with ``intent``
+        (``Confirm``, ``Authorize``, ``AuthorizeWithCapture``) and ``kind`` (``OneTime``,
+        ``Recurring``, ``PaymentMethodOnFile``), the buyer signs in with ``card``, and
+        complete it. Returns the completed session's JSON (``chargePermissionId``, and
+        ``chargeId`` unless the intent is ``Confirm``).
+
+        Raises:
+            ApiError: a call is refused (a sandbox card that declines, say).
+        """
+        price = {"amount": amount, "currencyCode": currency}
+        body: dict[str, Any] = {
+            "webCheckoutDetails": {
+                "checkoutReviewReturnUrl": "https://shop.example/review",
+                "checkoutResultReturnUrl": "https://shop.example/result",
+            },
+            "storeId": store_id,
+            "chargePermissionType": kind,
+            "paymentDetails": {"paymentIntent": intent, "chargeAmount": price},
+        }
+        if kind != "OneTime":
+            body["recurringMetadata"] = {"frequency": {"unit": "Month", "value": "1"}}
+        session = self.create_checkout_session(body)
+        session_id = str(session["checkoutSessionId"])
+        self.buyer_approve(session_id, card=card)
+        return self.complete_checkout_session(session_id, {"chargeAmount": price})

@@ -239,7 +239,9 @@ class CallLog(Sequence[LogRecord]):
         self._chunks: list[bytes] = []
         self._recent: list[LogRecord] = []
         self._cache: tuple[int, list[LogRecord]] | None = None
-        self._lock = threading.Lock()
+        # Reads take it too: packing moves records from ``_recent`` into a chunk in two
+        # steps, and a read between them would answer the wrong record (issue 16).
+        self._lock = threading.RLock()
         for record in records:
             self.append(record)
 
@@ -283,18 +285,27 @@ class CallLog(Sequence[LogRecord]):
             return seq
 
     def append(self, record: LogRecord) -> None:
-        self._recent.append(record)
-        if len(self._recent) >= 2 * self.CHUNK:
-            old, self._recent = self._recent[: self.CHUNK], self._recent[self.CHUNK :]
-            self._chunks.append(zlib.compress(marshal.dumps([_pack(r) for r in old]), 1))
+        with self._lock:
+            self._recent.append(record)
+            if len(self._recent) >= 2 * self.CHUNK:
+                old, self._recent = self._recent[: self.CHUNK], self._recent[self.CHUNK :]
+                self._chunks.append(zlib.compress(marshal.dumps([_pack(r) for r in old]), 1))
 
     def clear(self) -> None:
-        self._chunks.clear()
-        self._recent.clear()
-        self._cache = None
+        with self._lock:
+            self._chunks.clear()
+            self._recent.clear()
+            self._cache = None
+
+    def since(self, start: int) -> list[LogRecord]:
+        """A copy of the records from index ``start`` on, read at one instant (safe while
+        calls run: ``GET /_apfsm/log``)."""
+        with self._lock:
+            return self[start:]
 
     def __len__(self) -> int:
-        return len(self._chunks) * self.CHUNK + len(self._recent)
+        with self._lock:
+            return len(self._chunks) * self.CHUNK + len(self._recent)
 
     def _chunk(self, index: int) -> list[LogRecord]:
         if self._cache is None or self._cache[0] != index:
@@ -308,22 +319,27 @@ class CallLog(Sequence[LogRecord]):
     def __getitem__(self, index: slice) -> list[LogRecord]: ...
 
     def __getitem__(self, index: int | slice) -> LogRecord | list[LogRecord]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
-        size = len(self)
-        if index < 0:
-            index += size
-        if not 0 <= index < size:
-            raise IndexError("log index out of range")
-        packed = len(self._chunks) * self.CHUNK
-        if index >= packed:
-            return self._recent[index - packed]
-        return self._chunk(index // self.CHUNK)[index % self.CHUNK]
+        with self._lock:
+            if isinstance(index, slice):
+                return [self[i] for i in range(*index.indices(len(self)))]
+            size = len(self)
+            if index < 0:
+                index += size
+            if not 0 <= index < size:
+                raise IndexError("log index out of range")
+            packed = len(self._chunks) * self.CHUNK
+            if index >= packed:
+                return self._recent[index - packed]
+            return self._chunk(index // self.CHUNK)[index % self.CHUNK]
 
     def __iter__(self) -> Iterator[LogRecord]:
-        for number in range(len(self._chunks)):
-            yield from self._chunk(number)
-        yield from self._recent
+        # The records of one instant: chunks are never changed once packed, so a copy of
+        # the two lists taken under the lock is enough; unpacking happens outside it.
+        with self._lock:
+            chunks, recent = list(self._chunks), list(self._recent)
+        for packed in chunks:
+            yield from (_unpack(tuple(row)) for row in marshal.loads(zlib.decompress(packed)))
+        yield from recent
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence):

@@ -29,11 +29,13 @@ from .shapes import (
     buyer,
     copy,
     pick,
+    signed_in_buyer,
 )
 
 __all__ = [
     "CONSTRAINT_DESCRIPTIONS",
     "RECORD_TYPES",
+    "BuyerRecord",
     "ChargePermissionRecord",
     "ChargeRecord",
     "CheckoutSessionRecord",
@@ -405,6 +407,25 @@ class RefundRecord(_Record):
         }
 
 
+@attrs.define(slots=True, eq=False)
+class BuyerRecord(_Record):
+    """A buyer token (its ``id``) and the buyer it reads: made by ``buyer_sign_in``,
+    deleted ``Limits.buyer_token_ttl`` after (SPEC §11, docs/buyer.md)."""
+
+    object_type: ClassVar[str] = "Buyer"
+    reason: str | None = None  # never set: a Buyer enters no state (the rules read it)
+    buyer_id: str = ""
+    scopes: tuple[str, ...] = ()
+
+    @property
+    def signed_in_at(self) -> datetime:
+        return self.created_at
+
+    def to_json(self, limits: Limits, now: datetime) -> dict[str, Any]:
+        """The Buyer's JSON: ``buyerId``, and what the sign-in's scopes share."""
+        return signed_in_buyer(self.buyer_id, self.scopes)
+
+
 def copy_json(value: Any) -> Any:
     """A deep copy of decoded JSON."""
     return _copy(value)
@@ -423,12 +444,18 @@ def merge(base: Mapping[str, Any] | None, update: Mapping[str, Any]) -> dict[str
     return out
 
 
-Record = CheckoutSessionRecord | ChargePermissionRecord | ChargeRecord | RefundRecord
+Record = CheckoutSessionRecord | ChargePermissionRecord | ChargeRecord | RefundRecord | BuyerRecord
 #: The record class of each object type.
 RECORD_TYPES: Final[Mapping[str, type[Record]]] = MappingProxyType(
     {
         cls.object_type: cls
-        for cls in (CheckoutSessionRecord, ChargePermissionRecord, ChargeRecord, RefundRecord)
+        for cls in (
+            CheckoutSessionRecord,
+            ChargePermissionRecord,
+            ChargeRecord,
+            RefundRecord,
+            BuyerRecord,
+        )
     }
 )
 

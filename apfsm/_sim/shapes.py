@@ -14,12 +14,14 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 __all__ = [
+    "BUYER_KEYS",
     "CHARGE_KEYS",
     "CHARGE_PERMISSION_KEYS",
     "CHECKOUT_SESSION_KEYS",
     "MERCHANT_METADATA_KEYS",
     "PAYMENT_DETAILS_KEYS",
     "REFUND_KEYS",
+    "SIGN_IN_SCOPES",
     "WEB_CHECKOUT_DETAILS_KEYS",
     "address",
     "buyer",
@@ -108,6 +110,31 @@ REFUND_KEYS: Final = (
     "softDescriptor",
     "releaseEnvironment",
 )
+#: A Buyer's keys (Get Buyer, https://developer.amazon.com/docs/amazon-pay-api-v2/buyer.html).
+BUYER_KEYS: Final = (
+    "buyerId",
+    "name",
+    "email",
+    "postalCode",
+    "countryCode",
+    "shippingAddress",
+    "billingAddress",
+    "phoneNumber",
+    "primeMembershipTypes",
+)
+#: The Amazon Sign-in button's ``signInScopes`` and the Buyer keys each one shares
+#: (https://developer.amazon.com/docs/amazon-pay-checkout/amazon-sign-in.html); Get Buyer
+#: "will only return buyerId by default" (buyer.html). ``postalCode`` shares the default
+#: shipping address's postal and country code (buyer.html describes both so).
+SIGN_IN_SCOPES: Final[Mapping[str, tuple[str, ...]]] = {
+    "name": ("name",),
+    "email": ("email",),
+    "postalCode": ("postalCode", "countryCode"),
+    "shippingAddress": ("shippingAddress",),
+    "billingAddress": ("billingAddress",),
+    "phoneNumber": ("phoneNumber",),
+    "primeStatus": ("primeMembershipTypes",),
+}
 #: ``paymentDetails`` always lists these (SPEC §11).
 PAYMENT_DETAILS_KEYS: Final = (
     "paymentIntent",
@@ -164,6 +191,27 @@ def buyer(seed: str) -> dict[str, Any]:
         "phoneNumber": "800-000-0000",
         "primeMembershipTypes": None,
     }
+
+
+def signed_in_buyer(buyer_id: str, scopes: tuple[str, ...]) -> dict[str, Any]:
+    """The sandbox buyer as Get Buyer shows it: ``buyerId`` always; every other key
+    present, null unless a scope shares it (SPEC §11: every field, null when unset);
+    ``primeMembershipTypes`` an empty list with ``primeStatus`` ("not available for general
+    use", buyer.html)."""
+    shared = {key for scope in scopes for key in SIGN_IN_SCOPES[scope]}
+    home = address()
+    values: dict[str, Any] = {
+        "buyerId": buyer_id,
+        "name": "Sandbox Buyer",
+        "email": "buyer@example.com",
+        "postalCode": home["postalCode"],
+        "countryCode": home["countryCode"],
+        "shippingAddress": home,
+        "billingAddress": address(),
+        "phoneNumber": home["phoneNumber"],
+        "primeMembershipTypes": [],
+    }
+    return {key: values[key] if key == "buyerId" or key in shared else None for key in BUYER_KEYS}
 
 
 def address() -> dict[str, Any]:

@@ -22,13 +22,13 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from apfsm._clock import Clock, ManualClock, SystemClock, format_timestamp, require_aware
 from apfsm._decide import normalise_body
-from apfsm._spec import LIFECYCLES, OPERATIONS, Limits
+from apfsm._spec import OPERATIONS, Limits, object_type_named
 
 from .actions import Actions
 from .api import AmazonPayApi
@@ -139,7 +139,8 @@ class Simulator(AmazonPayApi):
 
     @property
     def log(self) -> CallLog:
-        """One record per call, in call order (older records are kept compressed)."""
+        """One record per call, in call order (older records are kept compressed); safe
+        to read while calls run (``log.since(n)`` copies a tail at one instant)."""
         return self._store.log
 
     @property
@@ -260,6 +261,24 @@ class Simulator(AmazonPayApi):
         finally:
             self._outbox.deliver()
 
+    def buyer_sign_in(self, *, scopes: Sequence[str] = ()) -> str:
+        """The buyer signs in with Amazon Sign-in and is sent back to
+        ``signInReturnUrl?buyerToken=...`` (SPEC §11): returns that buyer token, for
+        ``get_buyer``.
+
+        The buyer is the sandbox buyer; Get Buyer shows ``buyerId``
+        (``amzn1.account.``..., made from ``seed`` like every id) and what ``scopes``
+        (``signInScopes``: ``name``, ``email``, ``postalCode``, ``shippingAddress``,
+        ``billingAddress``, ``phoneNumber``, ``primeStatus``) share — the other keys null.
+        The token expires ``limits.buyer_token_ttl`` (24 h) after sign-in: Get Buyer then
+        answers ``ResourceNotFound``, as for an unknown token.
+
+        Raises:
+            ActionRefused: (a ``ValueError``) ``scopes`` not a list, or an unknown scope.
+        """
+        with self._lock:
+            return self._actions.sign_in(scopes)
+
     def buyer_cancel(self, checkout_session_id: str) -> dict[str, Any]:
         """The buyer cancels on Amazon's page: the session becomes Canceled/BuyerCanceled.
 
@@ -313,11 +332,9 @@ class Simulator(AmazonPayApi):
             return None if record is None else record.to_json(self._limits, self.now())
 
     def object_ids(self, object_type: str | None = None) -> list[str]:
-        """Ids of the stored objects (of one type), in creation order."""
-        if object_type is not None and object_type not in LIFECYCLES:
-            raise ValueError(
-                f"unknown object type {object_type!r}; types are {', '.join(LIFECYCLES)}"
-            )
+        """Ids of the stored objects (of one type, any spelling), in creation order."""
+        if object_type is not None:
+            object_type = object_type_named(object_type)
         with self._lock:
             return [r.id for r in self._store.ordered(object_type)]
 
@@ -409,7 +426,10 @@ class Simulator(AmazonPayApi):
                 default.
 
         Raises:
-            ValueError: not a simulator snapshot, or one of an unknown version.
+            ValueError: not a simulator snapshot, or one of an unknown version; a
+                malformed one (checked in full: types, states, reasons, amounts,
+                timestamps, links, scheduled actions) names the faulty field's path,
+                e.g. ``objects[3].amount``.
         """
         store, now, limits = load(snapshot)
         sim = cls(clock or ManualClock(now), limits, store.merchant_id)

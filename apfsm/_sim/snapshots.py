@@ -17,6 +17,7 @@ from apfsm._spec import Limits
 from .log import CallLog, Idempotent, LogRecord, StoredError
 from .records import RECORD_TYPES
 from .scheduled import Action, Outcome, Timer
+from .snapcheck import SnapshotError, check_snapshot
 from .store import Store
 
 __all__ = ["SNAPSHOT_FORMAT", "SNAPSHOT_VERSION", "check_envelope", "dump", "load"]
@@ -65,7 +66,7 @@ def _record_from_json(data: Mapping[str, Any]) -> Any:
             value = None if value is None else require_aware(datetime.fromisoformat(value))
         elif field.name in {"amount", "capture_amount", "amount_limit"}:
             value = None if value is None else Decimal(value)
-        elif field.name == "reasons":
+        elif field.name in {"reasons", "scopes"}:
             value = tuple(value)
         kwargs[field.name] = value
     return cls(**kwargs)
@@ -143,12 +144,24 @@ def load(snapshot: Mapping[str, Any]) -> tuple[Store, datetime, Limits]:
     """A store read back from a snapshot, with the snapshot's instant and limits.
 
     Raises:
-        ValueError: not a simulator snapshot, of an unknown version, or malformed.
+        ValueError: not a simulator snapshot, or of an unknown version;
+            ``SnapshotError`` (a ``ValueError``) naming the faulty field's path
+            (``objects[3].amount``) for anything malformed.
     """
     check_envelope(snapshot, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, "simulator snapshot")
+    check_snapshot(snapshot)  # every field, with its path: nothing bad gets in
+    try:
+        limits = Limits.from_json(snapshot["limits"])
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise SnapshotError("limits", f"not apfsm Limits ({exc!r})") from None
+    records_log = []
+    for n, item in enumerate(snapshot.get("log", [])):
+        try:
+            records_log.append(LogRecord.from_json(item))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SnapshotError(f"log[{n}]", f"not a call log record ({exc!r})") from None
     try:
         now = require_aware(datetime.fromisoformat(snapshot["now"]))
-        limits = Limits.from_json(snapshot["limits"])
         store = Store(snapshot["merchantId"], str(snapshot.get("idSeed", "")))
         records = [_record_from_json(item) for item in snapshot["objects"]]
         by_id = {r.id: r for r in records}
@@ -173,7 +186,7 @@ def load(snapshot: Mapping[str, Any]) -> tuple[Store, datetime, Limits]:
             for key, entry in snapshot["idempotency"].items()
         }
         store.notifications = [dict(n) for n in snapshot["notifications"]]
-        store.log = CallLog(LogRecord.from_json(item) for item in snapshot["log"])
+        store.log = CallLog(records_log)
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"malformed simulator snapshot: {exc!r}") from None
     return store, now, limits

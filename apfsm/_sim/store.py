@@ -9,6 +9,7 @@ store read back in.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import uuid
 from typing import Any, Final
@@ -145,6 +146,17 @@ class Store:
             if candidate not in self.objects:
                 return candidate
 
+    def new_buyer_token(self) -> tuple[str, str]:
+        """A buyer token and the buyerId it reads (SPEC §11): the token opaque, 43
+        characters of ``A-Za-z0-9-_`` (safe in a path); the id ``amzn1.account.`` and 28
+        upper-case letters and digits, as the Node SDK's sandbox test expects
+        (``buyerId.startsWith('amzn1.account.')``)."""
+        number = self.next("id")
+        digest = hashlib.sha256(self._salted(f"{self.merchant_id}/by/{number}").encode()).digest()
+        token = base64.urlsafe_b64encode(digest).decode().rstrip("=")
+        account = base64.b32encode(hashlib.sha256(digest).digest()).decode()[:28]
+        return token, f"amzn1.account.{account}"
+
     def notification_id(self) -> str:
         """The ``NotificationId`` of the next IPN message: a UUID."""
         number = self.next("notification")
@@ -167,7 +179,9 @@ class Store:
             )
             for record in self.objects.values()
         )
-        return (records, tuple(self.queue), tuple(self.counters.items()), len(self.notifications))
+        # The queue in time order: a heap's layout is not state (a restored heap differs).
+        queue = tuple(sorted(self.queue))
+        return (records, queue, tuple(self.counters.items()), len(self.notifications))
 
     def marker(self) -> tuple[int, ...]:
         """A mark that moves with every change (``change_marker``)."""

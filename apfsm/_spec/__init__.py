@@ -25,7 +25,7 @@ from .catalog import (
 )
 from .charge_permission import NON_CHARGEABLE_REASONS
 from .conditions import CHECKS, DEADLINES, GUARDS
-from .lifecycles import LIFECYCLES
+from .lifecycles import LIFECYCLES, object_type_named
 from .limits import FrozenMap, Limits
 from .model import (
     DELETED,
@@ -85,5 +85,6 @@ __all__ = [
     "SandboxCard",
     "StateDecl",
     "Timer",
+    "object_type_named",
     "render_label",
 ]

@@ -202,8 +202,9 @@ _ERROR_LIST: Final = (
 #: Every error code of SPEC §8, read-only: ``code -> ErrorInfo``.
 ERRORS: Final[Mapping[str, ErrorInfo]] = MappingProxyType({e.code: e for e in _ERROR_LIST})
 
-#: The four API objects, in the order the API links them (SPEC §1).
-OBJECT_TYPES: Final = ("CheckoutSession", "ChargePermission", "Charge", "Refund")
+#: The API objects, in the order the API links them (SPEC §1), and the Buyer Get Buyer
+#: reads (SPEC §11).
+OBJECT_TYPES: Final = ("CheckoutSession", "ChargePermission", "Charge", "Refund", "Buyer")
 
 
 @attrs.frozen

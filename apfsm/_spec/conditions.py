@@ -70,6 +70,12 @@ _DEADLINE_LIST: Final = (
         ),
         payload_field="expirationTimestamp",
     ),
+    Deadline(
+        "buyer_token_expiry",
+        "{buyer_token_ttl}",
+        "sign-in",
+        ("buyer_token_ttl",),
+    ),
 )
 DEADLINES: Final[Mapping[str, Deadline]] = MappingProxyType({d.name: d for d in _DEADLINE_LIST})
 

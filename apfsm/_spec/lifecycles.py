@@ -11,15 +11,40 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
+from .buyer import BUYER
 from .charge import CHARGE
 from .charge_permission import CHARGE_PERMISSION
 from .checkout_session import CHECKOUT_SESSION
 from .model import Lifecycle
 from .refund import REFUND
 
-__all__ = ["LIFECYCLES"]
+__all__ = ["LIFECYCLES", "object_type_named"]
 
-#: The four lifecycles by object type, in the order the API links them.
+#: The lifecycles by object type, in the order the API links them (the Buyer, read before
+#: checkout, last).
 LIFECYCLES: Final[Mapping[str, Lifecycle]] = MappingProxyType(
-    {lc.object_type: lc for lc in (CHECKOUT_SESSION, CHARGE_PERMISSION, CHARGE, REFUND)}
+    {lc.object_type: lc for lc in (CHECKOUT_SESSION, CHARGE_PERMISSION, CHARGE, REFUND, BUYER)}
 )
+
+_BY_KEY: Final[Mapping[str, str]] = MappingProxyType({name.lower(): name for name in LIFECYCLES})
+
+
+def object_type_named(name: str) -> str:
+    """The object type a name means, in any spelling apfsm prints or Amazon sends:
+    ``Charge``, ``charge``, ``CHARGE``, ``ChargePermission``, ``charge_permission``,
+    ``CHARGE_PERMISSION`` (an IPN's ``ObjectType``), ``charge-permission``.
+
+    Raises:
+        ValueError: no object type has that name (the message lists them).
+    """
+    found = (
+        _BY_KEY.get(name.replace("_", "").replace("-", "").lower())
+        if isinstance(name, str)
+        else None
+    )
+    if found is None:
+        raise ValueError(
+            f"unknown object type {name!r}; object types are {', '.join(LIFECYCLES)} "
+            "(in any spelling: ChargePermission, charge_permission, CHARGE_PERMISSION)"
+        )
+    return found

@@ -230,6 +230,14 @@ class Limits:
         "§11",
         days=30,
     )
+    buyer_token_ttl: timedelta = _duration(
+        "a buyer token (Amazon Sign-in's signInReturnUrl?buyerToken=...) reads its buyer this "
+        "long after sign-in (amazonpay-onboarding.com: it expires after 24 hours); Decision: "
+        "afterwards Get Buyer answers it as an unknown id, ResourceNotFound (the boundary as "
+        "ttl_passed_at_deadline)",
+        "§11",
+        hours=24,
+    )
 
     # -- SPEC §2: Decisions on boundaries --------------------------------------------------
     ttl_passed_at_deadline: bool = _flag(

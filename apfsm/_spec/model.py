@@ -202,13 +202,15 @@ class Creation:
     """``operation`` creates this object in ``dest`` when ``guard`` holds (tried in order).
 
     ``http_status`` overrides the operation's success status (202 for a pending
-    completion).
+    completion). ``actor`` set means ``operation`` is not a merchant call but the buyer's
+    (or Amazon's) action of that name (a Buyer is made by the buyer signing in).
     """
 
     operation: str
     dest: str
     guard: str | None = None
     http_status: int | None = None
+    actor: Actor | None = None
 
 
 @attrs.frozen

@@ -347,6 +347,14 @@ _OPERATION_LIST: Final = (
         simulation_codes=("AmazonRejected", "ProcessingFailure"),
     ),
     Operation("get_refund", "GET", "/refunds/{refundId}", "get", target="Refund"),
+    Operation(  # Amazon Pay API v2 "Get Buyer": buyer.html; Node SDK src/client.js getBuyer
+        # (GET buyers/${buyerToken}), tst/webStoreClientTest.js validateGetBuyerResponse
+        "get_buyer",
+        "GET",
+        "/buyers/{buyerToken}",
+        "get",
+        target="Buyer",
+    ),
 )
 #: Every operation of SPEC §1 by name, in the API's order.
 OPERATIONS: Final[Mapping[str, Operation]] = MappingProxyType(

@@ -11,7 +11,7 @@ from apfsm._spec import Operation
 
 from ._routes import _ROUTES, _UNSIMULATED_METHODS, _resolve
 from ._state import _State
-from ._wire import _api_headers, _dumps, _loads
+from ._wire import MAX_BODY_BYTES, _api_headers, _dumps, _loads
 
 if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
@@ -35,12 +35,25 @@ class _Api:
             await send({"type": "websocket.close"})
             return
         chunks = []
+        size = 0
         more = True
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
-            chunks.append(message.get("body", b""))
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:  # refused unread: nothing of it is kept or logged
+                error = ApiError.from_code(
+                    "InvalidRequestFormat",
+                    f"the request body is larger than {MAX_BODY_BYTES} bytes",
+                )
+                payload = _dumps(error.to_json())
+                start = {"type": "http.response.start", "status": error.http_status}
+                await send({**start, "headers": _api_headers(payload, [])})
+                await send({"type": "http.response.body", "body": payload})
+                return
+            chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
         try:
@@ -125,10 +138,13 @@ class _Api:
                     "MissingHeaderValue", "the x-amz-pay-idempotency-key header has no value"
                 )
         decoded = None if op.is_read or not body.strip() else _loads(body, exact=True)
-        return state.simulator.request(
-            op.name,
-            object_id,
-            decoded,
-            idempotency_key=key,
-            simulation_code=headers.get("x-amz-pay-simulation-code"),
+        code = headers.get("x-amz-pay-simulation-code")
+        return state.run(
+            "api",
+            [op.name, object_id, key, code],
+            lambda sim: sim.request(
+                op.name, object_id, decoded, idempotency_key=key, simulation_code=code
+            ),
+            body=None if op.is_read else body,
+            write=not op.is_read,
         )

@@ -4,7 +4,6 @@ Starlette application."""
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import urllib.parse
 from collections.abc import AsyncIterator
@@ -16,6 +15,7 @@ from apfsm._sim import Simulator
 
 from ._api import _Api
 from ._control import _control_routes
+from ._durable import _open_state
 from ._ipn import _Notifier
 from ._openapi import openapi
 from ._routes import _OPENAPI_PATH
@@ -57,6 +57,7 @@ def create_app(
     notify_backoff: float = 1.0,
     state: str | os.PathLike[str] | None = None,
     seed: int | str | None = None,
+    checkpoint_every: int = 10_000,
 ) -> Starlette:
     """The simulator behind the Amazon Pay API v2, as an ASGI application (Starlette).
 
@@ -73,11 +74,18 @@ def create_app(
         notify_attempts: how many times one notification is tried before it is given up.
         notify_backoff: seconds before the first retry; each further retry waits twice as
             long.
-        state: a snapshot file: restored at start when it exists, written at shutdown
-            (when the server runs the ASGI lifespan, as uvicorn does).
+        state: a durable state file (SQLite, docs/server.md "What survives a crash"):
+            resumed at start when it exists, created when not; every call that can
+            change state is committed to it before it is answered. A legacy JSON
+            snapshot given here is migrated in place (the JSON kept as
+            ``FILE.legacy.json``).
         seed: the ids' seed of the default simulator and of every ``POST /_apfsm/reset``
             (``Simulator(seed=...)``): the same seed, the same ids. Without one, ids
             differ from run to run and from reset to reset.
+        checkpoint_every: with ``state``, how many journaled commands between two
+            checkpoints of the whole state — at least the number of objects, so a
+            checkpoint's O(state) cost per command stays bounded (a restart replays the
+            commands since the last one).
 
     Returns:
         The Starlette application.
@@ -85,8 +93,9 @@ def create_app(
     Raises:
         ImportError: the ``server`` extra is not installed (the message says how to).
         ValueError: a public key that is not an RSA PEM key, a notify URL that is not
-            http(s), bad retry settings, a state file that is not a snapshot, or both a
-            simulator and an existing state file.
+            http(s), bad retry settings, a state file apfsm refuses (corrupt, another
+            application's, a newer schema: the message names the file), or both
+            a simulator and an existing state file.
         OSError: the public key or state file cannot be read.
     """
     _require_extra()
@@ -94,18 +103,26 @@ def create_app(
     from starlette.exceptions import HTTPException
     from starlette.routing import Route
 
+    if simulator is not None and not isinstance(simulator, Simulator):
+        raise TypeError(f"simulator must be an apfsm.Simulator, got {type(simulator).__name__}")
     state_file = None if state is None else Path(state)
-    if state_file is not None and not state_file.parent.is_dir():
-        raise ValueError(f"the state file's directory {str(state_file.parent)!r} does not exist")
-    if state_file is not None and state_file.exists():
-        if simulator is not None:
+    durable = None
+    state_note = None
+    if state_file is not None:
+        if not state_file.parent.is_dir():
+            raise ValueError(
+                f"the state file's directory {str(state_file.parent)!r} does not exist"
+            )
+        if simulator is not None and state_file.exists() and state_file.stat().st_size:
             raise ValueError(
                 f"state file {str(state_file)!r} exists: it is restored, so pass no simulator"
             )
-        try:
-            simulator = Simulator.restore(json.loads(state_file.read_text(encoding="utf-8")))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ValueError(f"{state_file} is not an apfsm simulator snapshot: {exc}") from None
+        given = simulator
+        simulator, durable, state_note = _open_state(
+            state_file,
+            lambda: given if given is not None else Simulator(seed=seed),
+            checkpoint_every=checkpoint_every,
+        )
     if simulator is None:
         simulator = Simulator(seed=seed)
     if not isinstance(simulator, Simulator):
@@ -120,14 +137,18 @@ def create_app(
             raise ValueError(f"notify_backoff must not be negative, got {notify_backoff}")
         notifier = _Notifier(notify_url, notify_attempts, notify_backoff)
     verifier = None if public_key is None else _Verifier(_load_public_key(public_key))
-    shared = _State(simulator, verifier, notifier, state_file, seed)
+    shared = _State(simulator, verifier, notifier, state_file, seed, durable)
+    if notifier is not None and durable is not None:
+        notifier.finished = durable.ipn_finished
+        for envelope in durable.ipn_pending():  # not delivered before the restart
+            notifier.submit(envelope)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         if shared.notifier is not None:
             shared.notifier.stop()
-        shared.save()
+        shared.close()
 
     async def document(request: Request) -> HttpResponse:
         return _json_response(200, openapi(shared.simulator.limits))
@@ -153,5 +174,6 @@ def create_app(
     app.router.default = _Api(shared)
     app.router.redirect_slashes = False
     app.state.simulator = simulator
+    app.state.state_note = state_note  # what the state file held (``serve`` prints it)
     shared.app_state = app.state
     return app

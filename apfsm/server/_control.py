@@ -1,15 +1,18 @@
-"""The control endpoints under ``/_apfsm``: play the buyer, move the clock, read the
-notifications and the call log, reset, save and load snapshots."""
+"""The control endpoints under ``/_apfsm``: play the buyer (sign in, approve, cancel) and
+Amazon (any declared event), read and move the clock (by a duration, to an instant, to the
+next scheduled event), read the notifications and the call log, reset, save and load
+snapshots; ``GET /`` and ``GET /_apfsm`` answer an index of the API and these."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
-from apfsm._clock import ManualClock, format_timestamp
+from apfsm._clock import ManualClock, format_timestamp, parse_timestamp
 from apfsm._errors import ActionRefused, ApiError
 from apfsm._sim import Simulator
+from apfsm._spec import OPERATIONS
 
 from ._routes import _CONTROL
 from ._state import _State
@@ -74,33 +77,66 @@ def _control_routes(state: _State) -> list[Any]:
         body = await _body_json(request)
         session_id = _string_field(body, "checkoutSessionId")
         # The simulator names the session's problem first, then the card's (ActionRefused).
-        return state.simulator.buyer_approve(session_id, card=body.get("card", "1111"))
+        card = body.get("card", "1111")
+        return state.run(
+            "approve", [session_id, card], lambda sim: sim.buyer_approve(session_id, card=card)
+        )
+
+    async def sign_in(request: Request) -> dict[str, str]:
+        body = await _body_json(request)
+        scopes = body.get("scopes", [])
+        # An unknown scope, or scopes that are not a list: ActionRefused (400). Journaled
+        # with a state file: a restart must know the token.
+        token = state.run("sign_in", [scopes], lambda sim: sim.buyer_sign_in(scopes=scopes))
+        return {"buyerToken": token}
+
+    async def event(request: Request) -> dict[str, Any]:
+        body = await _body_json(request)
+        object_id = _string_field(body, "objectId")
+        name = _string_field(body, "event")
+        reason = body.get("reason")
+        if reason is not None and not isinstance(reason, str):
+            raise ApiError.from_code("InvalidParameterValue", "reason must be a string")
+        return state.run(
+            "event",
+            [object_id, name, reason],
+            lambda sim: sim.amazon_event(object_id, name, reason=reason),
+        )
+
+    async def clock(request: Request) -> dict[str, Any]:
+        sim = state.simulator
+        pending = sim.pending_events()
+        return {
+            "now": format_timestamp(sim.now()),
+            "nextEventAt": format_timestamp(pending[0][0]) if pending else None,
+            "pendingEvents": [
+                {"at": format_timestamp(at), "objectId": object_id, "what": what}
+                for at, object_id, what in pending[:100]
+            ],
+        }
 
     async def cancel(request: Request) -> dict[str, Any]:
         body = await _body_json(request)
         session_id = _string_field(body, "checkoutSessionId")
-        return state.simulator.buyer_cancel(session_id)
+        return state.run("cancel", [session_id], lambda sim: sim.buyer_cancel(session_id))
 
     async def advance(request: Request) -> dict[str, str]:
         body = await _body_json(request)
-        seconds = body.get("seconds")
-        if seconds is None:
-            raise ApiError.from_code("MissingParameterValue", "seconds is required")
-        if (
-            isinstance(seconds, bool)
-            or not isinstance(seconds, int | float)
-            or not 0 <= seconds <= 10 * 366 * 86400
-        ):
+        sim = state.simulator
+        seconds = _advance_seconds(body, sim)
+        if not 0 <= seconds <= 10 * 366 * 86400:
             raise ApiError.from_code(
                 "InvalidParameterValue",
-                f"seconds must be a number from 0 to ten years, got {seconds!r}",
+                f"the clock moves forward by at most ten years; this asks {seconds!r} seconds",
             )
-        sim = state.simulator
         if not callable(getattr(sim.clock, "advance", None)):
             raise ApiError.from_code(
                 "InvalidRequest", f"the simulator's {type(sim.clock).__name__} cannot be advanced"
             )
-        now = await run_in_threadpool(sim.advance, timedelta(seconds=seconds))
+        delta = timedelta(seconds=seconds)
+        now = await run_in_threadpool(
+            state.run, "advance", [seconds], lambda current: current.advance(delta)
+        )
         return {"now": format_timestamp(now)}
 
     async def notifications(request: Request) -> list[dict[str, Any]]:
@@ -110,13 +146,12 @@ def _control_routes(state: _State) -> list[Any]:
     async def log(request: Request) -> list[dict[str, Any]]:
         since = _since(request)
         records = state.simulator.log
-        return await run_in_threadpool(
-            lambda: [records[i].to_json() for i in range(since, len(records))]
-        )
+        # One copy read under the log's lock (issue 16: calls run meanwhile).
+        return await run_in_threadpool(lambda: [r.to_json() for r in records.since(since)])
 
     async def reset(request: Request) -> dict[str, str]:
         await _body_json(request)
-        state.replace(state.fresh())
+        state.replace_and_checkpoint(state.fresh())
         return {"now": format_timestamp(state.simulator.now())}
 
     async def get_snapshot(request: Request) -> dict[str, Any]:
@@ -132,17 +167,27 @@ def _control_routes(state: _State) -> list[Any]:
                 return Simulator.restore(body, clock)
             except (ValueError, TypeError, KeyError) as exc:
                 raise ApiError.from_code(
-                    "InvalidParameterValue", f"not an apfsm simulator snapshot: {exc!r}"
+                    "InvalidParameterValue", f"not an apfsm simulator snapshot: {exc}"
                 ) from None
 
-        state.replace(await run_in_threadpool(restore))
+        restored = await run_in_threadpool(restore)
+        state.replace_and_checkpoint(restored)
         sim = state.simulator
         return {"now": format_timestamp(sim.now()), "objects": len(sim)}
 
+    async def index(request: Request) -> dict[str, Any]:
+        return _index()
+
     c = _CONTROL
     return [
+        Route("/", endpoint(index), methods=["GET"]),
+        Route(c, endpoint(index), methods=["GET"]),
+        Route(f"{c}/", endpoint(index), methods=["GET"]),
+        Route(f"{c}/clock", endpoint(clock), methods=["GET"]),
+        Route(f"{c}/event", endpoint(event), methods=["POST"]),
         Route(f"{c}/buyer/approve", endpoint(approve), methods=["POST"]),
         Route(f"{c}/buyer/cancel", endpoint(cancel), methods=["POST"]),
+        Route(f"{c}/buyer/sign-in", endpoint(sign_in), methods=["POST"]),
         Route(f"{c}/clock/advance", endpoint(advance), methods=["POST"]),
         Route(f"{c}/notifications", endpoint(notifications), methods=["GET"]),
         Route(f"{c}/log", endpoint(log), methods=["GET"]),
@@ -150,3 +195,90 @@ def _control_routes(state: _State) -> list[Any]:
         Route(f"{c}/snapshot", endpoint(get_snapshot), methods=["GET"]),
         Route(f"{c}/snapshot", endpoint(put_snapshot), methods=["PUT"]),
     ]
+
+
+_DURATION_KEYS: Final = ("weeks", "days", "hours", "minutes", "seconds")
+
+
+def _advance_seconds(body: Mapping[str, Any], sim: Simulator) -> float:
+    """How far ``POST /_apfsm/clock/advance`` moves the clock: a duration (``seconds``,
+    ``minutes``, ``hours``, ``days``, ``weeks``, added up), an absolute instant (``to``),
+    or to the next scheduled event (``untilNextEvent: true``) — exactly one of the three."""
+    given = [k for k in (*_DURATION_KEYS, "to", "untilNextEvent") if k in body]
+    unknown = sorted(set(body) - {*_DURATION_KEYS, "to", "untilNextEvent"})
+    if unknown:
+        raise ApiError.from_code("UnrecognizedField", f"unknown field {unknown[0]!r}")
+    if not given:
+        raise ApiError.from_code(
+            "MissingParameterValue",
+            "give a duration (seconds, minutes, hours, days, weeks), 'to' (an instant) or "
+            "'untilNextEvent': true",
+        )
+    kinds = {"duration" if k in _DURATION_KEYS else k for k in given}
+    if len(kinds) > 1:
+        raise ApiError.from_code(
+            "InvalidParameterCombination",
+            "give a duration, 'to' or 'untilNextEvent', not several",
+        )
+    now = sim.now()
+    if "to" in body:
+        try:
+            target = parse_timestamp(str(body["to"])) if isinstance(body["to"], str) else None
+        except ValueError:
+            target = None
+        if target is None:
+            raise ApiError.from_code(
+                "InvalidParameterValue",
+                f"to must be an instant with a UTC offset, got {body['to']!r}",
+            )
+        if target < now:
+            raise ApiError.from_code(
+                "InvalidParameterValue",
+                f"to {format_timestamp(target)} is before the clock ({format_timestamp(now)}): "
+                "the clock only moves forward",
+            )
+        return (target - now).total_seconds()
+    if "untilNextEvent" in body:
+        if body["untilNextEvent"] is not True:
+            raise ApiError.from_code("InvalidParameterValue", "untilNextEvent must be true")
+        due = sim.next_event_at()
+        if due is None:
+            raise ApiError.from_code("InvalidRequest", "no event is scheduled")
+        return max((due - now).total_seconds(), 0.0)
+    total = 0.0
+    for key in given:
+        value = body[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ApiError.from_code(
+                "InvalidParameterValue", f"{key} must be a number of at least 0, got {value!r}"
+            )
+        total += timedelta(**{key: value}).total_seconds()
+    return total
+
+
+def _index() -> dict[str, Any]:
+    """What ``GET /`` and ``GET /_apfsm`` answer: the API and the control endpoints."""
+    c = _CONTROL
+    return {
+        "apfsm": "Amazon Pay API v2, simulated",
+        "api": {
+            "prefixes": ["/v2", "/live/v2", "/sandbox/v2"],
+            "operations": {name: f"{op.method} /v2{op.path}" for name, op in OPERATIONS.items()},
+            "openapi": "/openapi.json",
+        },
+        "control": {
+            f"GET {c}/clock": "the clock and the scheduled events",
+            f"POST {c}/clock/advance": "move the clock: {seconds|minutes|hours|days|weeks}, "
+            "{to: INSTANT} or {untilNextEvent: true}",
+            f"POST {c}/buyer/approve": "{checkoutSessionId, card}: the buyer signs in and pays",
+            f"POST {c}/buyer/cancel": "{checkoutSessionId}: the buyer abandons the checkout",
+            f"POST {c}/buyer/sign-in": "{scopes}: a buyer token for Get Buyer",
+            f"POST {c}/event": "{objectId, event, reason}: any buyer or Amazon event the "
+            "lifecycles declare (amazon_cancel, payment_method_problem, ...)",
+            f"GET {c}/notifications": "IPN messages sent (?since=N)",
+            f"GET {c}/log": "the call log (?since=N)",
+            f"POST {c}/reset": "start again, empty",
+            f"GET {c}/snapshot": "the whole state as JSON",
+            f"PUT {c}/snapshot": "load a snapshot",
+        },
+    }

@@ -11,7 +11,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,6 +63,9 @@ class _Notifier:
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._stopping = False
+        #: Called with each envelope whose delivery is over (delivered, or given up): a
+        #: state file forgets it then (until then a restart delivers it again).
+        self.finished: Callable[[dict[str, str]], None] | None = None
 
     def submit(self, envelope: dict[str, str]) -> None:
         """Queue one envelope (never blocks on the network)."""
@@ -96,6 +99,7 @@ class _Notifier:
                     return
                 _, _, attempt, envelope = heapq.heappop(self._queue)
             if self._post(envelope):
+                self._finish(envelope)
                 continue
             if attempt >= self.attempts:
                 _log.warning(
@@ -105,10 +109,15 @@ class _Notifier:
                     attempt,
                 )
                 self.failed.append(envelope)
+                self._finish(envelope)
                 continue
             due = time.monotonic() + self.backoff * 2 ** (attempt - 1)
             with self._cond:
                 heapq.heappush(self._queue, (due, next(self._seq), attempt + 1, envelope))
+
+    def _finish(self, envelope: dict[str, str]) -> None:
+        if self.finished is not None:
+            self.finished(envelope)
 
     def _post(self, envelope: dict[str, str]) -> bool:
         request = urllib.request.Request(

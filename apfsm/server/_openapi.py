@@ -88,7 +88,30 @@ def _status_schema(object_type: str) -> dict[str, Any]:
     return {"type": "object", "required": sorted(properties), "properties": properties}
 
 
+_BUYER_STRINGS: Final = ("name", "email", "postalCode", "countryCode", "phoneNumber")
+
+
+def _buyer_schema() -> dict[str, Any]:
+    # Get Buyer (buyer.html): no statusDetails; every key present, null unless a sign-in
+    # scope shares it (docs/buyer.md).
+    nullable_object = {"type": ["object", "null"]}
+    return {
+        "type": "object",
+        "description": LIFECYCLES["Buyer"].description,
+        "required": ["buyerId"],
+        "properties": {
+            "buyerId": {"type": "string", "pattern": "^amzn1\\.account\\."},
+            **dict.fromkeys(_BUYER_STRINGS, _NULLABLE_STRING),
+            "shippingAddress": nullable_object,
+            "billingAddress": nullable_object,
+            "primeMembershipTypes": {"type": ["array", "null"]},
+        },
+    }
+
+
 def _object_schema(object_type: str) -> dict[str, Any]:
+    if object_type == "Buyer":
+        return _buyer_schema()
     id_field = LIFECYCLES[object_type].id_field
     return {
         "type": "object",

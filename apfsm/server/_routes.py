@@ -16,7 +16,8 @@ from apfsm._spec import OPERATIONS, Operation
 _PREFIXES: Final = frozenset({"live", "sandbox"})
 
 # Amazon Pay v2 APIs apfsm does not simulate: answered UnsupportedOperation 405 (SPEC §8),
-# so a client learns the call exists but is out of scope, rather than ResourceNotFound.
+# so a client learns the call exists but is out of scope, rather than ResourceNotFound
+# (``GET /v2/buyers/{buyerToken}``, Get Buyer, is served: a declared route matches first).
 _UNSIMULATED_ROOTS: Final = frozenset(
     {
         "buyers",

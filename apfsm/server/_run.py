@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from apfsm._clock import format_timestamp
+from apfsm._clock import ManualClock, format_timestamp, require_aware
 from apfsm._sim import Simulator
 
 from ._app import _require_extra, create_app
@@ -160,12 +160,15 @@ def serve(
     notify_url: str | None = None,
     state: str | os.PathLike[str] | None = None,
     seed: int | str | None = None,
+    start: datetime | None = None,
+    access_log: bool = True,
     out: TextIO | None = None,
 ) -> None:
     """Run the server until interrupted (``apfsm serve``).
 
     Prints where it listens (the real port when ``port`` is 0) and how it is set up, then
-    serves with uvicorn. Ctrl-C or SIGTERM shuts it down gracefully, which writes ``state``.
+    serves with uvicorn. Ctrl-C or SIGTERM shuts it down gracefully (which checkpoints
+    ``state``; a ``kill -9`` loses nothing acknowledged either).
 
     Args:
         host: the address to listen on.
@@ -174,8 +177,11 @@ def serve(
             printed: trust it, or tell your client to skip verification).
         public_key: a PEM file: verify request signatures with it.
         notify_url: deliver IPN notifications there.
-        state: a snapshot file, restored at start when it exists and written at shutdown.
+        state: a durable state file (SQLite), resumed at start when it exists.
         seed: make the ids from it (the same seed, the same ids; random by default).
+        start: the simulated clock's first instant (aware; default: now, to the second);
+            only for a new state (a state file resumes its own clock).
+        access_log: a line per request on stdout (uvicorn's access log).
         out: where the start-up lines go (stdout by default).
 
     Raises:
@@ -186,7 +192,16 @@ def serve(
     import uvicorn
 
     out = sys.stdout if out is None else out
-    app = create_app(public_key=public_key, notify_url=notify_url, state=state, seed=seed)
+    simulator = None
+    if start is not None:
+        if state is not None and Path(state).exists():
+            raise ValueError(
+                f"--start applies to a new state; {state} exists and resumes its own clock"
+            )
+        simulator = Simulator(ManualClock(require_aware(start, "start")), seed=seed)
+    app = create_app(
+        simulator, public_key=public_key, notify_url=notify_url, state=state, seed=seed
+    )
     with contextlib.ExitStack() as stack:
         ssl: dict[str, Any] = {}
         lines = []
@@ -209,9 +224,29 @@ def serve(
         ]
         if notify_url:
             lines.append(f"IPN notifications: POSTed to {notify_url}")
+        if not _loopback(host):
+            lines.append(
+                f"WARNING: listening on {host}, beyond this machine: the control API "
+                f"({_CONTROL}/...: reset, snapshots, the clock) answers anyone who can reach it"
+            )
         if state is not None:
-            lines.append(f"state: {state} ({len(sim)} objects; saved at shutdown)")
+            lines.append(
+                f"state: {state} ({app.state.state_note}; {len(sim)} objects; every change "
+                "committed before it is answered)"
+            )
         out.write("\n".join(lines) + "\n")
         out.flush()
-        config = uvicorn.Config(app, log_level="info", access_log=False, **ssl)
+        config = uvicorn.Config(app, log_level="info", access_log=access_log, **ssl)
         uvicorn.Server(config).run(sockets=[sock])
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only."""
+    import ipaddress
+
+    if host in ("localhost", ""):
+        return host == "localhost"
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: only "localhost" is known to stay local
+        return False

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from apfsm._clock import ManualClock
 from apfsm._sim import Simulator
 
+from ._durable import _Durable
 from ._ipn import _Notifier, sns_envelope
 from ._signatures import _Verifier
+
+_T = TypeVar("_T")
 
 
 class _State:
@@ -24,6 +26,7 @@ class _State:
         notifier: _Notifier | None,
         state_file: Path | None,
         seed: int | str | None = None,
+        durable: _Durable | None = None,
     ) -> None:
         self.simulator = simulator
         #: The ``--seed`` served with: a reset starts its ids again from it (a random
@@ -32,6 +35,8 @@ class _State:
         self.verifier = verifier
         self.notifier = notifier
         self.state_file = state_file
+        #: The state file's journal (``--state``), or None: state in memory only.
+        self.durable = durable
         #: The app's ``state``, whose ``simulator`` attribute follows ``replace``.
         self.app_state: Any = None
         self.started_at = simulator.now()
@@ -45,7 +50,10 @@ class _State:
         if self._user_callback is not None:
             self._user_callback(message)
         if self.notifier is not None:
-            self.notifier.submit(sns_envelope(message, self.simulator.now(), self.topic))
+            envelope = sns_envelope(message, self.simulator.now(), self.topic)
+            if self.durable is not None:  # kept until delivered: a restart resumes it
+                self.durable.ipn_queued(envelope)
+            self.notifier.submit(envelope)
 
     def replace(self, simulator: Simulator) -> None:
         """Serve ``simulator`` from now on (reset, restore), keeping the IPN callback."""
@@ -62,10 +70,38 @@ class _State:
             clock = ManualClock(self.started_at)
         return Simulator(clock, current.limits, current.merchant_id, seed=self.seed)
 
-    def save(self) -> None:
-        """Write the snapshot to the state file (atomically: a crash never leaves half)."""
-        if self.state_file is None:
+    def run(
+        self,
+        kind: str,
+        args: list[Any],
+        command: Callable[[Simulator], _T],
+        *,
+        body: bytes | None = None,
+        write: bool = True,
+    ) -> _T:
+        """Run ``command`` on the simulator being served; with a state file, journal it
+        (committed before this returns when ``write``: before the call is answered).
+
+        The simulator is read under the journal's lock, so a command never runs on one
+        that a reset or a snapshot load has just replaced."""
+        if self.durable is None:
+            return command(self.simulator)
+        with self.durable.lock:
+            sim = self.simulator
+            return self.durable.record(
+                sim, kind, args, lambda: command(sim), body=body, write=write
+            )
+
+    def replace_and_checkpoint(self, simulator: Simulator) -> None:
+        """``replace``, and with a state file make ``simulator`` its checkpoint."""
+        if self.durable is None:
+            self.replace(simulator)
             return
-        temporary = self.state_file.with_name(self.state_file.name + ".tmp")
-        temporary.write_text(json.dumps(self.simulator.snapshot()), encoding="utf-8")
-        os.replace(temporary, self.state_file)
+        with self.durable.lock:
+            self.replace(simulator)
+            self.durable.checkpoint(simulator)
+
+    def close(self) -> None:
+        """Shutdown: checkpoint the state file (a restart then replays nothing)."""
+        if self.durable is not None:
+            self.durable.close(self.simulator)

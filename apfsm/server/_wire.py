@@ -45,6 +45,11 @@ def _loads(raw: bytes, *, exact: bool = False) -> Any:
     Raises:
         ApiError: ``InvalidRequestFormat``.
     """
+    if _too_deep(raw):
+        raise ApiError.from_code(
+            "InvalidRequestFormat",
+            f"the request body nests objects and arrays deeper than {MAX_JSON_DEPTH} levels",
+        )
     try:
         # NaN, Infinity and numbers too large for a float are not JSON: refuse them here
         # rather than store a value no JSON answer could carry. Other numbers stay exact
@@ -58,6 +63,38 @@ def _loads(raw: bytes, *, exact: bool = False) -> Any:
         raise ApiError.from_code(
             "InvalidRequestFormat", f"the request body is not valid JSON: {exc}"
         ) from None
+
+
+#: Deepest nesting of objects and arrays a request body may have (Decision: Amazon's bodies
+#: nest four levels; a deeper one is refused before it is parsed or walked).
+MAX_JSON_DEPTH: Final = 64
+#: Largest request body read (Decision: Amazon's largest bodies are a few kilobytes).
+MAX_BODY_BYTES: Final = 1_000_000
+
+
+def _too_deep(raw: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``raw`` nests objects/arrays deeper than ``limit`` (strings skipped)."""
+    data = raw.encode() if isinstance(raw, str) else raw
+    if data.count(b"[") + data.count(b"{") <= limit:
+        return False  # cannot be deeper: the usual body costs two counts
+    depth, in_string, escaped = 0, False, False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > limit:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
 
 
 def _dumps(value: Any) -> bytes:

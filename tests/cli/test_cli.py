@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from apfsm import OBJECT_TYPES
 from apfsm._cli.commands import _parser, main
+from apfsm._docs import error_table, lifecycle_table, limits_table
 from tests.payloads import T0, charge
 from tests.simhelpers import forgetful_cancel
 
@@ -26,30 +28,49 @@ def run(*argv: str) -> tuple[int, str]:
 def test_demo_runs_the_main_job_and_reports(tmp_path: Path) -> None:
     code, text = run("demo", "--out", str(tmp_path / "diagrams"), "--examples", "10")
     assert 0 == code
-    assert "10/10 predictions as SPEC.md says." in text
+    assert "10/10 predictions as the specification says." in text
     for section in ("1. The validator", "2. Lifecycle diagrams", "3. Exploration", "4. Fuzzing"):
         assert section in text
     assert "0 failure(s)" in text
-    assert "Everything conforms to SPEC.md." in text
+    assert "Everything conforms to the specification (docs/specification.md)." in text
     assert "[FAIL]" not in text
     assert (tmp_path / "diagrams" / "charge.mmd").is_file()
     assert "== Charge ==" not in text
 
 
-def test_demo_quiet_checks_the_sample_only_and_tables_on_request() -> None:
-    code, text = run("demo", "--quiet", "--tables")
+def test_demo_quiet_prints_the_report_only_and_tables_on_request(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, text = run("demo", "--quiet", "--tables", "--examples", "5")
     assert 0 == code
     assert "== Charge ==" in text
     assert "3. Exploration" not in text
+    # Every check still ran: the report lists all four.
+    for name in ("validator", "diagrams", "exploration", "fuzzing"):
+        assert f"ok   {name}" in text
+    assert "" == capsys.readouterr().err  # no progress bars either
+
+
+def test_demo_writes_nothing_into_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("HYPOTHESIS_STORAGE_DIRECTORY", raising=False)
+    code, text = run("demo", "--examples", "3")
+    assert 0 == code
+    assert [] == sorted(p.name for p in tmp_path.iterdir())
+    written = text.split("written to ", 1)[1].split()[0]
+    assert Path(written).is_dir()
+    assert (Path(written) / "charge.mmd").is_file()
 
 
 def test_demo_fails_when_a_check_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     import apfsm._cli.commands as cli
 
     monkeypatch.setattr(cli, "_SAMPLE_STEPS", (("capture_charge", cli._DAY, None, "Declined"),))
-    code, text = run("demo", "--quiet")
+    code, text = run("demo", "--quiet", "--examples", "3")
     assert 1 == code
-    assert "[FAIL]" in text
+    assert "[FAIL]" in text  # the failed section is printed in full
     assert "Some checks FAILED." in text
     assert 2 == run("demo", "--examples", "0")[0]
 
@@ -121,7 +142,7 @@ def test_check_log_command(tmp_path: Path) -> None:
 
 
 def test_tables_text_and_markdown() -> None:
-    code, text = run("tables", "Charge")
+    code, text = run("tables", "Charge", "--width", "1000")  # wide enough for one grid
     assert 0 == code
     assert "capture_charge" in text
     assert "→ CaptureInitiated [> 7 d after authorization]" in text
@@ -152,12 +173,33 @@ def test_check_accepted_and_refused(tmp_path: Path) -> None:
         "check", "capture_charge", "--target", target, "--body", body, "--at", "20260305T090000Z"
     )
     assert 0 == code
-    assert {"ok": True, "next_state": "Captured", "http_status": 200, "error": None} == json.loads(
-        text
-    )
+    assert {
+        "ok": True,
+        "next_state": "Captured",
+        "http_status": 200,
+        "error": None,
+        "at": "20260305T090000Z",
+        "bodyChecked": True,
+    } == json.loads(text)
     code, text = run("check", "capture_charge", "--target", target, "--at", "20260501T090000Z")
     assert 1 == code
     assert "InvalidChargeStatus" == json.loads(text)["error"]["reasonCode"]
+
+
+def test_check_says_when_it_skipped_the_body_and_needs_a_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = write(tmp_path, "charge.json", charge())
+    code, text = run("check", "capture_charge", "--target", target, "--at", "20260305T090000Z")
+    assert (0, False) == (code, json.loads(text)["bodyChecked"])
+    assert "no --body given: capture_charge's body rules" in capsys.readouterr().err
+    code, text = run("check", "get_charge", "--target", target, "--at", "20260305T090000Z")
+    assert (0, True) == (code, json.loads(text)["bodyChecked"])  # a read has no body
+    assert "" == capsys.readouterr().err
+    assert 2 == run("check", "capture_charge", "--body", target)[0]
+    assert "capture_charge acts on a Charge: give its API JSON with --target" in (
+        capsys.readouterr().err
+    )
 
 
 def test_check_defaults_to_now(tmp_path: Path) -> None:
@@ -178,8 +220,10 @@ def test_check_defaults_to_now(tmp_path: Path) -> None:
     ],
 )
 def test_check_bad_input_exits_2_without_traceback(
-    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
+    if "--target" not in args:
+        args = ["--target", write(tmp_path, "charge.json", charge()), *args]
     code, _ = run("check", "get_charge", *args)
     assert 2 == code
     err = capsys.readouterr().err
@@ -253,12 +297,12 @@ def test_diagrams_writes_what_is_committed(tmp_path: Path) -> None:
     code, text = run("diagrams", "--out", str(tmp_path), "--format", "dot,mermaid")
     assert 0 == code
     written = sorted(p.name for p in tmp_path.iterdir())
-    assert 18 == len(written)
+    assert 22 == len(written)
     for name in written:
         fresh = (tmp_path / name).read_text(encoding="utf-8")
         assert (ROOT / "diagrams" / name).read_text(encoding="utf-8") == fresh, name
         assert str(tmp_path / name) in text
-    assert f"18 files written to {tmp_path}: dot (.dot), mermaid (.mmd)" in text
+    assert f"22 files written to {tmp_path}: dot (.dot), mermaid (.mmd)" in text
 
 
 @pytest.mark.skipif(not HAS_DOT, reason="graphviz's dot is not installed")
@@ -266,10 +310,12 @@ def test_diagrams_default_is_all_three_formats(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    code, _ = run("diagrams")
+    code, text = run("diagrams")
     assert 0 == code
-    out = tmp_path / "diagrams"
-    assert {".dot": 9, ".svg": 9, ".mmd": 9} == {
+    assert [] == list(tmp_path.iterdir())  # nothing in the working directory unless asked
+    out = Path(text.rstrip().rsplit("written to ", 1)[1].split(":")[0])
+    assert out.name.startswith("apfsm-diagrams-")
+    assert {".dot": 11, ".svg": 11, ".mmd": 11} == {
         ext: len(list(out.glob(f"*{ext}"))) for ext in (".dot", ".svg", ".mmd")
     }
 
@@ -282,8 +328,8 @@ def test_diagrams_without_dot_skips_svg_and_warns(
     code, _ = run("diagrams", "--out", str(out))
     assert 0 == code
     assert [] == list(out.glob("*.svg"))
-    assert 9 == len(list(out.glob("*.dot")))
-    assert 9 == len(list(out.glob("*.mmd")))
+    assert 11 == len(list(out.glob("*.dot")))
+    assert 11 == len(list(out.glob("*.mmd")))
     err = capsys.readouterr().err
     assert "warning: skipping SVG" in err
     assert "apt-get install graphviz" in err
@@ -305,7 +351,7 @@ def test_diagrams_without_dot_fails_when_svg_is_asked_for(
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("formats", ["png", "dot,", "dot;svg"])
+@pytest.mark.parametrize("formats", ["gif", "dot,", "dot;svg"])
 def test_diagrams_bad_format_is_a_usage_error(
     formats: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -339,3 +385,28 @@ def test_cli_reference_documents_every_command_and_option() -> None:
             for option in action.option_strings:
                 if option not in ("-h", "--help"):
                     assert f"`{option}" in page, (command, option)
+
+
+@pytest.mark.parametrize("width", [80, 100, 120])
+def test_tables_fit_the_width(width: int) -> None:
+    code, text = run("tables", "--width", str(width))
+    assert 0 == code
+    assert max(len(line) for line in text.splitlines()) <= width
+
+    # Nothing is lost: every cell of every table is in the fitted text, word for word.
+    def flat_text(value: str) -> str:  # wrapping breaks at spaces, or after a "/"
+        return " ".join(value.split()).replace("/ ", "/")
+
+    flat = flat_text(text)
+    for table in [lifecycle_table(t, "markdown") for t in OBJECT_TYPES] + [
+        limits_table("markdown"),
+        error_table("markdown"),
+    ]:
+        for line in table.splitlines()[2:]:
+            for cell in line.strip("| ").split(" | "):
+                assert flat_text(cell.replace("\\|", "|")) in flat, cell
+
+
+def test_tables_width_too_small_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert 2 == run("tables", "--width", "20")[0]
+    assert "--width must be at least 40" in capsys.readouterr().err

@@ -881,5 +881,99 @@ case(
 )
 
 
+# --- Buyer (buyer.html, amazon-sign-in.html): Get Buyer after Amazon Sign-in -------------
+
+BUYER = DOCS + "amazon-pay-api-v2/buyer.html"
+SIGN_IN = DOCS + "amazon-pay-checkout/amazon-sign-in.html"
+BUYER_TTL = "https://amazonpay-onboarding.com/en/specification/object/buyer"
+BUYER_KEYS = (
+    "buyerId",
+    "name",
+    "email",
+    "postalCode",
+    "countryCode",
+    "shippingAddress",
+    "billingAddress",
+    "phoneNumber",
+    "primeMembershipTypes",
+)
+
+case(
+    "by-buyer-id-by-default",
+    BUYER,
+    "Get Buyer will only return buyerId by default (no signInScopes): the other keys are "
+    "null (apfsm's rule: every key, null when unset).",
+    "buyer",
+    "get_buyer",
+    "buyer",
+    None,
+    {"status": 200, "exact_keys": BUYER_KEYS, "null": "name", "types": {"email": None}},
+)
+case(
+    "by-node-sdk-buyer-id",
+    NODE + " 'Validating Get Buyer API'",
+    "validateGetBuyerResponse: status 200 and buyerId starts with amzn1.account.",
+    "buyer",
+    "get_buyer",
+    "buyer",
+    None,
+    {"status": 200, "match": {"buyerId": r"amzn1\.account\.[A-Z0-9]+"}},
+)
+case(
+    "by-scopes-share-details",
+    SIGN_IN + " 'signInScopes'",
+    "The details signInScopes ask for are shared: name, email, and the default shipping "
+    "address's postal and country code (postalCode).",
+    "buyer:name,email,postalCode",
+    "get_buyer",
+    "buyer",
+    None,
+    {
+        "status": 200,
+        "match": {"name": ".+", "email": ".+@.+", "postalCode": ".+", "countryCode": "[A-Z]{2}"},
+        "types": {"shippingAddress": None, "phoneNumber": None},
+    },
+)
+case(
+    "by-addresses-and-phone",
+    BUYER,
+    "With the shippingAddress, billingAddress and phoneNumber scopes: both addresses (type "
+    "address) and the billing address's phone number.",
+    "buyer:shippingAddress,billingAddress,phoneNumber",
+    "get_buyer",
+    "buyer",
+    None,
+    {
+        "status": 200,
+        "shape": ("shippingAddress", ("addressLine1", "city", "postalCode", "countryCode")),
+        "match": {"billingAddress.countryCode": "[A-Z]{2}", "phoneNumber": ".+"},
+        "types": {"name": None},
+    },
+)
+case(
+    "by-token-live-until-24h",
+    BUYER_TTL,
+    "The buyer token lasts 24 hours: one second before, Get Buyer still answers (200).",
+    "buyer",
+    "get_buyer",
+    "buyer",
+    None,
+    {"status": 200},
+    after=DAY - SEC,
+)
+case(
+    "by-token-expires-24h",
+    BUYER_TTL,
+    "The buyer token expires after 24 hours; at exactly 24 h it has (SPEC §2 boundary). "
+    "Amazon documents no code: apfsm answers as for an unknown token (Decision).",
+    "buyer",
+    "get_buyer",
+    "buyer",
+    None,
+    {"status": 404, "code": "ResourceNotFound"},
+    after=DAY,
+)
+
+
 # More cases, by family (they append to CASES on import).
 from . import cases_sdk, cases_time, cases_wire  # noqa: E402, F401

@@ -533,7 +533,6 @@ case(
 
 DELIVERY = "https://developer.amazon.com/docs/amazon-pay-api-v2/delivery-tracker.html"
 BUYER = "https://developer.amazon.com/docs/amazon-pay-api-v2/buyer.html"
-NEW_ENDPOINTS = "issue 11: new endpoints finalize/get buyer/update charge/delivery trackers"
 
 case(
     "w-finalize",
@@ -572,13 +571,12 @@ case(
     "w-get-buyer",
     BUYER,
     "GET /v2/buyers/{buyerToken} (Sign-in with Amazon Pay) is an endpoint → 200.",
-    "none",
-    "get_charge",
+    "buyer",
+    "get_buyer",
+    "buyer",
     None,
-    None,
-    {"status": 200},
-    wire=("GET", "/v2/buyers/token-1"),
-    xfail=NEW_ENDPOINTS,
+    {"status": 200, "match": {"buyerId": r"amzn1\.account\..+"}},
+    wire=("GET", "/v2/buyers/{buyer}"),
 )
 
 # --- Idempotency keys (idempotency.html) -------------------------------------------------

@@ -126,6 +126,9 @@ def setup(sim: Simulator, name: str) -> dict[str, str]:
     base, _, card = name.partition(":")
     if base == "none":
         return ids
+    if base == "buyer":  # Amazon Sign-in, with the signInScopes after the colon
+        ids["buyer"] = sim.buyer_sign_in(scopes=card.split(",") if card else [])
+        return ids
     if base in ("pending", "pending_done", "pending_declined"):
         sid = _session(sim, ids, pending=True)
         sim.buyer_approve(sid, card=card)

@@ -16,7 +16,15 @@ from apfsm._decide.machines import COMPILED, probe_model
 from apfsm._decide.payloads import read_payload
 from apfsm._decide.rules import DEADLINE_FUNCTIONS, Context
 from apfsm._spec import DELETED, SAME
-from tests.payloads import T0, charge, charge_permission, checkout_session, money, refund
+from tests.payloads import (
+    T0,
+    buyer,
+    charge,
+    charge_permission,
+    checkout_session,
+    money,
+    refund,
+)
 
 LIMITS = Limits()
 S = timedelta(seconds=1)
@@ -26,6 +34,7 @@ BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
     "ChargePermission": charge_permission,
     "Charge": charge,
     "Refund": refund,
+    "Buyer": buyer,
 }
 
 

@@ -64,7 +64,7 @@ ERROR_STATUS: dict[str, int] = {
 
 # SPEC §1: the operations.
 GET_OPERATIONS = frozenset(
-    {"get_checkout_session", "get_charge_permission", "get_charge", "get_refund"}
+    {"get_checkout_session", "get_charge_permission", "get_charge", "get_refund", "get_buyer"}
 )
 POST_OPERATIONS = frozenset(
     {
@@ -295,6 +295,8 @@ class RefAmazonPay:
         self._permissions: dict[str, _Permission] = {}
         self._charges: dict[str, _Charge] = {}
         self._refunds: dict[str, _Refund] = {}
+        # SPEC §11 Get Buyer: buyer token ref -> when the buyer signed in.
+        self._buyers: dict[str, datetime] = {}
         self._async: list[_Async] = []
         self._notes: list[tuple[str, str]] = []
         self._keys: dict[str, tuple[Any, Outcome]] = {}
@@ -734,6 +736,13 @@ class RefAmazonPay:
             if body["chargePermissionId"] not in self._permissions:
                 return _refuse("ResourceNotFound")
             return Outcome(True, 200, None)
+        if operation == "get_buyer":
+            # The token reads its buyer for 24 h after sign-in; expired or unknown, it is
+            # ResourceNotFound (the project's decision; the boundary as every TTL, SPEC §2).
+            signed_in = self._buyers.get(ref or "")
+            if signed_in is None or self._passed(signed_in + self.limits.buyer_token_ttl):
+                return _refuse("ResourceNotFound")
+            return Outcome(True, 200, None)
         # get_refund
         if ref is None or ref not in self._refunds:
             return _refuse("ResourceNotFound")
@@ -1044,6 +1053,13 @@ class RefAmazonPay:
             cs.state, cs.reason = "Canceled", "BuyerCanceled"
         elif card == "3434":  # Amazon's sandbox page: Canceled/Declined when the buyer returns
             cs.state, cs.reason = "Canceled", "Declined"
+
+    def buyer_sign_in(self) -> str:
+        """Amazon Sign-in (SPEC §11): a new buyer token's ref."""
+        self._apply_due()
+        ref = f"by{len(self._buyers) + 1}"
+        self._buyers[ref] = self._stamp()
+        return ref
 
     def buyer_cancel(self, session_ref: str) -> None:
         cs = self._open_session(session_ref)

@@ -253,6 +253,20 @@ def test_checkout_session_retention_30d(offset: timedelta, found: bool) -> None:
 
 
 @pytest.mark.parametrize(
+    ("offset", "found"), [(-SECOND, True), (timedelta(0), False), (SECOND, False)]
+)
+def test_buyer_token_24h(offset: timedelta, found: bool) -> None:
+    # Get Buyer (SPEC §11): the token expires after 24 hours (amazonpay-onboarding.com
+    # object/buyer); expired or unknown, ResourceNotFound (the project's decision).
+    model = RefAmazonPay(T0)
+    token = model.buyer_sign_in()
+    assert 200 == model.call("get_buyer", token, None).status
+    model.advance(timedelta(hours=24) + offset)
+    assert (200 if found else 404) == model.call("get_buyer", token, None).status
+    assert 404 == model.call("get_buyer", "no-such-token", None).status
+
+
+@pytest.mark.parametrize(
     ("offset", "expected"),
     [
         (-SECOND, ("Authorized", None)),

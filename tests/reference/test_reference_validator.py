@@ -348,6 +348,8 @@ OPERATIONS_BY_TARGET = {
     "ChargePermission": ("get_charge_permission", "update_charge_permission", "close_charge_permission", "create_charge"),
     "Charge": ("get_charge", "capture_charge", "cancel_charge", "update_charge", "create_refund"),
     "Refund": ("get_refund",),
+    # Not "Buyer": a Buyer's JSON shows no state and no sign-in time, so check() answers
+    # get_buyer from it alone (ok; spec_model.predict agrees) — tests/sim/test_get_buyer.py.
 }  # fmt: skip
 # The Refund has one operation and no rule: draw it less often.
 OBJECTS = ["CheckoutSession", "ChargePermission", "Charge", "Charge", "Refund", None]

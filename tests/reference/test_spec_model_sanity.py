@@ -397,3 +397,12 @@ def test_refund_get_and_naive_datetime() -> None:
     )
     with pytest.raises(ValueError, match="timezone-aware"):
         predict("get_refund", refund, None, datetime(2026, 1, 1))
+
+
+def test_get_buyer_takes_the_token_as_live_and_a_missing_buyer_as_not_found() -> None:
+    # SPEC §11 Get Buyer: the JSON shows no sign-in time (the project's decision).
+    buyer = {"buyerId": "amzn1.account.X", "name": None}
+    assert predict("get_buyer", buyer, None, T0 + timedelta(days=400)) == Prediction(
+        True, "Active", None, 200
+    )
+    assert predict("get_buyer", None, None, T0) == Prediction(False, None, "ResourceNotFound", 404)

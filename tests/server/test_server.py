@@ -179,6 +179,14 @@ def test_every_operation_over_http_under_each_prefix(client: TestClient, prefix:
         "close_charge_permission", f"/chargePermissions/{cp}/close", {"closureReason": "done"}
     )
     assert (200, "Closed") == (status, state(closed))
+    # Get Buyer (buyer.html; Node SDK validateGetBuyerResponse: 200, buyerId starting
+    # amzn1.account.) with a token from the control API's sign-in.
+    status, signed = api.control("/buyer/sign-in", {"scopes": ["email"]})
+    assert 200 == status
+    status, got = call("get_buyer", f"/buyers/{signed['buyerToken']}")
+    assert 200 == status
+    assert got["buyerId"].startswith("amzn1.account.")
+    assert ("buyer@example.com", None) == (got["email"], got["name"])
     assert set(OPERATIONS) == seen
 
 
@@ -229,11 +237,15 @@ def test_wrong_method_on_a_known_path_is_405(
         ("GET", "/v2/nothing", "ResourceNotFound"),
         ("GET", "/v2/charges/a/b/c", "ResourceNotFound"),
         ("GET", "/v3/charges/abc", "ResourceNotFound"),
-        ("GET", "/", "ResourceNotFound"),
         ("GET", "/v2", "ResourceNotFound"),
         ("GET", "/v2//charges", "ResourceNotFound"),
         ("POST", "/_apfsm/nothing", "ResourceNotFound"),
-        ("GET", "/v2/buyers/token", "UnsupportedOperation"),
+        # Get Buyer is served: an unknown token is ResourceNotFound (docs/buyer.md); other
+        # buyer paths are out of scope.
+        ("GET", "/v2/buyers/token", "ResourceNotFound"),
+        ("GET", "/sandbox/v2/buyers/%E2%9C%93", "ResourceNotFound"),
+        ("GET", "/v2/buyers/token/more", "UnsupportedOperation"),
+        ("PATCH", "/v2/buyers/token", "RequestNotSupported"),
         ("POST", "/live/v2/deliveryTrackers/abc", "ResourceNotFound"),
         ("PATCH", "/v2/charges/abc", "MissingParameterValue"),  # Update Charge: served
         ("GET", "/_apfsm/reset", "RequestNotSupported"),
@@ -664,18 +676,17 @@ def test_a_users_own_callback_still_runs_with_delivery() -> None:
 
 
 def test_a_state_file_is_saved_at_shutdown_and_restored_at_start(tmp_path: Path) -> None:
-    path = tmp_path / "state.json"
+    path = tmp_path / "state.db"  # durable: tests/server/test_server_state.py
     with TestClient(create_app(make_sim(), state=path)) as client:
         charge_id = checkout(Api(client))["chargeId"]
-        assert not path.exists()
-    assert "apfsm.simulator" == json.loads(path.read_text(encoding="utf-8"))["format"]
+    assert path.read_bytes().startswith(b"SQLite format 3\x00")
     with TestClient(create_app(state=path)) as client:
         assert "Authorized" == state(Api(client)("GET", f"/charges/{charge_id}")[1])
         assert T0 == client.app.state.simulator.now()  # type: ignore[attr-defined]
     with pytest.raises(ValueError, match="pass no simulator"):
         create_app(make_sim(), state=path)
     path.write_text("{}", encoding="utf-8")
-    with pytest.raises(ValueError, match="not an apfsm simulator snapshot"):
+    with pytest.raises(ValueError, match="neither an apfsm SQLite state nor a simulator snapshot"):
         create_app(state=path)
 
 
@@ -775,3 +786,53 @@ def test_serve_command_is_registered_with_its_options(capsys: pytest.CaptureFixt
         main(["serve", "--port", "http"])
     assert 2 == info.value.code
     assert "not a port number: 'http'" in capsys.readouterr().err
+
+
+# -- Get Buyer and the buyer's sign-in (docs/buyer.md) --------------------------------------
+
+
+def test_get_buyer_over_http_with_a_token_from_the_control_api(client: TestClient) -> None:
+    # buyer.html: GET /v2/buyers/{buyerToken}, under every prefix; amazon-sign-in.html:
+    # the scopes share the details; amazonpay-onboarding object/buyer: 24 hours.
+    api = Api(client)
+    status, signed = api.control("/buyer/sign-in", {"scopes": ["name", "postalCode"]})
+    assert 200 == status
+    token = signed["buyerToken"]
+    for prefix in ("", "/live", "/sandbox"):
+        status, buyer = Api(client, prefix)("GET", f"/buyers/{token}")
+        assert 200 == status
+        assert ("Sandbox Buyer", "98109", "US", None) == (
+            buyer["name"],
+            buyer["postalCode"],
+            buyer["countryCode"],
+            buyer["email"],
+        )
+    assert (200, {"buyerToken"}) == (
+        api.control("/buyer/sign-in")[0],
+        set(api.control("/buyer/sign-in", {})[1]),
+    )  # no body, or no scopes: buyerId only
+    assert (404, "ResourceNotFound") == error(*api("GET", "/buyers/not-a-token"))
+    assert 200 == api.control("/clock/advance", {"seconds": 86400 - 1})[0]
+    assert 200 == api("GET", f"/buyers/{token}")[0]
+    assert 200 == api.control("/clock/advance", {"seconds": 1})[0]
+    assert (404, "ResourceNotFound") == error(*api("GET", f"/buyers/{token}"))
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"scopes": "name"}, "InvalidParameterValue"),
+        ({"scopes": ["nickname"]}, "InvalidParameterValue"),
+        ({"scopes": [None]}, "InvalidParameterValue"),
+        ({"scopes": {"name": 1}}, "InvalidParameterValue"),
+        ([], "InvalidRequestFormat"),
+        ("name", "InvalidRequestFormat"),
+    ],
+)
+def test_bad_sign_in_input_is_a_clear_400(client: TestClient, body: Any, code: str) -> None:
+    api = Api(client)
+    status, answer = api.control("/buyer/sign-in", body)
+    assert (400, code) == error(status, answer)
+    assert [] == [
+        r for r in api.control("/log", method="GET")[1] if r["operation"] == "buyer_sign_in"
+    ]

@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,6 +155,10 @@ def test_amazon_pay_client_signing_with_another_key_is_refused(
 # ---------------------------------------------------------------------------------------
 
 
+#: What each served process printed after its first line, by pid.
+ACCESS_LINES: dict[int, list[str]] = {}
+
+
 @contextmanager
 def serve(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """``apfsm serve --port 0 ARGS``; yields its URL (from its first line) once it answers."""
@@ -172,6 +177,11 @@ def serve(*args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
             log.seek(0)
             pytest.fail(f"apfsm serve did not start: {first}{log.read()}")
         url = first.split()[-1]
+        # Keep reading what it prints (its start-up lines, a line per request): a pipe
+        # nobody reads would fill and stall the server.
+        lines = ACCESS_LINES.setdefault(process.pid, [])
+        stdout = process.stdout
+        threading.Thread(target=lambda: lines.extend(stdout), daemon=True).start()
 
         def answers() -> bool:
             try:
@@ -213,9 +223,27 @@ def test_serve_keeps_state_across_a_restart(tmp_path: Path) -> None:
         assert created.json() == replay.json()  # idempotency keys survive the restart
 
 
+def test_serve_logs_a_line_per_request_and_starts_at_the_given_instant() -> None:
+    with serve("--start", "2030-06-01T09:00:00Z", "--seed", "5") as (url, process):
+        clock = httpx2.get(f"{url}/_apfsm/clock").json()
+        assert "20300601T090000Z" == clock["now"]
+        httpx2.get(f"{url}/v2/charges/S01-0000000-0000000-C000000")
+        until(lambda: any("/v2/charges/" in line for line in ACCESS_LINES[process.pid]))
+        line = next(x for x in ACCESS_LINES[process.pid] if "/v2/charges/" in x)
+        assert '"GET /v2/charges/S01-0000000-0000000-C000000 HTTP/1.1" 404' in line
+        process.terminate()
+        process.wait(30)
+    with serve("--no-access-log") as (url, process):
+        httpx2.get(f"{url}/v2/charges/S01-0000000-0000000-C000000")
+        process.terminate()
+        process.wait(30)
+        assert not any("/v2/charges/" in line for line in ACCESS_LINES[process.pid])
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (["--start", "yesterday"], "not an instant with a UTC offset"),
         (["--public-key", "/no/such.pem"], "No such file or directory"),
         (["--notify-url", "ftp://x"], "notify_url must be an http:// or https:// URL"),
         (["--host", "203.0.113.1"], "error: "),  # not an address of this machine
@@ -245,7 +273,7 @@ def test_serve_refuses_a_state_file_that_is_not_a_snapshot(tmp_path: Path) -> No
         timeout=60,
     )
     assert 2 == result.returncode
-    assert "is not an apfsm simulator snapshot" in result.stderr
+    assert "is neither an apfsm SQLite state nor a simulator snapshot" in result.stderr
 
 
 # ---------------------------------------------------------------------------------------
@@ -330,6 +358,14 @@ def test_official_node_sdk_over_tls(key_files: tuple[Path, Path]) -> None:
             # tst/webStoreClientTest.js expects 200 and a Checkout Session): the body's
             # AuthorizeWithCapture captures, whatever the session's intent was.
             assert {"status": 200, "state": "Completed", "charge": "Captured"} == out["finalize"]
+            # Get Buyer: tst/webStoreClientTest.js validateGetBuyerResponse asserts 200 and a
+            # buyerId starting amzn1.account. (both signing algorithms, as here).
+            assert (200, 200, "Sandbox Buyer") == (
+                out["buyer"]["signIn"],
+                out["buyer"]["status"],
+                out["buyer"]["name"],
+            )
+            assert out["buyer"]["buyerId"].startswith("amzn1.account.")
             # The SDK's other WebStore calls on a Confirm checkout's permission (src/client.js
             # updateCheckoutSession, createCharge, updateCharge, cancelCharge,
             # updateChargePermission, closeChargePermission).
@@ -346,9 +382,10 @@ def test_official_node_sdk_over_tls(key_files: tuple[Path, Path]) -> None:
         created = [r for r in log if r["operation"] == "create_checkout_session"]
         # Per run: the session, its retry (a replay), the Buy Now session, the Confirm one.
         assert [False, True, False, False] * 2 == [r["replayed"] for r in created]
-        # Every operation but Get Buyer went through the SDK, with both algorithms.
-        called = {r["operation"] for r in log} - {"buyer_approve", "advance"}
-        assert set(OPERATIONS) - {"get_buyer"} == called
+        # Every operation went through the SDK, with both algorithms (Get Buyer with a
+        # token from the control API's sign-in).
+        called = {r["operation"] for r in log} - {"buyer_approve", "buyer_sign_in", "advance"}
+        assert set(OPERATIONS) == called
 
 
 # ---------------------------------------------------------------------------------------
@@ -371,11 +408,13 @@ def fuzzed() -> Iterator[tuple[str, Any, dict[str, list[str]]]]:
             sim.capture_charge(done["chargeId"], {"captureAmount": price(amount)})
             sim.create_refund({"chargeId": done["chargeId"], "refundAmount": price("1.00")})
         sim.create_checkout_session(session_body())
+        sim.buyer_sign_in(scopes=["name", "shippingAddress", "primeStatus"])
         ids = {
             "checkoutSessionId": sim.object_ids("CheckoutSession"),
             "chargePermissionId": sim.object_ids("ChargePermission"),
             "chargeId": sim.object_ids("Charge"),
             "refundId": sim.object_ids("Refund"),
+            "buyerToken": sim.object_ids("Buyer"),
         }
         yield url, schemathesis.openapi.from_url(f"{url}/openapi.json"), ids
 

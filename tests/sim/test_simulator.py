@@ -552,3 +552,40 @@ def test_numeric_amounts_from_python_callers_become_strings() -> None:
             {"chargePermissionId": cp, "chargeAmount": {"amount": 0.1 + 0.2, "currencyCode": "USD"}}
         )
     assert "InvalidParameterValue" == raised.value.reason_code
+
+
+@pytest.mark.parametrize("kind", ["OneTime", "Recurring", "PaymentMethodOnFile"])
+@pytest.mark.parametrize(
+    ("intent", "charge_state"),
+    [("Confirm", None), ("Authorize", "Authorized"), ("AuthorizeWithCapture", "Captured")],
+)
+def test_checkout_runs_a_whole_buyer_checkout(
+    kind: str, intent: str, charge_state: str | None
+) -> None:
+    sim = make_sim()
+    done = sim.checkout("20.00", "EUR", intent=intent, kind=kind, card="4444")
+    assert "Completed" == state(done)
+    permission = sim.get_charge_permission(done["chargePermissionId"])
+    assert (kind, "EUR") == (permission["chargePermissionType"], permission["presentmentCurrency"])
+    assert "4444" in str(permission["paymentPreferences"])
+    if charge_state is None:
+        assert done["chargeId"] is None
+    else:
+        charge = sim.get_charge(done["chargeId"])
+        assert (charge_state, "20.00") == (state(charge), charge["chargeAmount"]["amount"])
+    kinds = [(r.kind, r.operation) for r in sim.log[:3]]
+    assert [
+        ("api", "create_checkout_session"),
+        ("buyer", "buyer_approve"),
+        ("api", "complete_checkout_session"),
+    ] == kinds
+
+
+def test_checkout_refusals_are_the_apis() -> None:
+    sim = make_sim()
+    with pytest.raises(ApiError) as refused:
+        sim.checkout(card="3434")  # declines when the buyer returns (SPEC §7)
+    assert "CheckoutSessionCanceled" == refused.value.reason_code
+    with pytest.raises(ApiError) as bad:
+        sim.checkout("20.001")
+    assert "InvalidParameterValue" == bad.value.reason_code

@@ -20,7 +20,7 @@ from apfsm._sim import (
     CheckoutSessionRecord,
     RefundRecord,
 )
-from apfsm._sim.records import RECORD_TYPES
+from apfsm._sim.records import RECORD_TYPES, BuyerRecord
 from apfsm.testing import KNOWABLE_CODES as PUBLIC_KNOWABLE_CODES
 
 
@@ -49,14 +49,19 @@ def test_object_types_and_their_id_fields() -> None:
         "ChargePermission": "chargePermissionId",
         "Charge": "chargeId",
         "Refund": "refundId",
+        "Buyer": "buyerId",  # its path id is the buyer token, its JSON's id the buyerId
     } == {name: lc.id_field for name, lc in LIFECYCLES.items()}
 
 
 def test_trace_reference_prefixes() -> None:
     # was: _trace._PREFIX
-    assert {"CheckoutSession": "cs", "ChargePermission": "cp", "Charge": "ch", "Refund": "rf"} == {
-        name: lc.ref_prefix for name, lc in LIFECYCLES.items()
-    }
+    assert {
+        "CheckoutSession": "cs",
+        "ChargePermission": "cp",
+        "Charge": "ch",
+        "Refund": "rf",
+        "Buyer": "by",
+    } == {name: lc.ref_prefix for name, lc in LIFECYCLES.items()}
 
 
 def test_each_object_types_get_operation() -> None:
@@ -66,6 +71,7 @@ def test_each_object_types_get_operation() -> None:
         "ChargePermission": "get_charge_permission",
         "Charge": "get_charge",
         "Refund": "get_refund",
+        "Buyer": "get_buyer",
     } == {name: lc.get_operation for name, lc in LIFECYCLES.items()}
 
 
@@ -76,6 +82,7 @@ def test_record_classes_by_object_type() -> None:
         "ChargePermission": ChargePermissionRecord,
         "Charge": ChargeRecord,
         "Refund": RefundRecord,
+        "Buyer": BuyerRecord,
     } == dict(RECORD_TYPES)
 
 
@@ -350,6 +357,7 @@ BODY_FIELDS = {
         "softDescriptor str<=soft_descriptor_max_length",
     ),
     "get_refund": (),
+    "get_buyer": (),
 }
 
 

@@ -44,7 +44,8 @@ def successors(lifecycle: Lifecycle) -> dict[str, set[str]]:
 
 
 def test_object_types_and_operations_follow_spec_section_1() -> None:
-    assert ("CheckoutSession", "ChargePermission", "Charge", "Refund") == OBJECT_TYPES
+    # The Buyer (Get Buyer, SPEC §11: developer.amazon.com/docs/amazon-pay-api-v2/buyer.html)
+    assert ("CheckoutSession", "ChargePermission", "Charge", "Refund", "Buyer") == OBJECT_TYPES
     routes = {name: (op.method, op.path) for name, op in OPERATIONS.items()}
     assert {
         "create_checkout_session": ("POST", "/checkoutSessions"),
@@ -67,6 +68,8 @@ def test_object_types_and_operations_follow_spec_section_1() -> None:
         "cancel_charge": ("DELETE", "/charges/{chargeId}/cancel"),
         "create_refund": ("POST", "/refunds"),
         "get_refund": ("GET", "/refunds/{refundId}"),
+        # Get Buyer: Node SDK src/client.js getBuyer, GET buyers/${buyerToken}
+        "get_buyer": ("GET", "/buyers/{buyerToken}"),
     } == routes
     # Creates answer 201, the rest 200 (SPEC §1).
     assert {n for n, op in OPERATIONS.items() if op.success_status == 201} == {
@@ -127,7 +130,9 @@ def test_states_and_reasons_follow_spec_sections_3_to_6() -> None:
         "ChargePermission": {"Closed"},
         "Charge": {"Captured", "Canceled", "Declined"},
         "Refund": {"Refunded", "Declined"},
+        "Buyer": {"Active"},  # nothing but its token's expiry (deletion) leads out
     } == terminal  # fmt: skip
+    assert {"Active": set()} == states["Buyer"]
 
 
 @pytest.mark.parametrize("lifecycle", LIFECYCLE_LIST, ids=ids)
@@ -181,6 +186,7 @@ def test_every_time_limit_has_its_edge() -> None:
         "one_time_permission_ttl",
         "extended_permission_months",
         "recurring_permission_months",
+        "buyer_token_ttl",  # the buyer token's 24 h (amazonpay-onboarding.com object/buyer)
     } == by_timers
     assert {"async_capture_after"} == by_guards
     assert {"async_outcome_delay"} == by_events

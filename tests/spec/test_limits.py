@@ -127,6 +127,7 @@ def test_duration_and_month_listings() -> None:
         "authorization_ttl",
         "one_time_permission_ttl",
         "buyer_details_retention",
+        "buyer_token_ttl",
         "async_outcome_delay",
     } == set(durations)
     assert {

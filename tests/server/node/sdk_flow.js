@@ -153,6 +153,11 @@ async function main() {
         updatePermission: [metadata.status, metadata.data.merchantMetadata.merchantStoreName],
         closePermission: [closed.status, closed.data.statusDetails.state],
     };
+    // Get Buyer (Amazon Sign-in): a buyer token from apfsm's sign-in, read with the SDK's
+    // getBuyer (src/client.js: GET buyers/${buyerToken}).
+    const signIn = await control('/_apfsm/buyer/sign-in', { scopes: ['name', 'email'] });
+    const buyer = await client.getBuyer(signIn.data.buyerToken);
+    out.buyer = { signIn: signIn.status, status: buyer.status, buyerId: buyer.data.buyerId, name: buyer.data.name };
     process.stdout.write(JSON.stringify(out));
 }
 

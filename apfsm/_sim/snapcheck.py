@@ -1,0 +1,246 @@
+"""A snapshot checked in full before it is loaded (issue 16): every field's type, states,
+reasons, object types, amounts, timestamps, links and scheduled actions — so a bad one is
+refused with the path of its first fault (``objects[3].amount``), never loaded to fail a
+later call.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+
+import attrs
+
+from apfsm._spec import LIFECYCLES
+
+from .records import RECORD_TYPES
+from .scheduler import EVENTS, TIMERS
+from .store import COUNTERS
+
+__all__ = ["SnapshotError", "check_snapshot"]
+
+#: Largest amount a snapshot may hold: more digits than any Amazon Pay amount allows
+#: (SPEC §1: amounts are at most 12 digits and 2 decimals), few enough to stay exact.
+_AMOUNT: Final = re.compile(r"\d{1,15}(\.\d{1,6})?")
+_DATES: Final = frozenset(
+    {"created_at", "updated_at", "authorized_at", "last_charge_at", "closed_at"}
+)
+_AMOUNTS: Final = frozenset({"amount", "capture_amount", "amount_limit"})
+#: Parent links a record's JSON is computed through (they must name a stored object).
+_PARENTS: Final = {
+    "Charge": ("charge_permission_id", "ChargePermission"),
+    "Refund": ("charge_id", "Charge"),
+}
+_CHILDREN: Final = {"charges": "Charge", "refunds": "Refund"}
+_TIMER_NAMES: Final = frozenset(name for _, name in TIMERS)
+_EVENT_NAMES: Final = frozenset(name for _, name in EVENTS)
+
+
+class SnapshotError(ValueError):
+    """A snapshot refused on load; ``path`` names the faulty field (``objects[3].amount``)."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"malformed simulator snapshot: {path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _need(value: Any, kinds: type | tuple[type, ...], path: str, what: str) -> None:
+    if isinstance(value, bool) and bool not in (kinds if isinstance(kinds, tuple) else (kinds,)):
+        raise SnapshotError(path, f"must be {what}, got a boolean")
+    if not isinstance(value, kinds):
+        raise SnapshotError(path, f"must be {what}, got {_kind(value)}")
+
+
+def timestamp(value: Any, path: str) -> datetime:
+    """An aware ISO timestamp, or a ``SnapshotError``."""
+    _need(value, str, path, "an ISO timestamp")
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise SnapshotError(path, f"is not an ISO timestamp: {value!r}") from None
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise SnapshotError(path, f"is a naive timestamp (no UTC offset): {value!r}")
+    return when
+
+
+def _amount(value: Any, path: str) -> None:
+    _need(value, str, path, "an amount as a string")
+    if not _AMOUNT.fullmatch(value):
+        raise SnapshotError(path, f"is not a non-negative amount of at most 15 digits: {value!r}")
+    try:
+        Decimal(value)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
+        raise SnapshotError(path, f"is not an amount: {value!r}") from None
+
+
+def _field(name: str, annotation: str, value: Any, path: str) -> None:
+    optional = annotation.endswith("| None")
+    if value is None:
+        if not optional:
+            raise SnapshotError(path, "must not be null")
+        return
+    base = annotation.removesuffix(" | None")
+    if name in _DATES:
+        timestamp(value, path)
+    elif name in _AMOUNTS:
+        _amount(value, path)
+    elif base == "str":
+        _need(value, str, path, "a string")
+    elif base == "int":
+        _need(value, int, path, "an integer")
+    elif base == "bool":
+        _need(value, bool, path, "a boolean")
+    elif base.startswith("dict"):
+        _need(value, dict, path, "a JSON object")
+    elif base.startswith(("tuple", "list")):
+        _need(value, list, path, "a list")
+        for i, item in enumerate(value):
+            _need(item, str, f"{path}[{i}]", "a string")
+    else:  # pragma: no cover - a record field of a new type needs a rule here
+        raise AssertionError(f"no snapshot rule for {name}: {annotation}")
+
+
+def _record(item: Any, path: str) -> tuple[str, str]:
+    _need(item, dict, path, "a JSON object")
+    kind = item.get("type")
+    cls = RECORD_TYPES.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise SnapshotError(f"{path}.type", f"unknown object type {kind!r}")
+    fields = {f.name: f for f in attrs.fields(cls)}
+    for name in item:
+        if name != "type" and name not in fields:
+            raise SnapshotError(f"{path}.{name}", f"is not a field of a {kind} record")
+    for name, field in fields.items():
+        if name not in item:
+            if field.default is attrs.NOTHING:
+                raise SnapshotError(f"{path}.{name}", "is missing")
+            continue
+        _field(name, str(field.type), item[name], f"{path}.{name}")
+    lifecycle = LIFECYCLES[kind]
+    state = item["state"]
+    names = [s.name for s in lifecycle.states if not s.virtual]
+    if state not in names:
+        raise SnapshotError(
+            f"{path}.state", f"{state!r} is not a {kind} state ({', '.join(names)})"
+        )
+    allowed = lifecycle.state(state).reasons
+    reasons = item.get("reasons") if "reasons" in fields else [item.get("reason")]
+    for i, reason in enumerate(reasons or ()):
+        if reason is not None and reason not in allowed:
+            where = f"{path}.reasons[{i}]" if "reasons" in fields else f"{path}.reason"
+            raise SnapshotError(where, f"{reason!r} is not a reason of {kind} {state}")
+    return item["id"], kind
+
+
+def _links(objects: list[dict[str, Any]], types: dict[str, str]) -> None:
+    for n, item in enumerate(objects):
+        parent = _PARENTS.get(item["type"])
+        if parent is not None:
+            field, kind = parent
+            if types.get(item.get(field, "")) != kind:
+                raise SnapshotError(
+                    f"objects[{n}].{field}", f"names no stored {kind}: {item.get(field)!r}"
+                )
+        for field, kind in _CHILDREN.items():
+            for i, child in enumerate(item.get(field, ())):
+                if types.get(child) != kind:
+                    raise SnapshotError(
+                        f"objects[{n}].{field}[{i}]", f"names no stored {kind}: {child!r}"
+                    )
+
+
+def _queue(queue: Any, types: dict[str, str]) -> None:
+    _need(queue, list, "queue", "a list")
+    for n, entry in enumerate(queue):
+        path = f"queue[{n}]"
+        if not isinstance(entry, list) or len(entry) != 5:
+            raise SnapshotError(path, "must be [due, strict, seq, number, action]")
+        due, strict, seq, number, action = entry
+        timestamp(due, f"{path}[0]")
+        for i, value in ((1, strict), (2, seq), (3, number)):
+            _need(value, int, f"{path}[{i}]", "an integer")
+        if not isinstance(action, list) or not action or action[0] not in ("timer", "outcome"):
+            raise SnapshotError(f"{path}[4]", f"unknown scheduled action {action!r}")
+        size = 3 if action[0] == "timer" else 4
+        if len(action) != size or not all(isinstance(a, str) for a in action):
+            raise SnapshotError(f"{path}[4]", f"unknown scheduled action {action!r}")
+        object_id, name = action[1], action[2]
+        kind = types.get(object_id)
+        table, names = (TIMERS, _TIMER_NAMES) if action[0] == "timer" else (EVENTS, _EVENT_NAMES)
+        # An entry of a deleted object is harmless (it no longer applies); a name is not.
+        if (kind is not None and (kind, name) not in table) or (kind is None and name not in names):
+            raise SnapshotError(f"{path}[4]", f"unknown scheduled {action[0]} {name!r}")
+
+
+def _idempotency(keys: Any) -> None:
+    _need(keys, dict, "idempotency", "a JSON object")
+    for key, entry in keys.items():
+        path = f"idempotency[{key!r}]"
+        _need(entry, dict, path, "a JSON object")
+        for name, kinds, what in (
+            ("fingerprint", str, "a string"),
+            ("status", int, "an integer"),
+            ("logSeq", int, "an integer"),
+        ):
+            if name not in entry:
+                raise SnapshotError(f"{path}.{name}", "is missing")
+            _need(entry[name], kinds, f"{path}.{name}", what)
+        error = entry.get("error")
+        if error is not None and not (
+            isinstance(error, list)
+            and len(error) == 3
+            and isinstance(error[0], str)
+            and isinstance(error[1], int)
+            and not isinstance(error[1], bool)
+            and isinstance(error[2], str)
+        ):
+            raise SnapshotError(f"{path}.error", "must be null or [code, status, message]")
+
+
+def check_snapshot(snapshot: Mapping[str, Any]) -> None:
+    """Check every part of a version-1 snapshot (its envelope already checked).
+
+    Raises:
+        SnapshotError: the first fault, with its path.
+    """
+    for name in ("now", "limits", "merchantId", "counters", "objects", "queue", "idempotency"):
+        if name not in snapshot:
+            raise SnapshotError(name, "is missing")
+    timestamp(snapshot["now"], "now")
+    _need(snapshot["merchantId"], str, "merchantId", "a string")
+    if not snapshot["merchantId"]:
+        raise SnapshotError("merchantId", "must not be empty")
+    _need(snapshot.get("idSeed", ""), str, "idSeed", "a string")
+    _need(snapshot["limits"], dict, "limits", "a JSON object")
+    counters = snapshot["counters"]
+    _need(counters, dict, "counters", "a JSON object")
+    for name, value in counters.items():
+        if name not in COUNTERS:
+            raise SnapshotError(f"counters.{name}", f"is not a counter ({', '.join(COUNTERS)})")
+        _need(value, int, f"counters.{name}", "an integer")
+        if value < 0:
+            raise SnapshotError(f"counters.{name}", "must not be negative")
+    objects = snapshot["objects"]
+    _need(objects, list, "objects", "a list")
+    types: dict[str, str] = {}
+    for n, item in enumerate(objects):
+        object_id, kind = _record(item, f"objects[{n}]")
+        if object_id in types:
+            raise SnapshotError(f"objects[{n}].id", f"{object_id!r} is stored twice")
+        types[object_id] = kind
+    _links(objects, types)
+    _queue(snapshot["queue"], types)
+    _idempotency(snapshot["idempotency"])
+    for key in ("notifications", "log"):
+        value = snapshot.get(key, [])
+        _need(value, list, key, "a list")
+        for n, item in enumerate(value):
+            _need(item, dict, f"{key}[{n}]", "a JSON object")

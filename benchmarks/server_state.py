@@ -1,0 +1,152 @@
+"""Benchmark: ``apfsm serve --state`` (durable, SQLite journal) against in-memory, side by
+side, at a small and a large state — and the restart time.
+
+Run: ``.venv/bin/python benchmarks/server_state.py`` (the server extra). For each size, a
+simulator is filled in process with that many objects (Checkout Sessions, quickly), then
+served twice over loopback HTTP (uvicorn in a thread, ``apfsm.server.running``): once in
+memory, once with a state file. One client sends, one at a time, ``--requests`` pairs of
+``POST /v2/checkoutSessions`` (its own idempotency key: committed before it is answered)
+and ``GET /v2/checkoutSessions/{id}``; the script prints p50/p99 of each kind, the durable
+to in-memory ratio, and:
+
+* the initial checkpoint (the whole state written once, when the file is made),
+* a periodic checkpoint (``checkpoint_every`` commands: 10,000 by default),
+* the restart after a crash (restore the checkpoint, replay the journal's tail),
+* the restart after a graceful shutdown (restore only).
+
+Target (issue 16): durable p99 flat as state grows (large/small close to 1), and no
+rewrite of the whole state per call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from apfsm import ManualClock, Simulator
+from apfsm.server import create_app, running
+from apfsm.server._durable import _Durable
+
+
+def body() -> dict[str, Any]:
+    return {
+        "webCheckoutDetails": {"checkoutReviewReturnUrl": "https://shop.example/review"},
+        "storeId": "amzn1.application-oa2-client.bench",
+    }
+
+
+def filled(objects: int) -> Simulator:
+    from datetime import UTC, datetime
+
+    sim = Simulator(ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC)), seed="bench")
+    for _ in range(objects):
+        sim.create_checkout_session(body())
+    return sim
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=1000)[int(q * 1000) - 1] if len(values) > 1 else 0.0
+
+
+def drive(url: str, requests: int, tag: str) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {"POST": [], "GET": []}
+    with httpx2.Client(base_url=url) as client:
+        for n in range(requests + 50):
+            start = time.perf_counter()
+            answer = client.post(
+                "/v2/checkoutSessions",
+                json=body(),
+                headers={"x-amz-pay-idempotency-key": f"{tag}-{n}"},
+            )
+            posted = time.perf_counter()
+            assert answer.status_code == 201, answer.text
+            sid = answer.json()["checkoutSessionId"]
+            got = client.get(f"/v2/checkoutSessions/{sid}")
+            done = time.perf_counter()
+            assert got.status_code == 200
+            if n >= 50:  # warm-up
+                times["POST"].append((posted - start) * 1000)
+                times["GET"].append((done - posted) * 1000)
+    return times
+
+
+def measure(objects: int, requests: int, directory: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {"objects": objects}
+    start = time.perf_counter()
+    sim = filled(objects)
+    out["fill_s"] = time.perf_counter() - start
+    snapshot = sim.snapshot()
+    with running(create_app(Simulator.restore(snapshot))) as url:
+        out["memory"] = drive(url, requests, "m")
+    path = directory / f"state-{objects}.db"
+    start = time.perf_counter()
+    app = create_app(Simulator.restore(snapshot), state=path)
+    out["initial_checkpoint_s"] = time.perf_counter() - start
+    durable: _Durable = app.router.default._state.durable  # type: ignore[attr-defined]
+    with running(app) as url:
+        out["durable"] = drive(url, requests, "d")
+        start = time.perf_counter()
+        durable.checkpoint(app.state.simulator)
+        out["checkpoint_s"] = time.perf_counter() - start
+        # The journal's tail after that checkpoint, for a crash restart to replay.
+        out["tail"] = len(drive(url, requests // 2, "t")["POST"]) * 2
+        # What a crash leaves: the file as it is now, journal tail included (a copy
+        # through SQLite's backup API: copying a live database's files is not safe).
+        crashed = path.with_name("crashed.db")
+        with sqlite3.connect(path) as source, sqlite3.connect(crashed) as copy:
+            source.backup(copy)
+    start = time.perf_counter()
+    create_app(state=crashed)
+    out["restart_crash_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    create_app(state=path)  # the ``with`` ended gracefully: a checkpoint, nothing to replay
+    out["restart_graceful_s"] = time.perf_counter() - start
+    out["file_mb"] = path.stat().st_size / 1e6
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", type=int, default=10_000, help="objects (default 10,000)")
+    parser.add_argument("--large", type=int, default=200_000, help="objects (default 200,000)")
+    parser.add_argument("--requests", type=int, default=1_000, help="pairs per run")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="apfsm-bench-") as directory:
+        for objects in (args.small, args.large):
+            rows.append(measure(objects, args.requests, Path(directory)))
+    print(f"{args.requests} POST+GET pairs per run, one client, loopback HTTP (ms)")
+    for row in rows:
+        print(f"\n{row['objects']:,} objects (filled in {row['fill_s']:.1f} s):")
+        for kind in ("POST", "GET"):
+            m, d = row["memory"][kind], row["durable"][kind]
+            print(
+                f"  {kind:4} p50 memory {percentile(m, 0.5):6.2f}"
+                f"  durable {percentile(d, 0.5):6.2f}"
+                f"   p99 memory {percentile(m, 0.99):6.2f}  durable {percentile(d, 0.99):6.2f}"
+                f"   (p99 durable/memory {percentile(d, 0.99) / percentile(m, 0.99):.2f})"
+            )
+        print(
+            f"  initial checkpoint {row['initial_checkpoint_s']:.2f} s; periodic checkpoint "
+            f"{row['checkpoint_s']:.2f} s; file {row['file_mb']:.1f} MB"
+        )
+        print(
+            f"  restart: after a crash (replaying {row['tail']} commands) "
+            f"{row['restart_crash_s']:.2f} s; after a graceful shutdown "
+            f"{row['restart_graceful_s']:.2f} s"
+        )
+    small, large = rows
+    for kind in ("POST", "GET"):
+        ratio = percentile(large["durable"][kind], 0.99) / percentile(small["durable"][kind], 0.99)
+        print(f"\ndurable {kind} p99, large/small state: {ratio:.2f} (flat: close to 1)")
+
+
+if __name__ == "__main__":
+    main()

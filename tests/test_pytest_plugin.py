@@ -1,0 +1,112 @@
+"""The pytest plugin's options, marker, server fixture and Hypothesis profiles (issue 13
+item 2), run in pytester sandboxes as a user's suite would use them."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+SESSION = (
+    '{"webCheckoutDetails": {"checkoutReviewReturnUrl": "https://a/r",'
+    ' "checkoutResultReturnUrl": "https://a/x"}, "storeId": "s"}'
+)
+
+
+def test_start_seed_and_strict_options(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from datetime import UTC, datetime
+        from apfsm.testing import WatchedSimulator
+
+        def test_options(apfsm_simulator, apfsm_clock):
+            assert datetime(2031, 2, 3, 4, 5, tzinfo=UTC) == apfsm_clock.now()
+            assert "7" == apfsm_simulator.seed
+            assert isinstance(apfsm_simulator, WatchedSimulator) and apfsm_simulator.strict
+        """
+    )
+    result = pytester.runpytest(
+        "-q", "--apfsm-start", "2031-02-03T04:05:00+00:00", "--apfsm-seed", "7", "--apfsm-strict"
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_the_marker_overrides_the_options_per_test(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from datetime import UTC, datetime
+        import pytest
+        from apfsm.testing import WatchedSimulator
+
+        @pytest.mark.apfsm(start="2040-01-01T00:00:00+00:00", seed=3, strict=False)
+        def test_marked(apfsm_simulator, apfsm_clock):
+            assert datetime(2040, 1, 1, tzinfo=UTC) == apfsm_clock.now()
+            assert "3" == apfsm_simulator.seed
+            assert not isinstance(apfsm_simulator, WatchedSimulator)
+
+        def test_unmarked(apfsm_simulator):
+            assert "9" == apfsm_simulator.seed
+
+        @pytest.mark.apfsm(speed="fast")
+        def test_bad_marker(apfsm_simulator):
+            pass
+        """
+    )
+    result = pytester.runpytest("-q", "--apfsm-seed", "9", "--strict-markers")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*@pytest.mark.apfsm takes keywords seed, start, strict*"])
+
+
+def test_the_server_fixture_serves_any_client_over_http(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        f"""
+        import json
+        import urllib.request
+
+        def test_server(apfsm_server):
+            request = urllib.request.Request(
+                apfsm_server.url + "/v2/checkoutSessions",
+                data=b'{SESSION}',
+                method="POST",
+                headers={{"content-type": "application/json",
+                          "x-amz-pay-idempotency-key": "k-1"}},
+            )
+            with urllib.request.urlopen(request) as answer:
+                assert 201 == answer.status
+                session = json.loads(answer.read())
+            sid = session["checkoutSessionId"]
+            apfsm_server.approve(sid)
+            assert apfsm_server.simulator.object_ids() == [sid]
+            before = apfsm_server.simulator.now()
+            apfsm_server.advance(days=8)
+            assert 8 == (apfsm_server.simulator.now() - before).days
+        """
+    )
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_the_hypothesis_profiles_are_shipped(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        from hypothesis import settings
+
+        def test_profile():
+            current = settings()
+            assert (200, True, None) == (
+                current.max_examples, current.derandomize, current.database
+            )
+        """
+    )
+    result = pytester.runpytest("-q", "--hypothesis-profile", "apfsm-ci")
+    result.assert_outcomes(passed=1)
+    for name, examples in (("apfsm-dev", 100), ("apfsm-fuzz", 5000)):
+        pytester.makepyfile(
+            f"""
+            from hypothesis import settings
+
+            def test_profile():
+                assert {examples} == settings().max_examples
+            """
+        )
+        pytester.runpytest("-q", "--hypothesis-profile", name).assert_outcomes(passed=1)
