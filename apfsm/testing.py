@@ -22,29 +22,16 @@ other outcomes a correct integration must handle (``SoftDeclined``, ``HardDeclin
 ``ProcessingFailure``, ``CheckoutSessionCanceled``...) are not failures: your code gets the
 ``ApiError`` and must cope.
 
-Example::
-
-    from hypothesis.stateful import invariant, rule
-    from apfsm.testing import IntegrationMachine
-
-    class ShopMachine(IntegrationMachine):
-        def __init__(self):
-            super().__init__()
-            self.shop = Shop(amazon_pay=self.sim)
-
-        def on_notification(self, message):
-            self.shop.handle_ipn(message)
-
-        @rule()
-        def place_order(self):
-            self.shop.place_order(amount="25.00")
-
-    TestShop = ShopMachine.TestCase
+Your business events are ordinary Hypothesis ``@rule`` methods (strategy arguments,
+``@precondition``); Amazon Pay's side is the base class's ``amazon_*`` rules, one per kind
+of step, each with a precondition. The guide, docs/fuzzing-your-integration.md, has a
+whole example.
 """
 
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -66,11 +53,13 @@ except ImportError as _missing:  # the core install has no Hypothesis
 from ._clock import ManualClock
 from ._errors import ApiError
 from ._fuzz import (
+    AMAZON_RULES,
     BUYER_CARDS,
     CURRENT,
     NEAR,
     PICKS,
     SECOND,
+    AmazonRules,
     Menu,
     Product,
     add_step_rule,
@@ -79,6 +68,7 @@ from ._fuzz import (
     jump_target,
     menu_entries,
     step_plans,
+    story,
     uniform_waits,
     wait_of,
 )
@@ -232,6 +222,7 @@ class WatchedSimulator(Simulator):
         idempotency_key: str | None = None,
         simulation_code: str | None = None,
     ) -> Response:
+        __tracebackhide__ = True
         if simulation_code is None and operation in self.injected:
             simulation_code = self.injected.pop(operation)
             _note(f"apfsm: simulation code {simulation_code} injected into {operation}")
@@ -262,7 +253,7 @@ class WatchedSimulator(Simulator):
         return answer
 
 
-class IntegrationMachine(RuleBasedStateMachine):
+class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
     """Amazon Pay's side of a fuzz test; subclass it with your shop's side (module docs).
 
     Attributes:
@@ -280,16 +271,25 @@ class IntegrationMachine(RuleBasedStateMachine):
     #: Where a failing run's trace goes (``APFSM_TRACE_DIR`` or ``.apfsm-traces`` when
     #: None).
     trace_dir: ClassVar[str | None] = None
-    #: Your business events, mixed with Amazon Pay's side in the machine's one rule,
-    #: ``step``: ``{"ship": (weight, values of the first argument, ...)}`` as for
-    #: ``step_plans``; each step calls ``business_event((name, arguments))``, which calls
-    #: ``self.<name>(*arguments)`` unless you override it. About half the steps are yours.
+    #: Deprecated (write ``@rule`` methods): ``{"ship": (weight, values, ...)}`` in the
+    #: biased one-integer ``step`` rule, which then plays Amazon's side too; it warns.
     business_events: ClassVar[Mapping[str, tuple[Any, ...]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "limits" in cls.__dict__ or "business_events" in cls.__dict__:
-            _add_step_rule(cls)  # waits land on its deadlines; its events join the mix
+        if "business_events" in cls.__dict__ and cls.business_events:
+            warnings.warn(
+                f"{cls.__name__}.business_events is deprecated: its one-integer encoding "
+                "biases options and events; write each business event as a @rule method "
+                "with strategy arguments and a @precondition (docs/fuzzing-your-"
+                "integration.md)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        if cls.business_events and ("limits" in cls.__dict__ or "business_events" in cls.__dict__):
+            for name in AMAZON_RULES:
+                setattr(cls, name, None)  # the one-rule step plays Amazon's side instead
+            _add_step_rule(cls)
 
     def __init__(self) -> None:
         super().__init__()
@@ -328,8 +328,12 @@ class IntegrationMachine(RuleBasedStateMachine):
             and should_note()
         ):
             reason = f"{type(failure).__name__}: {failure}".splitlines()[0]
+            note(story(self.sim.log, self.start))
             path = self.export_trace(reason)
-            note(f"apfsm trace of this run: {path} — replay with apfsm.replay({str(path)!r})")
+            note(
+                f"apfsm trace of this run: {path} — apfsm.replay({str(path)!r}) replays "
+                "Amazon Pay's side only (your calls as recorded, not your code)"
+            )
 
     def export_trace(self, reason: str = "") -> Path:
         """Write every call your integration made, every buyer and Amazon action and the
@@ -356,6 +360,7 @@ class IntegrationMachine(RuleBasedStateMachine):
         return [dict(pending.message) for pending in self._inbox]
 
     def deliver_notifications(self, *, all_pending: bool = True) -> None:
+        __tracebackhide__ = True
         """Deliver what is waiting — delayed messages too — in order, without faults.
 
         Call it from a rule of yours (a "catch-up" step after which your integration must
@@ -373,6 +378,7 @@ class IntegrationMachine(RuleBasedStateMachine):
         """Deliver up to ``count`` waiting IPNs with a delivery fault (when ``ipn_faults``):
         each delivered twice (duplicate), the oldest held back for the next one to three
         deliveries while later ones arrive (delay), or newest first (reorder)."""
+        __tracebackhide__ = True
         if not self.ipn_faults:
             fault = "none"
         if fault == "reorder" and len(self._inbox) > 1:
@@ -419,6 +425,7 @@ class IntegrationMachine(RuleBasedStateMachine):
         return True
 
     def amazon_pay(self, plan: tuple[str, Any]) -> None:
+        __tracebackhide__ = True
         """One step of Amazon Pay's side (see ``AMAZON_STEPS``). A kind that cannot act
         now (nothing to act on, or ``amazon_may`` says no) lets one second pass instead —
         when called directly: the rule draws only kinds that can act (``can_take``)."""
@@ -444,6 +451,7 @@ class IntegrationMachine(RuleBasedStateMachine):
         return bool(objects)
 
     def _amazon_step(self, kind: str, options: tuple[Any, ...]) -> None:
+        __tracebackhide__ = True
         _event(f"amazon: {kind}")
         if kind == "wait":
             (step,) = options
@@ -469,9 +477,6 @@ class IntegrationMachine(RuleBasedStateMachine):
             self.sim.settle()
 
     # -- the buyer's and Amazon's side -------------------------------------------------
-
-    def _any(self, object_type: str, states: tuple[str, ...]) -> bool:
-        return bool(self._objects_in(object_type, states))
 
     def _objects_in(self, object_type: str, states: tuple[str, ...]) -> list[str]:
         """The objects of a type in any of ``states``, oldest first."""
@@ -593,6 +598,3 @@ def _add_step_rule(machine: type[IntegrationMachine]) -> None:
 
     step.__doc__ = "One step: Amazon Pay's side, or one of your business events."
     add_step_rule(machine, _plan(machine.limits, events), step)
-
-
-_add_step_rule(IntegrationMachine)

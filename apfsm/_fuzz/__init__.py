@@ -5,6 +5,7 @@ faces ``apfsm.strategies``, ``apfsm.stateful`` and ``apfsm.testing`` are built f
 * ``bodies`` — valid bodies and single faults from one table per field kind;
 * ``world`` — time steps, declared events, the choices and the one rule both machines
   share;
+* ``amazon_rules`` — Amazon Pay's side as one Hypothesis rule per kind of step;
 * ``plans`` — a step's choices decoded from one integer;
 * ``menu`` — ``AmazonPayMachine``'s step menu;
 * ``run`` — ``Executed`` steps and the run's lazy trace;
@@ -20,6 +21,7 @@ try:
 except ImportError as _missing:  # the core install has no Hypothesis
     raise missing_extra("testing", "apfsm's fuzzing kit", _missing) from None
 
+from .amazon_rules import AMAZON_RULES, AmazonRules, story
 from .bodies import BodyFault, fault_by_number, request_bodies, schema_body, single_faults
 from .campaign import FuzzReport, run_campaign
 from .coverage import AgeBuckets, Coverage, count_call
@@ -56,6 +58,7 @@ from .world import (
 )
 
 __all__ = [
+    "AMAZON_RULES",
     "BUYER_CARDS",
     "CALENDAR",
     "CALENDAR_EDGES",
@@ -69,6 +72,7 @@ __all__ = [
     "UNKNOWN_IDS",
     "WORLD_LABELS",
     "AgeBuckets",
+    "AmazonRules",
     "BodyFault",
     "Coverage",
     "Executed",
@@ -99,6 +103,7 @@ __all__ = [
     "step_menu",
     "step_plan",
     "step_plans",
+    "story",
     "time_steps",
     "uniform_waits",
     "wait_of",

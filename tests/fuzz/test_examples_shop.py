@@ -37,29 +37,29 @@ BUG_SETTINGS = settings(
 )
 
 #: bug -> (what reports it, a pattern of its message, the most steps the shrunk case may
-#: have). The shrinker reaches 2 to 6 steps when this file runs alone; the exact case also
-#: depends on the modules the session has loaded (Hypothesis draws constants from their
-#: source), and reaches 8 for refund_counted_per_ipn under the whole suite: the bounds
-#: leave room for that, and still fail on a search that no longer shrinks.
+#: have). The shrinker reaches 1 to 6 steps when this file runs alone (with one rule per
+#: kind of step; the one-integer encoding reached 2 to 8); the exact case also depends on
+#: the modules the session has loaded (Hypothesis draws constants from their source): the
+#: bounds leave room for that, and still fail on a search that no longer shrinks.
 FINDINGS: dict[str, tuple[type[AssertionError], str, int]] = {
     # Strict mode: the capture Amazon refuses because the authorization is gone.
     "capture_expired_authorization": (
         IntegrationError,
         r"called capture_charge on a Charge in state Canceled",
-        5,
+        4,
     ),
     # The invariant: an order the shop counts as paid has a Captured charge.
-    "capture_initiated_is_paid": (AssertionError, r"is shipped but its charge is Capture", 4),
+    "capture_initiated_is_paid": (AssertionError, r"is shipped but its charge is Capture", 3),
     # Strict mode: the second refund of the whole capture exceeds what may be refunded.
-    "refund_per_ipn": (IntegrationError, r"create_refund .*TransactionAmountExceeded", 8),
+    "refund_per_ipn": (IntegrationError, r"create_refund .*TransactionAmountExceeded", 7),
     # Strict mode, or the invariant on refunds within the capture (within Amazon's 15 %).
     "uncapped_returns": (
         AssertionError,
         r"TransactionAmountExceeded|refunds of .* on a capture",
-        6,
+        5,
     ),
     # The invariant: the books count only refunds that completed, once.
-    "refund_counted_per_ipn": (AssertionError, r"the books say .* refunded", 10),
+    "refund_counted_per_ipn": (AssertionError, r"the books say .* refunded", 8),
 }
 
 STEP = re.compile(r"^state\.(\w+)\(")
@@ -95,16 +95,22 @@ def test_the_kit_finds_and_shrinks_each_planted_bug(bug: str, tmp_path: Path) ->
         run_state_machine_as_test(machine, settings=BUG_SETTINGS)
     # The shrunk run's trace: Amazon Pay's side of it replays exactly on a fresh simulator.
     trace_file = tmp_path / f"{machine.__name__}.json"
-    assert f"apfsm trace of this run: {trace_file}" in "\n".join(failure.value.__notes__)
+    notes = "\n".join(failure.value.__notes__)
+    assert f"apfsm trace of this run: {trace_file}" in notes
+    # The trace says plainly what it replays; the story lists every call, its time and
+    # Amazon Pay's answer, ending at the refused or checked call.
+    assert "replays Amazon Pay's side only (your calls as recorded, not your code)" in notes
+    assert "apfsm story of this run" in notes
+    assert re.search(r"\+0:00:00 · you · create_checkout_session \S+ → 201 Open", notes)
     trace = apfsm.Trace.load(trace_file)
     assert trace.note.startswith(kind.__name__) or trace.note.startswith("IntegrationError")
     assert apfsm.replay(trace).ok
     assert any(step.kind == "call" for step in trace.steps)
     steps = shrunk_steps(failure.value, machine)
     assert steps, "no steps printed for the failing case"
-    assert any(step.startswith("state.step(plan=(") for step in steps), steps
-    # Plans print as themselves, not as the call that decoded them: ('ship', (0, 10)).
-    assert all("(plan=('" in step for step in steps), steps
+    # Each step prints as the rule it ran, its arguments by name: Amazon's side as the
+    # base class's amazon_* rules, the shop's as its own.
+    assert all("plan=" not in step for step in steps), steps
     assert len(steps) <= most_steps, "\n".join(steps)
 
 
@@ -163,3 +169,18 @@ def test_duplicated_ipns_refund_a_canceled_capture_once(apfsm_simulator: Simulat
     order = shop.orders[order_id]
     assert OrderStatus.CANCELED == order.status
     assert 1 == len(apfsm_simulator.object_ids("Refund")) == len(order.refunds)
+
+
+def test_apfsm_frames_are_hidden_from_pytest_tracebacks() -> None:
+    """pytest's traceback of a failing run ends at the user's line: the frames apfsm puts
+    between a rule and the simulator are marked ``__tracebackhide__``."""
+    from apfsm._fuzz import AMAZON_RULES
+    from apfsm.testing import IntegrationMachine, WatchedSimulator
+
+    hidden = [WatchedSimulator.request, IntegrationMachine._amazon_step]
+    # The functions the rules wrap (Hypothesis's @rule returns a proxy of its own).
+    hidden += [
+        getattr(IntegrationMachine, name).hypothesis_stateful_rule.function for name in AMAZON_RULES
+    ]
+    for function in hidden:
+        assert "__tracebackhide__" in function.__code__.co_varnames, function.__name__

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, Phase, find, given, settings
 from hypothesis.stateful import invariant, rule, run_state_machine_as_test
 
 from apfsm import ApiError, ManualClock, Simulator
+from apfsm._fuzz import AMAZON_RULES
 from apfsm._fuzz.plans import CURRENT
 from apfsm.testing import (
     AMAZON_STEPS,
@@ -223,7 +224,7 @@ def test_a_delayed_ipn_arrives_on_catch_up() -> None:
 def test_amazon_side_steps_act_only_on_objects_in_their_states() -> None:
     machine = TinyShopMachine()
     enabled = machine._can
-    assert ["customer_checks_out", "ship", "step"] == sorted(
+    assert sorted(["customer_checks_out", "ship", *AMAZON_RULES]) == sorted(
         r.function.__name__ for r in type(machine).setup_state().rules
     )
     object_steps = [
@@ -413,14 +414,26 @@ def test_the_amazon_view_follows_every_change_including_parents() -> None:
     assert machine.amazon_json("S01-0000000-0000000-C0000000") is None
 
 
-class EventfulShop(TinyShopMachine):
-    business_events: ClassVar[dict[str, tuple[Any, ...]]] = {
-        "customer_checks_out": (2,),
-        "ship": (1,),
-    }
+# The deprecated one-integer declaration still works (and warns, naming the replacement).
+with pytest.warns(DeprecationWarning, match=r"business_events is deprecated.*@rule"):
 
-    def can_happen(self, event: str) -> bool:
-        return event != "ship" or bool(self.shop.charges)
+    class EventfulShop(TinyShopMachine):
+        business_events: ClassVar[dict[str, tuple[Any, ...]]] = {
+            "customer_checks_out": (2,),
+            "ship": (1,),
+        }
+
+        def can_happen(self, event: str) -> bool:
+            return event != "ship" or bool(self.shop.charges)
+
+
+def test_amazon_side_is_one_rule_per_kind_each_with_a_precondition() -> None:
+    rules = {r.function.__name__: r for r in TinyShopMachine.setup_state().rules}
+    assert set(AMAZON_RULES) <= set(rules)
+    assert "step" not in rules
+    # Only time passing is always possible; every other kind waits for something to act on.
+    guarded = {name for name in AMAZON_RULES if rules[name].preconditions}
+    assert guarded == set(AMAZON_RULES) - {"amazon_time_passes", "amazon_deadline_passes"}
 
 
 def test_business_events_join_amazon_side_in_one_rule() -> None:
@@ -460,12 +473,18 @@ def test_a_step_that_cannot_act_is_drawn_as_one_that_can() -> None:
 
 
 def test_business_events_are_checked() -> None:
-    with pytest.raises(ValueError, match="weight"):
+    with (
+        pytest.raises(ValueError, match="weight"),
+        pytest.warns(DeprecationWarning, match="deprecated"),
+    ):
 
         class NoWeight(TinyShopMachine):
             business_events: ClassVar[dict[str, tuple[Any, ...]]] = {"ship": (0,)}
 
-    with pytest.raises(ValueError, match="Amazon Pay's steps"):
+    with (
+        pytest.raises(ValueError, match="Amazon Pay's steps"),
+        pytest.warns(DeprecationWarning, match="deprecated"),
+    ):
 
         class Clash(TinyShopMachine):
             business_events: ClassVar[dict[str, tuple[Any, ...]]] = {"wait": (1,)}
