@@ -8,6 +8,7 @@ from typing import Any, TextIO
 from apfsm._harness import check_log, explore
 
 from .base import ProgressBar, UsageError, add_object_argument, fuzzing_kit, object_types, read_text
+from .reports import Case, add_report_options, write_reports
 
 __all__ = ["register"]
 
@@ -19,6 +20,26 @@ def _cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
     bar = ProgressBar("explore")
     result = explore(depth=args.depth, object_types=types, progress=bar)
     out.write(result.summary() + "\n")
+    unreached = [" ".join(str(part) for part in t) for t in result.unreached]
+    cases = [
+        Case(
+            "apfsm.explore",
+            object_type,
+            "\n".join(str(f) for f in result.failures if f.object_type == object_type) or None,
+            "\n".join(u for u in unreached if u.startswith(f"{object_type} ")),
+        )
+        for object_type in types
+    ]
+    document = {
+        "command": "explore",
+        "ok": result.ok,
+        "probes": result.probes,
+        "seconds": result.seconds,
+        "failures": [str(f) for f in result.failures],
+        "exercised": len(result.paths),
+        "unreached": unreached,
+    }
+    write_reports(args, "apfsm explore", document, cases, result.seconds)
     if args.matrix:
         for (object_type, where, operation, bucket), outcome in sorted(result.matrix.items()):
             out.write(f"  {object_type:<16} {where:<40} {operation:<26} {bucket:<32} {outcome}\n")
@@ -36,6 +57,20 @@ def _cmd_fuzz(args: argparse.Namespace, out: TextIO) -> int:
     out.write(report.summary() + "\n")
     if args.coverage:
         out.write("\n" + report.coverage.report() + "\n")
+    missed = report.unreached()
+    document = {
+        "command": "fuzz",
+        "ok": report.ok,
+        "examples": report.examples,
+        "steps": report.steps,
+        "seconds": report.seconds,
+        "failure": report.failure,
+        "trace": None if report.trace is None else str(report.trace),
+        "unreached": missed,
+    }
+    output = "\n".join(f"unreached {kind}: {', '.join(names)}" for kind, names in missed.items())
+    case = Case("apfsm.fuzz", "AmazonPayMachine campaign", report.failure, output)
+    write_reports(args, "apfsm fuzz", document, [case], report.seconds)
     return 0 if report.ok else 1
 
 
@@ -44,6 +79,19 @@ def _cmd_check_log(args: argparse.Namespace, out: TextIO) -> int:
     for problem in report.problems:
         out.write(f"{args.file}:{problem}\n")
     out.write(report.summary() + "\n")
+    document = {
+        "command": "check-log",
+        "file": args.file,
+        "ok": report.ok,
+        "lines": report.lines,
+        "calls": report.calls,
+        "problems": [
+            {"line": p.line, "kind": p.kind, "message": p.message} for p in report.problems
+        ],
+    }
+    cases = [Case("apfsm.check_log", f"{args.file}:{p.line}", f"{p.kind}: {p.message}")
+             for p in report.problems] or [Case("apfsm.check_log", args.file)]  # fmt: skip
+    write_reports(args, "apfsm check-log", document, cases, 0.0)
     return 0 if report.ok else 1
 
 
@@ -59,6 +107,7 @@ def register(sub: Any) -> None:
     exp.add_argument("--depth", type=int, default=6, help="the longest path walked (default: 6)")
     exp.add_argument("--matrix", action="store_true", help="print the conformance matrix")
     exp.add_argument("--paths", action="store_true", help="print one shortest path per transition")
+    add_report_options(exp)
     exp.set_defaults(run=_cmd_explore)
 
     fz = sub.add_parser(
@@ -72,6 +121,7 @@ def register(sub: Any) -> None:
     fz.add_argument("--steps", type=int, default=40, help="steps per history (default: 40)")
     fz.add_argument("--seed", type=int, default=None, help="seed for a reproducible campaign")
     fz.add_argument("--coverage", action="store_true", help="print the coverage matrix")
+    add_report_options(fz)
     fz.set_defaults(run=_cmd_fuzz)
 
     cl = sub.add_parser(
@@ -85,4 +135,5 @@ def register(sub: Any) -> None:
         "(asynchronous outcomes, expiry). Exits 1 when problems are found.",
     )
     cl.add_argument("file", metavar="FILE", help="the log, .jsonl or .json ('-': standard input)")
+    add_report_options(cl)
     cl.set_defaults(run=_cmd_check_log)
