@@ -175,6 +175,34 @@ def _control_routes(state: _State) -> list[Any]:
         sim = state.simulator
         return {"now": format_timestamp(sim.now()), "objects": len(sim)}
 
+    async def ipn_faults(request: Request) -> dict[str, Any]:
+        notifier = state.notifier
+        if notifier is None:
+            raise ApiError.from_code(
+                "InvalidRequest", "no IPN delivery to disturb: start apfsm serve with --notify-url"
+            )
+        if request.method == "GET":
+            return notifier.pending_faults()
+        body = await _body_json(request)
+        fault = _string_field(body, "fault")
+        if fault not in notifier.faults:
+            raise ApiError.from_code(
+                "InvalidParameterValue",
+                f"fault must be one of {', '.join(sorted(notifier.faults))}, got {fault!r}",
+            )
+        count, seconds = body.get("count", 1), body.get("seconds", 0)
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 1000:
+            raise ApiError.from_code("InvalidParameterValue", "count must be from 1 to 1000")
+        if (
+            isinstance(seconds, bool)
+            or not isinstance(seconds, int | float)
+            or not 0 <= seconds <= 3600
+        ):
+            raise ApiError.from_code("InvalidParameterValue", "seconds must be from 0 to 3600")
+        if fault == "delay" and not seconds:
+            raise ApiError.from_code("MissingParameterValue", "a delay needs seconds")
+        return notifier.inject(fault, count, float(seconds))
+
     async def index(request: Request) -> dict[str, Any]:
         return _index()
 
@@ -185,6 +213,7 @@ def _control_routes(state: _State) -> list[Any]:
         Route(f"{c}/", endpoint(index), methods=["GET"]),
         Route(f"{c}/clock", endpoint(clock), methods=["GET"]),
         Route(f"{c}/event", endpoint(event), methods=["POST"]),
+        Route(f"{c}/ipn/faults", endpoint(ipn_faults), methods=["GET", "POST"]),
         Route(f"{c}/buyer/approve", endpoint(approve), methods=["POST"]),
         Route(f"{c}/buyer/cancel", endpoint(cancel), methods=["POST"]),
         Route(f"{c}/buyer/sign-in", endpoint(sign_in), methods=["POST"]),
@@ -275,6 +304,8 @@ def _index() -> dict[str, Any]:
             f"POST {c}/buyer/sign-in": "{scopes}: a buyer token for Get Buyer",
             f"POST {c}/event": "{objectId, event, reason}: any buyer or Amazon event the "
             "lifecycles declare (amazon_cancel, payment_method_problem, ...)",
+            f"POST {c}/ipn/faults": "{fault: duplicate|delay|reorder, count, seconds}: "
+            "disturb the next IPN deliveries (GET: what is still to apply)",
             f"GET {c}/notifications": "IPN messages sent (?since=N)",
             f"GET {c}/log": "the call log (?since=N)",
             f"POST {c}/reset": "start again, empty",

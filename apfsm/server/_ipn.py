@@ -13,7 +13,7 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 # The server's one logger, whichever module logs (users configure "apfsm.server").
 _log = logging.getLogger("apfsm.server")
@@ -47,6 +47,10 @@ def sns_envelope(message: Mapping[str, Any], at: datetime, topic: str) -> dict[s
     }
 
 
+#: How long a reordered notification is held back (``POST /_apfsm/ipn/faults``).
+REORDER_HOLD: Final = 1.0
+
+
 class _Notifier:
     """Delivers envelopes to ``url`` from one background thread: in order, each retried with
     exponential back-off while later ones go on (real delivery can reorder too, SPEC §7)."""
@@ -66,11 +70,42 @@ class _Notifier:
         #: Called with each envelope whose delivery is over (delivered, or given up): a
         #: state file forgets it then (until then a restart delivers it again).
         self.finished: Callable[[dict[str, str]], None] | None = None
+        #: Faults injected into the next notifications (``POST /_apfsm/ipn/faults``): how
+        #: many still to duplicate, delay (by ``delay_seconds``) or reorder.
+        self.faults = {"duplicate": 0, "delay": 0, "reorder": 0}
+        self.delay_seconds = 0.0
+
+    def inject(self, fault: str, count: int, seconds: float = 0.0) -> dict[str, Any]:
+        """Apply ``fault`` to the next ``count`` notifications: ``duplicate`` (each sent
+        twice, the same MessageId), ``delay`` (each held ``seconds``), ``reorder`` (each
+        held back ``REORDER_HOLD`` seconds, so what follows it goes first). Returns the
+        faults still to apply."""
+        with self._cond:
+            self.faults[fault] += count
+            if fault == "delay":
+                self.delay_seconds = seconds
+            return self.pending_faults()
+
+    def pending_faults(self) -> dict[str, Any]:
+        return {**self.faults, "delaySeconds": self.delay_seconds}
 
     def submit(self, envelope: dict[str, str]) -> None:
-        """Queue one envelope (never blocks on the network)."""
+        """Queue one envelope (never blocks on the network), with any injected fault."""
         with self._cond:
-            heapq.heappush(self._queue, (time.monotonic(), next(self._seq), 1, envelope))
+            now = time.monotonic()
+            due = now
+            if self.faults["delay"]:
+                self.faults["delay"] -= 1
+                due = now + self.delay_seconds
+            if self.faults["reorder"]:
+                # Held back: the notifications that follow within REORDER_HOLD go first.
+                self.faults["reorder"] -= 1
+                due += REORDER_HOLD
+            heapq.heappush(self._queue, (due, next(self._seq), 1, envelope))
+            if self.faults["duplicate"]:
+                self.faults["duplicate"] -= 1
+                copy = dict(envelope)
+                heapq.heappush(self._queue, (due + 0.05, next(self._seq), 1, copy))
             if self._thread is None and not self._stopping:
                 self._thread = threading.Thread(target=self._run, name="apfsm-ipn", daemon=True)
                 self._thread.start()

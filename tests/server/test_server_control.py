@@ -5,6 +5,7 @@ the next scheduled event; any declared buyer or Amazon event; the index at ``/``
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -157,3 +158,60 @@ def test_control_actions_survive_a_restart_with_a_state_file(tmp_path: Any) -> N
     assert expected_now == again.now()
     assert 200 == TestClient(restarted).get(f"/v2/buyers/{token}").status_code
     assert permission not in again.object_ids()
+
+
+def test_ipn_faults_duplicate_delay_and_reorder_the_next_notifications() -> None:
+    with contextlib.ExitStack() as stack:
+        _ipn_faults(stack)
+
+
+def _ipn_faults(stack: contextlib.ExitStack) -> None:
+    import json
+    import time
+
+    from tests.server.serverhelpers import receiver
+
+    with receiver() as ipn:
+        sim = make_sim()
+        # As a context manager: the app's shutdown stops its IPN worker with the test.
+        client = stack.enter_context(TestClient(create_app(sim, notify_url=ipn.url)))
+
+        def messages() -> list[tuple[str, str]]:
+            return [
+                (
+                    json.loads(json.loads(body)["Message"])["ObjectType"],
+                    json.loads(body)["MessageId"],
+                )
+                for _, body in ipn.received
+            ]
+
+        status, pending = control(client, "/ipn/faults", {"fault": "duplicate", "count": 1})
+        assert (200, 1) == (status, pending["duplicate"])
+        checkout(sim)  # a permission and a charge: two notifications, the first twice
+        ipn.wait_for(3)
+        ids = [message_id for _, message_id in messages()]
+        assert 2 == ids.count(ids[0])  # the first one, delivered twice (same MessageId)
+        assert 0 == control(client, "/ipn/faults", method="GET")[1]["duplicate"]
+        control(client, "/ipn/faults", {"fault": "reorder"})
+        began = time.monotonic()
+        checkout(sim)
+        arrived = ipn.wait_for(5)[3:]
+        kinds = [json.loads(json.loads(b)["Message"])["ObjectType"] for _, b in arrived]
+        assert ["CHARGE", "CHARGE_PERMISSION"] == kinds  # the permission's was held back
+        control(client, "/ipn/faults", {"fault": "delay", "count": 1, "seconds": 0.5})
+        checkout(sim, amount="5.00")
+        ipn.wait_for(7)
+        assert time.monotonic() - began >= 0.5
+    for bad, code in (
+        ({"fault": "lose"}, "InvalidParameterValue"),
+        ({"fault": "delay"}, "MissingParameterValue"),
+        ({"fault": "duplicate", "count": 0}, "InvalidParameterValue"),
+        ({}, "MissingParameterValue"),
+    ):
+        status, answer = control(client, "/ipn/faults", bad)
+        assert (400, code) == (status, answer["reasonCode"]), bad
+
+
+def test_ipn_faults_need_ipn_delivery(client: TestClient) -> None:
+    status, body = control(client, "/ipn/faults", {"fault": "duplicate"})
+    assert (400, "InvalidRequest") == (status, body["reasonCode"])
