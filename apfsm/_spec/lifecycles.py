@@ -37,11 +37,8 @@ def object_type_named(name: str) -> str:
     Raises:
         ValueError: no object type has that name (the message lists them).
     """
-    found = (
-        _BY_KEY.get(name.replace("_", "").replace("-", "").lower())
-        if isinstance(name, str)
-        else None
-    )
+    key = name.replace("_", "").replace("-", "").lower() if isinstance(name, str) else None
+    found = None if key is None else _BY_KEY.get(key)
     if found is None:
         raise ValueError(
             f"unknown object type {name!r}; object types are {', '.join(LIFECYCLES)} "

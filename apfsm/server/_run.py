@@ -244,8 +244,8 @@ def _loopback(host: str) -> bool:
     """Whether ``host`` is reachable from this machine only."""
     import ipaddress
 
-    if host in ("localhost", ""):
-        return host == "localhost"
+    if host == "localhost":
+        return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:  # a name: only "localhost" is known to stay local

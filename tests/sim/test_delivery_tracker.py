@@ -19,25 +19,8 @@ DETAILS = [{"trackingNumber": "1Z999AA10123456784", "carrierCode": "UPS"}]
 
 
 def _permission(sim: Simulator) -> str:
-    session = sim.create_checkout_session(
-        {"webCheckoutDetails": {"checkoutReviewReturnUrl": "https://a.example/r"}, "storeId": "s"}
-    )
-    sid = session["checkoutSessionId"]
-    sim.buyer_approve(sid)
-    sim.update_checkout_session(
-        sid,
-        {
-            "webCheckoutDetails": {"checkoutResultReturnUrl": "https://a.example/x"},
-            "paymentDetails": {
-                "paymentIntent": "Authorize",
-                "chargeAmount": {"amount": "10", "currencyCode": "USD"},
-            },
-        },
-    )
-    done = sim.complete_checkout_session(
-        sid, {"chargeAmount": {"amount": "10", "currencyCode": "USD"}}
-    )
-    return str(done["chargePermissionId"])
+    """A Chargeable permission with an Authorized charge (``Simulator.checkout``)."""
+    return str(sim.checkout("10")["chargePermissionId"])
 
 
 def test_answers_the_permission_and_details_and_changes_nothing() -> None:

@@ -19,24 +19,8 @@ PAYLOAD = {"statusDetails": {"state": "Canceled", "reasonCode": "ExpiredUnused"}
 
 
 def _charge(sim: Simulator) -> tuple[str, str]:
-    session = sim.create_checkout_session(
-        {"webCheckoutDetails": {"checkoutReviewReturnUrl": "https://a.example/r"}, "storeId": "s"}
-    )
-    sid = session["checkoutSessionId"]
-    sim.buyer_approve(sid)
-    sim.update_checkout_session(
-        sid,
-        {
-            "webCheckoutDetails": {"checkoutResultReturnUrl": "https://a.example/x"},
-            "paymentDetails": {
-                "paymentIntent": "Authorize",
-                "chargeAmount": {"amount": "10", "currencyCode": "USD"},
-            },
-        },
-    )
-    done = sim.complete_checkout_session(
-        sid, {"chargeAmount": {"amount": "10", "currencyCode": "USD"}}
-    )
+    """An Authorized charge and its permission (a whole checkout, ``Simulator.checkout``)."""
+    done = sim.checkout("10")
     return str(done["chargeId"]), str(done["chargePermissionId"])
 
 
