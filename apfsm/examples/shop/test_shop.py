@@ -2,8 +2,9 @@
 as rules, Amazon Pay's side (time, buyers, declines, IPN faults) from the base class, and
 invariants tying the shop's books to Amazon's truth.
 
-Run it on its own with ``pytest examples/shop/test_shop.py``; ``tests/test_examples_shop.py``
-runs it in the project's suite, and on ``BuggyShop`` to show that each planted bug is found.
+Run it on its own with ``pytest --pyargs apfsm.examples.shop.test_shop``;
+``tests/fuzz/test_examples_shop.py`` runs it in the project's suite, and on ``BuggyShop`` to
+show that each planted bug is found.
 """
 
 from __future__ import annotations
