@@ -169,9 +169,8 @@ class ShopMachine(IntegrationMachine):
         # the shop's traffic (and must not use up an injected simulation code). It is
         # refreshed only for objects that changed, so five invariants after every step
         # stay cheap.
-        body = self.amazon_json(object_id) if object_id else None
-        assert body is not None, f"no object {object_id!r} at Amazon"
-        return body
+        assert object_id, "the order has no such object yet"
+        return self.amazon_json(object_id)
 
     def _charges(self) -> Iterator[tuple[Order, dict[str, Any]]]:
         """Every charge at Amazon, with the order it belongs to."""
