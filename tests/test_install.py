@@ -111,6 +111,10 @@ def test_the_wheel_declares_a_lean_core_and_its_extras(fresh: Path) -> None:
               if line.startswith("Provides-Extra")}  # fmt: skip
     assert {"testing", "diagrams", "server", "mock", "all"} <= extras
     assert "License-Expression: MIT" in metadata.stdout
+    # The project URLs: the sources apfsm models (it has no hosted home yet).
+    assert "Project-URL: Amazon Pay API v2 reference, https://developer.amazon.com/" in (
+        metadata.stdout
+    )
     shipped = _run([str(fresh), "-c", "import importlib.metadata as m; print(m.files('apfsm'))"])
     assert "LICENSE" in shipped.stdout
 
