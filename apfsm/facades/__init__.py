@@ -1,0 +1,97 @@
+"""Payment service providers' facades over Amazon Pay, and Amazon Pay's older v1
+order-reference flow, declared as data and checked against apfsm's lifecycles.
+
+A facade (``Facade``) is a provider's own state machine — PPRO's ``/v1/payment-charges``
+and ``/v1/payment-agreements`` for Amazon Pay — with its published limits, its sources, and
+how each Amazon state and reason shows through it. ``check_mapping(facade)`` walks every
+Amazon path and reports, as a ``MappingReport``, what does not map onto a legal facade path
+and what the facade merges that a merchant must act on differently.
+
+The v1 flow (order reference → authorize → capture → close) is declared with the v2
+lifecycles' own records (``ORDER_REFERENCE``, ``AUTHORIZATION``, ``CAPTURE``) and limits
+(``OrderReferenceLimits``); ``check_v1`` answers whether a call is allowed, where it
+leads, or what refuses it. ``render``/``write_diagrams`` draw both with
+``apfsm.diagrams``' renderers.
+
+This room sits above the declarations (``apfsm._spec``) and the diagram renderers
+(``apfsm.diagrams``); nothing below imports it.
+"""
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+from ._amazon import ACTIONS, AmazonGraph, Move, Situation, action_for, amazon_graph
+from ._check import (
+    Collapse,
+    EarlyTimeout,
+    IllegalStep,
+    MappingReport,
+    Unmapped,
+    check_mapping,
+)
+from ._model import (
+    Facade,
+    FacadeActor,
+    FacadeLimits,
+    FacadeState,
+    FacadeStep,
+    FacadeTimeout,
+    Maps,
+    Source,
+)
+from ._order_reference import (
+    AUTHORIZATION,
+    CAPTURE,
+    ORDER_REFERENCE,
+    V1_LIFECYCLES,
+    V1_SOURCES,
+    OrderReferenceLimits,
+)
+from ._ppro import PPRO_PAYMENT_AGREEMENT, PPRO_PAYMENT_CHARGE
+from ._render import DIAGRAMS, as_lifecycle, mapping_table, render, write_diagrams
+from ._v1check import V1Answer, check_v1
+
+#: The declared facades, by name.
+FACADES: Final[Mapping[str, Facade]] = MappingProxyType(
+    {f.name: f for f in (PPRO_PAYMENT_CHARGE, PPRO_PAYMENT_AGREEMENT)}
+)
+
+__all__ = [
+    "ACTIONS",
+    "AUTHORIZATION",
+    "CAPTURE",
+    "DIAGRAMS",
+    "FACADES",
+    "ORDER_REFERENCE",
+    "PPRO_PAYMENT_AGREEMENT",
+    "PPRO_PAYMENT_CHARGE",
+    "V1_LIFECYCLES",
+    "V1_SOURCES",
+    "AmazonGraph",
+    "Collapse",
+    "EarlyTimeout",
+    "Facade",
+    "FacadeActor",
+    "FacadeLimits",
+    "FacadeState",
+    "FacadeStep",
+    "FacadeTimeout",
+    "IllegalStep",
+    "MappingReport",
+    "Maps",
+    "Move",
+    "OrderReferenceLimits",
+    "Situation",
+    "Source",
+    "Unmapped",
+    "V1Answer",
+    "action_for",
+    "amazon_graph",
+    "as_lifecycle",
+    "check_mapping",
+    "check_v1",
+    "mapping_table",
+    "render",
+    "write_diagrams",
+]
