@@ -77,7 +77,15 @@ def test_all_is_pinned_sorted_and_resolvable() -> None:
 
 #: The deliberate public submodules (imported by name, e.g. ``import apfsm.diagrams``):
 #: everything else under apfsm/ is a private ``_module``.
-PUBLIC_SUBMODULES = ["diagrams", "examples", "facades", "server", "stateful", "strategies", "testing"]
+PUBLIC_SUBMODULES = [
+    "diagrams",
+    "examples",
+    "facades",
+    "server",
+    "stateful",
+    "strategies",
+    "testing",
+]
 
 
 def test_no_other_public_names_leak() -> None:

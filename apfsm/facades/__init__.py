@@ -18,7 +18,6 @@ This room sits above the declarations (``apfsm._spec``) and the diagram renderer
 """
 
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Final
 
 from ._amazon import ACTIONS, AmazonGraph, Move, Situation, action_for, amazon_graph
@@ -49,13 +48,20 @@ from ._order_reference import (
     OrderReferenceLimits,
 )
 from ._ppro import PPRO_PAYMENT_AGREEMENT, PPRO_PAYMENT_CHARGE
-from ._render import DIAGRAMS, as_lifecycle, mapping_table, render, write_diagrams
+from ._render import (
+    DIAGRAMS,
+    FACADES_BY_NAME,
+    as_lifecycle,
+    findings,
+    mapping_table,
+    refresh_docs,
+    render,
+    write_diagrams,
+)
 from ._v1check import V1Answer, check_v1
 
 #: The declared facades, by name.
-FACADES: Final[Mapping[str, Facade]] = MappingProxyType(
-    {f.name: f for f in (PPRO_PAYMENT_CHARGE, PPRO_PAYMENT_AGREEMENT)}
-)
+FACADES: Final[Mapping[str, Facade]] = FACADES_BY_NAME
 
 __all__ = [
     "ACTIONS",
@@ -91,7 +97,9 @@ __all__ = [
     "as_lifecycle",
     "check_mapping",
     "check_v1",
+    "findings",
     "mapping_table",
+    "refresh_docs",
     "render",
     "write_diagrams",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from datetime import timedelta
 
 import attrs
 
@@ -60,9 +61,9 @@ class EarlyTimeout:
     facade already reported as over."""
 
     step: str
-    facade_after: object
+    facade_after: timedelta
     amazon_limit: str
-    amazon_after: object
+    amazon_after: timedelta
 
 
 @attrs.frozen

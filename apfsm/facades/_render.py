@@ -23,11 +23,21 @@ from apfsm._clock import format_duration
 from apfsm._spec import Actor, Allow, Creation, Event, Lifecycle, StateDecl, Timer
 
 from ._amazon import action_for, amazon_graph
+from ._check import check_mapping
 from ._model import Facade
 from ._order_reference import DEADLINES, GUARDS, V1_LIFECYCLES, OrderReferenceLimits
 from ._ppro import PPRO_PAYMENT_AGREEMENT, PPRO_PAYMENT_CHARGE
 
-__all__ = ["DIAGRAMS", "as_lifecycle", "mapping_table", "render", "write_diagrams"]
+__all__ = [
+    "DIAGRAMS",
+    "FACADES_BY_NAME",
+    "as_lifecycle",
+    "findings",
+    "mapping_table",
+    "refresh_docs",
+    "render",
+    "write_diagrams",
+]
 
 
 def as_lifecycle(facade: Facade) -> Lifecycle:
@@ -144,3 +154,54 @@ def mapping_table(facade: Facade) -> str:
             f"| {situation.object_type} | {state} | {shown} | {detail} | {action_for(situation)} |"
         )
     return "\n".join(rows) + "\n"
+
+
+def findings(facade: Facade) -> str:
+    """``check_mapping(facade)``'s report as Markdown bullets, for docs/facades.md."""
+    report = check_mapping(facade)
+    lines = [
+        f"`check_mapping` walks {report.paths} Amazon paths: "
+        + ("every one maps onto a legal facade path." if report.legal else "some do not.")
+    ]
+    lines += [f"- **unmapped**: Amazon's {u.situation}" for u in report.unmapped]
+    for step in report.illegal:
+        tail = f"`{step.facade_tail}`" if step.facade_tail else "a start"
+        lines.append(
+            f"- **illegal step**: Amazon's {step.tail or 'creation'} → {step.head} "
+            f"({step.via}) shows as {tail} → `{step.facade_head}`, which the facade lacks"
+        )
+    for collapse in report.collapses:
+        merged = "; ".join(f"{s} ({action})" for s, action in collapse.merged)
+        told = f" with {collapse.detail}" if collapse.detail else ""
+        lines.append(f"- **collapse** into `{collapse.facade_state}`{told}: {merged}")
+    for early in report.early_timeouts:
+        lines.append(
+            f"- **early timeout**: {early.step} after {format_duration(early.facade_after)}, "
+            f"Amazon's {early.amazon_limit} after {format_duration(early.amazon_after)}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+_BLOCK = re.compile(r"(<!-- facades:(\w+):(\w+) -->\n)(.*?)(<!-- /facades -->)", re.DOTALL)
+
+
+def refresh_docs(path: str | Path, *, write: bool = True) -> bool:
+    """Regenerate the ``<!-- facades:NAME:table|findings -->`` blocks of a Markdown page
+    (docs/facades.md); returns whether anything was stale."""
+    page = Path(path)
+    text = page.read_text(encoding="utf-8")
+    makers = {"table": mapping_table, "findings": findings}
+
+    def fill(match: re.Match[str]) -> str:
+        facade = FACADES_BY_NAME[match.group(2)]
+        return match.group(1) + makers[match.group(3)](facade) + match.group(5)
+
+    fresh = _BLOCK.sub(fill, text)
+    if write and fresh != text:
+        page.write_text(fresh, encoding="utf-8")
+    return fresh != text
+
+
+FACADES_BY_NAME: Final[Mapping[str, Facade]] = MappingProxyType(
+    {f.name: f for f in (PPRO_PAYMENT_CHARGE, PPRO_PAYMENT_AGREEMENT)}
+)
