@@ -20,6 +20,7 @@ This room sits above the declarations (``apfsm._spec``) and the diagram renderer
 from collections.abc import Mapping
 from typing import Final
 
+from ._adapter import AmazonPayClient, FacadeError, PproAdapter
 from ._amazon import ACTIONS, AmazonGraph, Move, Situation, action_for, amazon_graph
 from ._check import (
     Collapse,
@@ -75,10 +76,12 @@ __all__ = [
     "V1_LIFECYCLES",
     "V1_SOURCES",
     "AmazonGraph",
+    "AmazonPayClient",
     "Collapse",
     "EarlyTimeout",
     "Facade",
     "FacadeActor",
+    "FacadeError",
     "FacadeLimits",
     "FacadeState",
     "FacadeStep",
@@ -88,6 +91,7 @@ __all__ = [
     "Maps",
     "Move",
     "OrderReferenceLimits",
+    "PproAdapter",
     "Situation",
     "Source",
     "Unmapped",

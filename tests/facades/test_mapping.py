@@ -256,3 +256,16 @@ def test_a_facade_that_tells_everything_apart_is_ok() -> None:
     ideal = attrs.evolve(CHARGE, mappings=tuple(exact), steps=(*CHARGE.steps, void), timeouts=())
     report = check_mapping(ideal)
     assert report.ok, report
+
+
+@pytest.mark.parametrize("facade", FACADES.values(), ids=list(FACADES))
+def test_a_facade_names_only_its_own_states(facade: Facade) -> None:
+    names = {s.name for s in facade.states}
+    for step in facade.steps:
+        assert {*step.sources, step.dest} <= names, step.name
+    assert {m.facade_state for m in facade.mappings} <= names
+    assert {t.step for t in facade.timeouts} <= {s.name for s in facade.steps}
+    assert any(s.initial for s in facade.states)
+    assert all(source.url.startswith("https://developerhub.ppro.com/") for source in facade.sources)
+    with pytest.raises(ValueError, match="is not a state of"):
+        facade.state("PAID")
