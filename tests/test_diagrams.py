@@ -26,6 +26,7 @@ from apfsm.diagrams import (
 )
 from apfsm.facades import DIAGRAMS as FACADE_DIAGRAMS
 from apfsm.facades import render as render_facade
+from apfsm.facades import write_diagrams as write_facade_diagrams
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "diagrams"
@@ -398,6 +399,7 @@ def test_rendering_is_deterministic() -> None:
 
 def test_write_renders_every_file(tmp_path: Path) -> None:
     paths = write(tmp_path / "out", ["mermaid", "dot", "mermaid"])
+    paths += write_facade_diagrams(tmp_path / "out", ["mermaid", "dot", "mermaid"])
     names = [p.name for p in paths]
     assert sorted(f for f, (_, _, fmt) in expected_files().items() if fmt != "svg") == sorted(names)
     assert len(set(names)) == len(names)

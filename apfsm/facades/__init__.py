@@ -21,7 +21,15 @@ from collections.abc import Mapping
 from typing import Final
 
 from ._adapter import AmazonPayClient, FacadeError, PproAdapter
-from ._amazon import ACTIONS, AmazonGraph, Move, Situation, action_for, amazon_graph
+from ._amazon import (
+    ACTIONS,
+    AmazonGraph,
+    MerchantAction,
+    Move,
+    Situation,
+    action_for,
+    amazon_graph,
+)
 from ._check import (
     Collapse,
     EarlyTimeout,
@@ -89,6 +97,7 @@ __all__ = [
     "IllegalStep",
     "MappingReport",
     "Maps",
+    "MerchantAction",
     "Move",
     "OrderReferenceLimits",
     "PproAdapter",

@@ -7,7 +7,9 @@ comes from an ``Allow``, ``Event`` or ``Timer`` of ``apfsm._spec``'s lifecycles;
 call that creates another covered object (completing a checkout creates the charge) leads
 into that object's creations instead of its own destination, so one path follows the
 payment across objects. Nothing here is written per state: a new state or reason in
-``_spec`` shows up in every path and check.
+``_spec`` shows up in every path and check. What a merchant must do in each situation is
+the decline guidance's (``apfsm._spec.declines``), with a short table for the situations
+that need none.
 """
 
 from __future__ import annotations
@@ -18,9 +20,17 @@ from typing import Final
 
 import attrs
 
-from apfsm._spec import DELETED, LIFECYCLES, SAME, Lifecycle
+from apfsm._spec import CODE_ADVICE, DELETED, LIFECYCLES, SAME, STATE_ADVICE, Advice, Lifecycle
 
-__all__ = ["ACTIONS", "AmazonGraph", "Move", "Situation", "action_for", "amazon_graph"]
+__all__ = [
+    "ACTIONS",
+    "AmazonGraph",
+    "MerchantAction",
+    "Move",
+    "Situation",
+    "action_for",
+    "amazon_graph",
+]
 
 
 @attrs.frozen
@@ -45,54 +55,65 @@ class Move:
     via: str
 
 
-#: What a merchant must do when Amazon's object is in a state (with a reason). The
-#: distinctions are the ones Amazon's docs ask merchants to act on (charge-states,
-#: checkout-session-states and charge-permission-states pages of the v2 reference,
-#: and the decline handling of docs/charge.md): a facade that merges two different
-#: actions into one answer loses something. Keyed (object_type, state, reason); a None
-#: reason is the state's action for any reason not listed.
-ACTIONS: Final[Mapping[tuple[str, str, str | None], str]] = MappingProxyType(
+@attrs.frozen
+class MerchantAction:
+    """What a merchant must do when Amazon's object is in a situation.
+
+    ``resolution`` is who resolves it (``apfsm.Advice.resolution``: retry, merchant, buyer,
+    none; ``wait`` and ``proceed`` for the situations no advice covers: a pending object,
+    an authorization to ship against). Two situations ask the same of a merchant when
+    ``key`` — the resolution, whether to retry, what to tell the buyer — is the same.
+    """
+
+    resolution: str
+    what: str
+    retry: bool = False
+    tell_buyer: str | None = None
+
+    @property
+    def key(self) -> tuple[str, bool, str | None]:
+        return (self.resolution, self.retry, self.tell_buyer)
+
+    def __str__(self) -> str:
+        return self.what
+
+
+#: The situations that need no decline guidance: the merchant waits, or goes on.
+#: Everything else comes from ``apfsm._spec``'s decline guidance (``STATE_ADVICE``, and
+#: ``CODE_ADVICE`` for a charge declined with a reason): written once, there.
+ACTIONS: Final[Mapping[tuple[str, str], MerchantAction]] = MappingProxyType(
     {
-        ("CheckoutSession", "Open", None): "wait: the buyer is on Amazon's page",
-        ("CheckoutSession", "Completed", None): "read the charge permission and charge",
-        ("CheckoutSession", "Canceled", "BuyerCanceled"): "nothing owed: the buyer left",
-        ("CheckoutSession", "Canceled", "Expired"): "nothing owed: the buyer left",
-        ("CheckoutSession", "Canceled", "Declined"): "ask the buyer for another payment method",
-        ("CheckoutSession", "Canceled", "AmazonCanceled"): "do not retry: Amazon refused",
-        ("ChargePermission", "Chargeable", None): "charge when due",
-        ("ChargePermission", "NonChargeable", None): (
-            "stop charging; ask the buyer to fix the payment method"
-        ),
-        ("ChargePermission", "NonChargeable", "ChargeInProgress"): "wait: a charge is pending",
-        ("ChargePermission", "Closed", "MerchantClosed"): "nothing: you closed it",
-        ("ChargePermission", "Closed", "Expired"): "ask the buyer to sign up again",
-        ("ChargePermission", "Closed", None): "stop charging: the buyer or Amazon ended it",
-        ("Charge", "AuthorizationInitiated", None): "wait: the authorization is pending",
-        ("Charge", "Authorized", None): "ship, then capture (or cancel)",
-        ("Charge", "CaptureInitiated", None): "wait: the capture is pending",
-        ("Charge", "Captured", None): "ship; refunds possible",
-        ("Charge", "Authorized", "StopShipmentAtypicalAuth"): "do not ship",
-        ("Charge", "CaptureInitiated", "StopShipmentAtypicalAuth"): "do not ship",
-        ("Charge", "Captured", "StopShipmentAtypicalAuth"): "do not ship",
-        ("Charge", "Declined", "SoftDeclined"): "retry later",
-        ("Charge", "Declined", "ProcessingFailure"): "retry later",
-        ("Charge", "Declined", "TransactionTimedOut"): "retry later",
-        ("Charge", "Declined", "HardDeclined"): "ask the buyer for another payment method",
-        ("Charge", "Declined", "AmazonRejected"): "do not retry: Amazon refused",
-        ("Charge", "Canceled", "ExpiredUnused"): "authorize again before shipping",
-        ("Charge", "Canceled", None): "do not ship: the charge was canceled",
+        ("CheckoutSession", "Open"): MerchantAction("wait", "wait: the buyer is on Amazon's page"),
+        ("CheckoutSession", "Completed"): MerchantAction("proceed", "read the permission"),
+        ("ChargePermission", "Chargeable"): MerchantAction("proceed", "charge when due"),
+        ("Charge", "AuthorizationInitiated"): MerchantAction("wait", "wait for the outcome"),
+        ("Charge", "Authorized"): MerchantAction("proceed", "ship, then capture (or cancel)"),
+        ("Charge", "CaptureInitiated"): MerchantAction("wait", "wait: the capture is pending"),
+        ("Charge", "Captured"): MerchantAction("proceed", "ship; refunds possible"),
     }
 )
 
 
-def action_for(situation: Situation) -> str:
-    """The merchant's action in ``situation`` (``ACTIONS``; the state's entry when its
-    reason has none of its own)."""
-    key = (situation.object_type, situation.state, situation.reason)
-    found = ACTIONS.get(key) or ACTIONS.get((situation.object_type, situation.state, None))
-    if found is None:
-        raise KeyError(f"no merchant action is declared for {situation}")
-    return found
+def _from_advice(advice: Advice) -> MerchantAction:
+    return MerchantAction(advice.resolution, advice.action, advice.retry, advice.tell_buyer)
+
+
+def action_for(situation: Situation) -> MerchantAction:
+    """The merchant's action in ``situation``: the decline guidance's advice for it, else
+    ``ACTIONS``.
+
+    Raises:
+        KeyError: neither knows the situation (the message names it).
+    """
+    o, state, reason = situation.object_type, situation.state, situation.reason
+    if reason is not None:
+        if (o, state, reason) in STATE_ADVICE:
+            return _from_advice(STATE_ADVICE[(o, state, reason)])
+        if (o, state) == ("Charge", "Declined") and reason in CODE_ADVICE:
+            return _from_advice(CODE_ADVICE[reason])
+    if (o, state) in ACTIONS:
+        return ACTIONS[(o, state)]
+    raise KeyError(f"no merchant action is declared for {situation}")
 
 
 def _explicit(lifecycle: Lifecycle) -> set[str]:

@@ -11,7 +11,7 @@ import attrs
 
 from apfsm._spec import Limits
 
-from ._amazon import Situation, action_for, amazon_graph
+from ._amazon import MerchantAction, Situation, action_for, amazon_graph
 from ._model import Facade
 
 __all__ = ["Collapse", "EarlyTimeout", "IllegalStep", "MappingReport", "Unmapped", "check_mapping"]
@@ -47,11 +47,15 @@ class Collapse:
 
     facade_state: str
     detail: str | None
-    merged: tuple[tuple[Situation, str], ...]
+    merged: tuple[tuple[Situation, MerchantAction], ...]
 
     @property
-    def actions(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(action for _, action in self.merged))
+    def actions(self) -> tuple[MerchantAction, ...]:
+        """The different actions merged, one per ``MerchantAction.key``."""
+        seen: dict[tuple[str, bool, str | None], MerchantAction] = {}
+        for _, action in self.merged:
+            seen.setdefault(action.key, action)
+        return tuple(seen.values())
 
 
 @attrs.frozen
@@ -114,7 +118,7 @@ def _can_start(facade: Facade, state: str) -> bool:
 
 
 def _collapses(facade: Facade, situations: Iterable[Situation]) -> tuple[Collapse, ...]:
-    buckets: dict[tuple[str, str | None], list[tuple[Situation, str]]] = {}
+    buckets: dict[tuple[str, str | None], list[tuple[Situation, MerchantAction]]] = {}
     for situation in situations:
         entry = facade.maps(situation.object_type, situation.state, situation.reason)
         if entry is not None:
@@ -123,7 +127,7 @@ def _collapses(facade: Facade, situations: Iterable[Situation]) -> tuple[Collaps
     return tuple(
         Collapse(state, detail, tuple(merged))
         for (state, detail), merged in buckets.items()
-        if len({action for _, action in merged}) > 1
+        if len({action.key for _, action in merged}) > 1
     )
 
 
