@@ -20,7 +20,17 @@ from typing import Final
 
 import attrs
 
-from apfsm._spec import CODE_ADVICE, DELETED, LIFECYCLES, SAME, STATE_ADVICE, Advice, Lifecycle
+from apfsm._spec import (
+    CODE_ADVICE,
+    DELETED,
+    LIFECYCLES,
+    OPERATIONS,
+    SAME,
+    STATE_ADVICE,
+    Advice,
+    BodyField,
+    Lifecycle,
+)
 
 __all__ = [
     "ACTIONS",
@@ -123,14 +133,31 @@ def _explicit(lifecycle: Lifecycle) -> set[str]:
     return named | {t.dest for t in lifecycle.timers if t.reason}
 
 
-def _reasons(lifecycle: Lifecycle, state: str, reason: str | None) -> tuple[str | None, ...]:
-    """The reasons a move into ``state`` can give: its own; or, when the declaration leaves
-    it open (an update taking the body's reason, a creation into Declined) and other moves
-    into ``state`` name theirs, every reason ``state`` can carry. A state no move enters
-    with a reason (Captured, whose StopShipmentAtypicalAuth is a flag) is entered bare."""
+def _body_reasons(fields: tuple[BodyField, ...]) -> tuple[str, ...]:
+    """The choices of a ``reasonCode`` field anywhere in a request body."""
+    for field in fields:
+        if field.name == "reasonCode" and field.choices:
+            return field.choices
+        if found := _body_reasons(field.fields):
+            return found
+    return ()
+
+
+def _reasons(
+    lifecycle: Lifecycle, state: str, reason: str | None, operation: str | None = None
+) -> tuple[str | None, ...]:
+    """The reasons a move into ``state`` can give: its own; those the operation's body
+    may name (Update Charge's ``reasonCode``); or, when the declaration leaves it open (a
+    creation into Declined) and other moves into ``state`` name theirs, every reason
+    ``state`` can carry. A state no move enters with a reason (Captured, whose
+    StopShipmentAtypicalAuth is a flag) is entered bare."""
     if reason is not None:
         return (reason,)
     declared = lifecycle.state(state).reasons
+    op = OPERATIONS.get(operation) if operation else None
+    from_body = [r for r in _body_reasons(op.body) if r in declared] if op else []
+    if from_body:
+        return tuple(from_body)
     return declared if declared and state in _explicit(lifecycle) else (None,)
 
 
@@ -227,7 +254,7 @@ def amazon_graph(
                 continue
             onward = created_by(via, lc.object_type)
             heads = onward or [
-                Situation(lc.object_type, dest, r) for r in _reasons(lc, dest, reason)
+                Situation(lc.object_type, dest, r) for r in _reasons(lc, dest, reason, via)
             ]
             for source in sources:
                 for tail in bare(lc, source):
