@@ -171,9 +171,11 @@ def findings(facade: Facade) -> str:
             f"({step.via}) shows as {tail} → `{step.facade_head}`, which the facade lacks"
         )
     for collapse in report.collapses:
-        merged = "; ".join(f"{s} ({action})" for s, action in collapse.merged)
-        told = f" with {collapse.detail}" if collapse.detail else ""
-        lines.append(f"- **collapse** into `{collapse.facade_state}`{told}: {merged}")
+        told = f"with {collapse.detail}" if collapse.detail else "nothing tells them apart"
+        lines.append(f"- **collapse** into `{collapse.facade_state}` ({told}):")
+        for action in collapse.actions:
+            cases = ", ".join(str(s) for s, a in collapse.merged if a.key == action.key)
+            lines.append(f"    - {cases} — *{action.resolution}*: {action}")
     for early in report.early_timeouts:
         lines.append(
             f"- **early timeout**: {early.step} after {format_duration(early.facade_after)}, "
