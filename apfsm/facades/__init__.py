@@ -8,7 +8,8 @@ Amazon path and reports, as a ``MappingReport``, what does not map onto a legal 
 and what the facade merges that a merchant must act on differently.
 
 The v1 flow (order reference → authorize → capture → close) is declared with the v2
-lifecycles' own records (``ORDER_REFERENCE``, ``AUTHORIZATION``, ``CAPTURE``) and limits
+lifecycles' own records (``ORDER_REFERENCE``, ``AUTHORIZATION``, ``CAPTURE``,
+``REFUND``) and limits
 (``OrderReferenceLimits``); ``check_v1`` answers whether a call is allowed, where it
 leads, or what refuses it. ``render``/``write_diagrams`` draw both with
 ``apfsm.diagrams``' renderers.
@@ -52,6 +53,7 @@ from ._order_reference import (
     AUTHORIZATION,
     CAPTURE,
     ORDER_REFERENCE,
+    REFUND,
     V1_LIFECYCLES,
     V1_SOURCES,
     OrderReferenceLimits,
@@ -81,6 +83,7 @@ __all__ = [
     "ORDER_REFERENCE",
     "PPRO_PAYMENT_AGREEMENT",
     "PPRO_PAYMENT_CHARGE",
+    "REFUND",
     "V1_LIFECYCLES",
     "V1_SOURCES",
     "AmazonGraph",

@@ -33,6 +33,7 @@ __all__ = [
     "AUTHORIZATION",
     "CAPTURE",
     "ORDER_REFERENCE",
+    "REFUND",
     "V1_LIFECYCLES",
     "V1_SOURCES",
     "OrderReferenceLimits",
@@ -66,6 +67,16 @@ V1_SOURCES: Final = (
         "Capture: Pending, Declined (AmazonRejected, ProcessingFailure), Completed, Closed "
         "(MaxAmountRefunded: 15% or $75 above the capture, MaxRefundsProcessed: 10 refunds, "
         "AmazonClosed); capture within 30 days (2 in the sandbox), recommended within 7",
+    ),
+    Source(
+        "https://developer.amazon.com/docs/eu/amazon-pay-api/refund-states-and-reason-codes.html",
+        "Refund: Pending until processed, Declined (AmazonRejected, ProcessingFailure: retry "
+        "only while the capture is Completed), Completed (AmazonA-ZRefund: initiated by Amazon)",
+    ),
+    Source(
+        "https://developer.amazon.com/docs/eu/amazon-pay-automatic/request-refund.html",
+        "full or partial refunds of a capture; always Pending at first; no time limit for "
+        "initiating a refund",
     ),
 )
 
@@ -359,7 +370,44 @@ CAPTURE: Final = Lifecycle(
     ),
 )
 
+REFUND: Final = Lifecycle(
+    object_type="Refund",
+    notification_type="RefundNotification",
+    description="A full or partial refund of a Completed capture (v1); no time limit.",
+    id_field="AmazonRefundId",
+    ref_prefix="rf",
+    states=(
+        StateDecl("Pending", "always at first: Amazon processes refunds later", initial=True),
+        StateDecl(
+            "Declined",
+            "declined",
+            reasons=("AmazonRejected", "ProcessingFailure"),
+            terminal=True,
+        ),
+        StateDecl(
+            "Completed",
+            "funds go back to the buyer",
+            reasons=("AmazonA-ZRefund",),
+            terminal=True,
+        ),
+    ),
+    creations=(Creation("refund", "Pending"),),
+    allows=(Allow("get_refund_details", ("Pending", "Declined", "Completed"), SAME),),
+    refusals=(),
+    events=(
+        Event("completed", ("Pending",), "Completed", "amazon", "the refund is processed"),
+        Event(
+            "declined",
+            ("Pending",),
+            "Declined",
+            "amazon",
+            "the refund is declined",
+            reasons=("AmazonRejected", "ProcessingFailure"),
+        ),
+    ),
+)
+
 #: The v1 lifecycles, in the order a payment meets them.
 V1_LIFECYCLES: Final[Mapping[str, Lifecycle]] = MappingProxyType(
-    {lc.object_type: lc for lc in (ORDER_REFERENCE, AUTHORIZATION, CAPTURE)}
+    {lc.object_type: lc for lc in (ORDER_REFERENCE, AUTHORIZATION, CAPTURE, REFUND)}
 )

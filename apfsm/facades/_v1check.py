@@ -91,7 +91,8 @@ def check_v1(
     """Check one call of Amazon Pay's v1 order-reference flow.
 
     Args:
-        object_type: ``"OrderReference"``, ``"Authorization"`` or ``"Capture"``.
+        object_type: ``"OrderReference"``, ``"Authorization"``, ``"Capture"`` or
+            ``"Refund"``.
         state: the object's state (``"Open"``...).
         operation: ``"confirm_order_reference"``, ``"authorize"``, ``"capture"``,
             ``"close_order_reference"``, ``"cancel_order_reference"``, ``"refund"``...

@@ -16,6 +16,7 @@ from apfsm.facades import (
     AUTHORIZATION,
     CAPTURE,
     ORDER_REFERENCE,
+    REFUND,
     V1_LIFECYCLES,
     V1_SOURCES,
     OrderReferenceLimits,
@@ -31,7 +32,8 @@ def test_the_declared_states_are_amazons() -> None:
     assert ("Pending", "Open", "Declined", "Closed") == AUTHORIZATION.state_names()
     assert ("Pending", "Declined", "Completed", "Closed") == CAPTURE.state_names()
     assert "Stale" in ORDER_REFERENCE.state("Canceled").reasons
-    assert ["OrderReference", "Authorization", "Capture"] == list(V1_LIFECYCLES)
+    assert ("Pending", "Declined", "Completed") == REFUND.state_names()
+    assert ["OrderReference", "Authorization", "Capture", "Refund"] == list(V1_LIFECYCLES)
     assert all(source.url.startswith("https://") for source in V1_SOURCES)
 
 
@@ -44,7 +46,9 @@ def test_the_two_step_flow() -> None:
     capture = check_v1("Authorization", "Open", "capture")
     assert ("Closed", "MaxCapturesProcessed") == (capture.next_state, capture.next_reason)
     assert ("synchronous", "Capture.Completed") in capture.outcomes
-    assert check_v1("Capture", "Completed", "refund").allowed
+    refund = check_v1("Capture", "Completed", "refund")
+    assert refund.allowed
+    assert (("otherwise", "Refund.Pending"),) == refund.outcomes  # always Pending at first
     close = check_v1("OrderReference", "Open", "close_order_reference")
     assert ("Closed", "SellerClosed") == (close.next_state, close.next_reason)
 
@@ -134,8 +138,10 @@ def test_a_capture_after_seven_days_is_allowed_with_a_warning() -> None:
 
 
 def test_misuse_names_the_bad_value() -> None:
-    with pytest.raises(ValueError, match=r"'Refund'.*OrderReference, Authorization, Capture"):
-        check_v1("Refund", "Open", "refund")
+    with pytest.raises(
+        ValueError, match=r"'Dispute'.*OrderReference, Authorization, Capture, Refund"
+    ):
+        check_v1("Dispute", "Open", "refund")
     with pytest.raises(ValueError, match="'Paid' is not a OrderReference state"):
         check_v1("OrderReference", "Paid", "authorize")
     with pytest.raises(ValueError, match="'capture' is not a v1 OrderReference operation"):
