@@ -56,6 +56,7 @@ from ._order_reference import (
     REFUND,
     V1_LIFECYCLES,
     V1_SOURCES,
+    V1_UNSOURCED,
     OrderReferenceLimits,
 )
 from ._ppro import PPRO_PAYMENT_AGREEMENT, PPRO_PAYMENT_CHARGE
@@ -86,6 +87,7 @@ __all__ = [
     "REFUND",
     "V1_LIFECYCLES",
     "V1_SOURCES",
+    "V1_UNSOURCED",
     "AmazonGraph",
     "AmazonPayClient",
     "Collapse",

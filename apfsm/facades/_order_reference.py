@@ -12,6 +12,13 @@ Sources (Amazon Pay API reference, v1): the order reference, authorization and c
 answers is ``CaptureNotRefundable`` for a refund (from the v1 error-codes page); for the
 order reference and authorization apfsm uses ``InvalidOrderReferenceStatus`` and
 ``InvalidAuthorizationStatus``, whose rows the excerpt read did not reach.
+
+apfsm's reading where the pages read are silent (``V1_UNSOURCED``): a Pending
+authorization can be closed; a Suspended order reference returns to Open when the buyer
+picks another payment method; the Authorization's Closed reasons besides ExpiredUnused
+(MaxCapturesProcessed, AmazonClosed, OrderReferenceCanceled, SellerClosed) and the order
+reference's Closed reasons MaxAmountCharged and MaxAuthorizationsCaptured are Amazon's
+names as apfsm knows them, not read in this research.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ __all__ = [
     "REFUND",
     "V1_LIFECYCLES",
     "V1_SOURCES",
+    "V1_UNSOURCED",
     "OrderReferenceLimits",
 ]
 
@@ -78,6 +86,16 @@ V1_SOURCES: Final = (
         "full or partial refunds of a capture; always Pending at first; no time limit for "
         "initiating a refund",
     ),
+)
+
+
+#: What the v1 declarations assume without a source read for it (the docs list it).
+V1_UNSOURCED: Final = (
+    "close_authorization is allowed on a Pending authorization",
+    "a Suspended order reference returns to Open when the buyer picks another payment method",
+    "the Authorization's Closed reasons other than ExpiredUnused, and the order reference's "
+    "MaxAmountCharged and MaxAuthorizationsCaptured",
+    "the error codes InvalidOrderReferenceStatus and InvalidAuthorizationStatus",
 )
 
 
