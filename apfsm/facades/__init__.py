@@ -38,6 +38,7 @@ from ._check import (
     MappingReport,
     Unmapped,
     check_mapping,
+    illegal_moves,
 )
 from ._model import (
     Facade,
@@ -116,6 +117,7 @@ __all__ = [
     "check_mapping",
     "check_v1",
     "findings",
+    "illegal_moves",
     "mapping_table",
     "refresh_docs",
     "render",

@@ -14,7 +14,15 @@ from apfsm._spec import Limits
 from ._amazon import MerchantAction, Situation, action_for, amazon_graph
 from ._model import Facade
 
-__all__ = ["Collapse", "EarlyTimeout", "IllegalStep", "MappingReport", "Unmapped", "check_mapping"]
+__all__ = [
+    "Collapse",
+    "EarlyTimeout",
+    "IllegalStep",
+    "MappingReport",
+    "Unmapped",
+    "check_mapping",
+    "illegal_moves",
+]
 
 
 @attrs.frozen
@@ -191,4 +199,16 @@ def check_mapping(facade: Facade, *, limits: Limits | None = None) -> MappingRep
         (*starts_bad.values(), *illegal),
         _collapses(facade, situations),
         early,
+    )
+
+
+def illegal_moves(facade: Facade, statuses: Iterable[str]) -> tuple[tuple[str, str], ...]:
+    """The consecutive pairs of ``statuses`` (what a facade object answered, in order) that
+    no facade step leads between, even through transient states — the dynamic side of
+    ``check_mapping``'s ``illegal`` (``PproAdapter.history`` gives the statuses)."""
+    seen = list(statuses)
+    return tuple(
+        (tail, head)
+        for tail, head in itertools.pairwise(seen)
+        if not _reachable(facade, tail, head)
     )

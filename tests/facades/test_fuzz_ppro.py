@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule, run_state_machine_as_test
 
-from apfsm.facades import FacadeError, PproAdapter
+from apfsm.facades import PPRO_PAYMENT_CHARGE, FacadeError, PproAdapter, illegal_moves
 from apfsm.testing import IntegrationMachine
 
 MAX_ORDERS = 3
@@ -165,6 +165,29 @@ def test_the_planted_bug_is_found() -> None:
         AssertionError, match=r"is canceled but its charge is (AuthorizationInitiated|Authorized)"
     ):
         run_state_machine_as_test(Buggy, settings=SETTINGS)
+
+
+def test_fuzzing_meets_the_move_check_mapping_reports() -> None:
+    # The dynamic side of check_mapping: watching every charge's statuses, the fuzzer
+    # finds Amazon canceling a pending authorization, which PPRO's published lifecycle
+    # has no step for (AUTHORIZATION_ASYNC → VOIDED).
+    class Watching(PproShopMachine):
+        @invariant()
+        def statuses_follow_the_facade(self) -> None:
+            for order in self.shop.orders:
+                self.ppro.get_payment_charge(order)
+                moves = illegal_moves(PPRO_PAYMENT_CHARGE, self.ppro.history(order))
+                assert not moves, f"{order}: {moves}"
+
+    with pytest.raises(AssertionError, match=r"\('AUTHORIZATION_ASYNC', 'VOIDED'\)"):
+        run_state_machine_as_test(Watching, settings=SETTINGS)
+
+
+def test_illegal_moves() -> None:
+    assert () == illegal_moves(PPRO_PAYMENT_CHARGE, ("AUTHENTICATION_PENDING", "CAPTURED"))
+    assert (("CAPTURED", "CAPTURE_PENDING"),) == illegal_moves(
+        PPRO_PAYMENT_CHARGE, ("CAPTURE_PENDING", "CAPTURED", "CAPTURE_PENDING")
+    )
 
 
 def test_the_adapter_shows_amazon_through_the_facade() -> None:
