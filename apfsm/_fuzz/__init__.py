@@ -7,7 +7,7 @@ faces ``apfsm.strategies``, ``apfsm.stateful`` and ``apfsm.testing`` are built f
   share;
 * ``amazon_rules`` — Amazon Pay's side as one Hypothesis rule per kind of step;
 * ``plans`` — a step's choices decoded from one integer;
-* ``menu`` — ``AmazonPayMachine``'s step menu;
+* ``menu`` — ``AmazonPayMachine``'s step menu; ``legacy`` — ``business_events``' one rule;
 * ``run`` — ``Executed`` steps and the run's lazy trace;
 * ``coverage`` — what a campaign exercised; ``campaign`` — ``fuzz``'s campaign and report.
 
@@ -25,6 +25,7 @@ from .amazon_rules import AMAZON_RULES, AmazonRules, story
 from .bodies import BodyFault, fault_by_number, request_bodies, schema_body, single_faults
 from .campaign import FuzzReport, run_campaign
 from .coverage import AgeBuckets, Coverage, count_call
+from .legacy import legacy_amazon_entries, legacy_plan
 from .menu import (
     FIRST_SESSION,
     MAKERS,
@@ -92,6 +93,8 @@ __all__ = [
     "decoded",
     "fault_by_number",
     "jump_target",
+    "legacy_amazon_entries",
+    "legacy_plan",
     "menu_entries",
     "money",
     "request_bodies",
