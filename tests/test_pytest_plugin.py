@@ -54,7 +54,9 @@ def test_the_marker_overrides_the_options_per_test(pytester: pytest.Pytester) ->
     )
     result = pytester.runpytest("-q", "--apfsm-seed", "9", "--strict-markers")
     result.assert_outcomes(passed=2, errors=1)
-    result.stdout.fnmatch_lines(["*@pytest.mark.apfsm takes keywords control_token, seed, start, strict*"])
+    result.stdout.fnmatch_lines(
+        ["*@pytest.mark.apfsm takes keywords control_token, seed, start, strict*"]
+    )
 
 
 def test_the_server_fixture_serves_any_client_over_http(pytester: pytest.Pytester) -> None:

@@ -338,12 +338,9 @@ def _serve(
         ]
         if notify_url:
             lines.append(f"IPN notifications: POSTed to {notify_url}")
-        if not _loopback(host) and not control_token:
-            lines.append(
-                f"WARNING: listening on {host}, beyond this machine: the control API "
-                f"({_CONTROL}/...: reset, snapshots, the clock) answers anyone who can reach "
-                "it; --control-token TOKEN (or APFSM_CONTROL_TOKEN) protects it"
-            )
+        warning = _exposure_warning(host, control_token)
+        if warning is not None:
+            lines.append(warning)
         if state is not None:
             lines.append(
                 f"state: {state} ({app.state.state_note}; {len(sim)} objects; every change "
@@ -353,6 +350,17 @@ def _serve(
         out.flush()
         config = uvicorn.Config(app, log_level="info", access_log=access_log, **ssl)
         uvicorn.Server(config).run(sockets=[sock])
+
+
+def _exposure_warning(host: str, control_token: str | None) -> str | None:
+    """The start-up warning for a control API open beyond this machine, or None."""
+    if _loopback(host) or control_token:
+        return None
+    return (
+        f"WARNING: listening on {host}, beyond this machine: the control API "
+        f"({_CONTROL}/...: reset, snapshots, the clock) answers anyone who can reach "
+        "it; --control-token TOKEN (or APFSM_CONTROL_TOKEN) protects it"
+    )
 
 
 def _signature_line(

@@ -94,6 +94,45 @@ def test_the_index_the_document_and_the_api_stay_open(guarded: TestClient) -> No
     assert open_index["controlAuth"].startswith("none: the control endpoints are open")
 
 
+@pytest.mark.parametrize(
+    ("host", "token", "warned"),
+    [
+        ("0.0.0.0", None, True),
+        ("192.0.2.7", None, True),
+        ("shop.example", None, True),
+        ("0.0.0.0", TOKEN, False),  # protected: nothing to warn about
+        ("127.0.0.1", None, False),
+        ("::1", None, False),
+        ("localhost", None, False),
+    ],
+)
+def test_an_open_control_api_beyond_loopback_is_warned_about(
+    host: str, token: str | None, warned: bool
+) -> None:
+    from apfsm.server._run import _exposure_warning
+
+    warning = _exposure_warning(host, token)
+    assert warned == (warning is not None)
+    if warning is not None:
+        assert warning.startswith(f"WARNING: listening on {host}, beyond this machine")
+        assert "--control-token TOKEN (or APFSM_CONTROL_TOKEN) protects it" in warning
+
+
+def test_the_signature_start_up_line_says_what_is_checked() -> None:
+    from datetime import timedelta
+
+    from apfsm.server._run import _signature_line
+
+    assert "not checked" == _signature_line(None, None, timedelta(minutes=15))
+    assert (
+        "verified with k.pem (PublicKeyId SANDBOX-X; x-amz-pay-date at most 15 min old by "
+        "this machine's clock, never in the future)"
+    ) == _signature_line("k.pem", "SANDBOX-X", timedelta(minutes=15))
+    assert "any PublicKeyId; x-amz-pay-date not compared with the clock" in _signature_line(
+        "k.pem", None, None
+    )
+
+
 def test_an_empty_token_is_refused() -> None:
     with pytest.raises(ValueError, match="control_token must be a non-empty string"):
         create_app(make_sim(), control_token="")
