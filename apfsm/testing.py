@@ -45,7 +45,7 @@ try:
     from hypothesis import event, note
     from hypothesis.control import currently_in_test_context, should_note
     from hypothesis.errors import HypothesisException
-    from hypothesis.stateful import RuleBasedStateMachine
+    from hypothesis.stateful import RuleBasedStateMachine, invariant
 except ImportError as _missing:  # the core install has no Hypothesis
     raise missing_extra("testing", "apfsm.testing", _missing) from None
 
@@ -56,6 +56,7 @@ from ._fuzz import (
     CURRENT,
     SECOND,
     AmazonRules,
+    RetryWatch,
     add_step_rule,
     jump_target,
     legacy_amazon_entries,
@@ -144,6 +145,8 @@ class WatchedSimulator(Simulator):
         self.tolerated: set[str] = set()
         self.injected: dict[str, str] = {}  # operation -> simulation code for its next call
         self.calls: list[tuple[str, str | None, str]] = []  # (operation, object id, outcome)
+        #: Judges retries against Amazon's advice (``IntegrationMachine.check_retries``).
+        self.retries: RetryWatch | None = None
 
     def request(
         self,
@@ -160,6 +163,9 @@ class WatchedSimulator(Simulator):
             _note(f"apfsm: simulation code {simulation_code} injected into {operation}")
         target_id = OPERATIONS[operation].target_id(object_id, body)
         before = self.object_json(target_id) if isinstance(target_id, str) else None
+        hopeless = None if self.retries is None else self.retries.before(operation, target_id)
+        if hopeless is not None:
+            raise IntegrationError(f"{hopeless} (check_retries)")
         try:
             answer = super().request(
                 operation,
@@ -169,6 +175,8 @@ class WatchedSimulator(Simulator):
                 simulation_code=simulation_code,
             )
         except ApiError as err:
+            if self.retries is not None:
+                self.retries.answered(operation, target_id, err.reason_code)
             self.calls.append((operation, object_id, err.reason_code))
             _event(f"integration: {operation} → {err.reason_code}")
             if self.strict and err.reason_code in KNOWABLE_CODES - self.tolerated:
@@ -180,6 +188,8 @@ class WatchedSimulator(Simulator):
                     f"with `self.sim.tolerated.add(code)` if it is intended)"
                 ) from err
             raise
+        if self.retries is not None:
+            self.retries.answered(operation, target_id, None)
         self.calls.append((operation, object_id, f"→ {answer.status}"))
         _event(f"integration: {operation} → ok")
         return answer
@@ -193,13 +203,20 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
         clock: its ``ManualClock``.
 
     Class attributes to override: ``strict`` (default True), ``limits``, ``start`` (the
-    clock's start), ``ipn_faults`` (duplicate, delay and reorder IPNs; default True).
+    clock's start), ``ipn_faults`` (duplicate, delay and reorder IPNs; default True),
+    ``check_retries`` and ``retry_within`` (retries judged by ``apfsm.advise``).
     """
 
     strict: ClassVar[bool] = True
     limits: ClassVar[Limits] = Limits()
     start: ClassVar[datetime] = DEFAULT_START
     ipn_faults: ClassVar[bool] = True
+    #: Fail a retry that cannot succeed (a call repeated after HardDeclined,
+    #: AmazonRejected, PaymentMethodNotAllowed, MFANotCompleted or CheckoutSessionCanceled
+    #: with nothing changed since), and with ``retry_within`` a retryable decline
+    #: (SoftDeclined, ProcessingFailure) left unretried that long.
+    check_retries: ClassVar[bool] = False
+    retry_within: ClassVar[timedelta | None] = None
     #: Where a failing run's trace goes (``APFSM_TRACE_DIR`` or ``.apfsm-traces`` when
     #: None).
     trace_dir: ClassVar[str | None] = None
@@ -234,6 +251,8 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
             seed=0,  # the same example, the same ids (shrinking, @reproduce_failure)
             on_notification=self._queue_notification,
         )
+        if self.check_retries or self.retry_within is not None:
+            self.sim.retries = RetryWatch(self.sim.object_json, self._charges_of, self.retry_within)
         self._inbox: list[_Pending] = []
         # What Amazon holds, kept up to date from the simulator's changes (only what
         # changed is read again): each object's type and state, oldest first (the
@@ -242,6 +261,22 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
         self._changes = self.sim.watch()
         self._states: dict[str, tuple[str, str]] = {}
         self._view: dict[str, dict[str, Any]] = {}
+
+    def _charges_of(self, permission: str) -> list[str]:
+        return [
+            i
+            for i in self.sim.object_ids("Charge")
+            if (self.sim.object_json(i) or {}).get("chargePermissionId") == permission
+        ]
+
+    @invariant()
+    def retries_are_kept(self) -> None:
+        """With ``retry_within``: no retryable decline left unretried that long."""
+        __tracebackhide__ = True
+        if self.sim.retries is not None and self.retry_within is not None:
+            late = self.sim.retries.overdue(self.sim.object_ids("ChargePermission"), self.sim.now())
+            if late:
+                raise IntegrationError(late[0])
 
     # -- hooks -------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("_spec",),
     ("_errors", "_outcome", "diagrams", "_docs"),
     ("_decide",),
-    ("_validator", "_sim"),
+    ("_validator", "_advice", "_sim"),
     ("server", "_harness"),
     ("_fuzz", "_intercept"),
     ("strategies", "stateful", "testing", "_pytest_plugin"),

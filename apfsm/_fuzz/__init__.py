@@ -8,7 +8,8 @@ faces ``apfsm.strategies``, ``apfsm.stateful`` and ``apfsm.testing`` are built f
 * ``amazon_rules`` — Amazon Pay's side as one Hypothesis rule per kind of step;
 * ``plans`` — a step's choices decoded from one integer;
 * ``menu`` — ``AmazonPayMachine``'s step menu; ``legacy`` — ``business_events``' one rule;
-* ``run`` — ``Executed`` steps and the run's lazy trace;
+* ``run`` — ``Executed`` steps and the run's lazy trace; ``retries`` — retries judged
+  against Amazon's decline advice;
 * ``coverage`` — what a campaign exercised; ``campaign`` — ``fuzz``'s campaign and report.
 
 Everything here may import Hypothesis; nothing below this layer does.
@@ -37,6 +38,7 @@ from .menu import (
     step_plan,
 )
 from .plans import CURRENT, Menu, Product, decoded, menu_entries, step_plans
+from .retries import RetryWatch
 from .run import Executed, RunLog
 from .values import currencies, money, sandbox_cards, simulation_codes
 from .world import (
@@ -81,6 +83,7 @@ __all__ = [
     "Menu",
     "Plan",
     "Product",
+    "RetryWatch",
     "RunLog",
     "add_step_rule",
     "calendar_instant",
