@@ -104,6 +104,7 @@ def test_the_server_fixture_knows_the_control_token(pytester: pytest.Pytester) -
             with pytest.raises(urllib.error.HTTPError) as refused:
                 urllib.request.urlopen(apfsm_server.url + "/_apfsm/clock")
             assert 401 == refused.value.code
+            refused.value.close()  # the error holds the answer's socket
             request = urllib.request.Request(
                 apfsm_server.url + "/_apfsm/clock", headers=apfsm_server.control_headers
             )
