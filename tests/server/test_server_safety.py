@@ -33,7 +33,7 @@ def guarded() -> TestClient:
 
 def _control_endpoints() -> list[tuple[str, str]]:
     index = TestClient(create_app(make_sim())).get("/_apfsm").json()
-    return [tuple(name.split(" ", 1)) for name in index["control"]]  # type: ignore[misc]
+    return [tuple(name.split(" ", 1)) for name in index["control"]]
 
 
 # -- the control token -----------------------------------------------------------------------

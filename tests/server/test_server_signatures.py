@@ -70,7 +70,7 @@ def _mock(sim: Simulator, key: rsa.RSAPrivateKey, **options: Any) -> Iterator[Se
 @pytest.fixture(params=["server", "mock"])
 def front(request: pytest.FixtureRequest) -> Callable[..., Iterator[Send]]:
     """How a request reaches the verifier: over the app (TestClient) or the mock."""
-    return _server if request.param == "server" else _mock  # type: ignore[return-value]
+    return _server if request.param == "server" else _mock
 
 
 def _body() -> bytes:
