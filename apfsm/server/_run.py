@@ -20,6 +20,7 @@ from apfsm._sim import Simulator
 
 from ._app import _require_extra, create_app
 from ._routes import _CONTROL, _OPENAPI_PATH
+from ._wire import MAX_CALL_LOG, MAX_IDEMPOTENCY_KEYS
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -163,6 +164,8 @@ def serve(
     start: datetime | None = None,
     access_log: bool = True,
     out: TextIO | None = None,
+    max_call_log: int | None = MAX_CALL_LOG,
+    max_idempotency_keys: int | None = MAX_IDEMPOTENCY_KEYS,
 ) -> None:
     """Run the server until interrupted (``apfsm serve``).
 
@@ -183,6 +186,7 @@ def serve(
             only for a new state (a state file resumes its own clock).
         access_log: a line per request on stdout (uvicorn's access log).
         out: where the start-up lines go (stdout by default).
+        max_call_log, max_idempotency_keys: retention caps, as ``create_app``.
 
     Raises:
         ImportError: the ``server`` extra is not installed.
@@ -200,7 +204,13 @@ def serve(
             )
         simulator = Simulator(ManualClock(require_aware(start, "start")), seed=seed)
     app = create_app(
-        simulator, public_key=public_key, notify_url=notify_url, state=state, seed=seed
+        simulator,
+        public_key=public_key,
+        notify_url=notify_url,
+        state=state,
+        seed=seed,
+        max_call_log=max_call_log,
+        max_idempotency_keys=max_idempotency_keys,
     )
     with contextlib.ExitStack() as stack:
         ssl: dict[str, Any] = {}
