@@ -238,7 +238,8 @@ class CallLog(Sequence[LogRecord]):
 
     With ``max_records`` (``Simulator.retain``), the oldest chunks are dropped once more
     than that many records are kept: the log then holds the newest ``max_records`` to
-    ``max_records + CHUNK`` records, and positions count from the oldest kept one —
+    ``max_records + 2 * CHUNK`` records (the newest are unpacked, and only whole packed
+    chunks are dropped), and positions count from the oldest kept one —
     ``first_seq`` is its number (records keep their numbers: ``by_seq``).
     """
 
@@ -330,7 +331,11 @@ class CallLog(Sequence[LogRecord]):
         limit = self.max_records
         if limit is None:
             return
-        while self._chunks and len(self) - self.CHUNK >= limit:
+        # A rule on the packed chunks alone (they change only when a chunk is packed):
+        # the same records are kept whenever this runs — a restart replaying its journal
+        # keeps what the first run kept. The newest 256 to 511 are unpacked, so at least
+        # ``limit`` records stay.
+        while self._chunks and len(self._chunks) * self.CHUNK >= limit:
             del self._chunks[0]
             self._base += self.CHUNK
             self._cache = None

@@ -406,8 +406,8 @@ class Simulator(AmazonPayApi):
         rule for keys: stored indefinitely).
 
         Args:
-            call_log: keep about the newest ``call_log`` log records (up to 256 more:
-                the oldest are dropped a packed chunk at a time).
+            call_log: keep about the newest ``call_log`` log records (up to 512 more:
+                the oldest are dropped a packed chunk of 256 at a time).
             idempotency_keys: keep the newest ``idempotency_keys`` keys; a key whose
                 answer left the call log is forgotten too (a forgotten key is new again).
         """
