@@ -151,25 +151,27 @@ def test_a_damaged_checkpoint_row_is_refused(tmp_path: Path) -> None:
 
 
 def test_serve_takes_the_caps(tmp_path: Path) -> None:
-    with serve("--max-call-log", "300", "--max-idempotency-keys", "5") as (url, _):
-        with httpx2.Client(base_url=url) as client:
-            for n in range(600):
-                client.get("/v2/checkoutSessions/unknown")
-            for n in range(8):
-                client.post(
-                    "/v2/checkoutSessions",
-                    json=session_body(),
-                    headers={"x-amz-pay-idempotency-key": f"s{n}"},
-                )
-            log = client.get("/_apfsm/log").json()
-            assert 300 <= len(log) <= 812
-            assert 608 == log[-1]["seq"]
-            first = client.post(
+    with (
+        serve("--max-call-log", "300", "--max-idempotency-keys", "5") as (url, _),
+        httpx2.Client(base_url=url) as client,
+    ):
+        for _ in range(600):
+            client.get("/v2/checkoutSessions/unknown")
+        for n in range(8):
+            client.post(
                 "/v2/checkoutSessions",
                 json=session_body(),
-                headers={"x-amz-pay-idempotency-key": "s0"},
+                headers={"x-amz-pay-idempotency-key": f"s{n}"},
             )
-            assert 201 == first.status_code  # forgotten (5 kept): a new session
-            snapshot = client.get("/_apfsm/snapshot").json()
-            assert 9 == len(snapshot["objects"])
-            assert 5 == len(snapshot["idempotency"])
+        log = client.get("/_apfsm/log").json()
+        assert 300 <= len(log) <= 812
+        assert 608 == log[-1]["seq"]
+        first = client.post(
+            "/v2/checkoutSessions",
+            json=session_body(),
+            headers={"x-amz-pay-idempotency-key": "s0"},
+        )
+        assert 201 == first.status_code  # forgotten (5 kept): a new session
+        snapshot = client.get("/_apfsm/snapshot").json()
+        assert 9 == len(snapshot["objects"])
+        assert 5 == len(snapshot["idempotency"])
