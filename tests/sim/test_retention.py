@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from apfsm import ApiError
-
-from apfsm import Simulator
+from apfsm import ApiError, Simulator
 from apfsm._sim import CallLog
 from tests.simhelpers import make_sim, session_body
 
