@@ -20,9 +20,9 @@ from apfsm._spec import ERRORS
 from tests.simhelpers import checkout, make_sim
 
 pytest.importorskip("starlette")
-from starlette.testclient import TestClient  # noqa: E402
+from starlette.testclient import TestClient
 
-from apfsm.server import create_app  # noqa: E402
+from apfsm.server import create_app
 
 #: Any JSON value (floats include NaN and infinities: ``json.dumps`` writes them).
 JSON = st.recursive(
