@@ -6,6 +6,7 @@ a 500 or a traceback. The CLI's side is ``tests/cli/test_cli_garbage.py``."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.parse
 from datetime import UTC, datetime
 from typing import Any
@@ -100,7 +101,7 @@ def test_garbage_on_the_api_gets_a_documented_answer(
     query: str | None,
     prefix: str,
 ) -> None:
-    path = prefix + template.replace("{id}", object_id).replace("{", "").replace("}", "")
+    path = prefix + re.sub(r"\{[^}]+\}", lambda _: object_id, template)
     if query is not None:
         path += "?" + urllib.parse.quote(query, safe="=&")
     headers = {"content-type": b"application/json"}
