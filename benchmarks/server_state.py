@@ -73,7 +73,7 @@ def rss_mb() -> float:
 
 def drive(url: str, requests: int, tag: str) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"POST": [], "GET": []}
-    with httpx2.Client(base_url=url) as client:
+    with httpx2.Client(base_url=url, timeout=120) as client:  # a stall is measured
         for n in range(requests + 50):
             start = time.perf_counter()
             answer = client.post(

@@ -186,6 +186,8 @@ class _Durable:
             self._db.executemany("INSERT OR IGNORE INTO ipn VALUES (?, ?)", self._ipn)
         self._ipn.clear()
         self._checkpoint_seq = self._seq
+        if parts.full:
+            _fold_wal(self._db)
 
     def checkpoint(self, simulator: Simulator, *, full: bool = False) -> None:
         """Checkpoint now: what changed since the last one (everything with ``full``, or
@@ -201,6 +203,13 @@ class _Durable:
             self._flush()
             self._closed = True
             self._db.close()
+
+
+def _fold_wal(db: sqlite3.Connection) -> None:
+    """Copy the write-ahead log into the database now, after a whole-state write: else
+    SQLite's automatic checkpoint would copy those hundreds of megabytes at the next
+    commit — inside the next call (a 5 s stall at 500,000 objects)."""
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
 
 def _write(db: sqlite3.Connection, seq: int, parts: Parts) -> None:
@@ -249,6 +258,7 @@ def _fresh_db(path: Path, simulator: Simulator) -> sqlite3.Connection:
         db.executescript(_SCHEMA)
     with db:
         _write(db, 0, simulator.checkpoint_parts(full=True))
+    _fold_wal(db)
     return db
 
 
@@ -338,6 +348,7 @@ def _resume(
             db.execute("DELETE FROM journal WHERE seq <= ?", (seq,))
             db.execute("DROP TABLE checkpoint")
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        _fold_wal(db)
     return simulator, int(seq)
 
 
