@@ -130,6 +130,31 @@ def _title(name: str) -> str:
     return " ".join(word.capitalize() for word in name.split("_"))
 
 
+#: The other objects' ids an answer carries (its JSON's keys, ``_sim/shapes.py``): a
+#: completed session its permission and charge, a charge its permission, a refund its charge.
+_PARENT_IDS: Final = {
+    "CheckoutSession": ("chargePermissionId", "chargeId"),
+    "Charge": ("chargePermissionId",),
+    "Refund": ("chargeId",),
+}
+
+
+def _links(object_type: str) -> dict[str, Any]:
+    """OpenAPI links from an answer of ``object_type`` to every operation whose path takes
+    an id the answer carries (a created session → get, update, complete it; a charge →
+    capture, cancel, its permission): how a stateful client (schemathesis) chains calls."""
+    properties = {*_object_schema(object_type)["properties"], *_PARENT_IDS.get(object_type, ())}
+    links: dict[str, Any] = {}
+    for op in OPERATIONS.values():
+        names = [part[1:-1] for part in op.path.split("/") if part.startswith("{")]
+        if len(names) == 1 and names[0] in properties:
+            links[_title(op.name).replace(" ", "")] = {
+                "operationId": op.name,
+                "parameters": {names[0]: f"$response.body#/{names[0]}"},
+            }
+    return links
+
+
 def _operation_document(op: Operation, limits: Limits) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
         {"name": part[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
@@ -169,8 +194,13 @@ def _operation_document(op: Operation, limits: Limits) -> dict[str, Any]:
         for c in lc.creations
         if c.operation == op.name and c.http_status is not None
     }
+    links = _links(returns)
     responses: dict[str, Any] = {
-        str(status): {"description": "accepted" if status == 202 else "success", "content": content}
+        str(status): {
+            "description": "accepted" if status == 202 else "success",
+            "content": content,
+            **({"links": links} if links else {}),
+        }
         for status in sorted(statuses)
     }
     error = {"content": {"application/json": {"schema": {"$ref": f"{_REF}Error"}}}}

@@ -186,7 +186,8 @@ def serve(
             only for a new state (a state file resumes its own clock).
         access_log: a line per request on stdout (uvicorn's access log).
         out: where the start-up lines go (stdout by default).
-        max_call_log, max_idempotency_keys: retention caps, as ``create_app``.
+        max_call_log: keep about the newest this many call-log records (None: all).
+        max_idempotency_keys: keep the newest this many idempotency keys (None: all).
 
     Raises:
         ImportError: the ``server`` extra is not installed.
