@@ -15,7 +15,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from apfsm.server import create_app
-from tests.simhelpers import make_sim, session_body
+from tests.simhelpers import make_sim, price, session_body
 
 from .test_server import Api
 from .test_server_clients import serve
@@ -175,3 +175,27 @@ def test_serve_takes_the_caps(tmp_path: Path) -> None:
         snapshot = client.get("/_apfsm/snapshot").json()
         assert 9 == len(snapshot["objects"])
         assert 5 == len(snapshot["idempotency"])
+
+
+def test_a_crash_after_any_command_resumes_exactly(tmp_path: Path) -> None:
+    """A checkpoint after every command, and a restart after every command: each restart
+    equals the running server (a change a checkpoint missed — a buyer's approval fills the
+    session without a state change — would show at the next restart)."""
+    path = tmp_path / "state.db"
+    app = create_app(make_sim(seed="every"), state=path, checkpoint_every=1)
+    api = Api(TestClient(app))
+    steps = []
+    _, session = api("POST", "/checkoutSessions", session_body(pending=True), key="s")
+    sid = session["checkoutSessionId"]
+    steps.append(lambda: api.control("/buyer/approve", {"checkoutSessionId": sid}))
+    steps.append(
+        lambda: api("POST", f"/checkoutSessions/{sid}/complete", {"chargeAmount": price("100.00")})
+    )
+    steps.append(lambda: api.control("/clock/advance", {"seconds": 60}))
+    steps.append(lambda: api.control("/buyer/sign-in", {"scopes": ["name"]}))
+    steps.append(lambda: api("PATCH", f"/checkoutSessions/{sid}", {}))
+    steps.append(lambda: api.control("/clock/advance", {"days": 31}))
+    for step in steps:
+        step()
+        restarted = create_app(state=path).state.simulator.snapshot(log=False)
+        assert app.state.simulator.snapshot(log=False) == restarted
