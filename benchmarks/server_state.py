@@ -102,8 +102,9 @@ def measure(objects: int, requests: int, directory: Path) -> dict[str, Any]:
     with running(create_app(Simulator.restore(snapshot))) as url:
         out["memory"] = drive(url, requests, "m")
     path = directory / f"state-{objects}.db"
+    restored = Simulator.restore(snapshot)
     start = time.perf_counter()
-    app = create_app(Simulator.restore(snapshot), state=path)
+    app = create_app(restored, state=path)
     out["initial_checkpoint_s"] = time.perf_counter() - start
     durable: _Durable = app.router.default._state.durable  # type: ignore[attr-defined]
     with running(app) as url:
@@ -139,7 +140,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=40, help="bounded-memory rounds")
     parser.add_argument("--pairs", type=int, default=250, help="pairs per round")
     parser.add_argument("--cap", type=int, default=2_000, help="log and key caps there")
+    parser.add_argument("--bounded-only", action="store_true", help="only the memory run")
     args = parser.parse_args()
+    if args.bounded_only:
+        bounded_runs(args.rounds, args.pairs, args.cap)
+        return
     rows = []
     with tempfile.TemporaryDirectory(prefix="apfsm-bench-") as directory:
         for objects in (args.small, args.large):
@@ -174,16 +179,23 @@ def main() -> None:
     for kind in ("POST", "GET"):
         ratio = percentile(large["durable"][kind], 0.99) / percentile(small["durable"][kind], 0.99)
         print(f"\ndurable {kind} p99, large/small state: {ratio:.2f} (flat: close to 1)")
+    bounded_runs(args.rounds, args.pairs, args.cap)
+
+
+def bounded_runs(rounds: int, pairs: int, cap: int) -> None:
+    """The bounded-memory run with the caps, then without (for comparison)."""
     with tempfile.TemporaryDirectory(prefix="apfsm-bench-") as directory:
-        bounded(Path(directory) / "bounded.db", args.rounds, args.pairs, args.cap)
+        bounded(Path(directory) / "capped.db", rounds, pairs, cap)
+        bounded(Path(directory) / "uncapped.db", rounds, pairs, None)
 
 
-def bounded(path: Path, rounds: int, pairs: int, cap: int) -> None:
+def bounded(path: Path, rounds: int, pairs: int, cap: int | None) -> None:
     """The bounded-memory run (module docs)."""
     app = create_app(filled(0), state=path, max_call_log=cap, max_idempotency_keys=cap)
+    caps = "no caps" if cap is None else f"caps {cap:,} log records and {cap:,} keys"
     print(
         f"\nbounded memory: {rounds} rounds of {pairs} POST+GET pairs, the clock 3 days on "
-        f"after each; caps {cap:,} log records and {cap:,} keys"
+        f"after each; {caps}"
     )
     with running(app) as url, httpx2.Client(base_url=url) as client:
         for n in range(1, rounds + 1):
