@@ -16,16 +16,15 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 
+import random  # noqa: E402
+
+import httpx2  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 from schemathesis.checks import (  # noqa: E402
     response_schema_conformance,
     status_code_conformance,
 )
 from schemathesis.generation.stateful import run_state_machine_as_test  # noqa: E402
-
-import random  # noqa: E402
-
-import httpx2  # noqa: E402
 
 from apfsm import OPERATIONS  # noqa: E402
 from apfsm._harness import realistic_body  # noqa: E402
@@ -114,14 +113,6 @@ def test_stateful_sequences_along_the_links_get_only_documented_answers(server: 
 
         def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
             CALLS.append((f"{case.method} {case.path}", response.status_code))
-            if os.environ.get("DBG"):
-                print(
-                    case.method,
-                    case.path,
-                    response.status_code,
-                    response.text[:150],
-                    case.body if case.method == "POST" else "",
-                )
             body = response.json()
             if response.status_code >= 400:
                 assert {"reasonCode", "message"} == set(body), body
