@@ -139,11 +139,15 @@ _PARENT_IDS: Final = {
 }
 
 
-def _links(object_type: str) -> dict[str, Any]:
-    """OpenAPI links from an answer of ``object_type`` to every operation whose path takes
-    an id the answer carries (a created session → get, update, complete it; a charge →
+def _ids_in(object_type: str) -> set[str]:
+    """The ids an answer of ``object_type`` carries: its own and its parents'."""
+    return {*_object_schema(object_type)["properties"], *_PARENT_IDS.get(object_type, ())}
+
+
+def _links(properties: set[str]) -> dict[str, Any]:
+    """OpenAPI links from an answer carrying the ids ``properties`` to every operation
+    whose path takes one (a created session → get, update, complete it; a charge →
     capture, cancel, its permission): how a stateful client (schemathesis) chains calls."""
-    properties = {*_object_schema(object_type)["properties"], *_PARENT_IDS.get(object_type, ())}
     links: dict[str, Any] = {}
     for op in OPERATIONS.values():
         names = [part[1:-1] for part in op.path.split("/") if part.startswith("{")]
@@ -187,14 +191,16 @@ def _operation_document(op: Operation, limits: Limits) -> dict[str, Any]:
         )
     returns = op.creates or op.target
     assert returns is not None
-    content = {"application/json": {"schema": {"$ref": f"{_REF}{returns}"}}}
+    # A Delivery Tracker answer is not its permission: its id and the details sent back.
+    answer = "DeliveryTracker" if op.name == "create_delivery_tracker" else returns
+    content = {"application/json": {"schema": {"$ref": f"{_REF}{answer}"}}}
     statuses = {op.success_status} | {
         c.http_status
         for lc in LIFECYCLES.values()
         for c in lc.creations
         if c.operation == op.name and c.http_status is not None
     }
-    links = _links(returns)
+    links = _links(_ids_in(returns) if answer == returns else {"chargePermissionId"})
     responses: dict[str, Any] = {
         str(status): {
             "description": "accepted" if status == 202 else "success",
@@ -266,6 +272,16 @@ def openapi(limits: Limits | None = None) -> dict[str, Any]:
     }
     for object_type in LIFECYCLES:
         schemas[object_type] = _object_schema(object_type)
+    schemas["DeliveryTracker"] = {
+        "type": "object",
+        "description": "a Delivery Tracker's answer: the permission's id and the delivery "
+        "details sent",
+        "required": ["chargePermissionId", "deliveryDetails"],
+        "properties": {
+            "chargePermissionId": {"type": "string"},
+            "deliveryDetails": {"type": "array"},
+        },
+    }
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS.values():
         if not op.is_read:
