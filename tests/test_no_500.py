@@ -274,3 +274,18 @@ def test_check_raises_only_value_or_type_errors_on_any_json(
         apfsm.check(operation, target, body=body, at=_AT)
     except (ValueError, TypeError):
         return
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("response", False), ("error", []), ("seq", "1"), ("kind", "x"), ("at", 5)],
+)
+def test_a_snapshot_with_a_bad_log_record_is_refused(field: str, value: Any) -> None:
+    """Found by the fuzzed-snapshot test: a log record whose response was ``false`` loaded,
+    then ``GET /_apfsm/log`` failed (a 500)."""
+    snapshot = json.loads(json.dumps(_SNAPSHOT))
+    snapshot["log"][0][field] = value
+    client = TestClient(create_app(make_sim(seed="bad-log")), raise_server_exceptions=False)
+    answer = client.put("/_apfsm/snapshot", content=json.dumps(snapshot).encode())
+    assert 400 == answer.status_code
+    assert f"log[0].{field}" in answer.json()["message"]
