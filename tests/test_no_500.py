@@ -104,11 +104,11 @@ def test_garbage_on_the_api_gets_a_documented_answer(
     path = prefix + re.sub(r"\{[^}]+\}", lambda _: object_id, template)
     if query is not None:
         path += "?" + urllib.parse.quote(query, safe="=&")
-    headers = {"content-type": b"application/json"}
+    headers = [(b"content-type", b"application/json")]
     if key is not None:
-        headers["x-amz-pay-idempotency-key"] = key.encode("latin-1")
+        headers.append((b"x-amz-pay-idempotency-key", key.encode("latin-1")))
     if code is not None:
-        headers["x-amz-pay-simulation-code"] = code.encode("latin-1")
+        headers.append((b"x-amz-pay-simulation-code", code.encode("latin-1")))
     answer = _CLIENT.request(method, path, content=body, headers=headers)
     _amazon_shaped(answer)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -184,7 +185,7 @@ def test_a_crash_after_any_command_resumes_exactly(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     app = create_app(make_sim(seed="every"), state=path, checkpoint_every=1)
     api = Api(TestClient(app))
-    steps = []
+    steps: list[Callable[[], object]] = []
     _, session = api("POST", "/checkoutSessions", session_body(pending=True), key="s")
     sid = session["checkoutSessionId"]
     steps.append(lambda: api.control("/buyer/approve", {"checkoutSessionId": sid}))

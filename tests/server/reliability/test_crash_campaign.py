@@ -13,6 +13,7 @@ import random
 import signal
 import threading
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -47,7 +48,9 @@ def _client(url: str, ledger: Ledger, tag: str, stop: threading.Event) -> None:
             n += 1
             key = f"{tag}-{n}"
 
-            def post(path: str, body: dict[str, object], k: str, watch: str | None) -> dict:
+            def post(
+                path: str, body: dict[str, object], k: str, watch: str | None
+            ) -> dict[str, Any]:
                 if watch:
                     with ledger.lock:
                         ledger.in_flight.add(watch)
