@@ -14,7 +14,7 @@ from apfsm._errors import ActionRefused, ApiError
 from apfsm._sim import Simulator
 from apfsm._spec import OPERATIONS
 
-from ._routes import _CONTROL
+from ._endpoints import CONTROL_ENDPOINTS, ControlEndpoint, control_index
 from ._state import _State
 from ._wire import _error_response, _json_response, _loads
 
@@ -24,15 +24,26 @@ if TYPE_CHECKING:
 
 
 async def _body_json(request: Request) -> dict[str, Any]:
-    """A control request's body as a JSON object (empty body: ``{}``).
+    """A control request's body as a JSON object (empty body: ``{}``), with no field its
+    endpoint does not declare (``_endpoints.CONTROL_ENDPOINTS``: a misspelt ``scope`` is
+    refused, not ignored).
 
     Raises:
-        ApiError: ``InvalidRequestFormat``.
+        ApiError: ``InvalidRequestFormat``, ``UnrecognizedField``.
     """
     raw = await request.body()
     value = _loads(raw) if raw.strip() else {}
     if not isinstance(value, dict):
         raise ApiError.from_code("InvalidRequestFormat", "the request body must be a JSON object")
+    declared: ControlEndpoint | None = request.scope.get("apfsm.control")
+    if declared is not None and declared.body is not None:
+        unknown = sorted(set(value) - set(declared.body))
+        if unknown:
+            allowed = ", ".join(declared.body) or "none"
+            raise ApiError.from_code(
+                "UnrecognizedField",
+                f"{declared.label} has no field {unknown[0]!r} (its fields: {allowed})",
+            )
     return value
 
 
@@ -47,7 +58,8 @@ def _string_field(body: Mapping[str, Any], name: str, default: str | None = None
 
 def _since(request: Request) -> int:
     text = request.query_params.get("since", "0")
-    if not text.isdigit():
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    if not (text.isascii() and text.isdigit()):
         raise ApiError.from_code(
             "InvalidParameterValue", f"since must be a non-negative integer, got {text!r}"
         )
@@ -61,11 +73,12 @@ def _control_routes(state: _State) -> list[Any]:
     Handler = Callable[["Request"], Awaitable[Any]]
 
     def endpoint(
-        handler: Handler, status: int = 200
+        declared: ControlEndpoint, handler: Handler
     ) -> Callable[[Request], Awaitable[HttpResponse]]:
         async def run(request: Request) -> HttpResponse:
+            request.scope["apfsm.control"] = declared
             try:
-                return _json_response(status, await handler(request))
+                return _json_response(200, await handler(request))
             except ApiError as err:
                 return _error_response(err)
             except ActionRefused as refused:  # a side action the simulator cannot take
@@ -124,7 +137,7 @@ def _control_routes(state: _State) -> list[Any]:
         body = await _body_json(request)
         sim = state.simulator
         seconds = _advance_seconds(body, sim)
-        if not 0 <= seconds <= 10 * 366 * 86400:
+        if not 0 <= seconds <= _MAX_ADVANCE_SECONDS:
             raise ApiError.from_code(
                 "InvalidParameterValue",
                 f"the clock moves forward by at most ten years; this asks {seconds!r} seconds",
@@ -206,27 +219,38 @@ def _control_routes(state: _State) -> list[Any]:
     async def index(request: Request) -> dict[str, Any]:
         return _index()
 
-    c = _CONTROL
+    handlers: dict[tuple[str, str], Handler] = {
+        ("GET", "/"): index,
+        ("GET", "/_apfsm"): index,
+        ("GET", "/_apfsm/"): index,
+        ("GET", "/_apfsm/clock"): clock,
+        ("POST", "/_apfsm/clock/advance"): advance,
+        ("POST", "/_apfsm/event"): event,
+        ("GET", "/_apfsm/ipn/faults"): ipn_faults,
+        ("POST", "/_apfsm/ipn/faults"): ipn_faults,
+        ("POST", "/_apfsm/buyer/approve"): approve,
+        ("POST", "/_apfsm/buyer/cancel"): cancel,
+        ("POST", "/_apfsm/buyer/sign-in"): sign_in,
+        ("GET", "/_apfsm/notifications"): notifications,
+        ("GET", "/_apfsm/log"): log,
+        ("POST", "/_apfsm/reset"): reset,
+        ("GET", "/_apfsm/snapshot"): get_snapshot,
+        ("PUT", "/_apfsm/snapshot"): put_snapshot,
+    }
+    # One route per declared endpoint, so the index and the OpenAPI document (both read
+    # CONTROL_ENDPOINTS) name exactly what is served; a handler without a declaration, or a
+    # declaration without a handler, fails here, at build time.
+    declared = {(e.method, e.path): e for e in CONTROL_ENDPOINTS}
+    assert set(declared) == set(handlers), set(declared) ^ set(handlers)
     return [
-        Route("/", endpoint(index), methods=["GET"]),
-        Route(c, endpoint(index), methods=["GET"]),
-        Route(f"{c}/", endpoint(index), methods=["GET"]),
-        Route(f"{c}/clock", endpoint(clock), methods=["GET"]),
-        Route(f"{c}/event", endpoint(event), methods=["POST"]),
-        Route(f"{c}/ipn/faults", endpoint(ipn_faults), methods=["GET", "POST"]),
-        Route(f"{c}/buyer/approve", endpoint(approve), methods=["POST"]),
-        Route(f"{c}/buyer/cancel", endpoint(cancel), methods=["POST"]),
-        Route(f"{c}/buyer/sign-in", endpoint(sign_in), methods=["POST"]),
-        Route(f"{c}/clock/advance", endpoint(advance), methods=["POST"]),
-        Route(f"{c}/notifications", endpoint(notifications), methods=["GET"]),
-        Route(f"{c}/log", endpoint(log), methods=["GET"]),
-        Route(f"{c}/reset", endpoint(reset), methods=["POST"]),
-        Route(f"{c}/snapshot", endpoint(get_snapshot), methods=["GET"]),
-        Route(f"{c}/snapshot", endpoint(put_snapshot), methods=["PUT"]),
+        Route(path, endpoint(declared[method, path], handlers[method, path]), methods=[method])
+        for method, path in declared
     ]
 
 
 _DURATION_KEYS: Final = ("weeks", "days", "hours", "minutes", "seconds")
+_MAX_ADVANCE_SECONDS: Final = 10 * 366 * 86400
+_UNIT_SECONDS: Final = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
 
 
 def _advance_seconds(body: Mapping[str, Any], sim: Simulator) -> float:
@@ -234,9 +258,7 @@ def _advance_seconds(body: Mapping[str, Any], sim: Simulator) -> float:
     ``minutes``, ``hours``, ``days``, ``weeks``, added up), an absolute instant (``to``),
     or to the next scheduled event (``untilNextEvent: true``) — exactly one of the three."""
     given = [k for k in (*_DURATION_KEYS, "to", "untilNextEvent") if k in body]
-    unknown = sorted(set(body) - {*_DURATION_KEYS, "to", "untilNextEvent"})
-    if unknown:
-        raise ApiError.from_code("UnrecognizedField", f"unknown field {unknown[0]!r}")
+    # Other fields were refused by _body_json (UnrecognizedField).
     if not given:
         raise ApiError.from_code(
             "MissingParameterValue",
@@ -281,13 +303,20 @@ def _advance_seconds(body: Mapping[str, Any], sim: Simulator) -> float:
             raise ApiError.from_code(
                 "InvalidParameterValue", f"{key} must be a number of at least 0, got {value!r}"
             )
-        total += timedelta(**{key: value}).total_seconds()
+        # Multiplied and compared before any float conversion or timedelta(**...): a huge
+        # {"weeks": 1e20} or a 400-digit integer is refused, not an OverflowError (a 500).
+        seconds = value * _UNIT_SECONDS[key]
+        if seconds > _MAX_ADVANCE_SECONDS:
+            raise ApiError.from_code(
+                "InvalidParameterValue",
+                f"the clock moves forward by at most ten years; {key} {str(value)[:40]} is more",
+            )
+        total += seconds
     return total
 
 
 def _index() -> dict[str, Any]:
     """What ``GET /`` and ``GET /_apfsm`` answer: the API and the control endpoints."""
-    c = _CONTROL
     return {
         "apfsm": "Amazon Pay API v2, simulated",
         "api": {
@@ -295,21 +324,5 @@ def _index() -> dict[str, Any]:
             "operations": {name: f"{op.method} /v2{op.path}" for name, op in OPERATIONS.items()},
             "openapi": "/openapi.json",
         },
-        "control": {
-            f"GET {c}/clock": "the clock and the scheduled events",
-            f"POST {c}/clock/advance": "move the clock: {seconds|minutes|hours|days|weeks}, "
-            "{to: INSTANT} or {untilNextEvent: true}",
-            f"POST {c}/buyer/approve": "{checkoutSessionId, card}: the buyer signs in and pays",
-            f"POST {c}/buyer/cancel": "{checkoutSessionId}: the buyer abandons the checkout",
-            f"POST {c}/buyer/sign-in": "{scopes}: a buyer token for Get Buyer",
-            f"POST {c}/event": "{objectId, event, reason}: any buyer or Amazon event the "
-            "lifecycles declare (amazon_cancel, payment_method_problem, ...)",
-            f"POST {c}/ipn/faults": "{fault: duplicate|delay|reorder, count, seconds}: "
-            "disturb the next IPN deliveries (GET: what is still to apply)",
-            f"GET {c}/notifications": "IPN messages sent (?since=N)",
-            f"GET {c}/log": "the call log (?since=N)",
-            f"POST {c}/reset": "start again, empty",
-            f"GET {c}/snapshot": "the whole state as JSON",
-            f"PUT {c}/snapshot": "load a snapshot",
-        },
+        "control": control_index(),
     }
