@@ -203,8 +203,8 @@ del _c
 
 
 def control_index() -> dict[str, str]:
-    """``{"METHOD /path": summary}`` of the endpoints under ``/_apfsm`` (the index's part)."""
-    return {e.label: e.summary for e in CONTROL_ENDPOINTS if e.path.startswith(f"{_CONTROL}/")}
+    """``{"METHOD /path": summary}`` of every control endpoint (the index's part)."""
+    return {e.label: e.summary for e in CONTROL_ENDPOINTS}
 
 
 def control_paths() -> dict[str, dict[str, Any]]:
