@@ -14,7 +14,7 @@ from apfsm._errors import ActionRefused, ApiError
 from apfsm._sim import Simulator
 from apfsm._spec import OPERATIONS
 
-from ._endpoints import CONTROL_ENDPOINTS, ControlEndpoint, control_index
+from ._endpoints import _CONTROL_ENDPOINTS, _control_index, _ControlEndpoint
 from ._state import _State
 from ._wire import _error_response, _json_response, _loads
 
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 async def _body_json(request: Request) -> dict[str, Any]:
     """A control request's body as a JSON object (empty body: ``{}``), with no field its
-    endpoint does not declare (``_endpoints.CONTROL_ENDPOINTS``: a misspelt ``scope`` is
+    endpoint does not declare (``_endpoints._CONTROL_ENDPOINTS``: a misspelt ``scope`` is
     refused, not ignored).
 
     Raises:
@@ -35,7 +35,7 @@ async def _body_json(request: Request) -> dict[str, Any]:
     value = _loads(raw) if raw.strip() else {}
     if not isinstance(value, dict):
         raise ApiError.from_code("InvalidRequestFormat", "the request body must be a JSON object")
-    declared: ControlEndpoint | None = request.scope.get("apfsm.control")
+    declared: _ControlEndpoint | None = request.scope.get("apfsm.control")
     if declared is not None and declared.body is not None:
         unknown = sorted(set(value) - set(declared.body))
         if unknown:
@@ -73,7 +73,7 @@ def _control_routes(state: _State) -> list[Any]:
     Handler = Callable[["Request"], Awaitable[Any]]
 
     def endpoint(
-        declared: ControlEndpoint, handler: Handler
+        declared: _ControlEndpoint, handler: Handler
     ) -> Callable[[Request], Awaitable[HttpResponse]]:
         async def run(request: Request) -> HttpResponse:
             request.scope["apfsm.control"] = declared
@@ -238,9 +238,9 @@ def _control_routes(state: _State) -> list[Any]:
         ("PUT", "/_apfsm/snapshot"): put_snapshot,
     }
     # One route per declared endpoint, so the index and the OpenAPI document (both read
-    # CONTROL_ENDPOINTS) name exactly what is served; a handler without a declaration, or a
+    # _CONTROL_ENDPOINTS) name exactly what is served; a handler without a declaration, or a
     # declaration without a handler, fails here, at build time.
-    declared = {(e.method, e.path): e for e in CONTROL_ENDPOINTS}
+    declared = {(e.method, e.path): e for e in _CONTROL_ENDPOINTS}
     assert set(declared) == set(handlers), set(declared) ^ set(handlers)
     return [
         Route(path, endpoint(declared[method, path], handlers[method, path]), methods=[method])
@@ -324,5 +324,5 @@ def _index() -> dict[str, Any]:
             "operations": {name: f"{op.method} /v2{op.path}" for name, op in OPERATIONS.items()},
             "openapi": "/openapi.json",
         },
-        "control": control_index(),
+        "control": _control_index(),
     }

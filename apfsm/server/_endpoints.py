@@ -26,7 +26,7 @@ _SESSION: Final = {"$ref": f"{_REF}CheckoutSession"}
 
 
 @attrs.frozen
-class ControlEndpoint:
+class _ControlEndpoint:
     """One control endpoint: ``method`` on ``path`` (under ``/_apfsm``, or ``/``)."""
 
     method: str
@@ -63,11 +63,11 @@ _INDEX: Final = "an index: the API's operations and paths, and the control endpo
 
 _c = _CONTROL
 
-CONTROL_ENDPOINTS: Final[tuple[ControlEndpoint, ...]] = (
-    ControlEndpoint("GET", "/", _INDEX, answer=_INDEX_ANSWER),
-    ControlEndpoint("GET", _c, _INDEX, answer=_INDEX_ANSWER),
-    ControlEndpoint("GET", f"{_c}/", _INDEX, answer=_INDEX_ANSWER),
-    ControlEndpoint(
+_CONTROL_ENDPOINTS: Final[tuple[_ControlEndpoint, ...]] = (
+    _ControlEndpoint("GET", "/", _INDEX, answer=_INDEX_ANSWER),
+    _ControlEndpoint("GET", _c, _INDEX, answer=_INDEX_ANSWER),
+    _ControlEndpoint("GET", f"{_c}/", _INDEX, answer=_INDEX_ANSWER),
+    _ControlEndpoint(
         "GET",
         f"{_c}/clock",
         "the clock and the scheduled events (expiries, asynchronous outcomes)",
@@ -92,7 +92,7 @@ CONTROL_ENDPOINTS: Final[tuple[ControlEndpoint, ...]] = (
             },
         },
     ),
-    ControlEndpoint(
+    _ControlEndpoint(
         "POST",
         f"{_c}/clock/advance",
         "move the clock forward (at most ten years) and settle what falls due: a duration "
@@ -105,7 +105,7 @@ CONTROL_ENDPOINTS: Final[tuple[ControlEndpoint, ...]] = (
         },
         answer=_NOW,
     ),
-    ControlEndpoint(
+    _ControlEndpoint(
         "POST",
         f"{_c}/buyer/approve",
         "{checkoutSessionId, card}: the buyer signs in and picks a sandbox card "
@@ -114,7 +114,7 @@ CONTROL_ENDPOINTS: Final[tuple[ControlEndpoint, ...]] = (
         required=("checkoutSessionId",),
         answer=_SESSION,
     ),
-    ControlEndpoint(
+    _ControlEndpoint(
         "POST",
         f"{_c}/buyer/cancel",
         "{checkoutSessionId}: the buyer abandons the checkout; answers the session",
@@ -122,7 +122,7 @@ CONTROL_ENDPOINTS: Final[tuple[ControlEndpoint, ...]] = (
         required=("checkoutSessionId",),
         answer=_SESSION,
     ),
-    ControlEndpoint(
+    _ControlEndpoint(
         "POST",
         f"{_c}/buyer/sign-in",
         "{scopes}: the buyer signs in with Amazon Sign-in; answers a buyer token for Get Buyer",
@@ -133,7 +133,7 @@ CONTROL_ENDPOINTS: Final[tuple[ControlEndpoint, ...]] = (
             "properties": {"buyerToken": {"type": "string"}},
         },
     ),
-    ControlEndpoint(
+    _ControlEndpoint(
         "POST",
         f"{_c}/event",
         "{objectId, event, reason}: any buyer or Amazon event the lifecycles declare "
@@ -146,12 +146,12 @@ CONTROL_ENDPOINTS: Final[tuple[ControlEndpoint, ...]] = (
         required=("objectId", "event"),
         answer={"oneOf": [{"$ref": f"{_REF}{name}"} for name in LIFECYCLES if name != "Buyer"]},
     ),
-    ControlEndpoint(
+    _ControlEndpoint(
         "GET",
         f"{_c}/ipn/faults",
         "the IPN faults still to apply (needs --notify-url)",
     ),
-    ControlEndpoint(
+    _ControlEndpoint(
         "POST",
         f"{_c}/ipn/faults",
         "{fault: duplicate|delay|reorder, count, seconds}: disturb the next IPN deliveries "
@@ -163,29 +163,29 @@ CONTROL_ENDPOINTS: Final[tuple[ControlEndpoint, ...]] = (
         },
         required=("fault",),
     ),
-    ControlEndpoint(
+    _ControlEndpoint(
         "GET",
         f"{_c}/notifications",
         "the IPN messages sent so far, in order (?since=N skips the first N)",
         answer={"type": "array", "items": {"type": "object"}},
         query=("since",),
     ),
-    ControlEndpoint(
+    _ControlEndpoint(
         "GET",
         f"{_c}/log",
         "the call log (?since=N skips the first N records)",
         answer={"type": "array", "items": {"type": "object"}},
         query=("since",),
     ),
-    ControlEndpoint(
+    _ControlEndpoint(
         "POST",
         f"{_c}/reset",
         "start again, empty, the clock back at the server's start",
         body={},
         answer=_NOW,
     ),
-    ControlEndpoint("GET", f"{_c}/snapshot", "the whole state as versioned JSON"),
-    ControlEndpoint(
+    _ControlEndpoint("GET", f"{_c}/snapshot", "the whole state as versioned JSON"),
+    _ControlEndpoint(
         "PUT",
         f"{_c}/snapshot",
         "continue from a snapshot (checked in full first); answers the clock and the count "
@@ -202,19 +202,23 @@ CONTROL_ENDPOINTS: Final[tuple[ControlEndpoint, ...]] = (
 del _c
 
 
-def control_index() -> dict[str, str]:
+def _control_index() -> dict[str, str]:
     """``{"METHOD /path": summary}`` of every control endpoint (the index's part)."""
-    return {e.label: e.summary for e in CONTROL_ENDPOINTS}
+    return {e.label: e.summary for e in _CONTROL_ENDPOINTS}
 
 
-def control_paths() -> dict[str, dict[str, Any]]:
+def _control_paths() -> dict[str, dict[str, Any]]:
     """The control endpoints as OpenAPI path items (``openapi()`` adds them)."""
     error = {"content": {"application/json": {"schema": {"$ref": f"{_REF}Error"}}}}
     paths: dict[str, dict[str, Any]] = {}
-    for e in CONTROL_ENDPOINTS:
-        name = e.path.strip("/").replace("_apfsm", "").strip("/").replace("/", "_") or "index"
+    for e in _CONTROL_ENDPOINTS:
+        # Unique per path and method (OpenAPI): control_clock_advance_post, control_get,
+        # control_slash_get (GET /_apfsm/), root_get (GET /).
+        name = {"/": "root", _CONTROL: "control", f"{_CONTROL}/": "control_slash"}.get(
+            e.path, e.path.strip("/").replace("_apfsm", "control").replace("/", "_")
+        )
         document: dict[str, Any] = {
-            "operationId": f"control_{name.replace('-', '_')}_{e.method.lower()}",
+            "operationId": f"{name.replace('-', '_')}_{e.method.lower()}",
             "summary": e.summary,
             "tags": ["Control"],
             "parameters": [

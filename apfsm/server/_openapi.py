@@ -16,7 +16,7 @@ from apfsm._spec import (
     Operation,
 )
 
-from ._endpoints import control_paths
+from ._endpoints import _control_paths
 
 _REF: Final = "#/components/schemas/"
 _TIMESTAMP: Final = {"type": "string", "pattern": "^[0-9]{8}T[0-9]{6}Z$"}
@@ -246,7 +246,7 @@ def openapi(limits: Limits | None = None) -> dict[str, Any]:
                 BODIES[op.name], limits
             )
         paths.setdefault(f"/v2{op.path}", {})[op.method.lower()] = _operation_document(op, limits)
-    paths.update(control_paths())
+    paths.update(_control_paths())
     return {
         "openapi": "3.1.0",
         "info": {

@@ -80,6 +80,12 @@ def test_every_control_route_is_in_the_openapi_document() -> None:
     assert served <= {(m.upper(), p) for p, item in committed["paths"].items() for m in item}
 
 
+def test_operation_ids_are_unique() -> None:
+    ids = [doc["operationId"] for item in DOCUMENT["paths"].values() for doc in item.values()]
+    assert len(ids) == len(set(ids))
+    assert "control_clock_advance_post" == CONTROL["POST", "/_apfsm/clock/advance"]["operationId"]
+
+
 def test_the_index_lists_what_the_document_lists(client: TestClient) -> None:
     index = client.get("/_apfsm").json()["control"]
     assert {f"{m} {p}" for m, p in CONTROL} == set(index)
