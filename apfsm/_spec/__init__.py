@@ -25,6 +25,7 @@ from .catalog import (
 )
 from .charge_permission import NON_CHARGEABLE_REASONS
 from .conditions import CHECKS, DEADLINES, GUARDS
+from .declines import CODE_ADVICE, SDK_BACKOFF, STATE_ADVICE, Advice, Resolution
 from .lifecycles import LIFECYCLES, object_type_named
 from .limits import FrozenMap, Limits
 from .model import (
@@ -52,6 +53,7 @@ __all__ = [
     "CHARGE_PERMISSION_TYPES",
     "CHARGE_UPDATE_STATES",
     "CHECKS",
+    "CODE_ADVICE",
     "COMPLETIONS",
     "DEADLINES",
     "DELETED",
@@ -65,8 +67,11 @@ __all__ = [
     "PAYMENT_INTENTS",
     "SAME",
     "SANDBOX_CARDS",
+    "SDK_BACKOFF",
     "SIMULATION_CODES",
+    "STATE_ADVICE",
     "Actor",
+    "Advice",
     "Allow",
     "BodyField",
     "Check",
@@ -82,6 +87,7 @@ __all__ = [
     "Method",
     "Operation",
     "Refuse",
+    "Resolution",
     "SandboxCard",
     "StateDecl",
     "Timer",
