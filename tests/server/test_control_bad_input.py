@@ -249,6 +249,38 @@ def test_control_calls_in_the_wrong_state_are_amazon_errors(
     assert (400, "InvalidRequest") == refused(answer)  # nothing is scheduled
 
 
+def test_refused_control_calls_with_a_state_file_survive_a_restart(tmp_path: Path) -> None:
+    # With --state, every control call is journaled, refused ones too: a restart replays
+    # them and answers exactly as before (no refusal turns into a failed restart).
+    path = tmp_path / "state.db"
+    with TestClient(create_app(make_sim(), state=path), raise_server_exceptions=False) as client:
+        # Over HTTP, so that the journal has it.
+        headers = {"x-amz-pay-idempotency-key": "k-1"}
+        session = client.post("/v2/checkoutSessions", json=session_body(), headers=headers)
+        session_id = session.json()["checkoutSessionId"]
+        client.post("/_apfsm/buyer/approve", json={"checkoutSessionId": session_id})
+        done = client.post(
+            f"/v2/checkoutSessions/{session_id}/complete",
+            json={"chargeAmount": session_body()["paymentDetails"]["chargeAmount"]},
+        ).json()
+        session = done["checkoutSessionId"]
+        bad = [
+            ("/_apfsm/buyer/approve", {"checkoutSessionId": session, "card": 7}),
+            ("/_apfsm/buyer/approve", {"checkoutSessionId": "S01-0000000-0000000"}),
+            ("/_apfsm/buyer/sign-in", {"scopes": ["name", {"a": [1]}]}),
+            ("/_apfsm/event", {"objectId": done["chargeId"], "event": "capture_completed"}),
+            ("/_apfsm/event", {"objectId": "nope", "event": "amazon_cancel"}),
+            ("/_apfsm/event", {"objectId": done["chargeId"], "event": "nope", "reason": "x"}),
+            ("/_apfsm/clock/advance", {"weeks": 10**30}),
+        ]
+        for control_path, body in bad:
+            refused(client.post(control_path, json=body))
+        assert 200 == client.post("/_apfsm/clock/advance", json={"days": 2}).status_code
+        before = client.get("/_apfsm/snapshot").json()
+    with TestClient(create_app(state=path)) as restarted:
+        assert before == restarted.get("/_apfsm/snapshot").json()
+
+
 def test_ipn_faults_without_delivery_are_an_amazon_error(sim: Simulator) -> None:
     with TestClient(create_app(sim)) as client:
         for method in ("GET", "POST"):
