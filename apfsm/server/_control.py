@@ -5,6 +5,7 @@ snapshots; ``GET /`` and ``GET /_apfsm`` answer an index of the API and these.""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -66,6 +67,30 @@ def _since(request: Request) -> int:
     return int(text)
 
 
+def _token_fault(state: _State, request: Request) -> ApiError | None:
+    """With ``--control-token``, a control request without it (``UnauthorizedAccess`` 401)
+    or with another (``InvalidAuthentication`` 403): Amazon's codes for the same two cases
+    on its API, in its error body."""
+    token = state.control_token
+    if token is None:
+        return None
+    value = request.headers.get("authorization", "").strip()
+    if not value:
+        return ApiError.from_code(
+            "UnauthorizedAccess",
+            "the control API needs 'Authorization: Bearer TOKEN' (apfsm serve --control-token)",
+        )
+    scheme, _, given = value.partition(" ")
+    # Compared in constant time: the answer's timing says nothing of the token.
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode("latin-1"), token.encode("utf-8")
+    ):
+        return ApiError.from_code(
+            "InvalidAuthentication", "the control token given is not this server's"
+        )
+    return None
+
+
 def _control_routes(state: _State) -> list[Any]:
     from starlette.concurrency import run_in_threadpool
     from starlette.routing import Route
@@ -73,10 +98,20 @@ def _control_routes(state: _State) -> list[Any]:
     Handler = Callable[["Request"], Awaitable[Any]]
 
     def endpoint(
-        declared: _ControlEndpoint, handler: Handler
+        methods: Mapping[str, tuple[_ControlEndpoint, Handler]],
     ) -> Callable[[Request], Awaitable[HttpResponse]]:
+        """One path's endpoint: each method to its declaration and handler."""
+
         async def run(request: Request) -> HttpResponse:
+            declared, handler = methods[request.method if request.method != "HEAD" else "GET"]
             request.scope["apfsm.control"] = declared
+            # The index stays open (it says whether a token is needed); nothing else does.
+            fault = None if declared.open else _token_fault(state, request)
+            if fault is not None:  # before the body is read: nothing of it is kept
+                response = _error_response(fault)
+                if fault.http_status == 401:
+                    response.headers["www-authenticate"] = 'Bearer realm="apfsm control"'
+                return response
             try:
                 return _json_response(200, await handler(request))
             except ApiError as err:
@@ -217,7 +252,7 @@ def _control_routes(state: _State) -> list[Any]:
         return notifier.inject(fault, count, float(seconds))
 
     async def index(request: Request) -> dict[str, Any]:
-        return _index()
+        return _index(state.control_token is not None)
 
     handlers: dict[tuple[str, str], Handler] = {
         ("GET", "/"): index,
@@ -237,14 +272,17 @@ def _control_routes(state: _State) -> list[Any]:
         ("GET", "/_apfsm/snapshot"): get_snapshot,
         ("PUT", "/_apfsm/snapshot"): put_snapshot,
     }
-    # One route per declared endpoint, so the index and the OpenAPI document (both read
-    # _CONTROL_ENDPOINTS) name exactly what is served; a handler without a declaration, or a
-    # declaration without a handler, fails here, at build time.
+    # The routes are the declared endpoints, so the index and the OpenAPI document (both
+    # read _CONTROL_ENDPOINTS) name exactly what is served; a handler without a
+    # declaration, or a declaration without a handler, fails here, at build time. One route
+    # per path, with all its methods, so a 405 there names them all in its Allow header.
     declared = {(e.method, e.path): e for e in _CONTROL_ENDPOINTS}
     assert set(declared) == set(handlers), set(declared) ^ set(handlers)
+    paths: dict[str, dict[str, tuple[_ControlEndpoint, Handler]]] = {}
+    for (method, path), e in declared.items():
+        paths.setdefault(path, {})[method] = (e, handlers[method, path])
     return [
-        Route(path, endpoint(declared[method, path], handlers[method, path]), methods=[method])
-        for method, path in declared
+        Route(path, endpoint(methods), methods=list(methods)) for path, methods in paths.items()
     ]
 
 
@@ -315,7 +353,7 @@ def _advance_seconds(body: Mapping[str, Any], sim: Simulator) -> float:
     return total
 
 
-def _index() -> dict[str, Any]:
+def _index(token_needed: bool = False) -> dict[str, Any]:
     """What ``GET /`` and ``GET /_apfsm`` answer: the API and the control endpoints."""
     return {
         "apfsm": "Amazon Pay API v2, simulated",
@@ -324,5 +362,12 @@ def _index() -> dict[str, Any]:
             "operations": {name: f"{op.method} /v2{op.path}" for name, op in OPERATIONS.items()},
             "openapi": "/openapi.json",
         },
+        "controlAuth": (
+            "every control endpoint but this index needs 'Authorization: Bearer TOKEN' "
+            "(apfsm serve --control-token)"
+            if token_needed
+            else "none: the control endpoints are open (apfsm serve --control-token TOKEN "
+            "protects them)"
+        ),
         "control": _control_index(),
     }

@@ -19,7 +19,9 @@ from apfsm._spec import LIFECYCLES
 from ._routes import _CONTROL
 
 _REF: Final = "#/components/schemas/"
-_TIMESTAMP: Final = {"type": "string", "pattern": "^[0-9]{8}T[0-9]{6}Z$"}
+# The API's timestamp schema (``_openapi._TIMESTAMP``, which imports this module): the
+# whole string, also in Python's re, where $ matches before a final newline.
+_TIMESTAMP: Final = {"type": "string", "pattern": "^(?:[0-9]{8}T[0-9]{6}Z)$(?!\n)"}
 _NOW: Final = {"type": "object", "required": ["now"], "properties": {"now": _TIMESTAMP}}
 _NUMBER: Final = {"type": "number", "minimum": 0}
 _SESSION: Final = {"$ref": f"{_REF}CheckoutSession"}
@@ -44,6 +46,8 @@ class _ControlEndpoint:
     query: tuple[str, ...] = ()
     #: A free-form body (a snapshot): read and checked by the endpoint itself.
     free_body: bool = False
+    #: Open even with ``--control-token`` (the index, which says whether one is needed).
+    open: bool = False
 
     @property
     def label(self) -> str:
@@ -52,10 +56,11 @@ class _ControlEndpoint:
 
 _INDEX_ANSWER: Final = {
     "type": "object",
-    "required": ["apfsm", "api", "control"],
+    "required": ["apfsm", "api", "controlAuth", "control"],
     "properties": {
         "apfsm": {"type": "string"},
         "api": {"type": "object"},
+        "controlAuth": {"type": "string"},
         "control": {"type": "object", "additionalProperties": {"type": "string"}},
     },
 }
@@ -64,9 +69,9 @@ _INDEX: Final = "an index: the API's operations and paths, and the control endpo
 _c = _CONTROL
 
 _CONTROL_ENDPOINTS: Final[tuple[_ControlEndpoint, ...]] = (
-    _ControlEndpoint("GET", "/", _INDEX, answer=_INDEX_ANSWER),
-    _ControlEndpoint("GET", _c, _INDEX, answer=_INDEX_ANSWER),
-    _ControlEndpoint("GET", f"{_c}/", _INDEX, answer=_INDEX_ANSWER),
+    _ControlEndpoint("GET", "/", _INDEX, answer=_INDEX_ANSWER, open=True),
+    _ControlEndpoint("GET", _c, _INDEX, answer=_INDEX_ANSWER, open=True),
+    _ControlEndpoint("GET", f"{_c}/", _INDEX, answer=_INDEX_ANSWER, open=True),
     _ControlEndpoint(
         "GET",
         f"{_c}/clock",
@@ -203,8 +208,9 @@ del _c
 
 
 def _control_index() -> dict[str, str]:
-    """``{"METHOD /path": summary}`` of every control endpoint (the index's part)."""
-    return {e.label: e.summary for e in _CONTROL_ENDPOINTS}
+    """``{"METHOD /path": summary}`` of every control endpoint but the index itself (the
+    index's part: what ``--control-token`` guards)."""
+    return {e.label: e.summary for e in _CONTROL_ENDPOINTS if not e.open}
 
 
 def _control_paths() -> dict[str, dict[str, Any]]:
@@ -238,6 +244,10 @@ def _control_paths() -> dict[str, dict[str, Any]]:
                 "4XX": {"description": "refused, in Amazon's error shape", **error},
             },
         }
+        if not e.open:
+            # Only when the server has --control-token (UnauthorizedAccess 401 without it,
+            # InvalidAuthentication 403 with another): none, or the bearer token.
+            document["security"] = [{}, {"controlToken": []}]
         if e.body is not None or e.free_body:
             schema: dict[str, Any] = {"type": "object"}
             if e.body is not None:
