@@ -6,6 +6,7 @@ decorator and the pytest fixture ``apfsm_mock``."""
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,14 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from apfsm import Simulator
 from apfsm.testing import AmazonPayMock, IntegrationError, WatchedSimulator, mock_amazon_pay
-from tests.server.serverhelpers import new_key, price, private_pem, public_pem, session_body
+from tests.server.serverhelpers import (
+    new_key,
+    price,
+    private_pem,
+    public_pem,
+    session_body,
+    signed_headers,
+)
 from tests.simhelpers import make_sim, state
 
 SESSIONS = "https://pay-api.amazon.com/v2/checkoutSessions"
@@ -99,6 +107,54 @@ def test_a_request_signed_with_another_key_is_refused(
     assert 403 == refused.status_code
     assert "InvalidRequestSignature" == refused.json()["reasonCode"]
     assert [] == amazon.simulator.object_ids()
+
+
+def test_unsigned_and_badly_signed_requests_are_refused_as_the_server_refuses_them(
+    key: rsa.RSAPrivateKey,
+) -> None:
+    # Issue 13, "Bad input": the mock refuses what `apfsm serve --public-key` refuses, with
+    # the same status and code: no signature headers, an empty one, a signature over
+    # another body, one by another key, the wrong salt for the algorithm.
+    from starlette.testclient import TestClient
+
+    from apfsm.server import create_app
+
+    body = json.dumps(session_body("10.00")).encode()
+    path = "/v2/checkoutSessions"
+    key_header = {"x-amz-pay-idempotency-key": "k-1"}
+    good = signed_headers(key, "POST", path, body, headers=key_header)
+    attempts: dict[str, dict[str, str]] = {
+        "unsigned": {"content-type": "application/json", **key_header},
+        "no date": {k: v for k, v in good.items() if k != "x-amz-pay-date"},
+        "empty authorization": {**good, "authorization": ""},
+        "another body": signed_headers(key, "POST", path, b"{}", headers=key_header),
+        "another key": signed_headers(new_key(), "POST", path, body, headers=key_header),
+        "wrong salt": signed_headers(key, "POST", path, body, headers=key_header, salt=20),
+    }
+    public = public_pem(key).decode()
+    with mock_amazon_pay(public_key=public) as amazon:
+        mocked = {
+            name: requests.post(f"https://pay-api.amazon.com{path}", data=body, headers=headers)
+            for name, headers in attempts.items()
+        }
+        accepted = requests.post(f"https://pay-api.amazon.com{path}", data=body, headers=good)
+    with TestClient(create_app(public_key=public)) as client:
+        served = {
+            name: client.post(path, content=body, headers=headers)
+            for name, headers in attempts.items()
+        }
+    answers = {name: (r.status_code, r.json()["reasonCode"]) for name, r in mocked.items()}
+    assert {
+        "unsigned": (400, "MissingHeader"),
+        "no date": (400, "MissingHeader"),
+        "empty authorization": (400, "MissingHeaderValue"),
+        "another body": (403, "InvalidRequestSignature"),
+        "another key": (403, "InvalidRequestSignature"),
+        "wrong salt": (403, "InvalidRequestSignature"),
+    } == answers
+    assert {name: (r.status_code, r.json()["reasonCode"]) for name, r in served.items()} == answers
+    assert 201 == accepted.status_code  # the same request, signed, goes through
+    assert 1 == len(amazon.simulator.object_ids())
 
 
 def test_httpx_sync_and_async_clients(no_network: list[Any]) -> None:

@@ -3,6 +3,9 @@ item 2), run in pytester sandboxes as a user's suite would use them."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -145,3 +148,16 @@ def test_the_hypothesis_profiles_are_shipped(pytester: pytest.Pytester) -> None:
             """
         )
         pytester.runpytest("-q", "--hypothesis-profile", name).assert_outcomes(passed=1)
+
+
+def test_the_pages_example_test_file_passes_in_a_project_of_its_own(
+    pytester: pytest.Pytester,
+) -> None:
+    # docs/pytest-plugin.md's example file, as a user saves it (issue 13: a page per way
+    # in, with runnable examples): the server fixture, the marker and the mock fixture.
+    page = Path(__file__).resolve().parents[1] / "docs" / "pytest-plugin.md"
+    blocks = re.findall(r"^```python\n(.*?)^```", page.read_text(encoding="utf-8"), re.S | re.M)
+    assert 1 == len(blocks)
+    pytester.makepyfile(test_amazon_pay=blocks[0])
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)

@@ -20,7 +20,15 @@ from typing import Final
 import attrs
 
 from apfsm._clock import format_duration
-from apfsm._spec import CODE_ADVICE, ERRORS, OBJECT_TYPES, STATE_ADVICE, Advice, Limits
+from apfsm._spec import (
+    CODE_ADVICE,
+    ERRORS,
+    LIFECYCLES,
+    OBJECT_TYPES,
+    STATE_ADVICE,
+    Advice,
+    Limits,
+)
 
 from .tables import error_table, lifecycle_table, limits_table
 
@@ -47,6 +55,20 @@ def limits_reference() -> str:
         rows.append(
             f"| `{field.name}` | {_value(getattr(defaults, field.name))} | {doc} | {spec} |"
         )
+    return "\n".join(rows)
+
+
+def events_reference() -> str:
+    """Every declared buyer and Amazon event (``POST /_apfsm/event``): object type, name,
+    actor, the states it happens in, and its reasons (one to pick, or the one it sets)."""
+    rows = ["| object | `event` | by | in states | `reason` |", "| --- | --- | --- | --- | --- |"]
+    for name, lifecycle in LIFECYCLES.items():
+        for e in lifecycle.events:
+            reasons = " ".join(f"`{r}`" for r in e.reasons) or (
+                f"(sets `{e.reason}`)" if e.reason else ""
+            )
+            sources = ", ".join(e.sources)
+            rows.append(f"| {name} | `{e.name}` | {e.actor} | {sources} | {reasons} |")
     return "\n".join(rows)
 
 
@@ -79,6 +101,7 @@ def declines_reference() -> str:
 BLOCKS: Final[dict[str, Callable[[], str]]] = {
     "declines": declines_reference,
     "limits": limits_reference,
+    "events": events_reference,
     "deadlines": lambda: limits_table("markdown"),
     "errors": lambda: error_table("markdown"),
     **{

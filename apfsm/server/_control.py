@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import math
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -17,7 +16,7 @@ from apfsm._errors import ActionRefused, ApiError
 from apfsm._sim import Simulator
 from apfsm._spec import OPERATIONS
 
-from ._routes import _CONTROL
+from ._endpoints import _CONTROL_ENDPOINTS, _control_index, _ControlEndpoint
 from ._state import _State
 from ._wire import MAX_BODY_BYTES, MAX_SNAPSHOT_BYTES, _error_response, _json_response, _loads
 
@@ -31,10 +30,12 @@ _log = logging.getLogger("apfsm.server")
 
 async def _body_json(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
     """A control request's body as a JSON object (empty body: ``{}``), read up to
-    ``limit`` bytes (a larger one is refused unread, as on the API).
+    ``limit`` bytes (a larger one is refused unread, as on the API), with no field its
+    endpoint does not declare (``_endpoints._CONTROL_ENDPOINTS``: a misspelt ``scope`` is
+    refused, not ignored).
 
     Raises:
-        ApiError: ``InvalidRequestFormat``.
+        ApiError: ``InvalidRequestFormat``, ``UnrecognizedField``.
     """
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -48,6 +49,15 @@ async def _body_json(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str,
     value = _loads(raw) if raw.strip() else {}
     if not isinstance(value, dict):
         raise ApiError.from_code("InvalidRequestFormat", "the request body must be a JSON object")
+    declared: _ControlEndpoint | None = request.scope.get("apfsm.control")
+    if declared is not None and declared.body is not None:
+        unknown = sorted(set(value) - set(declared.body))
+        if unknown:
+            allowed = ", ".join(declared.body) or "none"
+            raise ApiError.from_code(
+                "UnrecognizedField",
+                f"{declared.label} has no field {unknown[0]!r} (its fields: {allowed})",
+            )
     return value
 
 
@@ -102,17 +112,22 @@ def _control_routes(state: _State) -> list[Any]:
     Handler = Callable[["Request"], Awaitable[Any]]
 
     def endpoint(
-        handler: Handler, status: int = 200, *, guarded: bool = True
+        methods: Mapping[str, tuple[_ControlEndpoint, Handler]],
     ) -> Callable[[Request], Awaitable[HttpResponse]]:
+        """One path's endpoint: each method to its declaration and handler."""
+
         async def run(request: Request) -> HttpResponse:
-            fault = _token_fault(state, request) if guarded else None
+            declared, handler = methods[request.method if request.method != "HEAD" else "GET"]
+            request.scope["apfsm.control"] = declared
+            # The index stays open (it says whether a token is needed); nothing else does.
+            fault = None if declared.open else _token_fault(state, request)
             if fault is not None:  # before the body is read: nothing of it is kept
                 response = _error_response(fault)
                 if fault.http_status == 401:
                     response.headers["www-authenticate"] = 'Bearer realm="apfsm control"'
                 return response
             try:
-                return _json_response(status, await handler(request))
+                return _json_response(200, await handler(request))
             except ApiError as err:
                 return _error_response(err)
             except ActionRefused as refused:  # a side action the simulator cannot take
@@ -176,7 +191,7 @@ def _control_routes(state: _State) -> list[Any]:
         body = await _body_json(request)
         sim = state.simulator
         seconds = _advance_seconds(body, sim)
-        if not 0 <= seconds <= 10 * 366 * 86400:
+        if not 0 <= seconds <= _MAX_ADVANCE_SECONDS:
             raise ApiError.from_code(
                 "InvalidParameterValue",
                 f"the clock moves forward by at most ten years; this asks {seconds!r} seconds",
@@ -208,11 +223,6 @@ def _control_routes(state: _State) -> list[Any]:
 
     async def get_snapshot(request: Request) -> dict[str, Any]:
         return await run_in_threadpool(state.simulator.snapshot)
-
-    async def snapshot(request: Request) -> dict[str, Any]:
-        if request.method == "PUT":
-            return await put_snapshot(request)
-        return await get_snapshot(request)
 
     async def put_snapshot(request: Request) -> dict[str, Any]:
         body = await _body_json(request, MAX_SNAPSHOT_BYTES)
@@ -263,31 +273,41 @@ def _control_routes(state: _State) -> list[Any]:
     async def index(request: Request) -> dict[str, Any]:
         return _index(state.control_token is not None)
 
-    c = _CONTROL
+    handlers: dict[tuple[str, str], Handler] = {
+        ("GET", "/"): index,
+        ("GET", "/_apfsm"): index,
+        ("GET", "/_apfsm/"): index,
+        ("GET", "/_apfsm/clock"): clock,
+        ("POST", "/_apfsm/clock/advance"): advance,
+        ("POST", "/_apfsm/event"): event,
+        ("GET", "/_apfsm/ipn/faults"): ipn_faults,
+        ("POST", "/_apfsm/ipn/faults"): ipn_faults,
+        ("POST", "/_apfsm/buyer/approve"): approve,
+        ("POST", "/_apfsm/buyer/cancel"): cancel,
+        ("POST", "/_apfsm/buyer/sign-in"): sign_in,
+        ("GET", "/_apfsm/notifications"): notifications,
+        ("GET", "/_apfsm/log"): log,
+        ("POST", "/_apfsm/reset"): reset,
+        ("GET", "/_apfsm/snapshot"): get_snapshot,
+        ("PUT", "/_apfsm/snapshot"): put_snapshot,
+    }
+    # The routes are the declared endpoints, so the index and the OpenAPI document (both
+    # read _CONTROL_ENDPOINTS) name exactly what is served; a handler without a
+    # declaration, or a declaration without a handler, fails here, at build time. One route
+    # per path, with all its methods, so a 405 there names them all in its Allow header.
+    declared = {(e.method, e.path): e for e in _CONTROL_ENDPOINTS}
+    assert set(declared) == set(handlers), set(declared) ^ set(handlers)
+    paths: dict[str, dict[str, tuple[_ControlEndpoint, Handler]]] = {}
+    for (method, path), e in declared.items():
+        paths.setdefault(path, {})[method] = (e, handlers[method, path])
     return [
-        # The index stays open (it says whether a token is needed); nothing else does.
-        Route("/", endpoint(index, guarded=False), methods=["GET"]),
-        Route(c, endpoint(index, guarded=False), methods=["GET"]),
-        Route(f"{c}/", endpoint(index, guarded=False), methods=["GET"]),
-        Route(f"{c}/clock", endpoint(clock), methods=["GET"]),
-        Route(f"{c}/event", endpoint(event), methods=["POST"]),
-        Route(f"{c}/ipn/faults", endpoint(ipn_faults), methods=["GET", "POST"]),
-        Route(f"{c}/buyer/approve", endpoint(approve), methods=["POST"]),
-        Route(f"{c}/buyer/cancel", endpoint(cancel), methods=["POST"]),
-        Route(f"{c}/buyer/sign-in", endpoint(sign_in), methods=["POST"]),
-        Route(f"{c}/clock/advance", endpoint(advance), methods=["POST"]),
-        Route(f"{c}/notifications", endpoint(notifications), methods=["GET"]),
-        Route(f"{c}/log", endpoint(log), methods=["GET"]),
-        Route(f"{c}/reset", endpoint(reset), methods=["POST"]),
-        # One route for both methods, so a 405 there names both in its Allow header.
-        Route(f"{c}/snapshot", endpoint(snapshot), methods=["GET", "PUT"]),
+        Route(path, endpoint(methods), methods=list(methods)) for path, methods in paths.items()
     ]
 
 
 _DURATION_KEYS: Final = ("weeks", "days", "hours", "minutes", "seconds")
-
-
-_SECONDS_IN: Final = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
+_MAX_ADVANCE_SECONDS: Final = 10 * 366 * 86400
+_UNIT_SECONDS: Final = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
 
 
 def _advance_seconds(body: Mapping[str, Any], sim: Simulator) -> float:
@@ -295,9 +315,7 @@ def _advance_seconds(body: Mapping[str, Any], sim: Simulator) -> float:
     ``minutes``, ``hours``, ``days``, ``weeks``, added up), an absolute instant (``to``),
     or to the next scheduled event (``untilNextEvent: true``) — exactly one of the three."""
     given = [k for k in (*_DURATION_KEYS, "to", "untilNextEvent") if k in body]
-    unknown = sorted(set(body) - {*_DURATION_KEYS, "to", "untilNextEvent"})
-    if unknown:
-        raise ApiError.from_code("UnrecognizedField", f"unknown field {unknown[0]!r}")
+    # Other fields were refused by _body_json (UnrecognizedField).
     if not given:
         raise ApiError.from_code(
             "MissingParameterValue",
@@ -342,16 +360,20 @@ def _advance_seconds(body: Mapping[str, Any], sim: Simulator) -> float:
             raise ApiError.from_code(
                 "InvalidParameterValue", f"{key} must be a number of at least 0, got {value!r}"
             )
-        try:  # in seconds as a float first: a huge value is refused, not an overflow
-            total += float(value) * _SECONDS_IN[key]
-        except OverflowError:
-            total = math.inf
+        # Multiplied and compared before any float conversion or timedelta(**...): a huge
+        # {"weeks": 1e20} or a 400-digit integer is refused, not an OverflowError (a 500).
+        seconds = value * _UNIT_SECONDS[key]
+        if seconds > _MAX_ADVANCE_SECONDS:
+            raise ApiError.from_code(
+                "InvalidParameterValue",
+                f"the clock moves forward by at most ten years; {key} {str(value)[:40]} is more",
+            )
+        total += seconds
     return total
 
 
 def _index(token_needed: bool = False) -> dict[str, Any]:
     """What ``GET /`` and ``GET /_apfsm`` answer: the API and the control endpoints."""
-    c = _CONTROL
     return {
         "apfsm": "Amazon Pay API v2, simulated",
         "api": {
@@ -366,21 +388,5 @@ def _index(token_needed: bool = False) -> dict[str, Any]:
             else "none: the control endpoints are open (apfsm serve --control-token TOKEN "
             "protects them)"
         ),
-        "control": {
-            f"GET {c}/clock": "the clock and the scheduled events",
-            f"POST {c}/clock/advance": "move the clock: {seconds|minutes|hours|days|weeks}, "
-            "{to: INSTANT} or {untilNextEvent: true}",
-            f"POST {c}/buyer/approve": "{checkoutSessionId, card}: the buyer signs in and pays",
-            f"POST {c}/buyer/cancel": "{checkoutSessionId}: the buyer abandons the checkout",
-            f"POST {c}/buyer/sign-in": "{scopes}: a buyer token for Get Buyer",
-            f"POST {c}/event": "{objectId, event, reason}: any buyer or Amazon event the "
-            "lifecycles declare (amazon_cancel, payment_method_problem, ...)",
-            f"POST {c}/ipn/faults": "{fault: duplicate|delay|reorder, count, seconds}: "
-            "disturb the next IPN deliveries (GET: what is still to apply)",
-            f"GET {c}/notifications": "IPN messages sent (?since=N)",
-            f"GET {c}/log": "the call log (?since=N)",
-            f"POST {c}/reset": "start again, empty",
-            f"GET {c}/snapshot": "the whole state as JSON",
-            f"PUT {c}/snapshot": "load a snapshot",
-        },
+        "control": _control_index(),
     }

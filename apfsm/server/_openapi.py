@@ -16,6 +16,8 @@ from apfsm._spec import (
     Operation,
 )
 
+from ._endpoints import _control_paths
+
 _REF: Final = "#/components/schemas/"
 
 
@@ -248,7 +250,8 @@ def openapi(limits: Limits | None = None) -> dict[str, Any]:
     Paths and methods come from ``apfsm.OPERATIONS`` (under ``/v2``; also served under
     ``/live/v2`` and ``/sandbox/v2``), request bodies from ``apfsm.BODIES``, states and
     reason codes of the response objects from ``apfsm.LIFECYCLES``, error codes from
-    ``apfsm.ERRORS``. The control endpoints (``/_apfsm``) are not part of it.
+    ``apfsm.ERRORS``. The control endpoints (``/_apfsm``, tagged ``Control``) follow, from
+    their own table (``server/_endpoints.py``): their bodies, query parameters and answers.
 
     Args:
         limits: lengths, currencies and key sizes come from here (SPEC's by default).
@@ -302,6 +305,7 @@ def openapi(limits: Limits | None = None) -> dict[str, Any]:
                 BODIES[op.name], limits
             )
         paths.setdefault(f"/v2{op.path}", {})[op.method.lower()] = _operation_document(op, limits)
+    paths.update(_control_paths())
     return {
         "openapi": "3.1.0",
         "info": {
@@ -310,8 +314,20 @@ def openapi(limits: Limits | None = None) -> dict[str, Any]:
             "description": "The Amazon Pay API v2 as apfsm serves it (`apfsm serve`). Every "
             "path is also served under /live and /sandbox. POST requests need an "
             "x-amz-pay-idempotency-key header; with a public key configured, requests must "
-            "be signed (AMZN-PAY-RSASSA-PSS or AMZN-PAY-RSASSA-PSS-V2).",
+            "be signed (AMZN-PAY-RSASSA-PSS or AMZN-PAY-RSASSA-PSS-V2). The paths tagged "
+            "Control (/ and /_apfsm/...) are apfsm's own: the buyer's and Amazon's side, the "
+            "clock, IPN faults, inspection, reset and snapshots; they need no signature.",
         },
         "paths": paths,
-        "components": {"schemas": schemas},
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {
+                "controlToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "apfsm serve --control-token TOKEN: the control "
+                    "endpoints but the index need it (the API never does)",
+                }
+            },
+        },
     }

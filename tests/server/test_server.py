@@ -711,6 +711,7 @@ def test_openapi_is_derived_from_the_declarations() -> None:
         (method.upper(), path): doc
         for path, item in document["paths"].items()
         for method, doc in item.items()
+        if path.startswith("/v2/")  # the others are the control endpoints (Control)
     }
     assert {(op.method, f"/v2{op.path}") for op in OPERATIONS.values()} == set(operations)
     schemas = document["components"]["schemas"]

@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -388,6 +389,86 @@ def test_official_node_sdk_over_tls(key_files: tuple[Path, Path]) -> None:
         assert set(OPERATIONS) == called
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_the_control_api_from_javascript_beside_the_node_sdk(
+    key_files: tuple[Path, Path],
+) -> None:
+    # Issue 13: the control endpoints driven from JavaScript (tests/server/node/
+    # control_flow.js) — the clock read and moved by a duration, to an instant and to the
+    # next event, Amazon-side and buyer events, an IPN fault — and the official SDK then
+    # reads the state that follows (or Amazon's refusal).
+    modules = node_sdk()
+    private, public = key_files
+    port = free_port()  # the script's IPN receiver
+    start = ("--start", "2026-03-02T09:00:00Z", "--seed", "13")
+    notify = ("--notify-url", f"http://127.0.0.1:{port}/ipn")
+    with serve("--tls", "--public-key", str(public), *start, *notify) as (url, _):
+        env = {
+            **os.environ,
+            "NODE_PATH": str(modules),
+            "APFSM_HOST": url.removeprefix("https://"),
+            "APFSM_PRIVATE_KEY": str(private),
+            "APFSM_NOTIFY_PORT": str(port),
+        }
+        result = subprocess.run(
+            ["node", str(ROOT / "tests" / "server" / "node" / "control_flow.js")],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+            timeout=120,
+        )
+    assert 0 == result.returncode, result.stderr
+    out = json.loads(result.stdout)
+    assert {"now": "20260302T090000Z", "nextEventAt": None, "pendingEvents": []} == out["clock"]
+    # SPEC §2: a checkout session expires 24 h after creation (and is deleted at 30 days).
+    assert ["expire", "delete"] == [e["what"] for e in out["expiryScheduled"]]
+    assert "20260303T090000Z" == out["expiryScheduled"][0]["at"]
+    assert {"status": 200, "data": {"now": "20260303T090000Z"}} == out["advance24h"]
+    assert ("Canceled", "Expired") == (out["expired"]["state"], out["expired"]["reasonCode"])
+    assert 422 == out["completeExpired"]["status"]
+    assert "InvalidCheckoutSessionStatus" == out["completeExpired"]["data"]["reasonCode"]
+    # SPEC §2: a capture more than 7 days after authorization is CaptureInitiated, settled
+    # by the next scheduled event.
+    assert {"status": 200, "data": {"now": "20260311T090000Z"}} == out["advance8d"]
+    assert "CaptureInitiated" == out["lateCapture"]
+    assert "capture_completed" == out["nextEvent"]["what"]
+    assert out["nextEvent"]["at"] == out["untilNext"]["data"]["now"]
+    assert "Captured" == out["captured"]
+    # Amazon's side (POST /_apfsm/event) as the SDK then sees it.
+    assert {"status": 200, "state": "NonChargeable"} == out["problem"]
+    assert "NonChargeable" == out["permission"]["state"]
+    assert ["PaymentMethodInvalid"] == [r["reasonCode"] for r in out["permission"]["reasons"]]
+    assert 422 == out["chargeOnNonChargeable"]["status"]
+    assert "InvalidChargePermissionStatus" == out["chargeOnNonChargeable"]["data"]["reasonCode"]
+    assert "Chargeable" == out["fixed"]
+    assert 200 == out["amazonCancel"]["status"]
+    assert ("Canceled", "AmazonCanceled") == (
+        out["amazonCancel"]["details"]["state"],
+        out["amazonCancel"]["details"]["reasonCode"],
+    )
+    assert (422, "InvalidChargeStatus") == (
+        out["captureCanceled"]["status"],
+        out["captureCanceled"]["data"]["reasonCode"],
+    )
+    assert 422 == out["wrongEvent"]["status"]
+    assert {"reasonCode", "message"} == set(out["wrongEvent"]["data"])
+    # To an instant: the waiting charge (authorized on day 1) expired 30 days later.
+    assert {"status": 200, "data": {"now": "20260412T090000Z"}} == out["advanceTo"]
+    assert {"state": "Canceled", "reasonCode": "ExpiredUnused"} == out["expiredCharge"]
+    # IPN faults: the next notification came twice, with one MessageId; none left.
+    assert (200, 1) == (out["faults"]["status"], out["faults"]["data"]["duplicate"])
+    assert "Canceled" == out["cancel"]
+    assert out["duplicated"] >= 1
+    assert 0 == out["faultsLeft"]["duplicate"]
+    assert "20260412T090000Z" == out["clockAtEnd"]
+
+
 # ---------------------------------------------------------------------------------------
 # schemathesis against /openapi.json
 # ---------------------------------------------------------------------------------------
@@ -423,6 +504,8 @@ def fuzz_cases() -> Iterator[tuple[str, GenerationMode]]:
     """Every operation with valid data, and with invalid data where something can be made
     invalid (a body or a header: a GET's only parameter is any string)."""
     for path, item in openapi()["paths"].items():
+        if not path.startswith("/v2/"):
+            continue  # the control endpoints: tests/server/test_control_bad_input.py
         for method, doc in item.items():
             label = f"{method.upper()} {path}"
             yield label, GenerationMode.POSITIVE
