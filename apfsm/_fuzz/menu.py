@@ -49,6 +49,7 @@ UNKNOWN_IDS: Final = {
     # probed on an unknown token (ResourceNotFound); tests/sim/test_get_buyer.py covers
     # the rest.
     "Buyer": "unknown-buyer-token",
+    "Dispute": "S01-0000000-0000000-B0000000",
 }
 _AUTHORIZING_INTENTS = ("Authorize", "Authorize", "AuthorizeWithCapture")
 #: What a step on an object type that has no object yet does instead (refunds and
