@@ -90,6 +90,25 @@ def _control_routes(state: _State) -> list[Any]:
         token = state.run("sign_in", [scopes], lambda sim: sim.buyer_sign_in(scopes=scopes))
         return {"buyerToken": token}
 
+    async def dispute(request: Request) -> dict[str, Any]:
+        body = await _body_json(request)
+        charge_id = _string_field(body, "chargeId")
+        # Unknown reasons or types, a charge not Captured, too large an amount: the
+        # simulator's ActionRefused (docs/dispute.md). Journaled with a state file.
+        args = [
+            charge_id,
+            body.get("filingReason", "ProductNotReceived"),
+            body.get("disputeType", "Chargeback"),
+            body.get("amount"),
+        ]
+        return state.run(
+            "dispute",
+            args,
+            lambda sim: sim.file_dispute(
+                args[0], filing_reason=args[1], dispute_type=args[2], amount=args[3]
+            ),
+        )
+
     async def event(request: Request) -> dict[str, Any]:
         body = await _body_json(request)
         object_id = _string_field(body, "objectId")
@@ -217,6 +236,7 @@ def _control_routes(state: _State) -> list[Any]:
         Route(f"{c}/buyer/approve", endpoint(approve), methods=["POST"]),
         Route(f"{c}/buyer/cancel", endpoint(cancel), methods=["POST"]),
         Route(f"{c}/buyer/sign-in", endpoint(sign_in), methods=["POST"]),
+        Route(f"{c}/buyer/dispute", endpoint(dispute), methods=["POST"]),
         Route(f"{c}/clock/advance", endpoint(advance), methods=["POST"]),
         Route(f"{c}/notifications", endpoint(notifications), methods=["GET"]),
         Route(f"{c}/log", endpoint(log), methods=["GET"]),
@@ -302,6 +322,8 @@ def _index() -> dict[str, Any]:
             f"POST {c}/buyer/approve": "{checkoutSessionId, card}: the buyer signs in and pays",
             f"POST {c}/buyer/cancel": "{checkoutSessionId}: the buyer abandons the checkout",
             f"POST {c}/buyer/sign-in": "{scopes}: a buyer token for Get Buyer",
+            f"POST {c}/buyer/dispute": "{chargeId, filingReason, disputeType, amount}: the "
+            "buyer files a chargeback or A-to-z claim on a Captured charge",
             f"POST {c}/event": "{objectId, event, reason}: any buyer or Amazon event the "
             "lifecycles declare (amazon_cancel, payment_method_problem, ...)",
             f"POST {c}/ipn/faults": "{fault: duplicate|delay|reorder, count, seconds}: "
