@@ -18,7 +18,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
 from apfsm._sim import LogRecord
-from apfsm._spec import NON_CHARGEABLE_REASONS, SIMULATION_CODES, Limits
+from apfsm._spec import (
+    DISPUTE_TYPES,
+    FILING_REASONS,
+    NON_CHARGEABLE_REASONS,
+    SIMULATION_CODES,
+    Limits,
+)
 
 from .world import BUYER_CARDS, OFFSETS
 
@@ -31,6 +37,15 @@ INJECTIONS: Final = tuple(
     sorted((operation, code) for operation, codes in SIMULATION_CODES.items() for code in codes)
 )
 _PICKS = st.integers(0, 63)
+_OPEN_DISPUTES: Final = ("ActionRequired", "UnderReview")
+#: The dispute outcomes ``IntegrationMachine`` plays, and the states each one acts on (the
+#: Dispute lifecycle's events: apfsm/_spec/dispute.py).
+_DISPUTE_OUTCOMES: Final = {
+    "merchant_won": ("UnderReview",),
+    "buyer_won": _OPEN_DISPUTES,
+    "evidence_requested": ("UnderReview",),
+    "buyer_cancelled": _OPEN_DISPUTES,
+}
 
 
 F = TypeVar("F", bound=Callable[..., None])
@@ -52,6 +67,34 @@ class AmazonRules:
 
     def can_take(self, kind: str) -> bool:  # pragma: no cover - IntegrationMachine's
         raise NotImplementedError
+
+    def amazon_may(self, kind: str) -> bool:  # pragma: no cover - IntegrationMachine's
+        raise NotImplementedError
+
+    # -- disputes (docs/dispute.md): the objects they act on, read from the simulator ---
+
+    sim: Any  # the machine's WatchedSimulator
+
+    def _in_state(self, object_type: str, states: tuple[str, ...]) -> list[str]:
+        sim = self.sim
+        return [i for i in sim.object_ids(object_type) if sim.object_state(i) in states]
+
+    def _may_dispute(self, kind: str, object_type: str, states: tuple[str, ...]) -> bool:
+        return self.amazon_may(kind) and bool(self._in_state(object_type, states))
+
+    def buyer_disputes(self, pick: int, filing_reason: str, dispute_type: str) -> None:
+        """The buyer files a chargeback or A-to-z claim on a captured charge."""
+        charges = self._in_state("Charge", ("Captured",))
+        if charges:
+            self.sim.file_dispute(
+                charges[pick % len(charges)], filing_reason=filing_reason, dispute_type=dispute_type
+            )
+
+    def amazon_decides(self, pick: int, outcome: str) -> None:
+        """Amazon (or the buyer) moves an open dispute on: one of its declared events."""
+        disputes = self._in_state("Dispute", _DISPUTE_OUTCOMES[outcome])
+        if disputes:
+            self.sim.amazon_event(disputes[pick % len(disputes)], outcome)
 
     def _amazon_step(self, kind: str, options: tuple[Any, ...]) -> None:  # pragma: no cover
         raise NotImplementedError
@@ -121,6 +164,25 @@ class AmazonRules:
     def amazon_cancels_a_charge(self, pick: int) -> None:
         __tracebackhide__ = True
         self._amazon_step("amazon_cancels_charge", (pick,))
+
+    @precondition(lambda self: self._may_dispute("buyer_disputes", "Charge", ("Captured",)))
+    @rule(
+        pick=_PICKS,
+        filing_reason=st.sampled_from(FILING_REASONS),
+        dispute_type=st.sampled_from(DISPUTE_TYPES),
+    )
+    def amazon_buyer_disputes(self, pick: int, filing_reason: str, dispute_type: str) -> None:
+        """A dispute arrives: the buyer files on a captured charge (its window then runs
+        out with the deadline waits unless the integration contests)."""
+        __tracebackhide__ = True
+        self._amazon_step("buyer_disputes", (pick, filing_reason, dispute_type))
+
+    @precondition(lambda self: self._may_dispute("amazon_decides", "Dispute", _OPEN_DISPUTES))
+    @rule(pick=_PICKS, outcome=st.sampled_from(tuple(_DISPUTE_OUTCOMES)))
+    def amazon_decides_dispute(self, pick: int, outcome: str) -> None:
+        """Amazon decides a dispute, asks for more evidence, or the buyer withdraws."""
+        __tracebackhide__ = True
+        self._amazon_step("amazon_decides", (pick, outcome))
 
     @_can("next_call_is_declined")
     @rule(injection=st.sampled_from(INJECTIONS))
