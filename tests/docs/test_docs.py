@@ -79,9 +79,10 @@ def test_site_builds_strictly(tmp_path: Path) -> None:
         "charge": "charge",
         "refund": "refund",
         "buyer": "buyer",
+        "dispute": "dispute",
     }
     svgs = sorted((ROOT / "diagrams").glob("*.svg"))
-    assert len(svgs) == 11
+    assert len(svgs) == 13
     for svg in svgs:
         assert (site / "diagrams" / svg.name).read_bytes() == svg.read_bytes()
         page = pages[svg.stem.removesuffix("-refusals")]
