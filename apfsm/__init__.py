@@ -1,13 +1,15 @@
 """apfsm: the Amazon Pay API v2 lifecycles as declarative finite-state machines.
 
 Predict what Amazon Pay answers (``check``), tell legal state changes (``check_transition``),
-judge a recorded log of traffic (``check_log``), and read the declarations every other part
+judge a recorded log of traffic (``check_log``), say what a decline asks for
+(``advise``), and read the declarations every other part
 of apfsm is derived from (``LIFECYCLES``, ``OPERATIONS``, ``ERRORS``, ``Limits``).
 """
 
 import importlib as _importlib
 import typing as _typing
 
+from ._advice import advise
 from ._clock import (
     Clock,
     ManualClock,
@@ -22,6 +24,7 @@ from ._outcome import Outcome
 from ._spec import (
     BODIES,
     CHECKS,
+    CODE_ADVICE,
     DEADLINES,
     ERRORS,
     GUARDS,
@@ -30,6 +33,8 @@ from ._spec import (
     OPERATIONS,
     SANDBOX_CARDS,
     SIMULATION_CODES,
+    STATE_ADVICE,
+    Advice,
     Allow,
     BodyField,
     Check,
@@ -104,6 +109,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "BODIES",
     "CHECKS",
+    "CODE_ADVICE",
     "DEADLINES",
     "ERRORS",
     "GUARDS",
@@ -112,6 +118,8 @@ __all__ = [
     "OPERATIONS",
     "SANDBOX_CARDS",
     "SIMULATION_CODES",
+    "STATE_ADVICE",
+    "Advice",
     "Allow",
     "ApiError",
     "BodyField",
@@ -145,6 +153,7 @@ __all__ = [
     "Trace",
     "__version__",
     "add_months",
+    "advise",
     "check",
     "check_log",
     "check_transition",

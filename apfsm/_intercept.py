@@ -18,6 +18,7 @@ import contextlib
 import os
 import re
 from collections.abc import Sequence
+from datetime import timedelta
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,6 +30,10 @@ from apfsm._extras import missing_extra
 from apfsm._sim import Simulator
 
 __all__ = ["AMAZON_PAY_HOSTS", "AmazonPayMock", "Exchange", "mock_amazon_pay"]
+
+# apfsm.server's DEFAULT_MAX_CLOCK_SKEW (not imported: the server's packages load lazily);
+# tests/test_intercept.py checks the two agree.
+_MAX_CLOCK_SKEW = timedelta(minutes=15)
 
 #: The API hosts of Amazon Pay's three regions (North America, Europe, Japan).
 AMAZON_PAY_HOSTS: tuple[str, ...] = ("pay-api.amazon.com", "pay-api.amazon.eu", "pay-api.amazon.jp")
@@ -58,6 +63,8 @@ class AmazonPayMock(contextlib.ContextDecorator):
         simulator: Simulator | None = None,
         *,
         public_key: str | bytes | os.PathLike[str] | None = None,
+        public_key_id: str | None = None,
+        max_clock_skew: timedelta | None = _MAX_CLOCK_SKEW,
         hosts: Sequence[str] = AMAZON_PAY_HOSTS,
         seed: int | str | None = None,
     ) -> None:
@@ -67,6 +74,8 @@ class AmazonPayMock(contextlib.ContextDecorator):
             raise ValueError("hosts must name at least one host")
         self.simulator = simulator if simulator is not None else Simulator(seed=seed)
         self.public_key = public_key
+        self.public_key_id = public_key_id
+        self.max_clock_skew = max_clock_skew
         self.hosts = tuple(hosts)
         self.exchanges: list[Exchange] = []
         self._stack: contextlib.ExitStack | None = None
@@ -82,7 +91,12 @@ class AmazonPayMock(contextlib.ContextDecorator):
             from apfsm.server import create_app  # noqa: PLC0415
         except ImportError as missing:
             raise missing_extra("mock", "apfsm.testing.mock_amazon_pay", missing) from None
-        app = create_app(self.simulator, public_key=self.public_key)
+        app = create_app(
+            self.simulator,
+            public_key=self.public_key,
+            public_key_id=self.public_key_id,
+            max_clock_skew=self.max_clock_skew,
+        )
         stack = contextlib.ExitStack()
         self._raised: BaseException | None = None
         self._watch_failures(stack)
@@ -242,6 +256,8 @@ def mock_amazon_pay(
     simulator: Simulator | None = None,
     *,
     public_key: str | bytes | os.PathLike[str] | None = None,
+    public_key_id: str | None = None,
+    max_clock_skew: timedelta | None = _MAX_CLOCK_SKEW,
     hosts: Sequence[str] = AMAZON_PAY_HOSTS,
     seed: int | str | None = None,
 ) -> AmazonPayMock:
@@ -257,6 +273,11 @@ def mock_amazon_pay(
         public_key: verify every request's signature with this RSA public key (PEM text,
             bytes or a PEM file's path), as Amazon does with the key you registered;
             without it, unsigned requests are accepted too.
+        public_key_id: the ``PublicKeyId`` that key is registered under: a request naming
+            another is refused (``InvalidRequestSignature``); None: any.
+        max_clock_skew: how old a signed request's ``x-amz-pay-date`` may be by the wall
+            clock — what the SDKs sign with, not the simulator's clock — before it is
+            refused (``InvalidHeaderValue``, as is a date in the future); None: not checked.
         hosts: the hosts to intercept (Amazon Pay's three regions by default).
         seed: the ids' seed of the default simulator.
 
@@ -265,4 +286,11 @@ def mock_amazon_pay(
             extra is missing (``pip install "apfsm[mock]"``) — when the mock is entered.
         ValueError: a public key that is not an RSA PEM key (when entered), empty hosts.
     """
-    return AmazonPayMock(simulator, public_key=public_key, hosts=hosts, seed=seed)
+    return AmazonPayMock(
+        simulator,
+        public_key=public_key,
+        public_key_id=public_key_id,
+        max_clock_skew=max_clock_skew,
+        hosts=hosts,
+        seed=seed,
+    )

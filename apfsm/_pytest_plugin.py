@@ -100,12 +100,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "apfsm(start=None, seed=None, strict=None): this test's apfsm_clock start instant, "
-        "apfsm_simulator seed and strict mode (overriding --apfsm-start/-seed/-strict)",
+        "apfsm(start=None, seed=None, strict=None, control_token=None): this test's "
+        "apfsm_clock start instant, apfsm_simulator seed and strict mode (overriding "
+        "--apfsm-start/-seed/-strict), and the control token apfsm_server demands",
     )
 
 
-_MARKER_KEYS = frozenset({"start", "seed", "strict"})
+_MARKER_KEYS = frozenset({"start", "seed", "strict", "control_token"})
 
 
 def _setting(request: pytest.FixtureRequest, name: str, default: Any) -> Any:
@@ -183,10 +184,20 @@ class ApfsmServer:
     Attributes:
         url: its base URL (``http://127.0.0.1:PORT``): point any client at it.
         app: the ASGI application (``app.state.simulator`` is the simulator serving).
+        control_token: the token its control endpoints demand
+            (``@pytest.mark.apfsm(control_token=...)``), or None; ``control`` sends it.
     """
 
     url: str
     app: Any
+    control_token: str | None = None
+
+    @property
+    def control_headers(self) -> dict[str, str]:
+        """The headers a control request needs: ``Authorization: Bearer TOKEN`` or none."""
+        if self.control_token is None:
+            return {}
+        return {"authorization": f"Bearer {self.control_token}"}
 
     @property
     def simulator(self) -> Simulator:
@@ -205,7 +216,7 @@ class ApfsmServer:
             f"{self.url}/_apfsm/{path.lstrip('/')}",
             data=data,
             method="POST",
-            headers={"content-type": "application/json"},
+            headers={"content-type": "application/json", **self.control_headers},
         )
         with urllib.request.urlopen(request, timeout=30) as answer:
             return json.loads(answer.read() or b"null")
@@ -223,15 +234,19 @@ class ApfsmServer:
 
 
 @pytest.fixture
-def apfsm_server(apfsm_simulator: Simulator) -> Iterator[ApfsmServer]:
+def apfsm_server(
+    request: pytest.FixtureRequest, apfsm_simulator: Simulator
+) -> Iterator[ApfsmServer]:
     """``apfsm serve`` over ``apfsm_simulator`` on a free loopback port, in a thread, for
     the test: for clients in any language (subprocesses, the Node SDK...). Needs the
-    server extra."""
+    server extra. With ``@pytest.mark.apfsm(control_token=TOKEN)`` its control endpoints
+    demand the token, as ``apfsm serve --control-token`` (the helpers send it)."""
+    token = _setting(request, "control_token", None)
     try:
         from .server import create_app, running  # noqa: PLC0415  (the server extra)
 
-        app = create_app(apfsm_simulator)
+        app = create_app(apfsm_simulator, control_token=token)
     except ImportError as missing:
         pytest.skip(f"apfsm_server needs the server extra: {missing}")
     with running(app) as url:
-        yield ApfsmServer(url, app)
+        yield ApfsmServer(url, app, token)

@@ -35,7 +35,7 @@ import warnings
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar, overload
 
 import attrs
 
@@ -43,10 +43,9 @@ from ._extras import missing_extra
 
 try:
     from hypothesis import event, note
-    from hypothesis import strategies as st
     from hypothesis.control import currently_in_test_context, should_note
     from hypothesis.errors import HypothesisException
-    from hypothesis.stateful import RuleBasedStateMachine
+    from hypothesis.stateful import RuleBasedStateMachine, invariant
 except ImportError as _missing:  # the core install has no Hypothesis
     raise missing_extra("testing", "apfsm.testing", _missing) from None
 
@@ -54,28 +53,22 @@ from ._clock import ManualClock
 from ._errors import ApiError
 from ._fuzz import (
     AMAZON_RULES,
-    BUYER_CARDS,
     CURRENT,
-    NEAR,
-    PICKS,
     SECOND,
     AmazonRules,
-    Menu,
-    Product,
+    RetryWatch,
     add_step_rule,
-    deadline_waits,
-    decoded,
     jump_target,
-    menu_entries,
+    legacy_amazon_entries,
+    legacy_plan,
     step_plans,
     story,
-    uniform_waits,
-    wait_of,
 )
 from ._harness import DEFAULT_START, KNOWABLE_CODES, Trace, trace_directory
 from ._intercept import AmazonPayMock, mock_amazon_pay
+from ._outcome import Outcome
 from ._sim import Response, Simulator
-from ._spec import NON_CHARGEABLE_REASONS, OPERATIONS, SIMULATION_CODES, Limits, object_type_named
+from ._spec import OPERATIONS, Limits, object_type_named
 from ._validator import check
 
 __all__ = [
@@ -89,16 +82,15 @@ __all__ = [
     "step_plans",
 ]
 
+_T = TypeVar("_T")
+_NO_DEFAULT: Any = object()  # amazon_json without a default: a missing object is an error
+
 # The Amazon-side rules act on objects in these states; a precondition skips a rule while
 # there are none, so no step is spent doing nothing.
 _OPEN = ("Open",)
 _USABLE = ("Chargeable", "NonChargeable")
 _NON_CHARGEABLE = ("NonChargeable",)
 _CANCELABLE_CHARGES = ("AuthorizationInitiated", "Authorized")
-
-_INJECTIONS = tuple(
-    sorted((operation, code) for operation, codes in SIMULATION_CODES.items() for code in codes)
-)
 
 #: What each kind of Amazon-side step acts on: (object type, states).
 _ACTS_ON: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -111,69 +103,10 @@ _ACTS_ON: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def _amazon_entries(limits: Limits) -> tuple[tuple[str, Product, int], ...]:
-    """Amazon Pay's kinds of step, their options (the method's arguments, the first
-    varying most) and weights. The first is where shrinking goes: time passing (L − 1 s of
-    the shortest limit)."""
-    return (
-        ("wait", deadline_waits(limits), 2),
-        ("wait", uniform_waits(60), 1),
-        (
-            "deliver_ipns",
-            Product((("none", "none", "duplicate", "delay", "reorder"), (1, 2, 3))),
-            4,
-        ),
-        ("buyer_approves", Product((BUYER_CARDS, PICKS)), 3),
-        ("buyer_abandons", Product((PICKS,)), 1),
-        ("payment_method_problem", Product((NON_CHARGEABLE_REASONS[:6], PICKS)), 1),
-        ("payment_method_fixed", Product((PICKS,)), 1),
-        ("buyer_closes_permission", Product((PICKS,)), 1),
-        ("amazon_cancels_charge", Product((PICKS,)), 1),
-        ("until_next_deadline", NEAR, 2),
-        ("next_call_is_declined", Product((_INJECTIONS,)), 2),
-    )
-
-
 #: Amazon Pay's kinds of step in ``IntegrationMachine.amazon_pay``.
 AMAZON_STEPS: tuple[str, ...] = tuple(
-    dict.fromkeys(name for name, _, _ in _amazon_entries(Limits()))
+    dict.fromkeys(name for name, _, _ in legacy_amazon_entries(Limits()))
 )
-
-
-def _plan(
-    limits: Limits, business: tuple[tuple[str, tuple[Any, ...]], ...] = ()
-) -> st.SearchStrategy[tuple[str, tuple[Any, ...]]]:
-    """A step — of Amazon Pay's side, or one of ``business`` events (about half the steps
-    then) — as ``(kind, the method's arguments)``, one integer."""
-    amazon = list(_amazon_entries(limits))
-    entries = menu_entries(dict(business))
-    clash = {name for name, _, _ in entries} & set(AMAZON_STEPS)
-    if clash:
-        raise ValueError(f"business events named like Amazon Pay's steps: {sorted(clash)}")
-    if entries:
-        # About half the steps each: scale the smaller side's weights up.
-        mine = sum(weight for _, _, weight in entries)
-        theirs = sum(weight for _, _, weight in amazon)
-        if mine < theirs:
-            entries = [(n, p, w * round(theirs / mine)) for n, p, w in entries]
-        else:
-            amazon = [(n, p, w * round(mine / theirs)) for n, p, w in amazon]
-    menu = Menu((*entries, *amazon))
-
-    def step(number: int) -> tuple[str, tuple[Any, ...]]:
-        machine = CURRENT.get()
-        possible = machine.can_take if isinstance(machine, IntegrationMachine) else None
-        kind, options = menu(number, possible)
-        if kind == "wait":
-            (wait,) = options
-            return (kind, (wait_of(wait),))
-        if kind == "next_call_is_declined":
-            return (kind, options[0])
-        if kind in ("buyer_approves", "payment_method_problem"):
-            return (kind, (options[1], options[0]))  # (pick, card or reason)
-        return (kind, options)
-
-    return decoded(menu, step)
 
 
 class IntegrationError(AssertionError):
@@ -212,6 +145,8 @@ class WatchedSimulator(Simulator):
         self.tolerated: set[str] = set()
         self.injected: dict[str, str] = {}  # operation -> simulation code for its next call
         self.calls: list[tuple[str, str | None, str]] = []  # (operation, object id, outcome)
+        #: Judges retries against Amazon's advice (``IntegrationMachine.check_retries``).
+        self.retries: RetryWatch | None = None
 
     def request(
         self,
@@ -228,6 +163,9 @@ class WatchedSimulator(Simulator):
             _note(f"apfsm: simulation code {simulation_code} injected into {operation}")
         target_id = OPERATIONS[operation].target_id(object_id, body)
         before = self.object_json(target_id) if isinstance(target_id, str) else None
+        hopeless = None if self.retries is None else self.retries.before(operation, target_id)
+        if hopeless is not None:
+            raise IntegrationError(f"{hopeless} (check_retries)")
         try:
             answer = super().request(
                 operation,
@@ -237,6 +175,8 @@ class WatchedSimulator(Simulator):
                 simulation_code=simulation_code,
             )
         except ApiError as err:
+            if self.retries is not None:
+                self.retries.answered(operation, target_id, err.reason_code)
             self.calls.append((operation, object_id, err.reason_code))
             _event(f"integration: {operation} → {err.reason_code}")
             if self.strict and err.reason_code in KNOWABLE_CODES - self.tolerated:
@@ -248,6 +188,8 @@ class WatchedSimulator(Simulator):
                     f"with `self.sim.tolerated.add(code)` if it is intended)"
                 ) from err
             raise
+        if self.retries is not None:
+            self.retries.answered(operation, target_id, None)
         self.calls.append((operation, object_id, f"→ {answer.status}"))
         _event(f"integration: {operation} → ok")
         return answer
@@ -261,13 +203,20 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
         clock: its ``ManualClock``.
 
     Class attributes to override: ``strict`` (default True), ``limits``, ``start`` (the
-    clock's start), ``ipn_faults`` (duplicate, delay and reorder IPNs; default True).
+    clock's start), ``ipn_faults`` (duplicate, delay and reorder IPNs; default True),
+    ``check_retries`` and ``retry_within`` (retries judged by ``apfsm.advise``).
     """
 
     strict: ClassVar[bool] = True
     limits: ClassVar[Limits] = Limits()
     start: ClassVar[datetime] = DEFAULT_START
     ipn_faults: ClassVar[bool] = True
+    #: Fail a retry that cannot succeed (a call repeated after HardDeclined,
+    #: AmazonRejected, PaymentMethodNotAllowed, MFANotCompleted or CheckoutSessionCanceled
+    #: with nothing changed since), and with ``retry_within`` a retryable decline
+    #: (SoftDeclined, ProcessingFailure) left unretried that long.
+    check_retries: ClassVar[bool] = False
+    retry_within: ClassVar[timedelta | None] = None
     #: Where a failing run's trace goes (``APFSM_TRACE_DIR`` or ``.apfsm-traces`` when
     #: None).
     trace_dir: ClassVar[str | None] = None
@@ -302,6 +251,8 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
             seed=0,  # the same example, the same ids (shrinking, @reproduce_failure)
             on_notification=self._queue_notification,
         )
+        if self.check_retries or self.retry_within is not None:
+            self.sim.retries = RetryWatch(self.sim.object_json, self._charges_of, self.retry_within)
         self._inbox: list[_Pending] = []
         # What Amazon holds, kept up to date from the simulator's changes (only what
         # changed is read again): each object's type and state, oldest first (the
@@ -310,6 +261,22 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
         self._changes = self.sim.watch()
         self._states: dict[str, tuple[str, str]] = {}
         self._view: dict[str, dict[str, Any]] = {}
+
+    def _charges_of(self, permission: str) -> list[str]:
+        return [
+            i
+            for i in self.sim.object_ids("Charge")
+            if (self.sim.object_json(i) or {}).get("chargePermissionId") == permission
+        ]
+
+    @invariant()
+    def retries_are_kept(self) -> None:
+        """With ``retry_within``: no retryable decline left unretried that long."""
+        __tracebackhide__ = True
+        if self.sim.retries is not None and self.retry_within is not None:
+            late = self.sim.retries.overdue(self.sim.object_ids("ChargePermission"), self.sim.now())
+            if late:
+                raise IntegrationError(late[0])
 
     # -- hooks -------------------------------------------------------------------------
 
@@ -540,18 +507,26 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
 
     # -- Amazon's truth, for your invariants --------------------------------------------
 
-    def amazon_json(self, object_id: str) -> dict[str, Any] | None:
+    @overload
+    def amazon_json(self, object_id: str) -> dict[str, Any]: ...
+    @overload
+    def amazon_json(self, object_id: str, default: _T) -> dict[str, Any] | _T: ...
+    def amazon_json(self, object_id: str, default: object = _NO_DEFAULT) -> object:
         """The object's current JSON as Amazon Pay holds it, read without an API call (so
-        it is not your integration's traffic and uses no injected simulation code); None
-        when there is no such object. Kept between steps and read again only for objects
-        that changed, so invariants may read every object after every step cheaply. The
-        dict is shared: do not change it."""
+        it is not your integration's traffic and uses no injected simulation code); with no
+        such object, ``default`` or, without one, a ``KeyError``. Kept between steps and read
+        again only for objects that changed, so invariants may read every object after
+        every step cheaply. The dict is shared: do not change it."""
         self._sync()
         body = self._view.get(object_id)
         if body is None and object_id in self._states:
             body = self.sim.object_json(object_id)
             if body is not None:
                 self._view[object_id] = body
+        if body is None:
+            if default is _NO_DEFAULT:
+                raise KeyError(f"Amazon Pay holds no object {object_id!r}")
+            return default
         return body
 
     def amazon_objects(self, object_type: str) -> list[dict[str, Any]]:
@@ -560,7 +535,9 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
         object_type = object_type_named(object_type)
         self._sync()
         found = (
-            self.amazon_json(i) for i, (kind, _) in self._states.items() if kind == object_type
+            self.amazon_json(i, None)
+            for i, (kind, _) in self._states.items()
+            if kind == object_type
         )
         return [body for body in found if body is not None]
 
@@ -579,7 +556,9 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
 
     # -- helpers for your rules ----------------------------------------------------------
 
-    def predict(self, operation: str, object_id: str | None, body: Any = None) -> Any:
+    def predict(
+        self, operation: str, object_id: str | None, body: Mapping[str, Any] | None = None
+    ) -> Outcome:
         """What Amazon Pay would answer now (``apfsm.check`` on the object's JSON)."""
         target = self.sim.object_json(object_id) if object_id else None
         return check(operation, target, body=body, at=self.sim.now(), limits=self.limits)
@@ -597,4 +576,4 @@ def _add_step_rule(machine: type[IntegrationMachine]) -> None:
             self.business_event(plan)
 
     step.__doc__ = "One step: Amazon Pay's side, or one of your business events."
-    add_step_rule(machine, _plan(machine.limits, events), step)
+    add_step_rule(machine, legacy_plan(machine.limits, events, AMAZON_STEPS), step)

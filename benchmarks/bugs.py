@@ -1,4 +1,4 @@
-"""Bug-finding power (issue 12): each planted bug of ``examples/shop/buggy_shop.py`` hunted
+"""Bug-finding power (issue 12): each planted bug of ``apfsm/examples/shop/buggy_shop.py`` hunted
 by ``ShopMachine`` (the ``IntegrationMachine`` the guide teaches) and, side by side in the
 same run, by a plain Hypothesis ``RuleBasedStateMachine`` over the same shop, written as a
 Hypothesis user would (a rule per event, time and IPN delivery as rules, the same
@@ -34,10 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from apfsm import ManualClock
 from apfsm._harness import DEFAULT_START
+from apfsm.examples.shop.buggy_shop import BUGS, BuggyShop
+from apfsm.examples.shop.shop import Shop
+from apfsm.examples.shop.test_shop import CARDS, ShopMachine
 from apfsm.testing import WatchedSimulator
-from examples.shop.buggy_shop import BUGS, BuggyShop
-from examples.shop.shop import Shop
-from examples.shop.test_shop import CARDS, ShopMachine
 
 COUNT: dict[str, Any] = {"examples": 0, "first": None}
 

@@ -6,7 +6,7 @@ Run: ``.venv/bin/python benchmarks/fuzz.py``. In this one run, side by side:
   Hypothesis's stateful engine itself costs per step;
 * ``apfsm.stateful.AmazonPayMachine``: every step a call on the simulator checked against
   the validator, refusal and ledger invariants;
-* the shop example's ``ShopMachine`` (examples/shop), when present;
+* the shop example's ``ShopMachine`` (apfsm/examples/shop), when present;
 * for the analysis, a floor: Hypothesis alone running ``AmazonPayMachine``'s rules with
   their argument strategies, the rule bodies doing nothing. The gap between the ceiling
   and the floor is what drawing a plan costs Hypothesis before any simulator work (rule
@@ -101,7 +101,7 @@ def shop_machine() -> type[RuleBasedStateMachine] | None:
     """The shop example's machine, counted; None when the example is absent."""
     sys.path.insert(0, str(ROOT))
     try:
-        from examples.shop.test_shop import ShopMachine
+        from apfsm.examples.shop.test_shop import ShopMachine
     except ImportError:
         return None
 

@@ -20,11 +20,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("_spec",),
     ("_errors", "_outcome", "diagrams", "_docs"),
     ("_decide",),
-    ("_validator", "_sim"),
+    ("_validator", "_advice", "_sim"),
     ("server", "_harness"),
     ("_fuzz", "_intercept"),
     ("strategies", "stateful", "testing", "_pytest_plugin"),
     ("_cli", "__init__", "__main__"),
+    ("examples",),
 )
 LAYER = {room: number for number, rooms in enumerate(LAYERS) for room in rooms}
 
@@ -104,6 +105,24 @@ def test_rooms_are_entered_through_their_init() -> None:
         and (PACKAGE / _room(target) / "__init__.py").is_file()
     ]
     assert [] == back_doors
+
+
+#: What the shipped examples may import: the faces a user's own code imports.
+PUBLIC_FACES = frozenset({"apfsm", "apfsm.testing", "apfsm.strategies", "apfsm.stateful"})
+
+
+def test_the_examples_use_only_public_faces() -> None:
+    # The examples are user code shipped with the package: a private import there would be
+    # one a user copies.
+    private = [
+        f"{path.relative_to(PACKAGE.parent)}:{line} imports {target}"
+        for module, path in _modules()
+        if _room(module) == "examples"
+        for target, line in _imports(module, path)
+        if _room(target) != "examples" and target not in PUBLIC_FACES
+    ]
+    assert [] == private
+    assert any(_room(module) == "examples" for module, _ in _modules())
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:

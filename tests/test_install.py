@@ -6,6 +6,8 @@ extra says which. ``benchmarks/startup.py`` measures the import time this keeps 
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import subprocess
 import sys
 import venv
@@ -61,23 +63,40 @@ def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The python of a fresh venv holding the wheel of this checkout and nothing else."""
-    where = tmp_path_factory.mktemp("install")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel built from this checkout."""
+    where = tmp_path_factory.mktemp("wheel")
     built = _run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(where), str(ROOT)]
     )
     if built.returncode != 0:
         pytest.skip(f"cannot build the wheel (no package index for hatchling?): {built.stderr}")
-    wheel = next(where.glob("apfsm-*.whl"))
-    venv.EnvBuilder(with_pip=True).create(where / "venv")
-    python = where / "venv" / "bin" / "python"
-    installed = _run(
-        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)]
-    )
+    return next(where.glob("apfsm-*.whl"))
+
+
+def _venv_with(where: Path, requirement: str) -> Path:
+    """The python of a fresh venv in ``where`` holding ``requirement`` and what it needs
+    (uv when this environment has it, as the README's set-up does; else pip)."""
+    uv = shutil.which("uv") or str(Path(sys.executable).with_name("uv"))
+    if Path(uv).is_file():
+        _run([uv, "venv", "-q", "--seed", "--python", sys.executable, str(where / "venv")])
+        python = where / "venv" / "bin" / "python"
+        installed = _run([uv, "pip", "install", "-q", "--python", str(python), requirement])
+    else:
+        venv.EnvBuilder(with_pip=True).create(where / "venv")
+        python = where / "venv" / "bin" / "python"
+        installed = _run(
+            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", requirement]
+        )
     if installed.returncode != 0:
-        pytest.skip(f"cannot install attrs/transitions from the package index: {installed.stderr}")
+        pytest.skip(f"cannot install {requirement} from the package index: {installed.stderr}")
     return python
+
+
+@pytest.fixture(scope="module")
+def fresh(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The python of a fresh venv holding the wheel of this checkout and nothing else."""
+    return _venv_with(tmp_path_factory.mktemp("install"), str(wheel))
 
 
 def test_the_wheel_declares_a_lean_core_and_its_extras(fresh: Path) -> None:
@@ -92,6 +111,10 @@ def test_the_wheel_declares_a_lean_core_and_its_extras(fresh: Path) -> None:
               if line.startswith("Provides-Extra")}  # fmt: skip
     assert {"testing", "diagrams", "server", "mock", "all"} <= extras
     assert "License-Expression: MIT" in metadata.stdout
+    # The project URLs: the sources apfsm models (it has no hosted home yet).
+    assert "Project-URL: Amazon Pay API v2 reference, https://developer.amazon.com/" in (
+        metadata.stdout
+    )
     shipped = _run([str(fresh), "-c", "import importlib.metadata as m; print(m.files('apfsm'))"])
     assert "LICENSE" in shipped.stdout
 
@@ -134,3 +157,35 @@ def test_the_command_line_works_without_extras(fresh: Path) -> None:
     fuzz = _run([str(apfsm), "fuzz", "--examples", "1"])
     assert 2 == fuzz.returncode
     assert 'pip install "apfsm[testing]"' in fuzz.stderr
+
+
+#: The guides that walk through the shipped example shop.
+GUIDES = ("fuzzing-your-integration.md", "testing.md")
+
+
+def test_the_guides_run_block_by_block_from_an_installed_wheel(
+    wheel: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # What a reader of the docs has: apfsm[testing] from the wheel, no checkout on the
+    # path (the blocks run in an empty directory), each block pasted on its own.
+    python = _venv_with(tmp_path_factory.mktemp("guides"), f"{wheel}[testing]")
+    work = tmp_path_factory.mktemp("reader")
+    code = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
+    failed = []
+    ran = 0
+    for page in GUIDES:
+        for number, block in enumerate(code.findall((ROOT / "docs" / page).read_text()), 1):
+            done = subprocess.run(
+                [str(python), "-c", block],
+                cwd=work,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+                env={"PATH": "/usr/bin:/bin", "HOME": str(work)},
+            )
+            ran += 1
+            if done.returncode != 0:
+                failed.append(f"{page}, python block {number}: {done.stderr[-600:]}")
+    assert [] == failed
+    assert ran >= 10  # the guides' blocks were found

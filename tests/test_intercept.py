@@ -182,3 +182,14 @@ def test_misuse_is_reported_clearly() -> None:
     bad = "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n"
     with pytest.raises(ValueError, match=r"not a PEM public key"), mock_amazon_pay(public_key=bad):
         pass
+
+
+def test_the_mock_allows_the_servers_clock_skew_by_default() -> None:
+    # _intercept keeps its own copy (the server's packages load lazily): the two agree.
+    import inspect
+
+    from apfsm.server._signatures import DEFAULT_MAX_CLOCK_SKEW
+
+    default = inspect.signature(mock_amazon_pay).parameters["max_clock_skew"].default
+    assert DEFAULT_MAX_CLOCK_SKEW == default
+    assert DEFAULT_MAX_CLOCK_SKEW == AmazonPayMock().max_clock_skew

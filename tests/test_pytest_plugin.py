@@ -54,7 +54,9 @@ def test_the_marker_overrides_the_options_per_test(pytester: pytest.Pytester) ->
     )
     result = pytester.runpytest("-q", "--apfsm-seed", "9", "--strict-markers")
     result.assert_outcomes(passed=2, errors=1)
-    result.stdout.fnmatch_lines(["*@pytest.mark.apfsm takes keywords seed, start, strict*"])
+    result.stdout.fnmatch_lines(
+        ["*@pytest.mark.apfsm takes keywords control_token, seed, start, strict*"]
+    )
 
 
 def test_the_server_fixture_serves_any_client_over_http(pytester: pytest.Pytester) -> None:
@@ -84,6 +86,39 @@ def test_the_server_fixture_serves_any_client_over_http(pytester: pytest.Pyteste
     )
     result = pytester.runpytest("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+def test_the_server_fixture_knows_the_control_token(pytester: pytest.Pytester) -> None:
+    # issue 16 item 5: with the marker the control API demands the token; the helpers send it.
+    pytester.makepyfile(
+        """
+        import urllib.error
+        import urllib.request
+
+        import pytest
+
+        @pytest.mark.apfsm(control_token="s3cret")
+        def test_protected(apfsm_server):
+            assert {"authorization": "Bearer s3cret"} == apfsm_server.control_headers
+            assert apfsm_server.advance(days=1)["now"]
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(apfsm_server.url + "/_apfsm/clock")
+            assert 401 == refused.value.code
+            refused.value.close()  # the error holds the answer's socket
+            request = urllib.request.Request(
+                apfsm_server.url + "/_apfsm/clock", headers=apfsm_server.control_headers
+            )
+            with urllib.request.urlopen(request) as answer:
+                assert 200 == answer.status
+
+        def test_open(apfsm_server):
+            assert apfsm_server.control_token is None
+            with urllib.request.urlopen(apfsm_server.url + "/_apfsm/clock") as answer:
+                assert 200 == answer.status
+        """
+    )
+    result = pytester.runpytest("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2)
 
 
 def test_the_hypothesis_profiles_are_shipped(pytester: pytest.Pytester) -> None:

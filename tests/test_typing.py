@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 import apfsm
 import apfsm.strategies as aps
 from apfsm.diagrams import render, render_png
+from apfsm.testing import IntegrationMachine
 
 outcome = apfsm.check("get_charge", {"statusDetails": {"state": "Captured"}},
                       at=datetime(2026, 1, 1, tzinfo=UTC))
@@ -39,6 +40,16 @@ assert_type(render("charge", "mermaid"), str)
 assert_type(render_png("charge"), bytes)
 report = apfsm.check_log("[]")
 assert_type(report, apfsm.LogReport)
+
+
+class Machine(IntegrationMachine):
+    def check_books(self, charge_id: str) -> None:
+        # The docs' invariant: Amazon's JSON read straight, no None to rule out first.
+        charge = self.amazon_json(charge_id)
+        assert_type(charge, dict[str, Any])
+        assert_type(self.amazon_json(charge_id, None), dict[str, Any] | None)
+        assert_type(self.predict("capture_charge", charge_id), apfsm.Outcome)
+        assert "Captured" == charge["statusDetails"]["state"]
 """
 
 MISUSE = """

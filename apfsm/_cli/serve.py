@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from datetime import timedelta
 from typing import Any, TextIO
 
-__all__ = ["register"]
+__all__ = ["CONTROL_TOKEN_ENV", "register"]
+
+#: The environment variable ``apfsm serve`` reads its control token from when
+#: ``--control-token`` is not given (a token on the command line shows in ``ps``).
+CONTROL_TOKEN_ENV = "APFSM_CONTROL_TOKEN"
 
 
 def _run_command(args: argparse.Namespace, out: TextIO) -> int:
@@ -18,6 +24,9 @@ def _run_command(args: argparse.Namespace, out: TextIO) -> int:
             port=args.port,
             tls=args.tls,
             public_key=args.public_key,
+            public_key_id=args.public_key_id,
+            max_clock_skew=args.max_clock_skew,
+            control_token=args.control_token or os.environ.get(CONTROL_TOKEN_ENV) or None,
             notify_url=args.notify_url,
             state=args.state,
             seed=args.seed,
@@ -47,6 +56,14 @@ def _instant(text: str) -> Any:
         raise argparse.ArgumentTypeError(message) from None
 
 
+def _skew(text: str) -> timedelta | None:
+    if text == "off":
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r} (1 or more, or 'off')")
+    return timedelta(seconds=int(text))
+
+
 def _port(text: str) -> int:
     if not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"not a port number: {text!r} (0 to 65535)")
@@ -71,6 +88,27 @@ def register(sub: Any) -> None:
     )
     command.add_argument(
         "--public-key", metavar="PEM", help="verify request signatures with this RSA public key"
+    )
+    command.add_argument(
+        "--public-key-id",
+        metavar="ID",
+        help="the PublicKeyId the public key is registered under: requests naming another "
+        "are refused (default: any)",
+    )
+    command.add_argument(
+        "--max-clock-skew",
+        type=_skew,
+        default=timedelta(minutes=15),
+        metavar="SECONDS",
+        help="refuse a signed request whose x-amz-pay-date is older than this by this "
+        "machine's clock, or in the future (default: 900, as Amazon's other signed APIs; "
+        "'off': dates are not checked)",
+    )
+    command.add_argument(
+        "--control-token",
+        metavar="TOKEN",
+        help="the control API (/_apfsm/...) needs 'Authorization: Bearer TOKEN' (default: "
+        f"${CONTROL_TOKEN_ENV}, else open)",
     )
     command.add_argument(
         "--notify-url", metavar="URL", help="POST IPN notifications (SNS envelopes) there"

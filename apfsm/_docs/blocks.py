@@ -20,7 +20,7 @@ from typing import Final
 import attrs
 
 from apfsm._clock import format_duration
-from apfsm._spec import OBJECT_TYPES, Limits
+from apfsm._spec import CODE_ADVICE, ERRORS, OBJECT_TYPES, STATE_ADVICE, Advice, Limits
 
 from .tables import error_table, lifecycle_table, limits_table
 
@@ -50,7 +50,34 @@ def limits_reference() -> str:
     return "\n".join(rows)
 
 
+def _waits(advice: Advice) -> str:
+    return "no" if not advice.retry else "after " + ", ".join(map(_value, advice.backoff))
+
+
+def _advice_row(first: str, advice: Advice) -> str:
+    cells = (first, advice.resolution, _waits(advice), advice.action, advice.tell_buyer or "—")
+    return "| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |"
+
+
+def declines_reference() -> str:
+    """Decline guidance: every decline code, then every unhappy state (``_spec/declines``)."""
+    header = "| {} | resolved by | retry | what to do | tell the buyer |\n" + "| --- " * 5 + "|"
+    codes = [
+        _advice_row(f"`{code}` ({ERRORS[code].http_status})", advice)
+        for code, advice in CODE_ADVICE.items()
+        if ERRORS[code].kind == "decline"
+    ]
+    states = [
+        _advice_row(f"{kind} `{state}` / `{reason}`", advice)
+        for (kind, state, reason), advice in STATE_ADVICE.items()
+    ]
+    return "\n".join(
+        [header.format("error code"), *codes, "", header.format("object, state / reason"), *states]
+    )
+
+
 BLOCKS: Final[dict[str, Callable[[], str]]] = {
+    "declines": declines_reference,
     "limits": limits_reference,
     "deadlines": lambda: limits_table("markdown"),
     "errors": lambda: error_table("markdown"),

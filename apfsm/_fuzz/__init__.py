@@ -7,8 +7,9 @@ faces ``apfsm.strategies``, ``apfsm.stateful`` and ``apfsm.testing`` are built f
   share;
 * ``amazon_rules`` — Amazon Pay's side as one Hypothesis rule per kind of step;
 * ``plans`` — a step's choices decoded from one integer;
-* ``menu`` — ``AmazonPayMachine``'s step menu;
-* ``run`` — ``Executed`` steps and the run's lazy trace;
+* ``menu`` — ``AmazonPayMachine``'s step menu; ``legacy`` — ``business_events``' one rule;
+* ``run`` — ``Executed`` steps and the run's lazy trace; ``retries`` — retries judged
+  against Amazon's decline advice;
 * ``coverage`` — what a campaign exercised; ``campaign`` — ``fuzz``'s campaign and report.
 
 Everything here may import Hypothesis; nothing below this layer does.
@@ -25,6 +26,7 @@ from .amazon_rules import AMAZON_RULES, AmazonRules, story
 from .bodies import BodyFault, fault_by_number, request_bodies, schema_body, single_faults
 from .campaign import FuzzReport, run_campaign
 from .coverage import AgeBuckets, Coverage, count_call
+from .legacy import legacy_amazon_entries, legacy_plan
 from .menu import (
     FIRST_SESSION,
     MAKERS,
@@ -36,6 +38,7 @@ from .menu import (
     step_plan,
 )
 from .plans import CURRENT, Menu, Product, decoded, menu_entries, step_plans
+from .retries import RetryWatch
 from .run import Executed, RunLog
 from .values import currencies, money, sandbox_cards, simulation_codes
 from .world import (
@@ -80,6 +83,7 @@ __all__ = [
     "Menu",
     "Plan",
     "Product",
+    "RetryWatch",
     "RunLog",
     "add_step_rule",
     "calendar_instant",
@@ -92,6 +96,8 @@ __all__ = [
     "decoded",
     "fault_by_number",
     "jump_target",
+    "legacy_amazon_entries",
+    "legacy_plan",
     "menu_entries",
     "money",
     "request_bodies",

@@ -25,6 +25,7 @@ from .catalog import (
 )
 from .charge_permission import NON_CHARGEABLE_REASONS
 from .conditions import CHECKS, DEADLINES, GUARDS
+from .declines import CODE_ADVICE, SDK_BACKOFF, STATE_ADVICE, Advice, Resolution
 from .dispute import DISPUTE_RESOLUTION_BY_TRIGGER
 from .dispute_codes import (
     DISPUTE_REASON_CODES,
@@ -64,6 +65,7 @@ __all__ = [
     "CHARGE_PERMISSION_TYPES",
     "CHARGE_UPDATE_STATES",
     "CHECKS",
+    "CODE_ADVICE",
     "COMPLETIONS",
     "DEADLINES",
     "DELETED",
@@ -87,8 +89,11 @@ __all__ = [
     "PAYMENT_INTENTS",
     "SAME",
     "SANDBOX_CARDS",
+    "SDK_BACKOFF",
     "SIMULATION_CODES",
+    "STATE_ADVICE",
     "Actor",
+    "Advice",
     "Allow",
     "BodyField",
     "Check",
@@ -104,6 +109,7 @@ __all__ = [
     "Method",
     "Operation",
     "Refuse",
+    "Resolution",
     "SandboxCard",
     "StateDecl",
     "Timer",

@@ -76,7 +76,10 @@ class _Api:
         path: str = scope["path"]
         resolved = _resolve(path)
         if isinstance(resolved, ApiError):
-            return resolved.http_status, _dumps(resolved.to_json()), []
+            # A 405 names the methods the path takes (RFC 9110 §15.5.6): for an Amazon API
+            # apfsm does not simulate, none — an empty Allow.
+            allow_none = [(b"allow", b"")] if resolved.http_status == 405 else []
+            return resolved.http_status, _dumps(resolved.to_json()), allow_none
         template, object_id = resolved
         methods = _ROUTES[template]
         op = methods.get(method)
@@ -84,7 +87,8 @@ class _Api:
             error = ApiError.from_code(
                 "UnsupportedOperation", f"apfsm does not simulate {method} {path}"
             )
-            return error.http_status, _dumps(error.to_json()), []
+            served = ", ".join(sorted(methods)).encode()
+            return error.http_status, _dumps(error.to_json()), [(b"allow", served)]
         if op is None:
             allow = ", ".join(sorted(methods))
             error = ApiError.from_code(

@@ -7,6 +7,7 @@ import contextlib
 import os
 import urllib.parse
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -19,7 +20,7 @@ from ._durable import _open_state
 from ._ipn import _Notifier
 from ._openapi import openapi
 from ._routes import _OPENAPI_PATH
-from ._signatures import _load_public_key, _Verifier
+from ._signatures import DEFAULT_MAX_CLOCK_SKEW, _load_public_key, _Verifier
 from ._state import _State
 from ._wire import _error_response, _json_response
 
@@ -52,6 +53,9 @@ def create_app(
     simulator: Simulator | None = None,
     *,
     public_key: str | bytes | os.PathLike[str] | None = None,
+    public_key_id: str | None = None,
+    max_clock_skew: timedelta | None = DEFAULT_MAX_CLOCK_SKEW,
+    control_token: str | None = None,
     notify_url: str | None = None,
     notify_attempts: int = 5,
     notify_backoff: float = 1.0,
@@ -69,6 +73,15 @@ def create_app(
             ``ManualClock`` at the current time) by default.
         public_key: verify request signatures with this RSA public key: PEM text (str or
             bytes) or the path of a PEM file. Without it, requests are accepted unsigned.
+        public_key_id: the ``PublicKeyId`` that key is registered under: a request naming
+            another is refused (``InvalidRequestSignature``). None: any non-empty id.
+        max_clock_skew: with ``public_key``, how old a request's ``x-amz-pay-date`` may be
+            by this machine's wall clock (15 minutes by default); a date in the future is
+            refused too (``InvalidHeaderValue``, as Amazon). None: dates are not compared
+            with the clock.
+        control_token: protect the control endpoints (``/_apfsm/...``): each must carry
+            ``Authorization: Bearer TOKEN`` (missing: ``UnauthorizedAccess`` 401; wrong:
+            ``InvalidAuthentication`` 403). The index and the API itself stay open.
         notify_url: POST every IPN notification there, as Amazon Pay does (an SNS envelope,
             ``text/plain``), from a background thread.
         notify_attempts: how many times one notification is tried before it is given up.
@@ -136,8 +149,15 @@ def create_app(
         if notify_backoff < 0:
             raise ValueError(f"notify_backoff must not be negative, got {notify_backoff}")
         notifier = _Notifier(notify_url, notify_attempts, notify_backoff)
-    verifier = None if public_key is None else _Verifier(_load_public_key(public_key))
+    if control_token is not None and (not isinstance(control_token, str) or not control_token):
+        raise ValueError("control_token must be a non-empty string")
+    verifier = None
+    if public_key is not None:
+        verifier = _Verifier(
+            _load_public_key(public_key), key_id=public_key_id, max_skew=max_clock_skew
+        )
     shared = _State(simulator, verifier, notifier, state_file, seed, durable)
+    shared.control_token = control_token
     if notifier is not None and durable is not None:
         notifier.finished = durable.ipn_finished
         for envelope in durable.ipn_pending():  # not delivered before the restart
@@ -158,10 +178,14 @@ def create_app(
         # the API would (SPEC §8), not with Starlette's plain text.
         assert isinstance(exc, HTTPException)
         code = "RequestNotSupported" if exc.status_code == 405 else "ResourceNotFound"
+        allow = (exc.headers or {}).get("Allow")
+        use = f"; use {allow}" if allow else ""
         response = _error_response(
-            ApiError.from_code(code, f"{request.method} is not supported on {request.url.path}")
+            ApiError.from_code(
+                code, f"{request.method} is not supported on {request.url.path}{use}"
+            )
         )
-        response.headers.update(exc.headers or {})
+        response.headers.update(exc.headers or {})  # a 405's Allow (RFC 9110 §15.5.6)
         return response
 
     app = Starlette(

@@ -5,6 +5,7 @@ snapshots; ``GET /`` and ``GET /_apfsm`` answer an index of the API and these.""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -54,6 +55,30 @@ def _since(request: Request) -> int:
     return int(text)
 
 
+def _token_fault(state: _State, request: Request) -> ApiError | None:
+    """With ``--control-token``, a control request without it (``UnauthorizedAccess`` 401)
+    or with another (``InvalidAuthentication`` 403): Amazon's codes for the same two cases
+    on its API, in its error body."""
+    token = state.control_token
+    if token is None:
+        return None
+    value = request.headers.get("authorization", "").strip()
+    if not value:
+        return ApiError.from_code(
+            "UnauthorizedAccess",
+            "the control API needs 'Authorization: Bearer TOKEN' (apfsm serve --control-token)",
+        )
+    scheme, _, given = value.partition(" ")
+    # Compared in constant time: the answer's timing says nothing of the token.
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode("latin-1"), token.encode("utf-8")
+    ):
+        return ApiError.from_code(
+            "InvalidAuthentication", "the control token given is not this server's"
+        )
+    return None
+
+
 def _control_routes(state: _State) -> list[Any]:
     from starlette.concurrency import run_in_threadpool
     from starlette.routing import Route
@@ -61,9 +86,15 @@ def _control_routes(state: _State) -> list[Any]:
     Handler = Callable[["Request"], Awaitable[Any]]
 
     def endpoint(
-        handler: Handler, status: int = 200
+        handler: Handler, status: int = 200, *, guarded: bool = True
     ) -> Callable[[Request], Awaitable[HttpResponse]]:
         async def run(request: Request) -> HttpResponse:
+            fault = _token_fault(state, request) if guarded else None
+            if fault is not None:  # before the body is read: nothing of it is kept
+                response = _error_response(fault)
+                if fault.http_status == 401:
+                    response.headers["www-authenticate"] = 'Bearer realm="apfsm control"'
+                return response
             try:
                 return _json_response(status, await handler(request))
             except ApiError as err:
@@ -176,6 +207,11 @@ def _control_routes(state: _State) -> list[Any]:
     async def get_snapshot(request: Request) -> dict[str, Any]:
         return await run_in_threadpool(state.simulator.snapshot)
 
+    async def snapshot(request: Request) -> dict[str, Any]:
+        if request.method == "PUT":
+            return await put_snapshot(request)
+        return await get_snapshot(request)
+
     async def put_snapshot(request: Request) -> dict[str, Any]:
         body = await _body_json(request)
         current = state.simulator
@@ -223,13 +259,14 @@ def _control_routes(state: _State) -> list[Any]:
         return notifier.inject(fault, count, float(seconds))
 
     async def index(request: Request) -> dict[str, Any]:
-        return _index()
+        return _index(state.control_token is not None)
 
     c = _CONTROL
     return [
-        Route("/", endpoint(index), methods=["GET"]),
-        Route(c, endpoint(index), methods=["GET"]),
-        Route(f"{c}/", endpoint(index), methods=["GET"]),
+        # The index stays open (it says whether a token is needed); nothing else does.
+        Route("/", endpoint(index, guarded=False), methods=["GET"]),
+        Route(c, endpoint(index, guarded=False), methods=["GET"]),
+        Route(f"{c}/", endpoint(index, guarded=False), methods=["GET"]),
         Route(f"{c}/clock", endpoint(clock), methods=["GET"]),
         Route(f"{c}/event", endpoint(event), methods=["POST"]),
         Route(f"{c}/ipn/faults", endpoint(ipn_faults), methods=["GET", "POST"]),
@@ -241,8 +278,8 @@ def _control_routes(state: _State) -> list[Any]:
         Route(f"{c}/notifications", endpoint(notifications), methods=["GET"]),
         Route(f"{c}/log", endpoint(log), methods=["GET"]),
         Route(f"{c}/reset", endpoint(reset), methods=["POST"]),
-        Route(f"{c}/snapshot", endpoint(get_snapshot), methods=["GET"]),
-        Route(f"{c}/snapshot", endpoint(put_snapshot), methods=["PUT"]),
+        # One route for both methods, so a 405 there names both in its Allow header.
+        Route(f"{c}/snapshot", endpoint(snapshot), methods=["GET", "PUT"]),
     ]
 
 
@@ -305,7 +342,7 @@ def _advance_seconds(body: Mapping[str, Any], sim: Simulator) -> float:
     return total
 
 
-def _index() -> dict[str, Any]:
+def _index(token_needed: bool = False) -> dict[str, Any]:
     """What ``GET /`` and ``GET /_apfsm`` answer: the API and the control endpoints."""
     c = _CONTROL
     return {
@@ -315,6 +352,13 @@ def _index() -> dict[str, Any]:
             "operations": {name: f"{op.method} /v2{op.path}" for name, op in OPERATIONS.items()},
             "openapi": "/openapi.json",
         },
+        "controlAuth": (
+            "every control endpoint but this index needs 'Authorization: Bearer TOKEN' "
+            "(apfsm serve --control-token)"
+            if token_needed
+            else "none: the control endpoints are open (apfsm serve --control-token TOKEN "
+            "protects them)"
+        ),
         "control": {
             f"GET {c}/clock": "the clock and the scheduled events",
             f"POST {c}/clock/advance": "move the clock: {seconds|minutes|hours|days|weeks}, "

@@ -20,7 +20,18 @@ from apfsm._spec import (
 )
 
 _REF: Final = "#/components/schemas/"
-_TIMESTAMP: Final = {"type": "string", "pattern": "^[0-9]{8}T[0-9]{6}Z$"}
+
+
+def _whole(core: str) -> str:
+    """A JSON-schema ``pattern`` that the whole string must match, in every engine.
+
+    Validators search (``re.search``), and Python's ``$`` also matches before a final
+    newline, so ``^0$`` accepts ``"0\n"``; ``(?!\n)`` after ``$`` refuses that there and is
+    a no-op in ECMA-262, whose ``$`` is the end of the text (issue 16)."""
+    return f"^(?:{core})$(?!\n)"
+
+
+_TIMESTAMP: Final = {"type": "string", "pattern": _whole("[0-9]{8}T[0-9]{6}Z")}
 _NULLABLE_STRING: Final = {"type": ["string", "null"]}
 
 
@@ -167,7 +178,7 @@ def _operation_document(op: Operation, limits: Limits) -> dict[str, Any]:
                 "required": True,
                 "schema": {
                     "type": "string",
-                    "pattern": f"^[A-Za-z0-9_-]{{1,{limits.idempotency_key_max_length}}}$",
+                    "pattern": _whole(f"[A-Za-z0-9_-]{{1,{limits.idempotency_key_max_length}}}"),
                 },
             }
         )
@@ -250,7 +261,9 @@ def openapi(limits: Limits | None = None) -> dict[str, Any]:
             "as a JSON number with such a text (SPEC §1 rev 2); answers always send strings",
             "required": ["amount", "currencyCode"],
             "properties": {
-                "amount": {"type": "string", "pattern": "^(0|[1-9][0-9]*)(\\.[0-9]+)?$"},
+                # The amount rule of apfsm/_decide/money.py (any number of decimals here:
+                # how many a currency takes is checked by the API, not by this schema).
+                "amount": {"type": "string", "pattern": _whole("(0|[1-9][0-9]*)(\\.[0-9]+)?")},
                 "currencyCode": {"type": "string", "enum": sorted(limits.currency_decimals)},
             },
             "additionalProperties": False,

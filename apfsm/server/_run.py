@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import sys
 import tempfile
@@ -13,13 +14,15 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from apfsm._clock import ManualClock, format_timestamp, require_aware
+from apfsm._clock import ManualClock, format_duration, format_timestamp, require_aware
 from apfsm._sim import Simulator
 
 from ._app import _require_extra, create_app
 from ._routes import _CONTROL, _OPENAPI_PATH
+from ._signatures import DEFAULT_MAX_CLOCK_SKEW
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -64,16 +67,75 @@ def _self_signed(directory: Path, host: str) -> tuple[Path, Path]:
     )
     cert_path = directory / "apfsm-cert.pem"
     key_path = directory / "apfsm-key.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
+    _write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
+    _write_private(
+        key_path,
         key.private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
-        )
+        ),
     )
-    key_path.chmod(0o600)
     return cert_path, key_path
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    """Write a new file only its owner can read: created 0600, never readable for a moment
+    (``O_EXCL``: a file planted there beforehand is an error, not overwritten)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    with os.fdopen(fd, "wb") as file:
+        file.write(data)
+
+
+@contextlib.contextmanager
+def _tls_material(host: str, prefix: str) -> Iterator[tuple[Path, Path]]:
+    """A self-signed certificate and its key in a private temporary directory (mode 0700,
+    files 0600), removed when the block ends — by an error or a signal too."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as name:
+        directory = Path(name)
+        directory.chmod(0o700)  # mkdtemp's mode already; said, not assumed
+        yield _self_signed(directory, host)
+
+
+class _Stopped(BaseException):
+    """SIGTERM or SIGINT arrived while ``serve`` was starting or stopping: unwind (so the
+    TLS directory is removed), then let the signal act as it would have."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _cleanup_before_signals() -> Iterator[None]:
+    """Let SIGTERM and SIGINT unwind ``serve``'s block before they act.
+
+    uvicorn handles both while it serves, shuts down gracefully, then raises the signal
+    again with the handler found at its start: by default a SIGTERM would then end the
+    process on the spot, before any ``finally`` ran, leaving the TLS key behind. Here the
+    handler found is one that unwinds the block first; after it the signal is raised again
+    with the handler that was there before, so the exit looks the same to whoever sent it.
+    Outside the main thread (no signal handlers there) this does nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def unwind(signum: int, frame: FrameType | None) -> None:
+        raise _Stopped(signum)
+
+    signals = (signal.SIGTERM, signal.SIGINT)
+    previous = {signum: signal.signal(signum, unwind) for signum in signals}
+    stopped = None
+    try:
+        yield
+    except _Stopped as caught:
+        stopped = caught.signum
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if stopped is not None:
+        signal.raise_signal(stopped)
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -130,8 +192,7 @@ def running(
     with contextlib.ExitStack() as stack:
         ssl: dict[str, Any] = {}
         if tls:
-            directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="apfsm-")))
-            cert, key = _self_signed(directory, host)
+            cert, key = stack.enter_context(_tls_material(host, "apfsm-"))
             ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
         sock = stack.enter_context(_listen(host, port))
         config = uvicorn.Config(app, log_level="warning", access_log=False, **ssl)
@@ -157,6 +218,9 @@ def serve(
     port: int = 8080,
     tls: bool = False,
     public_key: str | os.PathLike[str] | None = None,
+    public_key_id: str | None = None,
+    max_clock_skew: timedelta | None = DEFAULT_MAX_CLOCK_SKEW,
+    control_token: str | None = None,
     notify_url: str | None = None,
     state: str | os.PathLike[str] | None = None,
     seed: int | str | None = None,
@@ -168,7 +232,8 @@ def serve(
 
     Prints where it listens (the real port when ``port`` is 0) and how it is set up, then
     serves with uvicorn. Ctrl-C or SIGTERM shuts it down gracefully (which checkpoints
-    ``state``; a ``kill -9`` loses nothing acknowledged either).
+    ``state``; a ``kill -9`` loses nothing acknowledged either) and removes the TLS
+    material, as does an error at start-up.
 
     Args:
         host: the address to listen on.
@@ -176,6 +241,10 @@ def serve(
         tls: serve HTTPS with a self-signed certificate generated at start (its path is
             printed: trust it, or tell your client to skip verification).
         public_key: a PEM file: verify request signatures with it.
+        public_key_id: the ``PublicKeyId`` it is registered under (None: any).
+        max_clock_skew: how old a signed ``x-amz-pay-date`` may be by the wall clock
+            (None: not compared).
+        control_token: the token the control endpoints need (None: they are open).
         notify_url: deliver IPN notifications there.
         state: a durable state file (SQLite), resumed at start when it exists.
         seed: make the ids from it (the same seed, the same ids; random by default).
@@ -189,9 +258,42 @@ def serve(
         ValueError, OSError: as ``create_app``; or the address cannot be listened on.
     """
     _require_extra()
+    with _cleanup_before_signals():
+        _serve(
+            host=host,
+            port=port,
+            tls=tls,
+            public_key=public_key,
+            public_key_id=public_key_id,
+            max_clock_skew=max_clock_skew,
+            control_token=control_token,
+            notify_url=notify_url,
+            state=state,
+            seed=seed,
+            start=start,
+            access_log=access_log,
+            out=sys.stdout if out is None else out,
+        )
+
+
+def _serve(
+    *,
+    host: str,
+    port: int,
+    tls: bool,
+    public_key: str | os.PathLike[str] | None,
+    public_key_id: str | None,
+    max_clock_skew: timedelta | None,
+    control_token: str | None,
+    notify_url: str | None,
+    state: str | os.PathLike[str] | None,
+    seed: int | str | None,
+    start: datetime | None,
+    access_log: bool,
+    out: TextIO,
+) -> None:
     import uvicorn
 
-    out = sys.stdout if out is None else out
     simulator = None
     if start is not None:
         if state is not None and Path(state).exists():
@@ -200,14 +302,20 @@ def serve(
             )
         simulator = Simulator(ManualClock(require_aware(start, "start")), seed=seed)
     app = create_app(
-        simulator, public_key=public_key, notify_url=notify_url, state=state, seed=seed
+        simulator,
+        public_key=public_key,
+        public_key_id=public_key_id,
+        max_clock_skew=max_clock_skew,
+        control_token=control_token,
+        notify_url=notify_url,
+        state=state,
+        seed=seed,
     )
     with contextlib.ExitStack() as stack:
         ssl: dict[str, Any] = {}
         lines = []
         if tls:
-            directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="apfsm-tls-")))
-            cert, key = _self_signed(directory, host)
+            cert, key = stack.enter_context(_tls_material(host, "apfsm-tls-"))
             ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
             lines.append(f"TLS certificate (self-signed): {cert}")
         sock = stack.enter_context(_listen(host, port))
@@ -219,16 +327,20 @@ def serve(
             f"OpenAPI: {url}{_OPENAPI_PATH}",
             f"simulated time: {format_timestamp(sim.now())} (moves only with "
             f"POST {_CONTROL}/clock/advance)",
-            f"signatures: {'verified with ' + str(public_key) if public_key else 'not checked'}",
+            f"signatures: {_signature_line(public_key, public_key_id, max_clock_skew)}",
+            "control: "
+            + (
+                "needs Authorization: Bearer <the control token>"
+                if control_token
+                else "open (no --control-token)"
+            ),
             f"ids: seed {sim.seed}" + (" (random: pass --seed to repeat)" if seed is None else ""),
         ]
         if notify_url:
             lines.append(f"IPN notifications: POSTed to {notify_url}")
-        if not _loopback(host):
-            lines.append(
-                f"WARNING: listening on {host}, beyond this machine: the control API "
-                f"({_CONTROL}/...: reset, snapshots, the clock) answers anyone who can reach it"
-            )
+        warning = _exposure_warning(host, control_token)
+        if warning is not None:
+            lines.append(warning)
         if state is not None:
             lines.append(
                 f"state: {state} ({app.state.state_note}; {len(sim)} objects; every change "
@@ -238,6 +350,35 @@ def serve(
         out.flush()
         config = uvicorn.Config(app, log_level="info", access_log=access_log, **ssl)
         uvicorn.Server(config).run(sockets=[sock])
+
+
+def _exposure_warning(host: str, control_token: str | None) -> str | None:
+    """The start-up warning for a control API open beyond this machine, or None."""
+    if _loopback(host) or control_token:
+        return None
+    return (
+        f"WARNING: listening on {host}, beyond this machine: the control API "
+        f"({_CONTROL}/...: reset, snapshots, the clock) answers anyone who can reach "
+        "it; --control-token TOKEN (or APFSM_CONTROL_TOKEN) protects it"
+    )
+
+
+def _signature_line(
+    public_key: str | os.PathLike[str] | None,
+    public_key_id: str | None,
+    max_clock_skew: timedelta | None,
+) -> str:
+    if not public_key:
+        return "not checked"
+    key_id = f"PublicKeyId {public_key_id}" if public_key_id else "any PublicKeyId"
+    if max_clock_skew is None:
+        dates = "x-amz-pay-date not compared with the clock"
+    else:
+        dates = (
+            f"x-amz-pay-date at most {format_duration(max_clock_skew)} old by this machine's "
+            "clock, never in the future"
+        )
+    return f"verified with {public_key} ({key_id}; {dates})"
 
 
 def _loopback(host: str) -> bool:

@@ -33,6 +33,8 @@ class _State:
         #: seed each reset without one).
         self.seed = seed
         self.verifier = verifier
+        #: ``--control-token``: what ``/_apfsm/...`` requests must carry, or None (open).
+        self.control_token: str | None = None
         self.notifier = notifier
         self.state_file = state_file
         #: The state file's journal (``--state``), or None: state in memory only.

@@ -16,24 +16,16 @@ PAGES = sorted([*ROOT.glob("docs/*.md"), ROOT / "README.md"])
 CODE = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
-#: Pages whose blocks still run as one story, each after the ones before it (the fuzzing
-#: guide, being rewritten for issue 12); every other page's blocks run on their own, each
-#: in a fresh namespace, as a reader copies one (issue 14).
-SEQUENTIAL = frozenset({"fuzzing-your-integration.md", "testing.md"})
-
-
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_python_examples_run(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each block on its own, in a fresh namespace, as a reader copies one (issue 14);
+    # tests/test_install.py runs the fuzzing guide's the same way from an installed wheel.
     monkeypatch.chdir(tmp_path)  # what a block writes stays out of the checkout
-    blocks = CODE.findall(page.read_text(encoding="utf-8"))
-    shared: dict[str, object] = {"__name__": f"docs_{page.stem}"}
-    for number, block in enumerate(blocks, 1):
-        namespace = shared if page.name in SEQUENTIAL else {"__name__": f"docs_{page.stem}"}
+    for number, block in enumerate(CODE.findall(page.read_text(encoding="utf-8")), 1):
         try:
-            exec(compile(block, f"{page.name}, python block {number}", "exec"), namespace)
+            exec(compile(block, f"{page.name}, python block {number}", "exec"), {"__name__": "doc"})
         except Exception as exc:  # pragma: no cover - the failure message is the point
-            alone = "" if page.name in SEQUENTIAL else " (each block runs on its own)"
-            pytest.fail(f"{page.name}, python block {number} fails{alone}: {exc!r}\n{block}")
+            pytest.fail(f"{page.name}, python block {number} fails on its own: {exc!r}\n{block}")
 
 
 def test_generated_blocks_are_current() -> None:

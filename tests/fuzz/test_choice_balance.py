@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import Rule, precondition, rule, run_state_machine_as_test
 
 from apfsm._fuzz import AMAZON_RULES
-from examples.shop.test_shop import CARDS, ShopMachine
+from apfsm.examples.shop.test_shop import CARDS, ShopMachine
 
 EVENT_FLOOR = 0.01
 VALUE_FLOOR = 0.2

@@ -1,4 +1,4 @@
-"""The shop example (examples/shop): the correct shop passes its ``IntegrationMachine``; each
+"""The shop example (apfsm/examples/shop): the correct shop passes its ``IntegrationMachine``; each
 bug planted in ``BuggyShop`` is found and shrunk to a short sequence of steps."""
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from hypothesis.stateful import RuleBasedStateMachine, run_state_machine_as_test
 
 import apfsm
 from apfsm import Simulator
+from apfsm.examples.shop import test_shop
+from apfsm.examples.shop.buggy_shop import BUGS, BuggyShop
+from apfsm.examples.shop.shop import OrderStatus, Shop
+from apfsm.examples.shop.test_shop import ShopMachine
 from apfsm.testing import IntegrationError
-from examples.shop import test_shop
-from examples.shop.buggy_shop import BUGS, BuggyShop
-from examples.shop.shop import OrderStatus, Shop
-from examples.shop.test_shop import ShopMachine
 
 # The correct shop under the active Hypothesis profile (ci: 150 derandomized examples).
 TestCorrectShop = test_shop.TestShop

@@ -408,10 +408,12 @@ def test_the_amazon_view_follows_every_change_including_parents() -> None:
     agrees()
     sim.advance(timedelta(seconds=30))  # the refund completes: the charge's refunded total
     view = machine.amazon_json(charge)
-    assert view is not None
     assert "5.00" == view["refundedAmount"]["amount"]
     agrees()
-    assert machine.amazon_json("S01-0000000-0000000-C0000000") is None
+    # An unknown id: the default when one is given, else a KeyError naming the id.
+    assert machine.amazon_json("S01-0000000-0000000-C0000000", None) is None
+    with pytest.raises(KeyError, match="S01-0000000-0000000-C0000000"):
+        machine.amazon_json("S01-0000000-0000000-C0000000")
 
 
 # The deprecated one-integer declaration still works (and warns, naming the replacement).

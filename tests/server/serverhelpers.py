@@ -9,6 +9,7 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
@@ -26,6 +27,7 @@ __all__ = [
     "session_body",
     "signed_headers",
     "until",
+    "wall_date",
 ]
 
 SALT = {"AMZN-PAY-RSASSA-PSS": 20, "AMZN-PAY-RSASSA-PSS-V2": 32}
@@ -49,6 +51,11 @@ def private_pem(key: rsa.RSAPrivateKey) -> bytes:
     )
 
 
+def wall_date(offset: timedelta = timedelta(0)) -> str:
+    """An ``x-amz-pay-date`` for now by the wall clock, plus ``offset``."""
+    return (datetime.now(UTC) + offset).strftime("%Y%m%dT%H%M%SZ")
+
+
 def signed_headers(
     key: rsa.RSAPrivateKey,
     method: str,
@@ -59,10 +66,16 @@ def signed_headers(
     headers: Mapping[str, str] | None = None,
     algorithm: str = "AMZN-PAY-RSASSA-PSS-V2",
     salt: int | None = None,
-    date: str = "20260302T090000Z",
+    date: str | None = None,
+    key_id: str = "SANDBOX-TEST",
 ) -> dict[str, str]:
     """Sign a request as the official Node SDK does (written from its source, independently
-    of apfsm.server): every header it sends, lower-cased and sorted, is signed."""
+    of apfsm.server): every header it sends, lower-cased and sorted, is signed.
+
+    ``date`` is the ``x-amz-pay-date`` sent: now by the wall clock (as the SDKs sign) unless
+    given."""
+    if date is None:
+        date = wall_date()
     sent = {
         "accept": "application/json",
         "content-type": "application/json",
@@ -82,7 +95,7 @@ def signed_headers(
         hashes.SHA256(),
     )
     sent["authorization"] = (
-        f"{algorithm} PublicKeyId=SANDBOX-TEST, SignedHeaders={';'.join(names)}, "
+        f"{algorithm} PublicKeyId={key_id}, SignedHeaders={';'.join(names)}, "
         f"Signature={base64.b64encode(signature).decode()}"
     )
     return sent

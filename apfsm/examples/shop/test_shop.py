@@ -2,8 +2,9 @@
 as rules, Amazon Pay's side (time, buyers, declines, IPN faults) from the base class, and
 invariants tying the shop's books to Amazon's truth.
 
-Run it on its own with ``pytest examples/shop/test_shop.py``; ``tests/test_examples_shop.py``
-runs it in the project's suite, and on ``BuggyShop`` to show that each planted bug is found.
+Run it on its own with ``pytest --pyargs apfsm.examples.shop.test_shop``;
+``tests/fuzz/test_examples_shop.py`` runs it in the project's suite, and on ``BuggyShop`` to
+show that each planted bug is found.
 """
 
 from __future__ import annotations
@@ -168,9 +169,8 @@ class ShopMachine(IntegrationMachine):
         # the shop's traffic (and must not use up an injected simulation code). It is
         # refreshed only for objects that changed, so five invariants after every step
         # stay cheap.
-        body = self.amazon_json(object_id) if object_id else None
-        assert body is not None, f"no object {object_id!r} at Amazon"
-        return body
+        assert object_id, "the order has no such object yet"
+        return self.amazon_json(object_id)
 
     def _charges(self) -> Iterator[tuple[Order, dict[str, Any]]]:
         """Every charge at Amazon, with the order it belongs to."""

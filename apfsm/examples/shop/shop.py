@@ -16,7 +16,7 @@ An order's statuses (``OrderStatus``)::
     unpaid → canceled | payment_failed             cancellation, abandoned checkouts, declines
     any → needs_attention                          what a person must decide (Order.note)
 
-What it does about Amazon Pay's rules (SPEC.md, the sections cited where they apply):
+What it does about Amazon Pay's rules (docs/specification.md, its sections cited):
 
 * money is ``Decimal`` throughout; amounts go on the wire as strings (§1);
 * every POST carries an idempotency key derived from the order, so a retried request never
@@ -55,48 +55,41 @@ RETRYABLE_DECLINES: Final = frozenset({"SoftDeclined", "ProcessingFailure", "Tra
 LIVE_AUTHORIZATION: Final = ("AuthorizationInitiated", "Authorized")
 
 
+#: A request body, and an answer's decoded JSON.
+Body = Mapping[str, Any]
+Json = dict[str, Any]
+
+
 class AmazonPay(Protocol):
     """The Amazon Pay API methods the shop uses (``apfsm.Simulator`` has them all)."""
 
     def create_checkout_session(
-        self, body: Mapping[str, Any], *, idempotency_key: str | None = None
-    ) -> dict[str, Any]: ...
+        self, body: Body, *, idempotency_key: str | None = None
+    ) -> Json: ...
 
-    def get_checkout_session(self, checkout_session_id: str) -> dict[str, Any]: ...
+    def get_checkout_session(self, checkout_session_id: str) -> Json: ...
 
     def complete_checkout_session(
-        self,
-        checkout_session_id: str,
-        body: Mapping[str, Any],
-        *,
-        idempotency_key: str | None = None,
-    ) -> dict[str, Any]: ...
+        self, checkout_session_id: str, body: Body, *, idempotency_key: str | None = None
+    ) -> Json: ...
 
-    def get_charge_permission(self, charge_permission_id: str) -> dict[str, Any]: ...
+    def get_charge_permission(self, charge_permission_id: str) -> Json: ...
 
-    def close_charge_permission(
-        self, charge_permission_id: str, body: Mapping[str, Any]
-    ) -> dict[str, Any]: ...
+    def close_charge_permission(self, charge_permission_id: str, body: Body) -> Json: ...
 
-    def create_charge(
-        self, body: Mapping[str, Any], *, idempotency_key: str | None = None
-    ) -> dict[str, Any]: ...
+    def create_charge(self, body: Body, *, idempotency_key: str | None = None) -> Json: ...
 
-    def get_charge(self, charge_id: str) -> dict[str, Any]: ...
+    def get_charge(self, charge_id: str) -> Json: ...
 
     def capture_charge(
-        self, charge_id: str, body: Mapping[str, Any], *, idempotency_key: str | None = None
-    ) -> dict[str, Any]: ...
+        self, charge_id: str, body: Body, *, idempotency_key: str | None = None
+    ) -> Json: ...
 
-    def cancel_charge(
-        self, charge_id: str, body: Mapping[str, Any] | None = None
-    ) -> dict[str, Any]: ...
+    def cancel_charge(self, charge_id: str, body: Body | None = None) -> Json: ...
 
-    def create_refund(
-        self, body: Mapping[str, Any], *, idempotency_key: str | None = None
-    ) -> dict[str, Any]: ...
+    def create_refund(self, body: Body, *, idempotency_key: str | None = None) -> Json: ...
 
-    def get_refund(self, refund_id: str) -> dict[str, Any]: ...
+    def get_refund(self, refund_id: str) -> Json: ...
 
 
 class OrderStatus(enum.StrEnum):
