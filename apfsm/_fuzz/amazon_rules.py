@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Final, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
 from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
@@ -28,7 +28,7 @@ from apfsm._spec import (
 
 from .world import BUYER_CARDS, OFFSETS
 
-__all__ = ["AMAZON_RULES", "DURATION_LIMITS", "INJECTIONS", "AmazonRules", "story"]
+__all__ = ["AMAZON_RULES", "DURATION_LIMITS", "INJECTIONS", "AmazonRules", "DisputeRules", "story"]
 
 #: The duration limits a deadline wait lands on (L − 1 s, L, L + 1 s), by name: the
 #: machine's own ``limits`` give the value when the step runs.
@@ -70,31 +70,6 @@ class AmazonRules:
 
     def amazon_may(self, kind: str) -> bool:  # pragma: no cover - IntegrationMachine's
         raise NotImplementedError
-
-    # -- disputes (docs/dispute.md): the objects they act on, read from the simulator ---
-
-    sim: Any  # the machine's WatchedSimulator
-
-    def _in_state(self, object_type: str, states: tuple[str, ...]) -> list[str]:
-        sim = self.sim
-        return [i for i in sim.object_ids(object_type) if sim.object_state(i) in states]
-
-    def _may_dispute(self, kind: str, object_type: str, states: tuple[str, ...]) -> bool:
-        return self.amazon_may(kind) and bool(self._in_state(object_type, states))
-
-    def buyer_disputes(self, pick: int, filing_reason: str, dispute_type: str) -> None:
-        """The buyer files a chargeback or A-to-z claim on a captured charge."""
-        charges = self._in_state("Charge", ("Captured",))
-        if charges:
-            self.sim.file_dispute(
-                charges[pick % len(charges)], filing_reason=filing_reason, dispute_type=dispute_type
-            )
-
-    def amazon_decides(self, pick: int, outcome: str) -> None:
-        """Amazon (or the buyer) moves an open dispute on: one of its declared events."""
-        disputes = self._in_state("Dispute", _DISPUTE_OUTCOMES[outcome])
-        if disputes:
-            self.sim.amazon_event(disputes[pick % len(disputes)], outcome)
 
     def _amazon_step(self, kind: str, options: tuple[Any, ...]) -> None:  # pragma: no cover
         raise NotImplementedError
@@ -165,6 +140,50 @@ class AmazonRules:
         __tracebackhide__ = True
         self._amazon_step("amazon_cancels_charge", (pick,))
 
+    @_can("next_call_is_declined")
+    @rule(injection=st.sampled_from(INJECTIONS))
+    def amazon_declines_next_call(self, injection: tuple[str, str]) -> None:
+        """The integration's next call of an operation gets a simulation code."""
+        __tracebackhide__ = True
+        self._amazon_step("next_call_is_declined", injection)
+
+
+class DisputeRules:
+    """Mixed in before ``IntegrationMachine`` by an integration that handles disputes
+    (``class MyShop(DisputeRules, IntegrationMachine)``, docs/dispute.md): a dispute arrives
+    on a captured charge, Amazon decides it or asks for more evidence; the Dispute Window
+    runs out with the machine's deadline waits. Not in ``IntegrationMachine`` itself, so a
+    machine that handles no ``CHARGEBACK`` IPN keeps its step mix."""
+
+    sim: Any  # the machine's WatchedSimulator
+
+    if TYPE_CHECKING:  # IntegrationMachine's (no stub here: this class comes first)
+
+        def amazon_may(self, kind: str) -> bool: ...
+
+        def _amazon_step(self, kind: str, options: tuple[Any, ...]) -> None: ...
+
+    def _in_state(self, object_type: str, states: tuple[str, ...]) -> list[str]:
+        sim = self.sim
+        return [i for i in sim.object_ids(object_type) if sim.object_state(i) in states]
+
+    def _may_dispute(self, kind: str, object_type: str, states: tuple[str, ...]) -> bool:
+        return self.amazon_may(kind) and bool(self._in_state(object_type, states))
+
+    def buyer_disputes(self, pick: int, filing_reason: str, dispute_type: str) -> None:
+        """The buyer files a chargeback or A-to-z claim on a captured charge."""
+        charges = self._in_state("Charge", ("Captured",))
+        if charges:
+            self.sim.file_dispute(
+                charges[pick % len(charges)], filing_reason=filing_reason, dispute_type=dispute_type
+            )
+
+    def amazon_decides(self, pick: int, outcome: str) -> None:
+        """Amazon (or the buyer) moves an open dispute on: one of its declared events."""
+        disputes = self._in_state("Dispute", _DISPUTE_OUTCOMES[outcome])
+        if disputes:
+            self.sim.amazon_event(disputes[pick % len(disputes)], outcome)
+
     @precondition(lambda self: self._may_dispute("buyer_disputes", "Charge", ("Captured",)))
     @rule(
         pick=_PICKS,
@@ -183,13 +202,6 @@ class AmazonRules:
         """Amazon decides a dispute, asks for more evidence, or the buyer withdraws."""
         __tracebackhide__ = True
         self._amazon_step("amazon_decides", (pick, outcome))
-
-    @_can("next_call_is_declined")
-    @rule(injection=st.sampled_from(INJECTIONS))
-    def amazon_declines_next_call(self, injection: tuple[str, str]) -> None:
-        """The integration's next call of an operation gets a simulation code."""
-        __tracebackhide__ = True
-        self._amazon_step("next_call_is_declined", injection)
 
 
 #: The rules' names (hidden on a machine that declares the deprecated business_events).

@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import invariant, rule, run_state_machine_as_test
 
 from apfsm import ApiError
-from apfsm.testing import IntegrationMachine
+from apfsm.testing import DisputeRules, IntegrationMachine
 from tests.simhelpers import price, session_body
 
 FAST = settings(
-    max_examples=120,
-    stateful_step_count=25,
+    max_examples=200,
+    stateful_step_count=30,
     deadline=None,
     database=None,
     derandomize=True,
@@ -28,7 +28,7 @@ FAST = settings(
 EVIDENCE = {"merchantEvidences": [{"evidenceType": "TrackingNumber", "evidenceText": "1Z9"}]}
 
 
-class DisputingShop(IntegrationMachine):
+class DisputingShop(DisputeRules, IntegrationMachine):
     """Sells with AuthorizeWithCapture; on a CHARGEBACK IPN, contests if it still can."""
 
     contests: ClassVar[bool] = True
@@ -82,6 +82,18 @@ def test_disputes_arrive_are_contested_and_decided() -> None:
 
 class SilentShop(DisputingShop):
     contests = False
+
+
+def test_disputes_are_opt_in() -> None:
+    DisputingShop.seen = {}
+
+    class NoDisputes(IntegrationMachine):
+        customer_checks_out = DisputingShop.customer_checks_out
+        after_buyer_approved = DisputingShop.after_buyer_approved
+        count_disputes = DisputingShop.count_disputes
+
+    run_state_machine_as_test(NoDisputes, settings=settings(FAST, max_examples=30))
+    assert {} == {k: v for k, v in DisputingShop.seen.items() if k != "contested"}
 
 
 def test_the_window_runs_out_for_a_shop_that_never_contests() -> None:
