@@ -32,7 +32,14 @@ __all__ = ["AMAZON_RULES", "DURATION_LIMITS", "INJECTIONS", "AmazonRules", "Disp
 
 #: The duration limits a deadline wait lands on (L − 1 s, L, L + 1 s), by name: the
 #: machine's own ``limits`` give the value when the step runs.
-DURATION_LIMITS: Final = tuple(sorted(Limits().durations()))
+#: The Dispute's limits wait with ``DisputeRules`` only (IntegrationMachine's own draws stay
+#: as they were before the Dispute existed).
+DISPUTE_LIMITS: Final = ("chargeback_response_window", "claim_response_window")
+DURATION_LIMITS: Final = tuple(
+    name
+    for name in sorted(Limits().durations())
+    if name not in (*DISPUTE_LIMITS, "file_upload_url_ttl")
+)
 INJECTIONS: Final = tuple(
     sorted((operation, code) for operation, codes in SIMULATION_CODES.items() for code in codes)
 )
@@ -183,6 +190,16 @@ class DisputeRules:
         disputes = self._in_state("Dispute", _DISPUTE_OUTCOMES[outcome])
         if disputes:
             self.sim.amazon_event(disputes[pick % len(disputes)], outcome)
+
+    limits: ClassVar[Limits]
+
+    @precondition(lambda self: self._may_dispute("buyer_disputes", "Dispute", ("ActionRequired",)))
+    @rule(limit=st.sampled_from(DISPUTE_LIMITS), offset=st.sampled_from(OFFSETS))
+    def amazon_dispute_window_passes(self, limit: str, offset: int) -> None:
+        """Exactly L − 1 s, L or L + 1 s of a Dispute Window passes (11 or 7 days)."""
+        __tracebackhide__ = True
+        value = self.limits.durations()[limit] + timedelta(seconds=offset)
+        self._amazon_step("wait", (value,))
 
     @precondition(lambda self: self._may_dispute("buyer_disputes", "Charge", ("Captured",)))
     @rule(

@@ -161,9 +161,7 @@ def test_hypothesis_finds_an_integration_that_retries_hard_declines() -> None:
         run_state_machine_as_test(
             Stubborn,
             settings=settings(
-                # 600: the derandomized search's draws move with the declarations (each
-                # duration limit is a deadline wait; the Dispute added three).
-                max_examples=600,
+                max_examples=300,
                 stateful_step_count=8,
                 deadline=None,
                 database=None,
