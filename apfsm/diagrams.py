@@ -158,7 +158,8 @@ class _Diagram:
 
 
 def _guard(name: str | None, limits: Limits) -> str:
-    return f" [{render_label(GUARDS[name].label, limits)}]" if name else ""
+    label = GUARDS[name].label if name and name in GUARDS else name  # a facade's: as is
+    return f" [{render_label(label, limits)}]" if label else ""
 
 
 def _reason_lines(reason: str | None, reasons: tuple[str, ...]) -> list[str]:
@@ -218,7 +219,8 @@ def _lifecycle_diagram(lifecycle: Lifecycle, limits: Limits) -> _Diagram:
     for timer in lifecycle.timers:
         # A deadline with alternatives ("180 d (one-time) / 13 months (recurring)") is put
         # one alternative a line: a "/" inside the label would read as a reason code.
-        head, *alternatives = render_label(DEADLINES[timer.deadline].label, limits).split(" / ")
+        label = DEADLINES[timer.deadline].label if timer.deadline in DEADLINES else timer.deadline
+        head, *alternatives = render_label(label, limits).split(" / ")
         after = [f"{_MARKERS['timer']} after {head}", *(f"or {alt}" for alt in alternatives)]
         if timer.reason:
             after[-1] += f" /{timer.reason}"
@@ -476,7 +478,7 @@ def _object_type(name: str) -> str:
 
 
 def render(
-    object_type: str,
+    object_type: str | Lifecycle,
     format: Format = "dot",
     *,
     view: View = "lifecycle",
@@ -487,7 +489,8 @@ def render(
     Args:
         object_type: ``"CheckoutSession"``, ``"ChargePermission"``, ``"Charge"``,
             ``"Refund"`` or ``"overview"`` (how the objects link); the snake_case
-            file names (``"checkout_session"``, ...) are accepted too.
+            file names (``"checkout_session"``, ...) are accepted too; or a ``Lifecycle``
+            declared outside the API's (``apfsm.facades``), its lifecycle view.
         format: ``"dot"`` (graphviz source), ``"svg"`` (needs graphviz's ``dot``
             program) or ``"mermaid"`` (``stateDiagram-v2`` text).
         view: ``"lifecycle"`` (states, merchant calls, events, timers) or ``"refusals"``
@@ -517,14 +520,18 @@ def render(
 
 
 def render_png(
-    object_type: str, *, view: View = "lifecycle", limits: Limits | None = None
+    object_type: str | Lifecycle, *, view: View = "lifecycle", limits: Limits | None = None
 ) -> bytes:
     """One diagram as a PNG image (graphviz's ``dot`` draws it), for places that show no
     SVG; the arguments and errors as for ``render``."""
     return _piped(_diagram(object_type, view, limits), "png")
 
 
-def _diagram(object_type: str, view: View, limits: Limits | None) -> _Diagram:
+def _diagram(object_type: str | Lifecycle, view: View, limits: Limits | None) -> _Diagram:
+    if isinstance(object_type, Lifecycle):  # declared elsewhere: apfsm.facades
+        if view != "lifecycle":
+            raise ValueError("a Lifecycle declared outside the API has only the lifecycle view")
+        return _lifecycle_diagram(object_type, limits or Limits())
     name = _object_type(object_type)
     if view not in VIEWS:
         raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")

@@ -20,7 +20,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("_spec",),
     ("_errors", "_outcome", "diagrams", "_docs"),
     ("_decide",),
-    ("_validator", "_advice", "_sim"),
+    ("_validator", "_advice", "_sim", "facades"),
     ("server", "_harness"),
     ("_fuzz", "_intercept"),
     ("strategies", "stateful", "testing", "_pytest_plugin"),

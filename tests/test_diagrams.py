@@ -24,6 +24,9 @@ from apfsm.diagrams import (
     render_png,
     write,
 )
+from apfsm.facades import DIAGRAMS as FACADE_DIAGRAMS
+from apfsm.facades import render as render_facade
+from apfsm.facades import write_diagrams as write_facade_diagrams
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "diagrams"
@@ -39,6 +42,10 @@ def expected_files() -> dict[str, tuple[str, View, Format]]:
             suffix = "" if view == "lifecycle" else f"-{view}"
             for fmt in DEFAULT_FORMATS:
                 files[f"{stem}{suffix}.{EXTENSIONS[fmt]}"] = (name, view, fmt)
+    # apfsm.facades' diagrams (providers' facades, the v1 order reference) beside them.
+    for stem in FACADE_DIAGRAMS:
+        for fmt in DEFAULT_FORMATS:
+            files[f"{stem}.{EXTENSIONS[fmt]}"] = (stem, "lifecycle", fmt)
     return files
 
 
@@ -51,7 +58,7 @@ REFRESH = "diagrams are out of date; run: .venv/bin/apfsm diagrams"
 
 def test_committed_set_is_complete() -> None:
     assert sorted(expected_files()) == sorted(p.name for p in COMMITTED.iterdir())
-    assert 39 == len(expected_files())
+    assert 39 + 18 == len(expected_files())
 
 
 @pytest.mark.parametrize(
@@ -59,7 +66,7 @@ def test_committed_set_is_complete() -> None:
 )
 def test_committed_text_diagram_is_current(filename: str) -> None:
     name, view, fmt = expected_files()[filename]
-    fresh = render(name, fmt, view=view)
+    fresh = render_facade(name, fmt) if name in FACADE_DIAGRAMS else render(name, fmt, view=view)
     assert (COMMITTED / filename).read_text(encoding="utf-8") == fresh, REFRESH
 
 
@@ -86,7 +93,8 @@ def svg_outline(svg: str) -> tuple[list[str], list[str]]:
 def test_committed_svg_is_current(filename: str) -> None:
     name, view, _ = expected_files()[filename]
     committed_version, committed = svg_parts((COMMITTED / filename).read_text(encoding="utf-8"))
-    fresh_version, fresh = svg_parts(render(name, "svg", view=view))
+    text = render_facade(name, "svg") if name in FACADE_DIAGRAMS else render(name, "svg", view=view)
+    fresh_version, fresh = svg_parts(text)
     if committed_version == fresh_version:
         assert committed == fresh, REFRESH
     else:
@@ -395,6 +403,7 @@ def test_rendering_is_deterministic() -> None:
 
 def test_write_renders_every_file(tmp_path: Path) -> None:
     paths = write(tmp_path / "out", ["mermaid", "dot", "mermaid"])
+    paths += write_facade_diagrams(tmp_path / "out", ["mermaid", "dot", "mermaid"])
     names = [p.name for p in paths]
     assert sorted(f for f, (_, _, fmt) in expected_files().items() if fmt != "svg") == sorted(names)
     assert len(set(names)) == len(names)

@@ -81,7 +81,15 @@ def test_all_is_pinned_sorted_and_resolvable() -> None:
 
 #: The deliberate public submodules (imported by name, e.g. ``import apfsm.diagrams``):
 #: everything else under apfsm/ is a private ``_module``.
-PUBLIC_SUBMODULES = ["diagrams", "examples", "server", "stateful", "strategies", "testing"]
+PUBLIC_SUBMODULES = [
+    "diagrams",
+    "examples",
+    "facades",
+    "server",
+    "stateful",
+    "strategies",
+    "testing",
+]
 
 
 def test_no_other_public_names_leak() -> None:
@@ -203,3 +211,17 @@ def test_testing_submodules_pin_their_all() -> None:
 def test_version_and_typing_marker() -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+.*", apfsm.__version__)
     assert importlib.resources.files("apfsm").joinpath("py.typed").is_file()
+
+
+def test_facades_pins_its_all() -> None:
+    import apfsm.facades
+
+    public = apfsm.facades.__all__
+    for name in ("PPRO_PAYMENT_CHARGE", "Facade", "check_mapping", "check_v1", "PproAdapter"):
+        assert name in public
+    assert (
+        sorted(public, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n))
+        == public
+    )
+    for name in public:
+        assert hasattr(apfsm.facades, name), name

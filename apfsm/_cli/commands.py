@@ -25,6 +25,7 @@ from apfsm._version import __version__
 from apfsm.diagrams import DEFAULT_FORMATS, EXTENSIONS, FORMATS, DiagramError
 from apfsm.diagrams import Format as DiagramFormat
 from apfsm.diagrams import write as write_diagrams
+from apfsm.facades import write_diagrams as write_facade_diagrams
 
 from .base import ProgressBar, UsageError, add_object_argument, fuzzing_kit, object_types, read_text
 from .serve import register as _register_serve
@@ -93,7 +94,7 @@ def _cmd_diagrams(args: argparse.Namespace, out: TextIO) -> int:
         sys.stderr.write(f"apfsm diagrams: warning: skipping SVG: {_DOT_HINT}\n")
     args.out = args.out or tempfile.mkdtemp(prefix="apfsm-diagrams-")
     try:
-        paths = write_diagrams(args.out, formats)
+        paths = write_diagrams(args.out, formats) + write_facade_diagrams(args.out, formats)
     except DiagramError as exc:
         sys.stderr.write(f"apfsm diagrams: error: {exc}\n")
         return 1

@@ -33,6 +33,8 @@ def _run_command(args: argparse.Namespace, out: TextIO) -> int:
             start=args.start,
             access_log=not args.no_access_log,
             out=out,
+            max_call_log=args.max_call_log or None,
+            max_idempotency_keys=args.max_idempotency_keys or None,
         )
     except ImportError as exc:
         sys.stderr.write(f"apfsm serve: error: {exc}\n")
@@ -67,6 +69,12 @@ def _skew(text: str) -> timedelta | None:
 def _port(text: str) -> int:
     if not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"not a port number: {text!r} (0 to 65535)")
+    return int(text)
+
+
+def _cap(text: str) -> int:
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"not a count: {text!r} (0 or more; 0: no cap)")
     return int(text)
 
 
@@ -134,5 +142,20 @@ def register(sub: Any) -> None:
     )
     command.add_argument(
         "--no-access-log", action="store_true", help="no line per request on stdout"
+    )
+    command.add_argument(
+        "--max-call-log",
+        type=_cap,
+        default=100_000,
+        metavar="N",
+        help="keep about the newest N call-log records (default: 100000; 0: all)",
+    )
+    command.add_argument(
+        "--max-idempotency-keys",
+        type=_cap,
+        default=100_000,
+        metavar="N",
+        help="keep the newest N idempotency keys and their answers (default: 100000; 0: all, "
+        "as Amazon, which stores them indefinitely)",
     )
     command.set_defaults(run=_run_command)

@@ -87,7 +87,8 @@ def _head(operation: str) -> Product:
             (None,) * 6 + (f"{operation}-1", f"{operation}-2") if op.method == "POST" else (None,),
             PICKS if op.target else (0,),
             *REALISTIC_OPTIONS.get(operation, ()),
-        )
+        ),
+        spread=True,  # every choice varies in every draw (tests/fuzz/test_choice_balance.py)
     )
 
 
@@ -118,14 +119,14 @@ def merchant_entries() -> tuple[tuple[str, Product, int], ...]:
     entries.append(
         (
             "order",  # the session's options, the buyer's card, how the completion ends
-            Product((*NEW_SESSION_OPTIONS, ORDER_CARDS, COMPLETE_VARIANTS)),
+            Product((*NEW_SESSION_OPTIONS, ORDER_CARDS, COMPLETE_VARIANTS), spread=True),
             _ORDER_WEIGHT,
         )
     )
     entries.append(
         (
             "charged_order",  # the session's options and an authorizing intent
-            Product((*NEW_SESSION_OPTIONS, _AUTHORIZING_INTENTS)),
+            Product((*NEW_SESSION_OPTIONS, _AUTHORIZING_INTENTS), spread=True),
             _ORDER_WEIGHT,
         )
     )

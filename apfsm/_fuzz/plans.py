@@ -32,20 +32,40 @@ class Product:
 
     Hypothesis draws most integers of a wide range from their low 8 to 16 bits (the rest
     uniformly), so the options that matter most come first: they vary in every draw, the
-    later ones mostly in the uniform draws. Repeating a value in an option weighs it."""
+    later ones mostly in the uniform draws. Repeating a value in an option weighs it.
 
-    def __init__(self, options: tuple[Sequence[Any], ...]) -> None:
+    With ``spread``, the number is first hashed (0 stays 0, the first of everything):
+    every option then varies in every draw, its values about as often as their
+    repetitions say — at the price of shrinking, where a smaller number no longer means
+    the first options stay. Without it, a ``range`` option stays mostly small (a wait,
+    mostly short)."""
+
+    def __init__(self, options: tuple[Sequence[Any], ...], *, spread: bool = False) -> None:
         self.options = options
         self.size = 1
         for values in options:
             self.size *= len(values)
+        self.spread = spread
 
     def __call__(self, number: int) -> tuple[Any, ...]:
+        if self.spread and number:
+            number = _mixed(number) % self.size
         out = []
         for values in self.options:
             number, index = divmod(number, len(values))
             out.append(values[index])
         return tuple(out)
+
+
+def _mixed(number: int) -> int:
+    """SplitMix64's finalizer: a number's 64 bits, well mixed (``Product``'s spread)."""
+    z = (number + 0x9E3779B97F4A7C15) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
+
+
+_MASK = (1 << 64) - 1
 
 
 class Menu:
@@ -82,6 +102,10 @@ class Menu:
                 if verdict:
                     label, product = other, other_product
                     break
+        # A spread product decodes the whole number, so that the numbers Hypothesis draws
+        # most (below the number of slots: every entry's first draw) vary its options too.
+        if product.spread:
+            return label, product(number)
         return label, product(number // len(slots) % product.size)
 
     def __repr__(self) -> str:

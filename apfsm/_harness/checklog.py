@@ -437,7 +437,7 @@ class _Checker:
             return
         if "notification" in record:
             self.notification(number, record)
-        elif record.get("operation") in OPERATIONS:
+        elif isinstance(record.get("operation"), str) and record["operation"] in OPERATIONS:
             self.call(number, record, at)
         elif record.get("kind") in ("buyer", "amazon") and isinstance(
             record.get("response"), Mapping

@@ -4,6 +4,7 @@
 ARCHITECTURE.md). The server and the testing tools use only what this package exports.
 """
 
+from .checkpoints import Parts, snapshot_of
 from .handlers import Response
 from .journal import ChangeCursor
 from .ledger import ChargeLedger, PermissionLedger
@@ -20,9 +21,11 @@ __all__ = [
     "ChargeRecord",
     "CheckoutSessionRecord",
     "LogRecord",
+    "Parts",
     "PermissionLedger",
     "RefundRecord",
     "Response",
     "Simulator",
     "check_envelope",
+    "snapshot_of",
 ]

@@ -244,6 +244,9 @@ class Actions:
                 "ResourceNotFound", f"no {object_type} {object_id!r} in this simulator"
             )
         act(record, stamp(now))
+        # Journaled even without a state change: a buyer's approval fills the session's
+        # buyer and card (a cursor, a --state checkpoint must see it).
+        fx.store.changed(record.id)
         body = record.to_json(fx.limits, now)
         fx.store.log.add(
             at=now,

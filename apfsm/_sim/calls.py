@@ -116,7 +116,7 @@ class Calls:
             )
         else:
             # The first answer again, success or refusal; nothing new happens.
-            first = log[entry.log_seq - 1] if entry.log_seq else None
+            first = log.by_seq(entry.log_seq) if entry.log_seq else None
             stored = entry.error
             log.add(
                 **common,

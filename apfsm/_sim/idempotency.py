@@ -6,12 +6,20 @@ arriving while the first request is still being processed is told so at once
 answered, the key remembers the answer — by the number of its log record, the log being
 the one store of answers — and the same request again gets that answer, success or
 refusal; a different request with the key is ``DuplicateIdempotencyKey``.
+
+Amazon stores keys indefinitely ("idempotency keys are unique to each Amazon Pay merchant
+account and they are stored indefinitely": developer.amazon.com/docs/amazon-pay-api-v2/
+idempotency.html), and so does the simulator by default. A long-running server can bound
+them (``Simulator.retain``, ``apfsm serve --max-idempotency-keys``): the oldest keys are
+forgotten first, and so is a key whose answer has left a capped call log (the log is where
+the answer is) — a forgotten key is a new key again.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -36,6 +44,11 @@ class IdempotencyKeys:
         self._store = store
         self._limits = limits
         self._lock = threading.Lock()  # never held with the simulator's own lock
+        #: Keep at most this many keys (None: all, as Amazon).
+        self.max_keys: int | None = None
+        # The keys in the order they were taken, with their entry (a key forgotten and
+        # taken again is a new entry: only the current one counts).
+        self._order: deque[tuple[str, Idempotent]] = deque(store.keys.items())
 
     def valid(self, key: object) -> bool:
         """Whether ``key`` is 1 to ``idempotency_key_max_length`` characters of
@@ -72,8 +85,12 @@ class IdempotencyKeys:
         keys = self._store.keys
         with self._lock:
             entry = keys.get(key)
+            if entry is not None and self._answer_gone(entry):
+                self._forget(key)
+                entry = None
             if entry is None:
                 entry = keys[key] = Idempotent(fingerprint)
+                self._order.append((key, entry))
                 seen = None
             else:
                 seen = attrs.evolve(entry)
@@ -86,13 +103,58 @@ class IdempotencyKeys:
                 entry.pending = False
                 entry.status = err.http_status
                 entry.error = StoredError(err.reason_code, err.http_status, err.message)
+            self._settled(key)
             raise
         except BaseException:
             with self._lock:
-                del keys[key]
+                self._forget(key)
             raise
         with self._lock:
             entry.pending = False
             entry.status = response.status
             entry.log_seq = seq
+        self._settled(key)
         return response
+
+    def _settled(self, key: str) -> None:
+        dirty = self._store.dirty
+        if dirty is not None:
+            dirty.keys.add(key)
+        self.trim()
+
+    def _answer_gone(self, entry: Idempotent) -> bool:
+        """Whether ``entry``'s answer was a log record the capped log has dropped."""
+        return (
+            not entry.pending
+            and entry.error is None
+            and 0 < entry.log_seq < self._store.log.first_seq
+        )
+
+    def _forget(self, key: str) -> None:
+        self._store.keys.pop(key, None)
+        if self._store.dirty is not None:
+            self._store.dirty.keys.add(key)
+
+    def retain(self, max_keys: int | None) -> None:
+        """Keep at most ``max_keys`` keys (None: all); forgets the oldest now."""
+        if max_keys is not None and max_keys < 1:
+            raise ValueError(f"max_keys must be at least 1, got {max_keys!r}")
+        self.max_keys = max_keys
+        self.trim()
+
+    def trim(self) -> None:
+        """Forget the oldest keys over ``max_keys``, and the oldest whose answer has left
+        the call log (amortised O(1) a call: each key is forgotten once)."""
+        keys, order = self._store.keys, self._order
+        with self._lock:
+            while order:
+                key, entry = order[0]
+                if keys.get(key) is not entry:
+                    order.popleft()  # forgotten already, or taken again since
+                elif (self.max_keys is not None and len(keys) > self.max_keys) or (
+                    self._answer_gone(entry)
+                ):
+                    order.popleft()
+                    self._forget(key)
+                else:
+                    return

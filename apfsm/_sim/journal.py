@@ -78,3 +78,23 @@ class Journal:
             if ref() is cursor:
                 self.cursors.remove(ref)
                 return
+
+
+class Dirty:
+    """What changed since a ``--state`` checkpoint last took it, beyond the objects (a
+    cursor sees those): the idempotency keys answered or forgotten, the entries pushed on
+    and popped off the event queue, and how far the append-only parts were written.
+    ``Store.dirty`` holds it while a state file is attached (else None: nothing is kept).
+    """
+
+    __slots__ = ("cursor", "keys", "log_after", "notifications", "popped", "pushed")
+
+    def __init__(self, cursor: ChangeCursor) -> None:
+        self.cursor = cursor
+        self.keys: set[str] = set()
+        self.pushed: list[tuple[object, ...]] = []
+        self.popped: list[int] = []
+        #: The newest log chunk written (by its first record's number), notifications
+        #: written (a count).
+        self.log_after = 0
+        self.notifications = 0

@@ -204,6 +204,10 @@ def _pack(record: LogRecord) -> tuple[Any, ...]:
     )
 
 
+def _packed(records: Sequence[LogRecord]) -> bytes:
+    return zlib.compress(marshal.dumps([_pack(r) for r in records]), 1)
+
+
 def _unpack(row: tuple[Any, ...]) -> LogRecord:
     (seq, at, kind, operation, object_id, request, status, response, code, message, key, sim,
      replayed) = row  # fmt: skip
@@ -231,6 +235,12 @@ class CallLog(Sequence[LogRecord]):
     (calls repeat their JSON, so a chunk shrinks to a small fraction), keeping a long fuzz
     campaign's log cheap. Reading an old record unpacks its chunk (the last one read is
     cached). Compares equal to any sequence of the same records.
+
+    With ``max_records`` (``Simulator.retain``), the oldest chunks are dropped once more
+    than that many records are kept: the log then holds the newest ``max_records`` to
+    ``max_records + 2 * CHUNK`` records (the newest are unpacked, and only whole packed
+    chunks are dropped), and positions count from the oldest kept one —
+    ``first_seq`` is its number (records keep their numbers: ``by_seq``).
     """
 
     CHUNK: Final = 256
@@ -239,11 +249,28 @@ class CallLog(Sequence[LogRecord]):
         self._chunks: list[bytes] = []
         self._recent: list[LogRecord] = []
         self._cache: tuple[int, list[LogRecord]] | None = None
+        #: How many records were numbered before the first one kept (dropped, or never
+        #: loaded: a snapshot's log may start later).
+        self._base = 0
+        self.max_records: int | None = None
         # Reads take it too: packing moves records from ``_recent`` into a chunk in two
         # steps, and a read between them would answer the wrong record (issue 16).
         self._lock = threading.RLock()
-        for record in records:
+        for n, record in enumerate(records):
+            if n == 0:
+                self._base = record.seq - 1
             self.append(record)
+
+    @property
+    def first_seq(self) -> int:
+        """The number of the oldest record kept (1 while nothing was dropped)."""
+        return self._base + 1
+
+    @property
+    def next_seq(self) -> int:
+        """The number the next record gets."""
+        with self._lock:
+            return self._base + len(self) + 1
 
     def add(
         self,
@@ -264,7 +291,7 @@ class CallLog(Sequence[LogRecord]):
         """Append the record of one call, numbered next (safe from several threads);
         returns its number. Bodies come as ``snapshot`` data."""
         with self._lock:
-            seq = len(self) + 1
+            seq = self._base + len(self) + 1
             self.append(
                 LogRecord(
                     seq=seq,
@@ -289,19 +316,86 @@ class CallLog(Sequence[LogRecord]):
             self._recent.append(record)
             if len(self._recent) >= 2 * self.CHUNK:
                 old, self._recent = self._recent[: self.CHUNK], self._recent[self.CHUNK :]
-                self._chunks.append(zlib.compress(marshal.dumps([_pack(r) for r in old]), 1))
+                self._chunks.append(_packed(old))
+                self._trim()
+
+    def retain(self, max_records: int | None) -> None:
+        """Keep at most about ``max_records`` records (None: all); drops the oldest now."""
+        if max_records is not None and max_records < 1:
+            raise ValueError(f"max_records must be at least 1, got {max_records!r}")
+        with self._lock:
+            self.max_records = max_records
+            self._trim()
+
+    def _trim(self) -> None:
+        limit = self.max_records
+        if limit is None:
+            return
+        # A rule on the packed chunks alone (they change only when a chunk is packed):
+        # the same records are kept whenever this runs — a restart replaying its journal
+        # keeps what the first run kept. The newest 256 to 511 are unpacked, so at least
+        # ``limit`` records stay.
+        while self._chunks and len(self._chunks) * self.CHUNK >= limit:
+            del self._chunks[0]
+            self._base += self.CHUNK
+            self._cache = None
 
     def clear(self) -> None:
         with self._lock:
+            self._base = 0
             self._chunks.clear()
             self._recent.clear()
             self._cache = None
 
     def since(self, start: int) -> list[LogRecord]:
-        """A copy of the records from index ``start`` on, read at one instant (safe while
-        calls run: ``GET /_apfsm/log``)."""
+        """A copy of the records numbered after ``start`` (those kept), read at one instant
+        (safe while calls run: ``GET /_apfsm/log?since=N``)."""
         with self._lock:
-            return self[start:]
+            return self[max(start - self._base, 0) :]
+
+    def by_seq(self, seq: int) -> LogRecord | None:
+        """The record numbered ``seq``, or None when it was dropped (or is not yet)."""
+        with self._lock:
+            index = seq - self._base - 1
+            return self[index] if 0 <= index < len(self) else None
+
+    # -- what a ``--state`` checkpoint writes: the packed chunks, as they are --------------
+
+    def packed(self, after: int) -> tuple[int, list[tuple[int, bytes]], bytes]:
+        """``(first_seq, chunks, tail)`` at one instant: the packed chunks whose first
+        record is numbered after ``after`` (each with that number; chunks never change),
+        and the newest records packed the same way."""
+        with self._lock:
+            first = self._base + 1
+            chunks = [
+                (first + n * self.CHUNK, chunk)
+                for n, chunk in enumerate(self._chunks)
+                if first + n * self.CHUNK > after
+            ]
+            return first, chunks, _packed(self._recent)
+
+    @classmethod
+    def from_packed(cls, first_seq: int, chunks: Sequence[bytes], tail: bytes) -> CallLog:
+        """The log ``packed`` wrote (chunks in order, from record ``first_seq``).
+
+        Raises:
+            ValueError: the data is not packed log records.
+        """
+        log = cls()
+        log._base = first_seq - 1
+        try:
+            for chunk in chunks:
+                rows = marshal.loads(zlib.decompress(chunk))
+                if len(rows) != cls.CHUNK:
+                    raise ValueError(f"a packed chunk of {len(rows)} records")
+                log._chunks.append(chunk)
+            log._recent = [_unpack(tuple(row)) for row in marshal.loads(zlib.decompress(tail))]
+            for n, record in enumerate(log._recent):
+                if record.seq != log._base + len(log._chunks) * cls.CHUNK + n + 1:
+                    raise ValueError(f"record {record.seq} out of sequence")
+        except (ValueError, TypeError, EOFError, zlib.error) as exc:
+            raise ValueError(f"not a packed call log ({exc})") from None
+        return log
 
     def __len__(self) -> int:
         with self._lock:

@@ -63,6 +63,8 @@ class Scheduler:
     def _push(self, due: datetime, strict: int, record: Record, action: Action) -> None:
         entry = (due, strict, record.seq, self._store.next("event"), action)
         heapq.heappush(self._store.queue, entry)
+        if self._store.dirty is not None:
+            self._store.dirty.pushed.append(entry)
 
     def due(self, now: datetime) -> Iterator[tuple[datetime, Action]]:
         """Take out, earliest first, every entry due at ``now`` (a strict one only once
@@ -72,7 +74,9 @@ class Scheduler:
             due, strict, _, _, action = queue[0]
             if (now <= due) if strict else (now < due):
                 return
-            heapq.heappop(queue)
+            entry = heapq.heappop(queue)
+            if self._store.dirty is not None:
+                self._store.dirty.popped.append(entry[3])
             yield due, action
 
     def live(self, due: datetime, action: Action) -> bool:

@@ -33,6 +33,7 @@ from apfsm._spec import OPERATIONS, Limits, object_type_named
 from .actions import Actions
 from .api import AmazonPayApi
 from .calls import Calls
+from .checkpoints import Parts, parts_of, resumed
 from .effects import Effects
 from .handlers import Response
 from .idempotency import IdempotencyKeys
@@ -432,7 +433,38 @@ class Simulator(AmazonPayApi):
             f"{len(self.notifications)} notifications>"
         )
 
+    # -- retention ----------------------------------------------------------------------
+
+    def retain(self, *, call_log: int | None = None, idempotency_keys: int | None = None) -> None:
+        """Bound what a long-running simulator keeps (``apfsm serve --max-call-log``,
+        ``--max-idempotency-keys``); None keeps everything (the default, and Amazon's
+        rule for keys: stored indefinitely).
+
+        Args:
+            call_log: keep about the newest ``call_log`` log records (up to 512 more:
+                the oldest are dropped a packed chunk of 256 at a time).
+            idempotency_keys: keep the newest ``idempotency_keys`` keys; a key whose
+                answer left the call log is forgotten too (a forgotten key is new again).
+        """
+        with self._lock:
+            self._store.log.retain(call_log)
+            self._keys.retain(idempotency_keys)
+
     # -- snapshots --------------------------------------------------------------------
+
+    def checkpoint_parts(self, *, full: bool = False) -> Parts:
+        """What an incremental ``--state`` checkpoint writes: what changed since the
+        last call (everything the first time, or with ``full``)."""
+        with self._lock:
+            return parts_of(self._store, now=self.now(), limits=self._limits, full=full)
+
+    def resume_checkpoint(self, log: CallLog) -> None:
+        """A restart from a state file: hold ``log`` (read back from it) as the call log,
+        and collect changes from here on, for the next incremental checkpoint."""
+        with self._lock:
+            log.retain(self._store.log.max_records)
+            self._store.log = log
+            resumed(self._store)
 
     def snapshot(self, *, log: bool = True) -> dict[str, Any]:
         """The whole state as a JSON-serialisable, versioned dict (the call log under

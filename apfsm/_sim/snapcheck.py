@@ -252,3 +252,33 @@ def check_snapshot(snapshot: Mapping[str, Any]) -> None:
         _need(value, list, key, "a list")
         for n, item in enumerate(value):
             _need(item, dict, f"{key}[{n}]", "a JSON object")
+            if key == "log":
+                _log_record(item, f"log[{n}]")
+
+
+_LOG_KINDS: Final = ("api", "buyer", "amazon")
+
+
+def _log_record(item: Mapping[str, Any], path: str) -> None:
+    """A call log record's fields: what reading it back (``GET /_apfsm/log``, a replayed
+    idempotent answer) relies on."""
+    for name, kinds, what in (("seq", int, "an integer"), ("status", int, "an integer")):
+        if name not in item:
+            raise SnapshotError(f"{path}.{name}", "is missing")
+        _need(item[name], kinds, f"{path}.{name}", what)
+    timestamp(item.get("at"), f"{path}.at")
+    if item.get("kind") not in _LOG_KINDS:
+        raise SnapshotError(f"{path}.kind", f"must be one of {', '.join(_LOG_KINDS)}")
+    _need(item.get("operation"), str, f"{path}.operation", "a string")
+    for name in ("objectId", "idempotencyKey", "simulationCode"):
+        if item.get(name) is not None:
+            _need(item[name], str, f"{path}.{name}", "a string or null")
+    if item.get("response") is not None:
+        _need(item["response"], dict, f"{path}.response", "a JSON object or null")
+    error = item.get("error")
+    if error is not None:
+        _need(error, dict, f"{path}.error", "a JSON object or null")
+        for name in ("reasonCode", "message"):
+            _need(error.get(name), str, f"{path}.error.{name}", "a string")
+    if not isinstance(item.get("replayed", False), bool):
+        raise SnapshotError(f"{path}.replayed", "must be a boolean")

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 import attrs
 
-from .journal import Journal
+from .journal import Dirty, Journal
 from .log import CallLog, Idempotent
 from .records import ChargeRecord, Record, RefundRecord
 from .scheduled import Entry
@@ -48,6 +48,7 @@ class Store:
         log: one record per call.
         journal: counts changes and feeds the change cursors (not saved: cursors watch a
             running simulator).
+        dirty: what changed since the last ``--state`` checkpoint (``journal.Dirty``).
     """
 
     def __init__(self, merchant_id: str, seed: str = "") -> None:
@@ -60,6 +61,8 @@ class Store:
         self.notifications: list[dict[str, Any]] = []
         self.log = CallLog()
         self.journal = Journal()
+        #: What changed since the last ``--state`` checkpoint (None when none is kept).
+        self.dirty: Dirty | None = None
 
     # -- objects ------------------------------------------------------------------------
 

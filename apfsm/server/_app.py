@@ -22,7 +22,7 @@ from ._openapi import openapi
 from ._routes import _OPENAPI_PATH
 from ._signatures import DEFAULT_MAX_CLOCK_SKEW, _load_public_key, _Verifier
 from ._state import _State
-from ._wire import _error_response, _json_response
+from ._wire import MAX_CALL_LOG, MAX_IDEMPOTENCY_KEYS, _error_response, _json_response
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -61,7 +61,9 @@ def create_app(
     notify_backoff: float = 1.0,
     state: str | os.PathLike[str] | None = None,
     seed: int | str | None = None,
-    checkpoint_every: int = 10_000,
+    checkpoint_every: int = 1_000,
+    max_call_log: int | None = MAX_CALL_LOG,
+    max_idempotency_keys: int | None = MAX_IDEMPOTENCY_KEYS,
 ) -> Starlette:
     """The simulator behind the Amazon Pay API v2, as an ASGI application (Starlette).
 
@@ -96,9 +98,13 @@ def create_app(
             (``Simulator(seed=...)``): the same seed, the same ids. Without one, ids
             differ from run to run and from reset to reset.
         checkpoint_every: with ``state``, how many journaled commands between two
-            checkpoints of the whole state — at least the number of objects, so a
-            checkpoint's O(state) cost per command stays bounded (a restart replays the
-            commands since the last one).
+            checkpoints; each writes what changed since the last one, so its pause is
+            bounded by this, not by the state (a restart replays at most this many).
+        max_call_log: keep about the newest this many call-log records (None: all;
+            ``Simulator.retain``): the server's memory stays bounded under load.
+        max_idempotency_keys: keep the newest this many idempotency keys (None: all,
+            as Amazon, which stores them indefinitely); a key whose answer left the call
+            log is forgotten too.
 
     Returns:
         The Starlette application.
@@ -118,6 +124,16 @@ def create_app(
 
     if simulator is not None and not isinstance(simulator, Simulator):
         raise TypeError(f"simulator must be an apfsm.Simulator, got {type(simulator).__name__}")
+    for name, cap in (
+        ("max_call_log", max_call_log),
+        ("max_idempotency_keys", max_idempotency_keys),
+    ):
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
+            raise ValueError(f"{name} must be a positive integer or None, got {cap!r}")
+
+    def retain(sim: Simulator) -> None:
+        sim.retain(call_log=max_call_log, idempotency_keys=max_idempotency_keys)
+
     state_file = None if state is None else Path(state)
     durable = None
     state_note = None
@@ -135,6 +151,7 @@ def create_app(
             state_file,
             lambda: given if given is not None else Simulator(seed=seed),
             checkpoint_every=checkpoint_every,
+            retain=retain,
         )
     if simulator is None:
         simulator = Simulator(seed=seed)
@@ -156,7 +173,8 @@ def create_app(
         verifier = _Verifier(
             _load_public_key(public_key), key_id=public_key_id, max_skew=max_clock_skew
         )
-    shared = _State(simulator, verifier, notifier, state_file, seed, durable)
+    retain(simulator)
+    shared = _State(simulator, verifier, notifier, state_file, seed, durable, retain=retain)
     shared.control_token = control_token
     if notifier is not None and durable is not None:
         notifier.finished = durable.ipn_finished

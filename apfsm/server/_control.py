@@ -6,6 +6,8 @@ snapshots; ``GET /`` and ``GET /_apfsm`` answer an index of the API and these.""
 from __future__ import annotations
 
 import hmac
+import logging
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -17,20 +19,32 @@ from apfsm._spec import OPERATIONS
 
 from ._routes import _CONTROL
 from ._state import _State
-from ._wire import _error_response, _json_response, _loads
+from ._wire import MAX_BODY_BYTES, MAX_SNAPSHOT_BYTES, _error_response, _json_response, _loads
 
 if TYPE_CHECKING:
     from starlette.requests import Request
     from starlette.responses import Response as HttpResponse
 
 
-async def _body_json(request: Request) -> dict[str, Any]:
-    """A control request's body as a JSON object (empty body: ``{}``).
+_log = logging.getLogger("apfsm.server")
+
+
+async def _body_json(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """A control request's body as a JSON object (empty body: ``{}``), read up to
+    ``limit`` bytes (a larger one is refused unread, as on the API).
 
     Raises:
         ApiError: ``InvalidRequestFormat``.
     """
-    raw = await request.body()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError.from_code(
+                "InvalidRequestFormat", f"the request body is larger than {limit} bytes"
+            )
+        chunks.append(chunk)
+    raw = b"".join(chunks)
     value = _loads(raw) if raw.strip() else {}
     if not isinstance(value, dict):
         raise ApiError.from_code("InvalidRequestFormat", "the request body must be a JSON object")
@@ -48,11 +62,13 @@ def _string_field(body: Mapping[str, Any], name: str, default: str | None = None
 
 def _since(request: Request) -> int:
     text = request.query_params.get("since", "0")
-    if not text.isdigit():
+    # ASCII digits only ("²".isdigit() is true, and int() refuses it), and no more than
+    # 18 of them (int() refuses 4,300): a larger number is past every record anyway.
+    if not (text.isascii() and text.isdigit()):
         raise ApiError.from_code(
-            "InvalidParameterValue", f"since must be a non-negative integer, got {text!r}"
+            "InvalidParameterValue", f"since must be a non-negative integer, got {text[:40]!r}"
         )
-    return int(text)
+    return int(text) if len(text) <= 18 else 10**18
 
 
 def _token_fault(state: _State, request: Request) -> ApiError | None:
@@ -101,6 +117,11 @@ def _control_routes(state: _State) -> list[Any]:
                 return _error_response(err)
             except ActionRefused as refused:  # a side action the simulator cannot take
                 return _error_response(refused.to_api_error())
+            except Exception:  # a bug: answered in Amazon's shape, the traceback logged
+                _log.exception("apfsm: internal error on %s %s", request.method, request.url.path)
+                return _error_response(
+                    ApiError.from_code("InternalServerError", "apfsm failed on this request")
+                )
 
         return run
 
@@ -213,7 +234,7 @@ def _control_routes(state: _State) -> list[Any]:
         return await get_snapshot(request)
 
     async def put_snapshot(request: Request) -> dict[str, Any]:
-        body = await _body_json(request)
+        body = await _body_json(request, MAX_SNAPSHOT_BYTES)
         current = state.simulator
         clock = None if isinstance(current.clock, ManualClock) else current.clock
 
@@ -286,6 +307,9 @@ def _control_routes(state: _State) -> list[Any]:
 _DURATION_KEYS: Final = ("weeks", "days", "hours", "minutes", "seconds")
 
 
+_SECONDS_IN: Final = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800}
+
+
 def _advance_seconds(body: Mapping[str, Any], sim: Simulator) -> float:
     """How far ``POST /_apfsm/clock/advance`` moves the clock: a duration (``seconds``,
     ``minutes``, ``hours``, ``days``, ``weeks``, added up), an absolute instant (``to``),
@@ -338,7 +362,10 @@ def _advance_seconds(body: Mapping[str, Any], sim: Simulator) -> float:
             raise ApiError.from_code(
                 "InvalidParameterValue", f"{key} must be a number of at least 0, got {value!r}"
             )
-        total += timedelta(**{key: value}).total_seconds()
+        try:  # in seconds as a float first: a huge value is refused, not an overflow
+            total += float(value) * _SECONDS_IN[key]
+        except OverflowError:
+            total = math.inf
     return total
 
 

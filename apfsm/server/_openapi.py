@@ -163,6 +163,35 @@ def _title(name: str) -> str:
     return " ".join(word.capitalize() for word in name.split("_"))
 
 
+#: The other objects' ids an answer carries (its JSON's keys, ``_sim/shapes.py``): a
+#: completed session its permission and charge, a charge its permission, a refund its charge.
+_PARENT_IDS: Final = {
+    "CheckoutSession": ("chargePermissionId", "chargeId"),
+    "Charge": ("chargePermissionId",),
+    "Refund": ("chargeId",),
+}
+
+
+def _ids_in(object_type: str) -> set[str]:
+    """The ids an answer of ``object_type`` carries: its own and its parents'."""
+    return {*_object_schema(object_type)["properties"], *_PARENT_IDS.get(object_type, ())}
+
+
+def _links(properties: set[str]) -> dict[str, Any]:
+    """OpenAPI links from an answer carrying the ids ``properties`` to every operation
+    whose path takes one (a created session → get, update, complete it; a charge →
+    capture, cancel, its permission): how a stateful client (schemathesis) chains calls."""
+    links: dict[str, Any] = {}
+    for op in OPERATIONS.values():
+        names = [part[1:-1] for part in op.path.split("/") if part.startswith("{")]
+        if len(names) == 1 and names[0] in properties:
+            links[_title(op.name).replace(" ", "")] = {
+                "operationId": op.name,
+                "parameters": {names[0]: f"$response.body#/{names[0]}"},
+            }
+    return links
+
+
 def _operation_document(op: Operation, limits: Limits) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
         {"name": part[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
@@ -195,15 +224,22 @@ def _operation_document(op: Operation, limits: Limits) -> dict[str, Any]:
         )
     # Upload File answers a File (file.html), an object with no lifecycle.
     returns = op.creates or op.target or "File"
-    content = {"application/json": {"schema": {"$ref": f"{_REF}{returns}"}}}
+    # A Delivery Tracker answer is not its permission: its id and the details sent back.
+    answer = "DeliveryTracker" if op.name == "create_delivery_tracker" else returns
+    content = {"application/json": {"schema": {"$ref": f"{_REF}{answer}"}}}
     statuses = {op.success_status} | {
         c.http_status
         for lc in LIFECYCLES.values()
         for c in lc.creations
         if c.operation == op.name and c.http_status is not None
     }
+    links = _links(_ids_in(returns) if answer == returns else {"chargePermissionId"})
     responses: dict[str, Any] = {
-        str(status): {"description": "accepted" if status == 202 else "success", "content": content}
+        str(status): {
+            "description": "accepted" if status == 202 else "success",
+            "content": content,
+            **({"links": links} if links else {}),
+        }
         for status in sorted(statuses)
     }
     error = {"content": {"application/json": {"schema": {"$ref": f"{_REF}Error"}}}}
@@ -272,6 +308,16 @@ def openapi(limits: Limits | None = None) -> dict[str, Any]:
     for object_type in LIFECYCLES:
         schemas[object_type] = _object_schema(object_type)
     schemas["File"] = _FILE_SCHEMA
+    schemas["DeliveryTracker"] = {
+        "type": "object",
+        "description": "a Delivery Tracker's answer: the permission's id and the delivery "
+        "details sent",
+        "required": ["chargePermissionId", "deliveryDetails"],
+        "properties": {
+            "chargePermissionId": {"type": "string"},
+            "deliveryDetails": {"type": "array"},
+        },
+    }
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS.values():
         if not op.is_read:

@@ -23,6 +23,7 @@ from apfsm._sim import Simulator
 from ._app import _require_extra, create_app
 from ._routes import _CONTROL, _OPENAPI_PATH
 from ._signatures import DEFAULT_MAX_CLOCK_SKEW
+from ._wire import MAX_CALL_LOG, MAX_IDEMPOTENCY_KEYS
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -227,6 +228,8 @@ def serve(
     start: datetime | None = None,
     access_log: bool = True,
     out: TextIO | None = None,
+    max_call_log: int | None = MAX_CALL_LOG,
+    max_idempotency_keys: int | None = MAX_IDEMPOTENCY_KEYS,
 ) -> None:
     """Run the server until interrupted (``apfsm serve``).
 
@@ -252,6 +255,8 @@ def serve(
             only for a new state (a state file resumes its own clock).
         access_log: a line per request on stdout (uvicorn's access log).
         out: where the start-up lines go (stdout by default).
+        max_call_log: keep about the newest this many call-log records (None: all).
+        max_idempotency_keys: keep the newest this many idempotency keys (None: all).
 
     Raises:
         ImportError: the ``server`` extra is not installed.
@@ -273,6 +278,8 @@ def serve(
             start=start,
             access_log=access_log,
             out=sys.stdout if out is None else out,
+            max_call_log=max_call_log,
+            max_idempotency_keys=max_idempotency_keys,
         )
 
 
@@ -291,6 +298,8 @@ def _serve(
     start: datetime | None,
     access_log: bool,
     out: TextIO,
+    max_call_log: int | None,
+    max_idempotency_keys: int | None,
 ) -> None:
     import uvicorn
 
@@ -310,6 +319,8 @@ def _serve(
         notify_url=notify_url,
         state=state,
         seed=seed,
+        max_call_log=max_call_log,
+        max_idempotency_keys=max_idempotency_keys,
     )
     with contextlib.ExitStack() as stack:
         ssl: dict[str, Any] = {}

@@ -27,6 +27,8 @@ class _State:
         state_file: Path | None,
         seed: int | str | None = None,
         durable: _Durable | None = None,
+        *,
+        retain: Callable[[Simulator], None] = lambda simulator: None,
     ) -> None:
         self.simulator = simulator
         #: The ``--seed`` served with: a reset starts its ids again from it (a random
@@ -39,6 +41,8 @@ class _State:
         self.state_file = state_file
         #: The state file's journal (``--state``), or None: state in memory only.
         self.durable = durable
+        #: Applies the server's retention caps to each simulator served (reset, load).
+        self.retain = retain
         #: The app's ``state``, whose ``simulator`` attribute follows ``replace``.
         self.app_state: Any = None
         self.started_at = simulator.now()
@@ -60,6 +64,7 @@ class _State:
     def replace(self, simulator: Simulator) -> None:
         """Serve ``simulator`` from now on (reset, restore), keeping the IPN callback."""
         simulator.on_notification = self.simulator.on_notification
+        self.retain(simulator)
         self.simulator = simulator
         if self.app_state is not None:
             self.app_state.simulator = simulator

@@ -70,6 +70,15 @@ def _loads(raw: bytes, *, exact: bool = False) -> Any:
 MAX_JSON_DEPTH: Final = 64
 #: Largest request body read (Decision: Amazon's largest bodies are a few kilobytes).
 MAX_BODY_BYTES: Final = 1_000_000
+#: Largest snapshot ``PUT /_apfsm/snapshot`` reads (Decision: a snapshot holds the whole
+#: state and its call log: about 2.5 kB a call).
+MAX_SNAPSHOT_BYTES: Final = 1_000_000_000
+#: Call-log records a server keeps by default (Decision, issue 16: bounded memory under
+#: load; about 15 MB of packed records). ``apfsm serve --max-call-log``.
+MAX_CALL_LOG: Final = 100_000
+#: Idempotency keys a server keeps by default (Decision, issue 16: Amazon stores them
+#: indefinitely, a long-running simulator cannot). ``apfsm serve --max-idempotency-keys``.
+MAX_IDEMPOTENCY_KEYS: Final = 100_000
 
 
 def _too_deep(raw: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from apfsm._docs.blocks import BLOCKS, refresh, render
+from apfsm.facades import DIAGRAMS as FACADE_DIAGRAMS
+from apfsm.facades import refresh_docs as refresh_facade_docs
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = sorted([*ROOT.glob("docs/*.md"), ROOT / "README.md"])
@@ -72,9 +74,10 @@ def test_site_builds_strictly(tmp_path: Path) -> None:
         "refund": "refund",
         "buyer": "buyer",
         "dispute": "dispute",
+        **dict.fromkeys(FACADE_DIAGRAMS, "facades"),
     }
     svgs = sorted((ROOT / "diagrams").glob("*.svg"))
-    assert len(svgs) == 13
+    assert len(svgs) == 13 + len(FACADE_DIAGRAMS)
     for svg in svgs:
         assert (site / "diagrams" / svg.name).read_bytes() == svg.read_bytes()
         page = pages[svg.stem.removesuffix("-refusals")]
@@ -139,3 +142,9 @@ def test_site_works_offline_with_highlighting_and_an_api_reference(tmp_path: Pat
     reference = (site / "reference" / "index.html").read_text(encoding="utf-8")
     for name in ("apfsm.check", "apfsm.Simulator.capture_charge", "apfsm.diagrams.render"):
         assert f'id="{name}"' in reference, name
+
+
+def test_facade_tables_are_current() -> None:
+    # docs/facades.md's mapping tables and check_mapping findings, from apfsm.facades.
+    stale = refresh_facade_docs(ROOT / "docs" / "facades.md", write=False)
+    assert not stale, "docs/facades.md is out of date; run: python -m apfsm.facades"

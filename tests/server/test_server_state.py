@@ -197,6 +197,9 @@ def test_kill_9_mid_traffic_loses_nothing_acknowledged(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     acked: dict[str, str] = {}  # object id -> its state in the last 2xx answer
     keys: dict[str, str] = {}  # idempotency key -> the session id it created
+    # A call the server committed but whose answer the kill cut off may show after the
+    # restart: acknowledged state or the one asked for, nothing else.
+    asked: dict[str, str] = {}
     with serve("--state", str(path), "--seed", "crash") as (url, process):
         client = httpx2.Client(base_url=url)
         # Pending events that must survive: an async capture and a refund in flight.
@@ -220,6 +223,7 @@ def test_kill_9_mid_traffic_loses_nothing_acknowledged(tmp_path: Path) -> None:
                         keys[key] = sid
                         acked[sid] = "Open"
                         if n % 3 == 0:
+                            asked[sid] = "Canceled"
                             cancel = client.post(
                                 "/_apfsm/buyer/cancel", json={"checkoutSessionId": sid}
                             )
@@ -244,7 +248,7 @@ def test_kill_9_mid_traffic_loses_nothing_acknowledged(tmp_path: Path) -> None:
         for sid, expected in acked.items():
             answer = client.get(f"/v2/checkoutSessions/{sid}")
             assert 200 == answer.status_code, sid
-            assert expected == state(answer.json()), sid
+            assert state(answer.json()) in {expected, asked.get(sid, expected)}, sid
         for key, sid in list(keys.items())[:10]:
             replay = client.post(
                 "/v2/checkoutSessions",

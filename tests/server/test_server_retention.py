@@ -1,0 +1,202 @@
+"""``--state`` checkpoints write what changed, and the server's retention caps (issue 16
+item 2): bounded call log and idempotency keys, a restart resuming exactly with them, and
+schema-1 state files migrated in place."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+from starlette.testclient import TestClient
+
+from apfsm.server import create_app
+from tests.simhelpers import make_sim, price, session_body
+
+from .test_server import Api
+from .test_server_clients import serve
+
+
+def _durable(app: Any) -> Any:
+    return app.router.default._state.durable
+
+
+def _rows(path: Path, table: str) -> int:
+    with sqlite3.connect(path) as db:
+        return int(db.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def test_a_checkpoint_writes_what_changed_not_the_whole_state(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    app = create_app(make_sim(seed=2), state=path, checkpoint_every=10**9)
+    api = Api(TestClient(app))
+    ids = [
+        api("POST", "/checkoutSessions", session_body())[1]["checkoutSessionId"] for _ in range(600)
+    ]
+    durable, sim = _durable(app), app.state.simulator
+    durable.checkpoint(sim)
+    assert 600 == _rows(path, "objects")
+    db = durable._db
+    before = db.total_changes
+    api("POST", "/checkoutSessions", session_body())
+    api("POST", f"/checkoutSessions/{ids[0]}", None)  # not found: nothing changes but the log
+    durable.checkpoint(sim)
+    # One object, its two timers, its key, the head, the journal's three lines deleted:
+    # a handful of rows, not the 600 objects again.
+    assert db.total_changes - before < 20
+    assert 601 == _rows(path, "objects")
+    before = db.total_changes
+    durable.checkpoint(sim, full=True)
+    assert db.total_changes - before > 1200  # everything, for comparison
+
+
+def _traffic(api: Api) -> None:
+    for n in range(700):
+        _, session = api("POST", "/checkoutSessions", session_body(), key=f"t{n}")
+        if n % 5 == 0:
+            api("GET", f"/checkoutSessions/{session['checkoutSessionId']}")
+        if n % 97 == 0:
+            api.control("/clock/advance", {"seconds": 7 * 86400})
+    api("POST", "/checkoutSessions", session_body(), key="t699")  # replayed
+    api("POST", "/checkoutSessions", session_body(), key="t0")  # forgotten: new
+
+
+@pytest.mark.parametrize("checkpoint_every", [1, 50])
+def test_a_restart_with_caps_resumes_exactly(tmp_path: Path, checkpoint_every: int) -> None:
+    caps = {"max_call_log": 300, "max_idempotency_keys": 40}
+    reference = create_app(make_sim(seed="caps"), **caps)  # type: ignore[arg-type]
+    _traffic(Api(TestClient(reference)))
+    path = tmp_path / "state.db"
+    app = create_app(make_sim(seed="caps"), state=path, checkpoint_every=checkpoint_every, **caps)  # type: ignore[arg-type]
+    _traffic(Api(TestClient(app)))  # no shutdown: a crash
+    restarted = create_app(state=path, **caps).state.simulator  # type: ignore[arg-type]
+    expected, actual = reference.state.simulator.snapshot(), restarted.snapshot()
+    assert 40 == len(expected["idempotency"])
+    assert 300 <= len(expected["log"]) <= 812
+    assert expected == actual
+    assert _rows(path, "keys") <= 40 + 1
+
+
+def test_the_server_caps_by_default_and_validates_its_caps() -> None:
+    sim = create_app().state.simulator
+    assert 100_000 == sim.log.max_records
+    for bad in (0, -3, True, 1.5):
+        with pytest.raises(ValueError, match="max_call_log"):
+            create_app(max_call_log=bad)  # type: ignore[arg-type]
+    assert create_app(max_call_log=None).state.simulator.log.max_records is None
+
+
+def test_a_reset_keeps_the_caps(tmp_path: Path) -> None:
+    app = create_app(make_sim(), max_call_log=500)
+    Api(TestClient(app)).control("/reset", {})
+    assert 500 == app.state.simulator.log.max_records
+
+
+def _v1_file(path: Path) -> dict[str, Any]:
+    """A schema-1 state file, as apfsm wrote it before incremental checkpoints: one
+    compressed snapshot in ``checkpoint``, and a journal line after it."""
+    sim = make_sim(seed="v1")
+    sim.create_checkout_session(session_body(), idempotency_key="v1-a")
+    snapshot = sim.snapshot()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute(f"PRAGMA application_id={0x61706673}")
+        db.execute("PRAGMA user_version=1")
+        db.executescript(
+            "CREATE TABLE checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), seq INTEGER "
+            "NOT NULL, snapshot BLOB NOT NULL); CREATE TABLE journal (seq INTEGER PRIMARY "
+            "KEY, at TEXT NOT NULL, kind TEXT NOT NULL, args TEXT NOT NULL, body BLOB);"
+            "CREATE TABLE ipn (message_id TEXT PRIMARY KEY, envelope TEXT NOT NULL);"
+        )
+        db.execute(
+            "INSERT INTO checkpoint VALUES (1, 1, ?)",
+            (zlib.compress(json.dumps(snapshot).encode()),),
+        )
+        body = json.dumps(session_body()).encode()
+        args = json.dumps(["create_checkout_session", None, "v1-b", None])
+        db.execute("INSERT INTO journal VALUES (2, ?, 'api', ?, ?)", (snapshot["now"], args, body))
+    sim.create_checkout_session(session_body(), idempotency_key="v1-b")
+    return sim.snapshot()
+
+
+def test_a_schema_1_state_file_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    expected = _v1_file(path)
+    app = create_app(state=path)
+    assert expected == app.state.simulator.snapshot()
+    with sqlite3.connect(path) as db:
+        assert 2 == db.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "checkpoint" not in tables
+    assert 2 == _rows(path, "objects")
+    assert expected == create_app(state=path).state.simulator.snapshot()
+
+
+def test_a_damaged_checkpoint_row_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    with TestClient(create_app(make_sim(), state=path)) as client:
+        Api(client)("POST", "/checkoutSessions", session_body())
+    with sqlite3.connect(path) as db:
+        db.execute('UPDATE objects SET json = \'{"type": "Charge"}\'')
+    with pytest.raises(ValueError, match="unreadable checkpoint"):
+        create_app(state=path)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE head SET log_tail = x'00'")
+    with pytest.raises(ValueError, match="unreadable checkpoint"):
+        create_app(state=path)
+
+
+def test_serve_takes_the_caps(tmp_path: Path) -> None:
+    with (
+        serve("--max-call-log", "300", "--max-idempotency-keys", "5") as (url, _),
+        httpx2.Client(base_url=url) as client,
+    ):
+        for _ in range(600):
+            client.get("/v2/checkoutSessions/unknown")
+        for n in range(8):
+            client.post(
+                "/v2/checkoutSessions",
+                json=session_body(),
+                headers={"x-amz-pay-idempotency-key": f"s{n}"},
+            )
+        log = client.get("/_apfsm/log").json()
+        assert 300 <= len(log) <= 812
+        assert 608 == log[-1]["seq"]
+        first = client.post(
+            "/v2/checkoutSessions",
+            json=session_body(),
+            headers={"x-amz-pay-idempotency-key": "s0"},
+        )
+        assert 201 == first.status_code  # forgotten (5 kept): a new session
+        snapshot = client.get("/_apfsm/snapshot").json()
+        assert 9 == len(snapshot["objects"])
+        assert 5 == len(snapshot["idempotency"])
+
+
+def test_a_crash_after_any_command_resumes_exactly(tmp_path: Path) -> None:
+    """A checkpoint after every command, and a restart after every command: each restart
+    equals the running server (a change a checkpoint missed — a buyer's approval fills the
+    session without a state change — would show at the next restart)."""
+    path = tmp_path / "state.db"
+    app = create_app(make_sim(seed="every"), state=path, checkpoint_every=1)
+    api = Api(TestClient(app))
+    steps: list[Callable[[], object]] = []
+    _, session = api("POST", "/checkoutSessions", session_body(pending=True), key="s")
+    sid = session["checkoutSessionId"]
+    steps.append(lambda: api.control("/buyer/approve", {"checkoutSessionId": sid}))
+    steps.append(
+        lambda: api("POST", f"/checkoutSessions/{sid}/complete", {"chargeAmount": price("100.00")})
+    )
+    steps.append(lambda: api.control("/clock/advance", {"seconds": 60}))
+    steps.append(lambda: api.control("/buyer/sign-in", {"scopes": ["name"]}))
+    steps.append(lambda: api("PATCH", f"/checkoutSessions/{sid}", {}))
+    steps.append(lambda: api.control("/clock/advance", {"days": 31}))
+    for step in steps:
+        step()
+        restarted = create_app(state=path).state.simulator.snapshot(log=False)
+        assert app.state.simulator.snapshot(log=False) == restarted
