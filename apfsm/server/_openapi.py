@@ -169,11 +169,14 @@ _PARENT_IDS: Final = {
     "CheckoutSession": ("chargePermissionId", "chargeId"),
     "Charge": ("chargePermissionId",),
     "Refund": ("chargeId",),
+    "Dispute": ("chargeId",),
 }
 
 
 def _ids_in(object_type: str) -> set[str]:
     """The ids an answer of ``object_type`` carries: its own and its parents'."""
+    if object_type == "File":  # Upload File's answer: its id is a fileId, not a path id
+        return set()
     return {*_object_schema(object_type)["properties"], *_PARENT_IDS.get(object_type, ())}
 
 
