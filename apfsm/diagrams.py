@@ -93,6 +93,7 @@ NAMES: Final[Mapping[str, str]] = MappingProxyType(
         "charge": "Charge",
         "refund": "Refund",
         "buyer": "Buyer",
+        "dispute": "Dispute",
         "overview": "overview",
     }
 )

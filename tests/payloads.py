@@ -156,3 +156,39 @@ def buyer(state: str = "Active") -> dict[str, Any]:
             )
         ),
     }
+
+
+DISPUTE_ID = f"{CP_ID}-B012345"
+
+
+def dispute(
+    state: str = "ActionRequired",
+    *,
+    reason: str | None = None,
+    created: datetime = T0,
+    dispute_type: str = "Chargeback",
+    deadline: datetime | bool | None = True,
+) -> dict[str, Any]:
+    """A Get Dispute answer (dispute.html's example, the Node SDK's
+    expectedDisputeResponseKeys): ``deadline`` True is 11 days after ``created`` (7 for an
+    ``AtoZClaim``), None leaves merchantResponseDeadline null."""
+    if deadline is True:
+        deadline = created + timedelta(days=7 if dispute_type == "AtoZClaim" else 11)
+    details = _details(state, reason, created)
+    details["resolution"] = None
+    return {
+        "disputeId": DISPUTE_ID,
+        "chargeId": CHARGE_ID,
+        "disputeType": dispute_type,
+        "disputeAmount": money("100.00"),
+        "filingReason": "ProductNotReceived",
+        "statusDetails": details,
+        "merchantEvidences": [],
+        "merchantResponseDeadline": None
+        if deadline in (None, False)
+        else format_timestamp(deadline),  # type: ignore[arg-type]
+        "resolutionAuthority": "AmazonPay",
+        "providerMetadata": None,
+        "creationTimestamp": format_timestamp(created),
+        "releaseEnvironment": "Sandbox",
+    }

@@ -58,7 +58,7 @@ REFRESH = "diagrams are out of date; run: .venv/bin/apfsm diagrams"
 
 def test_committed_set_is_complete() -> None:
     assert sorted(expected_files()) == sorted(p.name for p in COMMITTED.iterdir())
-    assert 33 + 18 == len(expected_files())
+    assert 39 + 18 == len(expected_files())
 
 
 @pytest.mark.parametrize(
@@ -360,7 +360,11 @@ def test_overview_links_the_four_objects() -> None:
         # A Buyer is made by the buyer's sign-in (Amazon Sign-in), off no other object.
         assert has_edge(edges, "[*]", "Buyer", "buyer_sign_in", "→ Active")
         assert has_edge(edges, "CheckoutSession", "Charge", "finalize_checkout_session")
-        assert 8 == len(edges)
+        # A Dispute: a provider's Create Dispute on a charge; the buyer's filing (an action,
+        # not a merchant call: drawn from the start, as the Buyer's sign-in).
+        assert has_edge(edges, "Charge", "Dispute", "create_dispute", "→ ActionRequired")
+        assert has_edge(edges, "[*]", "Dispute", "file_dispute", "→ ActionRequired")
+        assert 10 == len(edges)
 
 
 # ---------------------------------------------------------------------------------------
@@ -413,7 +417,7 @@ def test_png_on_request(tmp_path: Path) -> None:
     assert image.startswith(b"\x89PNG\r\n\x1a\n")
     assert render_png("Charge", view="refusals") != image
     paths = write(tmp_path, ["png"])
-    assert 11 == len(paths)
+    assert 13 == len(paths)
     assert all(p.suffix == ".png" and p.read_bytes()[:4] == b"\x89PNG" for p in paths)
     assert "png" not in DEFAULT_FORMATS  # the repository commits the text formats only
 

@@ -182,6 +182,7 @@ def test_testing_submodules_pin_their_all() -> None:
         "AMAZON_STEPS",
         "KNOWABLE_CODES",
         "AmazonPayMock",
+        "DisputeRules",
         "IntegrationError",
         "IntegrationMachine",
         "WatchedSimulator",

@@ -260,6 +260,32 @@ class RefundPayload(_Payload):
     object_type = "Refund"
 
 
+class DisputePayload(_Payload):
+    """A Dispute's JSON (dispute.html): ``merchantResponseDeadline`` gives the response
+    window's end; without it, the window runs from ``statusDetails.lastUpdatedTimestamp``
+    while ``ActionRequired`` (else ``creationTimestamp``), by ``disputeType``."""
+
+    __slots__ = ()
+    object_type = "Dispute"
+
+    @property
+    def payload_deadline(self) -> datetime | None:
+        return self._timestamp("merchantResponseDeadline")
+
+    @property
+    def dispute_type(self) -> str:
+        value = self._data.get("disputeType")
+        return value if isinstance(value, str) else "Chargeback"
+
+    @property
+    def action_required_at(self) -> datetime:
+        if self.state == "ActionRequired":
+            updated = self._timestamp("lastUpdatedTimestamp", self._details)
+            if updated is not None:
+                return updated
+        return self.created_at
+
+
 class BuyerPayload:
     """A Buyer's JSON (Get Buyer, buyer.html): no ``statusDetails`` — a payload you hold
     was answered, so its token was ``Active`` then — and no sign-in time, so the token's
@@ -289,6 +315,7 @@ _READERS: Final[Mapping[str, Callable[[object, Limits], Any]]] = {
     "Charge": ChargePayload,
     "Refund": RefundPayload,
     "Buyer": BuyerPayload,
+    "Dispute": DisputePayload,
 }
 
 

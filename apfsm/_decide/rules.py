@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any, Final, Protocol
 
 from apfsm._clock import add_months
-from apfsm._spec import CHARGE_UPDATE_STATES, SIMULATION_CODES, Limits
+from apfsm._spec import CHARGE_UPDATE_STATES, DISPUTE_UPDATE_STATES, SIMULATION_CODES, Limits
 
 from .money import Money, parse_money, refund_allowance
 
@@ -26,6 +26,7 @@ __all__ = [
     "ChargePermissionFacts",
     "CheckoutSessionFacts",
     "Context",
+    "DisputeFacts",
     "Facts",
     "RefundFacts",
 ]
@@ -88,6 +89,15 @@ class ChargeFacts(Facts, Protocol):
 
 class RefundFacts(Facts, Protocol):
     pass
+
+
+class DisputeFacts(Facts, Protocol):
+    @property
+    def payload_deadline(self) -> datetime | None: ...
+    @property
+    def dispute_type(self) -> str: ...
+    @property
+    def action_required_at(self) -> datetime: ...
 
 
 class Context:
@@ -169,13 +179,14 @@ def _intent(intent: str, *, pending: bool | None = None) -> Callable[[Context], 
     return guard
 
 
-def _requested_state(state: str) -> Callable[[Context], bool]:
-    # Update Charge: the state the body's statusDetails asks for (its allowed values are
-    # data: _spec.bodies.CHARGE_UPDATE_STATES). Without a body (the validator given no
-    # request) the call asked for a state the body check accepted.
+def _requested_state(state: str, allowed: tuple[str, ...]) -> Callable[[Context], bool]:
+    # Update Charge, Update Dispute: the state the body's statusDetails asks for (its
+    # allowed values are data: CHARGE_UPDATE_STATES, DISPUTE_UPDATE_STATES). Without a body
+    # (the validator given no request) the call asked for a state the body check accepted:
+    # the first one.
     def guard(ctx: Context) -> bool:
         if ctx.body is None:
-            return state in CHARGE_UPDATE_STATES
+            return state == allowed[0]
         details = ctx.body.get("statusDetails")
         return isinstance(details, Mapping) and details.get("state") == state
 
@@ -192,7 +203,9 @@ GUARD_FUNCTIONS: Final[Mapping[str, Callable[[Context], bool]]] = MappingProxyTy
         "intent_authorize": _intent("Authorize", pending=False),
         "intent_authorize_pending": _intent("Authorize", pending=True),
         "intent_capture": _intent("AuthorizeWithCapture"),
-        "requested_canceled": _requested_state("Canceled"),
+        "requested_canceled": _requested_state("Canceled", CHARGE_UPDATE_STATES),
+        "requested_resolved": _requested_state("Resolved", DISPUTE_UPDATE_STATES),
+        "requested_closed": _requested_state("Closed", DISPUTE_UPDATE_STATES),
     }
 )
 
@@ -251,8 +264,20 @@ def _buyer_token_expiry(obj: Any, limits: Limits) -> datetime:
     return _NEVER if signed_in is None else signed_in + limits.buyer_token_ttl
 
 
+def _dispute_response_deadline(obj: Any, limits: Limits) -> datetime:
+    # A payload's merchantResponseDeadline wins; else the window of its type from when it
+    # asked for a response (docs/dispute.md).
+    deadline: datetime | None = obj.payload_deadline
+    if deadline is not None:
+        return deadline
+    claim = obj.dispute_type == "AtoZClaim"
+    window = limits.claim_response_window if claim else limits.chargeback_response_window
+    return obj.action_required_at + window  # type: ignore[no-any-return]
+
+
 DEADLINE_FUNCTIONS: Final[Mapping[str, Callable[[Any, Limits], datetime]]] = MappingProxyType(
     {
+        "dispute_response_deadline": _dispute_response_deadline,
         "buyer_token_expiry": _buyer_token_expiry,
         "checkout_session_expiry": _checkout_session_expiry,
         "checkout_session_retention": _checkout_session_retention,
@@ -470,6 +495,26 @@ def _refund_allowance(ctx: Context) -> str | None:
     )
 
 
+def _dispute_currency(ctx: Context) -> str | None:
+    given = ctx.body_money("disputeAmount")
+    if given is None:
+        return None
+    currency = ctx.obj.captured_amount[1]
+    if given[1] == currency:
+        return None
+    return f"disputeAmount is in {given[1]} but the charge is in {currency}"
+
+
+def _dispute_amount(ctx: Context) -> str | None:
+    given = ctx.body_money("disputeAmount")
+    if given is None:
+        return None
+    captured: Money = ctx.obj.captured_amount
+    if given[0] <= captured[0]:
+        return None
+    return f"disputeAmount {given[0]} exceeds the captured {captured[0]} {captured[1]}"
+
+
 CHECK_FUNCTIONS: Final[Mapping[str, Callable[[Context], str | None]]] = MappingProxyType(
     {
         "constraints_met": _constraints_met,
@@ -490,5 +535,7 @@ CHECK_FUNCTIONS: Final[Mapping[str, Callable[[Context], str | None]]] = MappingP
         "refund_within_maximum": _refund_maximum,
         "refund_count_below_limit": _refund_count,
         "refund_within_allowance": _refund_allowance,
+        "dispute_currency_matches": _dispute_currency,
+        "dispute_within_captured_amount": _dispute_amount,
     }
 )

@@ -22,7 +22,7 @@ try:
 except ImportError as _missing:  # the core install has no Hypothesis
     raise missing_extra("testing", "apfsm's fuzzing kit", _missing) from None
 
-from .amazon_rules import AMAZON_RULES, AmazonRules, story
+from .amazon_rules import AMAZON_RULES, AmazonRules, DisputeRules, story
 from .bodies import BodyFault, fault_by_number, request_bodies, schema_body, single_faults
 from .campaign import FuzzReport, run_campaign
 from .coverage import AgeBuckets, Coverage, count_call
@@ -78,6 +78,7 @@ __all__ = [
     "AmazonRules",
     "BodyFault",
     "Coverage",
+    "DisputeRules",
     "Executed",
     "FuzzReport",
     "Menu",

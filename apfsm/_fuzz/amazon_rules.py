@@ -12,25 +12,47 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Final, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
 from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
 from apfsm._sim import LogRecord
-from apfsm._spec import NON_CHARGEABLE_REASONS, SIMULATION_CODES, Limits
+from apfsm._spec import (
+    DISPUTE_TYPES,
+    FILING_REASONS,
+    NON_CHARGEABLE_REASONS,
+    SIMULATION_CODES,
+    Limits,
+)
 
 from .world import BUYER_CARDS, OFFSETS
 
-__all__ = ["AMAZON_RULES", "DURATION_LIMITS", "INJECTIONS", "AmazonRules", "story"]
+__all__ = ["AMAZON_RULES", "DURATION_LIMITS", "INJECTIONS", "AmazonRules", "DisputeRules", "story"]
 
 #: The duration limits a deadline wait lands on (L − 1 s, L, L + 1 s), by name: the
 #: machine's own ``limits`` give the value when the step runs.
-DURATION_LIMITS: Final = tuple(sorted(Limits().durations()))
+#: The Dispute's limits wait with ``DisputeRules`` only (IntegrationMachine's own draws stay
+#: as they were before the Dispute existed).
+DISPUTE_LIMITS: Final = ("chargeback_response_window", "claim_response_window")
+DURATION_LIMITS: Final = tuple(
+    name
+    for name in sorted(Limits().durations())
+    if name not in (*DISPUTE_LIMITS, "file_upload_url_ttl")
+)
 INJECTIONS: Final = tuple(
     sorted((operation, code) for operation, codes in SIMULATION_CODES.items() for code in codes)
 )
 _PICKS = st.integers(0, 63)
+_OPEN_DISPUTES: Final = ("ActionRequired", "UnderReview")
+#: The dispute outcomes ``IntegrationMachine`` plays, and the states each one acts on (the
+#: Dispute lifecycle's events: apfsm/_spec/dispute.py).
+_DISPUTE_OUTCOMES: Final = {
+    "merchant_won": ("UnderReview",),
+    "buyer_won": _OPEN_DISPUTES,
+    "evidence_requested": ("UnderReview",),
+    "buyer_cancelled": _OPEN_DISPUTES,
+}
 
 
 F = TypeVar("F", bound=Callable[..., None])
@@ -51,6 +73,9 @@ class AmazonRules:
     limits: ClassVar[Limits]
 
     def can_take(self, kind: str) -> bool:  # pragma: no cover - IntegrationMachine's
+        raise NotImplementedError
+
+    def amazon_may(self, kind: str) -> bool:  # pragma: no cover - IntegrationMachine's
         raise NotImplementedError
 
     def _amazon_step(self, kind: str, options: tuple[Any, ...]) -> None:  # pragma: no cover
@@ -128,6 +153,72 @@ class AmazonRules:
         """The integration's next call of an operation gets a simulation code."""
         __tracebackhide__ = True
         self._amazon_step("next_call_is_declined", injection)
+
+
+class DisputeRules:
+    """Mixed in before ``IntegrationMachine`` by an integration that handles disputes
+    (``class MyShop(DisputeRules, IntegrationMachine)``, docs/dispute.md): a dispute arrives
+    on a captured charge, Amazon decides it or asks for more evidence; the Dispute Window
+    runs out with the machine's deadline waits. Not in ``IntegrationMachine`` itself, so a
+    machine that handles no ``CHARGEBACK`` IPN keeps its step mix."""
+
+    sim: Any  # the machine's WatchedSimulator
+
+    if TYPE_CHECKING:  # IntegrationMachine's (no stub here: this class comes first)
+
+        def amazon_may(self, kind: str) -> bool: ...
+
+        def _amazon_step(self, kind: str, options: tuple[Any, ...]) -> None: ...
+
+    def _in_state(self, object_type: str, states: tuple[str, ...]) -> list[str]:
+        sim = self.sim
+        return [i for i in sim.object_ids(object_type) if sim.object_state(i) in states]
+
+    def _may_dispute(self, kind: str, object_type: str, states: tuple[str, ...]) -> bool:
+        return self.amazon_may(kind) and bool(self._in_state(object_type, states))
+
+    def buyer_disputes(self, pick: int, filing_reason: str, dispute_type: str) -> None:
+        """The buyer files a chargeback or A-to-z claim on a captured charge."""
+        charges = self._in_state("Charge", ("Captured",))
+        if charges:
+            self.sim.file_dispute(
+                charges[pick % len(charges)], filing_reason=filing_reason, dispute_type=dispute_type
+            )
+
+    def amazon_decides(self, pick: int, outcome: str) -> None:
+        """Amazon (or the buyer) moves an open dispute on: one of its declared events."""
+        disputes = self._in_state("Dispute", _DISPUTE_OUTCOMES[outcome])
+        if disputes:
+            self.sim.amazon_event(disputes[pick % len(disputes)], outcome)
+
+    limits: ClassVar[Limits]
+
+    @precondition(lambda self: self._may_dispute("buyer_disputes", "Dispute", ("ActionRequired",)))
+    @rule(limit=st.sampled_from(DISPUTE_LIMITS), offset=st.sampled_from(OFFSETS))
+    def amazon_dispute_window_passes(self, limit: str, offset: int) -> None:
+        """Exactly L − 1 s, L or L + 1 s of a Dispute Window passes (11 or 7 days)."""
+        __tracebackhide__ = True
+        value = self.limits.durations()[limit] + timedelta(seconds=offset)
+        self._amazon_step("wait", (value,))
+
+    @precondition(lambda self: self._may_dispute("buyer_disputes", "Charge", ("Captured",)))
+    @rule(
+        pick=_PICKS,
+        filing_reason=st.sampled_from(FILING_REASONS),
+        dispute_type=st.sampled_from(DISPUTE_TYPES),
+    )
+    def amazon_buyer_disputes(self, pick: int, filing_reason: str, dispute_type: str) -> None:
+        """A dispute arrives: the buyer files on a captured charge (its window then runs
+        out with the deadline waits unless the integration contests)."""
+        __tracebackhide__ = True
+        self._amazon_step("buyer_disputes", (pick, filing_reason, dispute_type))
+
+    @precondition(lambda self: self._may_dispute("amazon_decides", "Dispute", _OPEN_DISPUTES))
+    @rule(pick=_PICKS, outcome=st.sampled_from(tuple(_DISPUTE_OUTCOMES)))
+    def amazon_decides_dispute(self, pick: int, outcome: str) -> None:
+        """Amazon decides a dispute, asks for more evidence, or the buyer withdraws."""
+        __tracebackhide__ = True
+        self._amazon_step("amazon_decides", (pick, outcome))
 
 
 #: The rules' names (hidden on a machine that declares the deprecated business_events).

@@ -10,7 +10,7 @@ from typing import Any, Final
 from hypothesis import strategies as st
 
 from apfsm._harness import COMPLETE_VARIANTS, NEW_SESSION_OPTIONS, REALISTIC_OPTIONS
-from apfsm._spec import OPERATIONS, SIMULATION_CODES, Limits
+from apfsm._spec import OPERATIONS, SIMULATION_CODES, Limits, Operation
 
 from .plans import Menu, Product, decoded
 from .world import CALENDAR, NEAR, ORDER_CARDS, PICKS, deadline_waits, uniform_waits, wait_of
@@ -49,6 +49,7 @@ UNKNOWN_IDS: Final = {
     # probed on an unknown token (ResourceNotFound); tests/sim/test_get_buyer.py covers
     # the rest.
     "Buyer": "unknown-buyer-token",
+    "Dispute": "S01-0000000-0000000-B0000000",
 }
 _AUTHORIZING_INTENTS = ("Authorize", "Authorize", "AuthorizeWithCapture")
 #: What a step on an object type that has no object yet does instead (refunds and
@@ -92,6 +93,19 @@ def _head(operation: str) -> Product:
 
 
 _ORDER_WEIGHT = 2
+#: Disputes are rare in a shop's life (a few in a thousand orders): their calls, and Upload
+#: File (evidence), are drawn once where another call is drawn three times.
+_DISPUTE_CALLS: Final = frozenset(
+    name
+    for name, op in OPERATIONS.items()
+    if "Dispute" in (op.target, op.creates) or name == "upload_file"
+)
+
+
+def _weight(name: str, op: Operation) -> int:
+    if name in _DISPUTE_CALLS:
+        return 1
+    return _READ_WEIGHT if op.method == "GET" else _WRITE_WEIGHT
 
 
 def merchant_entries() -> tuple[tuple[str, Product, int], ...]:
@@ -100,8 +114,7 @@ def merchant_entries() -> tuple[tuple[str, Product, int], ...]:
     complete), plain or charged (an authorized charge, so captures and refunds come
     soon)."""
     entries: list[tuple[str, Product, int]] = [
-        (name, _head(name), _READ_WEIGHT if op.method == "GET" else _WRITE_WEIGHT)
-        for name, op in OPERATIONS.items()
+        (name, _head(name), _weight(name, op)) for name, op in OPERATIONS.items()
     ]
     entries.append(
         (
@@ -128,7 +141,8 @@ def world_entries(limits: Limits) -> tuple[tuple[str, Product, int], ...]:
     return (
         ("wait", uniform_waits(200), 10),
         # Any event that can happen to some object now: which, with which reason.
-        ("event", Product((tuple(range(1024)),)), 3),
+        # (5: the buyer's dispute filings and Amazon's decisions on them are events too.)
+        ("event", Product((tuple(range(1024)),)), 5),
         ("wait", deadline_waits(limits), 3),  # exactly L − 1 s, L, L + 1 s of a limit
         ("next_deadline", NEAR, 2),
         ("calendar", CALENDAR, 1),  # a calendar edge ± 1 s

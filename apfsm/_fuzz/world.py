@@ -18,7 +18,7 @@ from hypothesis.stateful import RuleBasedStateMachine, rule
 
 from apfsm._clock import add_months, month_start
 from apfsm._sim import Simulator
-from apfsm._spec import LIFECYCLES, SANDBOX_CARDS, Limits
+from apfsm._spec import FILING_REASONS, LIFECYCLES, SANDBOX_CARDS, Limits
 
 from .plans import Product
 from .values import check_limits
@@ -154,8 +154,9 @@ def declared_event(
 ) -> tuple[str, str, str, dict[str, Any]] | None:
     """A declared event that can happen to some object now (SPEC §3–§6), as the
     simulator action that makes it: ``(actor, method, object id, arguments)`` — the buyer
-    approves an open session with a sandbox card, cancels, closes a permission; Amazon
-    declines, expires, cancels, completes. None when no object has one.
+    approves an open session with a sandbox card, cancels, closes a permission, files a
+    dispute on a captured charge; Amazon declines, expires, cancels, completes, decides a
+    dispute. None when no object has one.
 
     ``pick`` chooses the object (the first from it that has an event), the event and its
     reason; ``allowed`` restricts the events to these (object type, event name) pairs (the
@@ -172,6 +173,8 @@ def declared_event(
     rest = pick // len(ids) // len(events)
     if name == "buyer_approve":
         return ("buyer", name, object_id, {"card": CARDS[rest % len(CARDS)]})
+    if name == "file_dispute":  # a dispute arrives (docs/dispute.md)
+        return ("buyer", name, object_id, {"filing_reason": reasons[rest % len(reasons)]})
     reason = reasons[rest % len(reasons)] if reasons else None
     return (
         "amazon",
@@ -181,13 +184,24 @@ def declared_event(
     )
 
 
+#: The buyer's actions that create an object on another one (``Creation.actor``): on a
+#: Captured charge, the buyer files a chargeback or claim (``Simulator.file_dispute``).
+_FILINGS: Final = {("Charge", "Captured"): ("file_dispute", FILING_REASONS)}
+
+
 def _events_now(
     sim: Simulator, object_id: str, allowed: frozenset[tuple[str, str]] | None
 ) -> list[tuple[str, tuple[str, ...]]]:
     object_type = sim.object_type(object_id)
     assert object_type is not None
     state = sim.object_state(object_id)
-    return [
+    filing = _FILINGS.get((object_type, state or ""))
+    filings = (
+        [filing]
+        if filing is not None and (allowed is None or (object_type, filing[0]) in allowed)
+        else []
+    )
+    return filings + [
         (decl.name, decl.reasons)
         for decl in LIFECYCLES[object_type].events
         if state in decl.sources

@@ -74,7 +74,7 @@ _PLAIN: Final = {
     name: tuple(values[0] for values in options) for name, options in REALISTIC_OPTIONS.items()
 }
 #: The operations with a body but no choice.
-_NO_CHOICE: Final = frozenset({"update_charge_permission", "cancel_charge"})
+_NO_CHOICE: Final = frozenset({"update_charge_permission", "cancel_charge", "contest_dispute"})
 _FALLBACK_PRICE: Final = {"amount": "10.00", "currencyCode": "USD"}
 _STORE_ID: Final = "amzn1.application-oa2-client.fuzz"
 
@@ -160,6 +160,8 @@ def realistic_body(
         return {"closureReason": "no longer needed", "cancelPendingCharges": chosen[0]}
     if operation == "cancel_charge":
         return {"cancellationReason": "out of stock"}
+    if operation == "contest_dispute":  # the SDKs' example: a tracking number
+        return {"merchantEvidences": [{"evidenceType": "TrackingNumber", "evidenceText": "1Z9"}]}
     if operation == "capture_charge":
         return {"captureAmount": _share(now.get("chargeAmount") or _FALLBACK_PRICE, chosen[0])}
     target = target_id if target_id is not None else _own_id(operation, now)

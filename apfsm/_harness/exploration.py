@@ -177,6 +177,14 @@ def _refund(sim: Simulator) -> str:
     return str(sim.create_refund(body)["refundId"])
 
 
+def _dispute(sim: Simulator, *, provider: bool = False) -> str:
+    charge = _charge(sim, captureNow=True)
+    if not provider:
+        return str(sim.file_dispute(charge)["disputeId"])
+    body = realistic_body("create_dispute", sim.object_json(charge))
+    return str(sim.request("create_dispute", None, body).body["disputeId"])
+
+
 #: How each declared creation (operation, guard) is realised: a function making the object
 #: on a fresh simulator and returning its id.
 CREATORS: Final[Mapping[tuple[str, str | None], Callable[[Simulator], str]]] = {
@@ -188,6 +196,9 @@ CREATORS: Final[Mapping[tuple[str, str | None], Callable[[Simulator], str]]] = {
     ),
     ("create_charge", None): _charge,
     ("create_refund", None): _refund,
+    # A provider's report, and the buyer's filing, of a dispute on a captured charge.
+    ("create_dispute", None): lambda sim: _dispute(sim, provider=True),
+    ("file_dispute", None): _dispute,
     # The buyer's action, not a merchant call (Amazon Sign-in): the token is the id.
     ("buyer_sign_in", None): lambda sim: sim.buyer_sign_in(scopes=["name", "email"]),
     **{key: make for name in COMPLETIONS for key, make in _completion_creators(name).items()},
@@ -323,10 +334,12 @@ def _guard_holds(
         threshold = thresholds["async_capture_after"]
         late = at >= threshold if limits.async_capture_at_boundary else at > threshold
         return late if guard.complement == "sync_capture" else not late
-    if name == "requested_canceled":
-        # Update Charge: the body explore sends (_harness/bodies) asks for Canceled, the
-        # only state CHARGE_UPDATE_STATES allows.
+    if name in ("requested_canceled", "requested_resolved"):
+        # Update Charge, Update Dispute: the body explore sends (_harness/bodies) asks for
+        # the first state CHARGE_UPDATE_STATES, DISPUTE_UPDATE_STATES allow.
         return True
+    if name == "requested_closed":
+        return False
     raise AssertionError(f"explore has no rule for guard {name!r}")  # pragma: no cover
 
 

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from apfsm._errors import ActionRefused
-from apfsm._spec import CARD, SANDBOX_CARDS, SandboxCard
+from apfsm._spec import CARD, DISPUTE_TYPES, FILING_REASONS, SANDBOX_CARDS, SandboxCard
 
+from .disputes import open_dispute
 from .effects import Effects
 from .log import snapshot
-from .records import BuyerRecord, CheckoutSessionRecord, Record, stamp
+from .records import BuyerRecord, ChargeRecord, CheckoutSessionRecord, Record, stamp
 from .scheduler import EVENTS
 from .shapes import SIGN_IN_SCOPES
 
@@ -59,6 +61,35 @@ def _scopes(scopes: object) -> tuple[str, ...]:
                 f"unknown sign-in scope {scope!r}; scopes are {', '.join(SIGN_IN_SCOPES)}",
             )
     return tuple(dict.fromkeys(scopes))
+
+
+def _one_of(name: str, value: object, choices: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ActionRefused(
+            "InvalidParameterValue", f"{name} must be one of {', '.join(choices)}; got {value!r}"
+        )
+    return value
+
+
+def _disputed(amount: object, charge: ChargeRecord) -> Decimal:
+    """A dispute's amount: the captured amount when not given; at most that."""
+    captured, currency = charge.captured_amount
+    if amount is None:
+        return captured
+    try:
+        value = Decimal(amount) if isinstance(amount, str | int | Decimal) else None
+    except InvalidOperation:
+        value = None
+    if isinstance(amount, bool) or value is None or not value.is_finite() or value <= 0:
+        raise ActionRefused(
+            "InvalidParameterValue", f"amount must be a positive decimal string, got {amount!r}"
+        )
+    if value > captured:
+        raise ActionRefused(
+            "TransactionAmountExceeded",
+            f"a dispute of {value} exceeds the {captured} {currency} captured",
+        )
+    return value
 
 
 class Actions:
@@ -118,6 +149,47 @@ class Actions:
             response_data=snapshot({"buyerToken": token}),
         )
         return token
+
+    def file_dispute(
+        self, charge_id: str, filing_reason: object, dispute_type: object, amount: object
+    ) -> dict[str, Any]:
+        """The buyer files a chargeback or A-to-z claim on a captured charge; returns the
+        new Dispute's JSON (docs/dispute.md)."""
+        fx = self._fx
+        now = self._now()
+        fx.settle(now)
+        charge = fx.store.get(charge_id, "Charge")
+        if not isinstance(charge, ChargeRecord):
+            raise ActionRefused("ResourceNotFound", f"no Charge {charge_id!r} in this simulator")
+        if charge.state != "Captured":
+            raise ActionRefused(
+                "InvalidChargeStatus",
+                f"a dispute is filed on a Captured charge; {charge_id} is {charge.state}",
+            )
+        reason = _one_of("filing_reason", filing_reason, FILING_REASONS)
+        kind = _one_of("dispute_type", dispute_type, DISPUTE_TYPES)
+        value = _disputed(amount, charge)
+        dispute = open_dispute(
+            fx,
+            charge,
+            value,
+            charge.currency,
+            filing_reason=reason,
+            dispute_type=kind,
+            when=stamp(now),
+        )
+        body = dispute.to_json(fx.limits, now)
+        request = {"chargeId": charge_id, "filingReason": reason, "disputeType": kind}
+        fx.store.log.add(
+            at=now,
+            kind="buyer",
+            operation="file_dispute",
+            object_id=dispute.id,
+            request_data=snapshot({**request, "amount": str(value)}),
+            status=200,
+            response_data=snapshot(body),
+        )
+        return body
 
     def cancel(self, checkout_session_id: str) -> dict[str, Any]:
         """The buyer cancels on Amazon's checkout page; returns the session."""

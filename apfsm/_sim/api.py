@@ -224,3 +224,27 @@ class AmazonPayApi:
         session_id = str(session["checkoutSessionId"])
         self.buyer_approve(session_id, card=card)
         return self.complete_checkout_session(session_id, {"chargeAmount": price})
+
+    def create_dispute(
+        self, body: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """``POST /v2/disputes`` (payment service providers): report a chargeback."""
+        return self.request("create_dispute", None, body, idempotency_key=idempotency_key).body
+
+    def get_dispute(self, dispute_id: str) -> dict[str, Any]:
+        """``GET /v2/disputes/{id}``."""
+        return self.request("get_dispute", dispute_id).body
+
+    def update_dispute(self, dispute_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """``PATCH /v2/disputes/{id}`` (payment service providers): report its closure."""
+        return self.request("update_dispute", dispute_id, body).body
+
+    def contest_dispute(self, dispute_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST /v2/disputes/{id}/contest``: contest with ``merchantEvidences``."""
+        return self.request("contest_dispute", dispute_id, body).body
+
+    def upload_file(
+        self, body: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        """``POST /v2/files``: a URL to upload an evidence file to (``fileId`` = ``id``)."""
+        return self.request("upload_file", None, body, idempotency_key=idempotency_key).body

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from typing import Final
 
 from apfsm._errors import ActionRefused
-from apfsm._spec import DELETED, LIFECYCLES, SAME, Limits
+from apfsm._spec import DELETED, DISPUTE_RESOLUTION_BY_TRIGGER, LIFECYCLES, SAME, Limits
 
 from .notifications import Outbox
-from .records import ChargePermissionRecord, ChargeRecord, Record
+from .records import ChargePermissionRecord, ChargeRecord, DisputeRecord, Record
 from .scheduled import Timer
 from .scheduler import EVENTS, TIMERS, TIMERS_FROM, Scheduler
 from .store import Store
@@ -76,6 +76,8 @@ class Effects:
             record.reason = reason
         if isinstance(record, ChargeRecord) and state == "Authorized":
             record.authorized_at = stamp  # the 30-day timer counts from here (SPEC §2)
+        if isinstance(record, DisputeRecord) and state == "ActionRequired":
+            record.action_required_at = stamp  # its response window counts from here
         for timer in TIMERS_FROM.get((record.object_type, state), ()):
             if previous not in timer.sources or previous == state:
                 self.scheduler.timer(record, timer.name)  # else it is scheduled already
@@ -127,6 +129,8 @@ class Effects:
             assert reason is not None
             self._add_reason(record, reason, stamp)
             return
+        if isinstance(record, DisputeRecord):
+            record.resolution = DISPUTE_RESOLUTION_BY_TRIGGER.get(name, record.resolution)
         self.enter(record, decl.dest, reason, stamp)
 
     def settle(self, now: datetime) -> None:
@@ -177,6 +181,8 @@ class Effects:
         if timer.dest == DELETED:
             self.store.delete(record.id)
             return
+        if isinstance(record, DisputeRecord):
+            record.resolution = DISPUTE_RESOLUTION_BY_TRIGGER.get(name, record.resolution)
         self.enter(record, timer.dest, timer.reason, deadline)
 
     def _add_reason(self, record: ChargePermissionRecord, reason: str, stamp: datetime) -> None:

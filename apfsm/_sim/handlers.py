@@ -24,11 +24,13 @@ from apfsm._errors import ApiError
 from apfsm._outcome import Outcome
 from apfsm._spec import CARD, ERRORS, OPERATIONS, Operation, SandboxCard
 
+from .disputes import open_dispute, uploaded_file
 from .effects import Effects
 from .records import (
     ChargePermissionRecord,
     ChargeRecord,
     CheckoutSessionRecord,
+    DisputeRecord,
     Record,
     RefundRecord,
     copy_json,
@@ -442,6 +444,60 @@ def create_refund(fx: Effects, call: Call) -> Response:
     return _render(fx, refund, call.outcome.http_status)
 
 
+# -- Dispute, File (docs/dispute.md) ---------------------------------------------------------
+
+#: Create Dispute's fields kept as sent (the JSON echoes providerMetadata).
+_DISPUTE_KEPT: Final = ("providerMetadata", "filingTimestamp", "creationTimestamp")
+
+
+def create_dispute(fx: Effects, call: Call) -> Response:
+    """A payment service provider reports a chargeback on a captured charge."""
+    charge, body = call.on(ChargeRecord), call.body
+    amount, currency = _money(body["disputeAmount"])
+    dispute = open_dispute(
+        fx,
+        charge,
+        amount,
+        currency,
+        filing_reason=body["filingReason"],
+        dispute_type=body.get("disputeType") or "Chargeback",
+        when=stamp(call.now),
+        extra={k: body[k] for k in _DISPUTE_KEPT if body.get(k) is not None},
+    )
+    return _render(fx, dispute, call.outcome.http_status)
+
+
+def update_dispute(fx: Effects, call: Call) -> Response:
+    """A payment service provider reports its chargeback's closure: the state, reason and
+    resolution the body gives (the reason InvestigatorResolved when it gives none)."""
+    dispute = call.on(DisputeRecord)
+    details = call.body["statusDetails"]
+    dispute.resolution = details.get("resolution", dispute.resolution)
+    fx.enter(
+        dispute,
+        details["state"],
+        details.get("reasonCode", "InvestigatorResolved"),
+        stamp(call.now),
+    )
+    return _render(fx, dispute)
+
+
+def contest_dispute(fx: Effects, call: Call) -> Response:
+    """The merchant contests: its evidences are added, the dispute goes UnderReview."""
+    dispute = call.on(DisputeRecord)
+    extra = dict(dispute.extra or {})
+    evidences = [*extra.get("merchantEvidences", [])]
+    evidences.extend(copy_json(call.body["merchantEvidences"]))
+    extra["merchantEvidences"] = evidences
+    dispute.extra = extra
+    fx.enter(dispute, "UnderReview", None, stamp(call.now))
+    return _render(fx, dispute)
+
+
+def upload_file(fx: Effects, call: Call) -> Response:
+    return Response(call.outcome.http_status, uploaded_file(fx, call.body, call.now))
+
+
 #: What each operation does once accepted: every operation of ``apfsm.OPERATIONS`` (a read
 #: answers the object's JSON unless it is given a handler of its own).
 HANDLERS: Final[Mapping[str, Handler]] = MappingProxyType(
@@ -459,5 +515,9 @@ HANDLERS: Final[Mapping[str, Handler]] = MappingProxyType(
         "cancel_charge": cancel_charge,
         "update_charge": update_charge,
         "create_refund": create_refund,
+        "create_dispute": create_dispute,
+        "update_dispute": update_dispute,
+        "contest_dispute": contest_dispute,
+        "upload_file": upload_file,
     }
 )

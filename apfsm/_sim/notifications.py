@@ -1,9 +1,9 @@
 """IPN notifications (SPEC §7): the message of a state change, and its delivery.
 
-Every state change of a Charge Permission, Charge or Refund emits a message naming the
-object (never its state: receivers must GET it). Messages are kept in the store, in order;
-a callback, when set, receives each one after the call that caused it has completed —
-outside the simulator's lock, so it may call the simulator again.
+Every state change of a Charge Permission, Charge, Refund or Dispute (``CHARGEBACK``) emits
+a message naming the object (never its state: receivers must GET it). Messages are kept in
+the store, in order; a callback, when set, receives each one after the call that caused it
+has completed — outside the simulator's lock, so it may call the simulator again.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, Final
 
 from apfsm._spec import LIFECYCLES
 
-from .records import ChargePermissionRecord, ChargeRecord, Record, RefundRecord
+from .records import ChargePermissionRecord, ChargeRecord, DisputeRecord, Record, RefundRecord
 from .store import Store
 
 __all__ = ["Notifier", "Outbox"]
@@ -43,7 +43,7 @@ class Outbox:
             return
         if isinstance(record, ChargePermissionRecord):
             permission_id = record.id
-        elif isinstance(record, ChargeRecord):
+        elif isinstance(record, ChargeRecord | DisputeRecord):
             permission_id = record.charge_permission_id
         else:
             assert isinstance(record, RefundRecord)

@@ -39,6 +39,7 @@ __all__ = [
     "ChargePermissionRecord",
     "ChargeRecord",
     "CheckoutSessionRecord",
+    "DisputeRecord",
     "Record",
     "RefundRecord",
     "copy_json",
@@ -71,6 +72,16 @@ _DESCRIPTIONS: Final = {
     "AmazonRejected": "rejected by Amazon",
     "ProcessingFailure": "could not be processed",
     "TransactionTimedOut": "the authorization was not resolved in time",
+    # Dispute reasons (docs/dispute.md).
+    "MerchantResponseRequired": "the merchant's response is required",
+    "MerchantAdditionalEvidencesRequired": "the merchant must provide more evidence",
+    "BuyerAdditionalEvidencesRequired": "the buyer must provide more evidence",
+    "MerchantAcceptedDispute": "the merchant accepted the dispute",
+    "MerchantResponseDeadlineExpired": "the merchant did not respond in time",
+    "BuyerCancelled": "the buyer withdrew the dispute",
+    "InvestigatorResolved": "decided by the investigator",
+    "AutoResolved": "decided automatically",
+    "ChargebackFiled": "the buyer filed a chargeback with the bank",
 }
 
 
@@ -408,6 +419,52 @@ class RefundRecord(_Record):
 
 
 @attrs.define(slots=True, eq=False)
+class DisputeRecord(_Record):
+    """A buyer's chargeback or A-to-z claim on a captured charge (docs/dispute.md): filed by
+    the buyer (``Simulator.file_dispute``) or reported by a payment service provider
+    (``create_dispute``)."""
+
+    object_type: ClassVar[str] = "Dispute"
+    reason: str | None = None
+    charge_id: str = ""
+    charge_permission_id: str = ""  # the IPN's ChargePermissionId
+    amount: Decimal = Decimal(0)
+    currency: str = "USD"
+    dispute_type: str = "Chargeback"
+    filing_reason: str = "Other"
+    resolution: str | None = None
+    #: When it last asked for the merchant's response: the window counts from here.
+    action_required_at: datetime | None = None
+    #: providerMetadata, merchantEvidences, the PSP's timestamps: kept as sent.
+    extra: dict[str, Any] | None = None
+
+    def to_json(self, limits: Limits, now: datetime) -> dict[str, Any]:
+        """The dispute's JSON: dispute.html's keys (the Node SDK test's
+        expectedDisputeResponseKeys among them)."""
+        extra = self.extra or {}
+        details = _details(self.state, self.reason, self.updated_at)
+        details["resolution"] = self.resolution
+        deadline = None
+        if self.action_required_at is not None:
+            deadline = DEADLINE_FUNCTIONS["dispute_response_deadline"](self, limits)
+        return {
+            "disputeId": self.id,
+            "chargeId": self.charge_id,
+            "disputeType": self.dispute_type,
+            "disputeAmount": to_wire(self.amount, self.currency, limits),
+            "filingReason": self.filing_reason,
+            "statusDetails": details,
+            "merchantEvidences": _copy(extra.get("merchantEvidences", [])),
+            "merchantResponseDeadline": _ts_or_none(deadline),
+            # Decision: dispute.html's own example authority for every dispute.
+            "resolutionAuthority": "AmazonPay",
+            "providerMetadata": _copy(extra.get("providerMetadata")),
+            "creationTimestamp": _ts(self.created_at),
+            "releaseEnvironment": "Sandbox",
+        }
+
+
+@attrs.define(slots=True, eq=False)
 class BuyerRecord(_Record):
     """A buyer token (its ``id``) and the buyer it reads: made by ``buyer_sign_in``,
     deleted ``Limits.buyer_token_ttl`` after (SPEC §11, docs/buyer.md)."""
@@ -444,7 +501,14 @@ def merge(base: Mapping[str, Any] | None, update: Mapping[str, Any]) -> dict[str
     return out
 
 
-Record = CheckoutSessionRecord | ChargePermissionRecord | ChargeRecord | RefundRecord | BuyerRecord
+Record = (
+    CheckoutSessionRecord
+    | ChargePermissionRecord
+    | ChargeRecord
+    | RefundRecord
+    | BuyerRecord
+    | DisputeRecord
+)
 #: The record class of each object type.
 RECORD_TYPES: Final[Mapping[str, type[Record]]] = MappingProxyType(
     {
@@ -455,6 +519,7 @@ RECORD_TYPES: Final[Mapping[str, type[Record]]] = MappingProxyType(
             ChargeRecord,
             RefundRecord,
             BuyerRecord,
+            DisputeRecord,
         )
     }
 )

@@ -280,6 +280,41 @@ class Simulator(AmazonPayApi):
         with self._lock:
             return self._actions.sign_in(scopes)
 
+    def file_dispute(
+        self,
+        charge_id: str,
+        *,
+        filing_reason: str = "ProductNotReceived",
+        dispute_type: str = "Chargeback",
+        amount: str | None = None,
+    ) -> dict[str, Any]:
+        """The buyer files a chargeback with the bank (``dispute_type="Chargeback"``) or an
+        A-to-z Guarantee claim (``"AtoZClaim"``) on a Captured charge (docs/dispute.md).
+
+        The Dispute is ``ActionRequired`` / ``MerchantResponseRequired`` until its
+        ``merchantResponseDeadline`` (``limits.chargeback_response_window``, 11 days, or
+        ``claim_response_window``, 7 days): then, uncontested, ``Resolved`` /
+        ``MerchantResponseDeadlineExpired`` (``BuyerWon``). A ``CHARGEBACK`` IPN goes out.
+        Outcomes are Amazon's events: ``amazon_event(dispute_id, "merchant_won")``,
+        ``"buyer_won"``, ``"evidence_requested"``... (``LIFECYCLES["Dispute"].events``).
+
+        Args:
+            amount: the disputed amount (a decimal string, in the charge's currency); the
+                captured amount when None.
+
+        Returns:
+            The new Dispute's JSON.
+
+        Raises:
+            ActionRefused: (a ``ValueError``) unknown charge, a charge not Captured, an
+                unknown filing reason or dispute type, an amount above the captured one.
+        """
+        try:
+            with self._lock:
+                return self._actions.file_dispute(charge_id, filing_reason, dispute_type, amount)
+        finally:
+            self._outbox.deliver()
+
     def buyer_cancel(self, checkout_session_id: str) -> dict[str, Any]:
         """The buyer cancels on Amazon's page: the session becomes Canceled/BuyerCanceled.
 

@@ -26,13 +26,21 @@ __all__ = ["SnapshotError", "check_snapshot"]
 #: (SPEC §1: amounts are at most 12 digits and 2 decimals), few enough to stay exact.
 _AMOUNT: Final = re.compile(r"\d{1,15}(\.\d{1,6})?")
 _DATES: Final = frozenset(
-    {"created_at", "updated_at", "authorized_at", "last_charge_at", "closed_at"}
+    {
+        "created_at",
+        "updated_at",
+        "authorized_at",
+        "last_charge_at",
+        "closed_at",
+        "action_required_at",
+    }
 )
 _AMOUNTS: Final = frozenset({"amount", "capture_amount", "amount_limit"})
 #: Parent links a record's JSON is computed through (they must name a stored object).
 _PARENTS: Final = {
     "Charge": ("charge_permission_id", "ChargePermission"),
     "Refund": ("charge_id", "Charge"),
+    "Dispute": ("charge_id", "Charge"),
 }
 _CHILDREN: Final = {"charges": "Charge", "refunds": "Refund"}
 _TIMER_NAMES: Final = frozenset(name for _, name in TIMERS)

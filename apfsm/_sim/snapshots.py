@@ -62,6 +62,7 @@ def _record_from_json(data: Mapping[str, Any]) -> Any:
             "authorized_at",
             "last_charge_at",
             "closed_at",
+            "action_required_at",
         }:
             value = None if value is None else require_aware(datetime.fromisoformat(value))
         elif field.name in {"amount", "capture_amount", "amount_limit"}:

@@ -135,7 +135,8 @@ class Store:
                 return candidate
 
     def new_child_id(self, permission_id: str, letter: str) -> str:
-        """A Charge (``C``) or Refund (``R``) id: ``<permission id>-C123456``.
+        """A Charge (``C``), Refund (``R``) or Dispute (``B``: dispute.html's examples,
+        ``P01-1111111-1111111-B123456``) id: ``<permission id>-C123456``.
 
         Six digits, as Amazon's own examples show (``S01-5105180-3221187-C056351``,
         ``...-R022311``: developer.amazon.com/docs/amazon-pay-api-v2/refund.html, and the
@@ -159,6 +160,13 @@ class Store:
         token = base64.urlsafe_b64encode(digest).decode().rstrip("=")
         account = base64.b32encode(hashlib.sha256(digest).digest()).decode()[:28]
         return token, f"amzn1.account.{account}"
+
+    def new_file_id(self) -> str:
+        """An Upload File id: ``file_`` and 20 lower-case hex digits (file.html's example
+        is ``file_sdcjscbjckndjhckj``)."""
+        number = self.next("id")
+        text = hashlib.sha256(self._salted(f"{self.merchant_id}/file/{number}").encode())
+        return f"file_{text.hexdigest()[:20]}"
 
     def notification_id(self) -> str:
         """The ``NotificationId`` of the next IPN message: a UUID."""

@@ -26,6 +26,18 @@ from .catalog import (
 from .charge_permission import NON_CHARGEABLE_REASONS
 from .conditions import CHECKS, DEADLINES, GUARDS
 from .declines import CODE_ADVICE, SDK_BACKOFF, STATE_ADVICE, Advice, Resolution
+from .dispute import DISPUTE_RESOLUTION_BY_TRIGGER
+from .dispute_codes import (
+    DISPUTE_REASON_CODES,
+    DISPUTE_RESOLUTIONS,
+    DISPUTE_STATES,
+    DISPUTE_TYPES,
+    DISPUTE_UPDATE_STATES,
+    EVIDENCE_TYPES,
+    FILE_PURPOSES,
+    FILE_TYPES,
+    FILING_REASONS,
+)
 from .lifecycles import LIFECYCLES, object_type_named
 from .limits import FrozenMap, Limits
 from .model import (
@@ -57,7 +69,17 @@ __all__ = [
     "COMPLETIONS",
     "DEADLINES",
     "DELETED",
+    "DISPUTE_REASON_CODES",
+    "DISPUTE_RESOLUTIONS",
+    "DISPUTE_RESOLUTION_BY_TRIGGER",
+    "DISPUTE_STATES",
+    "DISPUTE_TYPES",
+    "DISPUTE_UPDATE_STATES",
     "ERRORS",
+    "EVIDENCE_TYPES",
+    "FILE_PURPOSES",
+    "FILE_TYPES",
+    "FILING_REASONS",
     "FREQUENCY_UNITS",
     "GUARDS",
     "LIFECYCLES",

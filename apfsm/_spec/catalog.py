@@ -155,6 +155,14 @@ _ERROR_LIST: Final = (
         "knowable",
     ),
     _e("InvalidChargeStatus", 422, "the charge's state does not allow this operation", "knowable"),
+    # Decision (docs/dispute.md): Amazon's code for a dispute call its state refuses is
+    # undocumented; named like the other objects' status codes.
+    _e(
+        "InvalidDisputeStatus",
+        422,
+        "the dispute's state does not allow this operation",
+        "knowable",
+    ),
     _e("CheckoutSessionCanceled", 422, "the checkout session was canceled", "decline"),
     _e(
         "TransactionCountExceeded",
@@ -202,9 +210,16 @@ _ERROR_LIST: Final = (
 #: Every error code of SPEC §8, read-only: ``code -> ErrorInfo``.
 ERRORS: Final[Mapping[str, ErrorInfo]] = MappingProxyType({e.code: e for e in _ERROR_LIST})
 
-#: The API objects, in the order the API links them (SPEC §1), and the Buyer Get Buyer
-#: reads (SPEC §11).
-OBJECT_TYPES: Final = ("CheckoutSession", "ChargePermission", "Charge", "Refund", "Buyer")
+#: The API objects, in the order the API links them (SPEC §1), the Buyer Get Buyer reads
+#: and the Dispute on a captured charge (SPEC §11).
+OBJECT_TYPES: Final = (
+    "CheckoutSession",
+    "ChargePermission",
+    "Charge",
+    "Refund",
+    "Buyer",
+    "Dispute",
+)
 
 
 @attrs.frozen

@@ -105,6 +105,8 @@ CHARGE: Final = Lifecycle(
         Allow("capture_charge", ("Authorized",), "CaptureInitiated", guard="async_capture"),
         Allow("cancel_charge", _CH_CANCELABLE, "Canceled", reason="MerchantCanceled"),
         Allow("create_refund", ("Captured",), SAME),
+        # A dispute is on a captured charge (docs/dispute.md).
+        Allow("create_dispute", ("Captured",), SAME),
     ),
     refusals=(
         Refuse(
@@ -124,6 +126,11 @@ CHARGE: Final = Lifecycle(
         ),
         Refuse(
             "create_refund",
+            ("AuthorizationInitiated", "Authorized", "CaptureInitiated", "Canceled", "Declined"),
+            "InvalidChargeStatus",
+        ),
+        Refuse(
+            "create_dispute",
             ("AuthorizationInitiated", "Authorized", "CaptureInitiated", "Canceled", "Declined"),
             "InvalidChargeStatus",
         ),

@@ -28,6 +28,8 @@ _GUARD_LIST: Final = (
     Guard("intent_authorize_pending", "Authorize + canHandlePendingAuthorization"),
     Guard("intent_capture", "paymentIntent AuthorizeWithCapture"),
     Guard("requested_canceled", "statusDetails.state Canceled"),
+    Guard("requested_resolved", "statusDetails.state Resolved"),
+    Guard("requested_closed", "statusDetails.state Closed", complement="requested_resolved"),
 )
 GUARDS: Final[Mapping[str, Guard]] = MappingProxyType({g.name: g for g in _GUARD_LIST})
 
@@ -75,6 +77,13 @@ _DEADLINE_LIST: Final = (
         "{buyer_token_ttl}",
         "sign-in",
         ("buyer_token_ttl",),
+    ),
+    Deadline(
+        "dispute_response_deadline",
+        "{chargeback_response_window} (chargeback) / {claim_response_window} (A-to-z claim)",
+        "the dispute asking for the merchant's response",
+        ("chargeback_response_window", "claim_response_window"),
+        payload_field="merchantResponseDeadline",
     ),
 )
 DEADLINES: Final[Mapping[str, Deadline]] = MappingProxyType({d.name: d for d in _DEADLINE_LIST})
@@ -164,6 +173,13 @@ _CHECK_LIST: Final = (
         "TransactionAmountExceeded",
         "refunds ≤ captured + min({refund_overage_rate} × captured, cap)",
         needs_history=True,  # the payload's refundedAmount omits refunds still pending
+    ),
+    Check("dispute_currency_matches", "CurrencyMismatch", "currency equals the charge's"),
+    Check(
+        "dispute_within_captured_amount",
+        # Decision (docs/dispute.md): a dispute cannot claim more than was captured.
+        "TransactionAmountExceeded",
+        "disputeAmount ≤ the charge's captured amount",
     ),
 )
 CHECKS: Final[Mapping[str, Check]] = MappingProxyType({c.name: c for c in _CHECK_LIST})

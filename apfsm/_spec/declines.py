@@ -324,6 +324,10 @@ _STATE_ENTRIES: Final = (
     _state(("Refund", "Declined", "ProcessingFailure"), "merchant",
            "an internal error at Amazon: request the refund again (a new refund with a new "
            "idempotency key), later", "refund", sources=(_MAGENTO,)),
+    # docs/dispute.md (a Decision: where ChargebackFiled belongs).
+    _state(("Dispute", "Closed", "ChargebackFiled"), "merchant",
+           "the buyer took the A-to-z claim to the bank: answer the chargeback's own "
+           "dispute (its CHARGEBACK IPN), within its window", "dispute"),
 )  # fmt: skip
 
 #: Advice for objects showing a state that needs the merchant to act:

@@ -15,15 +15,19 @@ from .buyer import BUYER
 from .charge import CHARGE
 from .charge_permission import CHARGE_PERMISSION
 from .checkout_session import CHECKOUT_SESSION
+from .dispute import DISPUTE
 from .model import Lifecycle
 from .refund import REFUND
 
 __all__ = ["LIFECYCLES", "object_type_named"]
 
 #: The lifecycles by object type, in the order the API links them (the Buyer, read before
-#: checkout, last).
+#: checkout, after the Refund; the Dispute, on a captured charge, last).
 LIFECYCLES: Final[Mapping[str, Lifecycle]] = MappingProxyType(
-    {lc.object_type: lc for lc in (CHECKOUT_SESSION, CHARGE_PERMISSION, CHARGE, REFUND, BUYER)}
+    {
+        lc.object_type: lc
+        for lc in (CHECKOUT_SESSION, CHARGE_PERMISSION, CHARGE, REFUND, BUYER, DISPUTE)
+    }
 )
 
 _BY_KEY: Final[Mapping[str, str]] = MappingProxyType({name.lower(): name for name in LIFECYCLES})

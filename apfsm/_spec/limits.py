@@ -238,6 +238,27 @@ class Limits:
         "§11",
         hours=24,
     )
+    chargeback_response_window: timedelta = _duration(
+        "a chargeback's Dispute Window: the merchant contests (Contest Dispute, with "
+        "evidence) within this long after the dispute asks for a response, its "
+        "merchantResponseDeadline (the SDKs' contestDispute: 11 days for Chargeback); "
+        "afterwards it is Resolved with MerchantResponseDeadlineExpired, BuyerWon (the "
+        "boundary as ttl_passed_at_deadline)",
+        "§11",
+        days=11,
+    )
+    claim_response_window: timedelta = _duration(
+        "an A-to-z Guarantee claim's Dispute Window, as chargeback_response_window (the "
+        "SDKs' contestDispute: 7 days for A-Z Claims)",
+        "§11",
+        days=7,
+    )
+    file_upload_url_ttl: timedelta = _duration(
+        "Upload File's url takes the file this long (urlExpirationTimestamp; Decision: "
+        "file.html gives no figure)",
+        "§11",
+        hours=1,
+    )
 
     # -- SPEC §2: Decisions on boundaries --------------------------------------------------
     ttl_passed_at_deadline: bool = _flag(

@@ -157,6 +157,25 @@ def _control_routes(state: _State) -> list[Any]:
         token = state.run("sign_in", [scopes], lambda sim: sim.buyer_sign_in(scopes=scopes))
         return {"buyerToken": token}
 
+    async def dispute(request: Request) -> dict[str, Any]:
+        body = await _body_json(request)
+        charge_id = _string_field(body, "chargeId")
+        # Unknown reasons or types, a charge not Captured, too large an amount: the
+        # simulator's ActionRefused (docs/dispute.md). Journaled with a state file.
+        args = [
+            charge_id,
+            body.get("filingReason", "ProductNotReceived"),
+            body.get("disputeType", "Chargeback"),
+            body.get("amount"),
+        ]
+        return state.run(
+            "dispute",
+            args,
+            lambda sim: sim.file_dispute(
+                args[0], filing_reason=args[1], dispute_type=args[2], amount=args[3]
+            ),
+        )
+
     async def event(request: Request) -> dict[str, Any]:
         body = await _body_json(request)
         object_id = _string_field(body, "objectId")
@@ -285,6 +304,7 @@ def _control_routes(state: _State) -> list[Any]:
         ("POST", "/_apfsm/buyer/approve"): approve,
         ("POST", "/_apfsm/buyer/cancel"): cancel,
         ("POST", "/_apfsm/buyer/sign-in"): sign_in,
+        ("POST", "/_apfsm/buyer/dispute"): dispute,
         ("GET", "/_apfsm/notifications"): notifications,
         ("GET", "/_apfsm/log"): log,
         ("POST", "/_apfsm/reset"): reset,

@@ -276,6 +276,8 @@ def _replay(simulator: Simulator, kind: str, args: list[Any], body: bytes | None
         simulator.advance(timedelta(seconds=args[0]))
     elif kind == "sign_in":
         simulator.buyer_sign_in(scopes=args[0])
+    elif kind == "dispute":
+        simulator.file_dispute(args[0], filing_reason=args[1], dispute_type=args[2], amount=args[3])
     elif kind == "event":
         simulator.amazon_event(args[0], args[1], reason=args[2])
     else:

@@ -140,6 +140,20 @@ _CONTROL_ENDPOINTS: Final[tuple[_ControlEndpoint, ...]] = (
     ),
     _ControlEndpoint(
         "POST",
+        f"{_c}/buyer/dispute",
+        "{chargeId, filingReason, disputeType, amount}: the buyer files a chargeback or "
+        "A-to-z claim on a Captured charge; answers the Dispute",
+        body={
+            "chargeId": {"type": "string"},
+            "filingReason": {"type": "string"},
+            "disputeType": {"type": "string"},
+            "amount": {},
+        },
+        required=("chargeId",),
+        answer={"$ref": f"{_REF}Dispute"},
+    ),
+    _ControlEndpoint(
+        "POST",
         f"{_c}/event",
         "{objectId, event, reason}: any buyer or Amazon event the lifecycles declare "
         "(amazon_cancel, payment_method_problem, ...); answers the object",

@@ -7,7 +7,10 @@ from typing import Any, Final
 
 from apfsm._spec import (
     BODIES,
+    DISPUTE_RESOLUTIONS,
     ERRORS,
+    FILE_PURPOSES,
+    FILE_TYPES,
     LIFECYCLES,
     OPERATIONS,
     SIMULATION_CODES,
@@ -98,6 +101,8 @@ def _status_schema(object_type: str) -> dict[str, Any]:
     else:
         properties["reasonCode"] = {"enum": [*reasons, None]}  # null outside reasoned states
         properties["reasonDescription"] = _NULLABLE_STRING
+    if object_type == "Dispute":  # who it was decided for (dispute.html)
+        properties["resolution"] = {"enum": [*DISPUTE_RESOLUTIONS, None]}
     return {"type": "object", "required": sorted(properties), "properties": properties}
 
 
@@ -120,6 +125,23 @@ def _buyer_schema() -> dict[str, Any]:
             "primeMembershipTypes": {"type": ["array", "null"]},
         },
     }
+
+
+#: Upload File's answer (file.html's File object; docs/dispute.md).
+_FILE_SCHEMA: Final = {
+    "type": "object",
+    "description": "an evidence file's id and the URL to PUT it to (file.html)",
+    "required": ["id", "type", "purpose", "url", "size", "uploadTimestamp"],
+    "properties": {
+        "id": {"type": "string"},
+        "type": {"type": "string", "enum": list(FILE_TYPES)},
+        "purpose": {"type": "string", "enum": list(FILE_PURPOSES)},
+        "url": {"type": "string"},
+        "size": {"type": "integer"},
+        "uploadTimestamp": _TIMESTAMP,
+        "urlExpirationTimestamp": _TIMESTAMP,
+    },
+}
 
 
 def _object_schema(object_type: str) -> dict[str, Any]:
@@ -149,11 +171,14 @@ _PARENT_IDS: Final = {
     "CheckoutSession": ("chargePermissionId", "chargeId"),
     "Charge": ("chargePermissionId",),
     "Refund": ("chargeId",),
+    "Dispute": ("chargeId",),
 }
 
 
 def _ids_in(object_type: str) -> set[str]:
     """The ids an answer of ``object_type`` carries: its own and its parents'."""
+    if object_type == "File":  # Upload File's answer: its id is a fileId, not a path id
+        return set()
     return {*_object_schema(object_type)["properties"], *_PARENT_IDS.get(object_type, ())}
 
 
@@ -202,8 +227,8 @@ def _operation_document(op: Operation, limits: Limits) -> dict[str, Any]:
                 "schema": {"type": "string", "enum": list(codes)},
             }
         )
-    returns = op.creates or op.target
-    assert returns is not None
+    # Upload File answers a File (file.html), an object with no lifecycle.
+    returns = op.creates or op.target or "File"
     # A Delivery Tracker answer is not its permission: its id and the details sent back.
     answer = "DeliveryTracker" if op.name == "create_delivery_tracker" else returns
     content = {"application/json": {"schema": {"$ref": f"{_REF}{answer}"}}}
@@ -288,6 +313,7 @@ def openapi(limits: Limits | None = None) -> dict[str, Any]:
     }
     for object_type in LIFECYCLES:
         schemas[object_type] = _object_schema(object_type)
+    schemas["File"] = _FILE_SCHEMA
     schemas["DeliveryTracker"] = {
         "type": "object",
         "description": "a Delivery Tracker's answer: the permission's id and the delivery "

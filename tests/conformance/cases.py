@@ -976,4 +976,4 @@ case(
 
 
 # More cases, by family (they append to CASES on import).
-from . import cases_sdk, cases_time, cases_wire  # noqa: E402, F401
+from . import cases_dispute, cases_sdk, cases_time, cases_wire  # noqa: E402, F401

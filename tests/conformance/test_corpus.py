@@ -63,6 +63,16 @@ def _body(token: Any, ids: dict[str, str]) -> Any:
             "softDescriptor": "shop",
         },
         "REFUND10": {"chargeId": charge, "refundAmount": price("10.00")},
+        # The Node SDK test's createDisputePayload (epoch milliseconds, as Date.now()).
+        "DISPUTE_NODE": {
+            "chargeId": charge,
+            "providerMetadata": {"providerDisputeId": "A2CQXQ2TUSYG7J"},
+            "disputeAmount": price("1"),
+            "filingReason": "ProductNotReceived",
+            "filingTimestamp": 1_764_000_000_000,
+            "statusDetails": {"state": "ActionRequired"},
+            "merchantResponseDeadline": 1_764_000_000_000 + 14 * 86_400_000,
+        },
         "REFUND_115": {"chargeId": charge, "refundAmount": price("115.00")},
         "REFUND_115_01": {"chargeId": charge, "refundAmount": price("115.01")},
         "REFUND_EUR": {"chargeId": charge, "refundAmount": price("10.00", "EUR")},
@@ -128,6 +138,11 @@ def setup(sim: Simulator, name: str) -> dict[str, str]:
         return ids
     if base == "buyer":  # Amazon Sign-in, with the signInScopes after the colon
         ids["buyer"] = sim.buyer_sign_in(scopes=card.split(",") if card else [])
+        return ids
+    if base == "disputed":  # a captured charge the buyer disputes (the type after the colon)
+        _checkout(sim, ids, "captured")
+        filed = sim.file_dispute(ids["charge"], dispute_type=card or "Chargeback")
+        ids["dispute"] = filed["disputeId"]
         return ids
     if base in ("pending", "pending_done", "pending_declined"):
         sid = _session(sim, ids, pending=True)

@@ -22,6 +22,7 @@ from tests.payloads import (
     charge,
     charge_permission,
     checkout_session,
+    dispute,
     money,
     refund,
 )
@@ -35,6 +36,7 @@ BUILDERS: dict[str, Callable[..., dict[str, Any]]] = {
     "Charge": charge,
     "Refund": refund,
     "Buyer": buyer,
+    "Dispute": dispute,
 }
 
 

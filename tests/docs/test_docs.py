@@ -73,10 +73,11 @@ def test_site_builds_strictly(tmp_path: Path) -> None:
         "charge": "charge",
         "refund": "refund",
         "buyer": "buyer",
+        "dispute": "dispute",
         **dict.fromkeys(FACADE_DIAGRAMS, "facades"),
     }
     svgs = sorted((ROOT / "diagrams").glob("*.svg"))
-    assert len(svgs) == 11 + len(FACADE_DIAGRAMS)
+    assert len(svgs) == 13 + len(FACADE_DIAGRAMS)
     for svg in svgs:
         assert (site / "diagrams" / svg.name).read_bytes() == svg.read_bytes()
         page = pages[svg.stem.removesuffix("-refusals")]

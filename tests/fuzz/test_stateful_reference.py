@@ -161,6 +161,11 @@ class ReferenceMachine(AmazonPayMachine):
                     mine,
                     theirs,
                 )
+            elif kind == "Dispute":
+                assert (theirs["amount"], theirs["deadline"]) == (
+                    _decimal(mine["disputeAmount"]),
+                    _datetime(mine["merchantResponseDeadline"]),
+                ), (object_id, mine, theirs)
             else:
                 assert theirs["amount"] == _decimal(mine["refundAmount"])
         notifications = [

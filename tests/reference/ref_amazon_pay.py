@@ -53,6 +53,7 @@ ERROR_STATUS: dict[str, int] = {
     "InvalidCheckoutSessionStatus": 422,
     "InvalidChargePermissionStatus": 422,
     "InvalidChargeStatus": 422,
+    "InvalidDisputeStatus": 422,  # docs/dispute.md (the project's decision)
     "CheckoutSessionCanceled": 422,
     "TransactionCountExceeded": 422,
     "SoftDeclined": 422,
@@ -64,7 +65,14 @@ ERROR_STATUS: dict[str, int] = {
 
 # SPEC §1: the operations.
 GET_OPERATIONS = frozenset(
-    {"get_checkout_session", "get_charge_permission", "get_charge", "get_refund", "get_buyer"}
+    {
+        "get_checkout_session",
+        "get_charge_permission",
+        "get_charge",
+        "get_refund",
+        "get_buyer",
+        "get_dispute",
+    }
 )
 POST_OPERATIONS = frozenset(
     {
@@ -75,6 +83,10 @@ POST_OPERATIONS = frozenset(
         "capture_charge",
         "create_refund",
         "create_delivery_tracker",
+        # Disputes and files (docs/dispute.md)
+        "create_dispute",
+        "contest_dispute",
+        "upload_file",
     }
 )
 ALL_OPERATIONS = (
@@ -86,6 +98,7 @@ ALL_OPERATIONS = (
         "close_charge_permission",
         "cancel_charge",
         "update_charge",
+        "update_dispute",
     }
 )
 
@@ -204,6 +217,20 @@ class _Refund:  # SPEC §6
 
 
 @dataclass
+class _Dispute:  # docs/dispute.md
+    ref: str
+    order: int
+    created: datetime
+    charge: str
+    amount: Decimal
+    kind: str  # "Chargeback" | "AtoZClaim"
+    asked: datetime  # when it last asked for the merchant's response
+    timer_seq: int
+    state: str = "ActionRequired"
+    reason: str | None = "MerchantResponseRequired"
+
+
+@dataclass
 class _Async:
     """An asynchronous outcome (SPEC §7), scheduled by a call."""
 
@@ -295,12 +322,13 @@ class RefAmazonPay:
         self._permissions: dict[str, _Permission] = {}
         self._charges: dict[str, _Charge] = {}
         self._refunds: dict[str, _Refund] = {}
+        self._disputes: dict[str, _Dispute] = {}
         # SPEC §11 Get Buyer: buyer token ref -> when the buyer signed in.
         self._buyers: dict[str, datetime] = {}
         self._async: list[_Async] = []
         self._notes: list[tuple[str, str]] = []
         self._keys: dict[str, tuple[Any, Outcome]] = {}
-        self._counters: dict[str, int] = {"cs": 0, "cp": 0, "ch": 0, "rf": 0}
+        self._counters: dict[str, int] = {"cs": 0, "cp": 0, "ch": 0, "rf": 0, "dp": 0}
         self._order = 0
         self._seq = 0
 
@@ -413,6 +441,9 @@ class RefAmazonPay:
                     "charge_timeout",
                     ch.ref,
                 )
+        for dp in self._disputes.values():
+            if dp.state == "ActionRequired":
+                timer(self._dispute_deadline(dp), dp.order, dp.timer_seq, "dispute_expire", dp.ref)
         for item in self._async:
             if item.due <= self._now:
                 events.append(
@@ -427,6 +458,12 @@ class RefAmazonPay:
                     )
                 )
         return events
+
+    def _dispute_deadline(self, dp: _Dispute) -> datetime:
+        # The Dispute Window: 11 days for a chargeback, 7 for an A-to-z claim.
+        if dp.kind == "AtoZClaim":
+            return dp.asked + self.limits.claim_response_window
+        return dp.asked + self.limits.chargeback_response_window
 
     def _object_order(self, ref: str) -> int:
         if ref in self._charges:
@@ -488,6 +525,11 @@ class RefAmazonPay:
             else:
                 rf.state, rf.reason = "Refunded", None
             self._notify("REFUND", rf.ref)
+        elif kind == "dispute_expire":
+            # Uncontested when the window closes: Resolved, the buyer won.
+            dp = self._disputes[event.ref]
+            dp.state, dp.reason = "Resolved", "MerchantResponseDeadlineExpired"
+            self._notify("CHARGEBACK", dp.ref)
         else:  # pragma: no cover - typo guard
             raise AssertionError(kind)
 
@@ -743,6 +785,10 @@ class RefAmazonPay:
             if signed_in is None or self._passed(signed_in + self.limits.buyer_token_ttl):
                 return _refuse("ResourceNotFound")
             return Outcome(True, 200, None)
+        if operation in ("create_dispute", "get_dispute", "update_dispute", "contest_dispute"):
+            return self._dispute_call(operation, ref, body)
+        if operation == "upload_file":
+            return Outcome(True, 200, None)  # a File: no object of a lifecycle
         # get_refund
         if ref is None or ref not in self._refunds:
             return _refuse("ResourceNotFound")
@@ -1029,6 +1075,53 @@ class RefAmazonPay:
         self._schedule("refund", rf.ref, at, simulation_code)
         return Outcome(True, 201, None, {"Refund": rf.ref})
 
+    # ------------------------------------------------------------------ disputes
+
+    def _dispute_call(self, operation: str, ref: str | None, body: Any) -> Outcome:
+        if operation == "create_dispute":
+            ch = self._charges.get(body["chargeId"])
+            if ch is None:
+                return _refuse("ResourceNotFound")
+            if ch.state != "Captured":
+                return _refuse("InvalidChargeStatus")
+            amount, currency = _price(body["disputeAmount"])
+            if currency != ch.currency:
+                return _refuse("CurrencyMismatch")
+            captured = ch.capture_amount if ch.capture_amount is not None else ch.amount
+            if amount > captured:
+                return _refuse("TransactionAmountExceeded")
+            at = self._stamp()
+            dp = _Dispute(
+                ref=self._new_ref("dp"),
+                order=self._next_order(),
+                created=at,
+                charge=ch.ref,
+                amount=amount,
+                kind=body.get("disputeType") or "Chargeback",
+                asked=at,
+                timer_seq=self._next_seq(),
+            )
+            self._disputes[dp.ref] = dp
+            self._notify("CHARGEBACK", dp.ref)
+            return Outcome(True, 200, None, {"Dispute": dp.ref})
+        found = self._disputes.get(ref or "")
+        if found is None:
+            return _refuse("ResourceNotFound")
+        if operation == "get_dispute":
+            return Outcome(True, 200, None)
+        if operation == "contest_dispute":
+            if found.state != "ActionRequired":
+                return _refuse("InvalidDisputeStatus")
+            found.state, found.reason = "UnderReview", None
+        else:  # update_dispute: a provider reports the closure
+            if found.state not in ("ActionRequired", "UnderReview"):
+                return _refuse("InvalidDisputeStatus")
+            details = body["statusDetails"]
+            found.state = details["state"]
+            found.reason = details.get("reasonCode", "InvestigatorResolved")
+        self._notify("CHARGEBACK", found.ref)
+        return Outcome(True, 200, None)
+
     # ------------------------------------------------------------ the buyer's and Amazon's side
 
     def _open_session(self, session_ref: str) -> _Session:
@@ -1127,6 +1220,15 @@ class RefAmazonPay:
         if ref in self._refunds:
             rf = self._refunds[ref]
             return {"type": "Refund", "state": rf.state, "reason": rf.reason, "amount": rf.amount}
+        if ref in self._disputes:
+            dp = self._disputes[ref]
+            return {
+                "type": "Dispute",
+                "state": dp.state,
+                "reason": dp.reason,
+                "amount": dp.amount,
+                "deadline": self._dispute_deadline(dp),
+            }
         return None
 
     def notifications(self) -> list[tuple[str, str]]:

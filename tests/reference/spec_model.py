@@ -117,6 +117,9 @@ class RefLimits:
     extended_permission_months: int = 13
     recurring_permission_months: int = 13
     buyer_token_ttl: timedelta = timedelta(hours=24)  # SPEC §11: a buyer token's 24 h
+    # docs/dispute.md: the Dispute Window (11 days for Chargeback, 7 days for A-Z Claims).
+    chargeback_response_window: timedelta = timedelta(days=11)
+    claim_response_window: timedelta = timedelta(days=7)
     ttl_passed_at_deadline: bool = True  # SPEC §2: TTL passed at t >= t0+L (False: only t > t0+L)
     async_capture_at_boundary: bool = False  # SPEC §2: "more than 7 d" is t > t0+7d
     max_charge_amount: Mapping[str, Decimal] = field(default_factory=_default_max_charge)
@@ -168,6 +171,7 @@ ERROR_STATUS: dict[str, int] = {
     "InvalidCheckoutSessionStatus": 422,
     "InvalidChargePermissionStatus": 422,
     "InvalidChargeStatus": 422,
+    "InvalidDisputeStatus": 422,  # docs/dispute.md (the project's decision)
     "CheckoutSessionCanceled": 422,
     "TransactionCountExceeded": 422,
 }
@@ -207,6 +211,49 @@ class FieldSpec:
 
 
 PAYMENT_INTENTS = frozenset({"Confirm", "Authorize", "AuthorizeWithCapture"})
+# The PHP SDK's Amazon/Pay/API/Constants (DisputeFilingReason, DisputeReasonCode,
+# EvidenceType).
+FILING_REASONS = frozenset(
+    {
+        "ProductNotReceived",
+        "ProductUnacceptable",
+        "ProductNoLongerNeeded",
+        "CreditNotProcessed",
+        "Overcharged",
+        "DuplicateCharge",
+        "SubscriptionCancelled",
+        "Unrecognized",
+        "Fraudulent",
+        "Other",
+    }
+)
+DISPUTE_REASONS = frozenset(
+    {
+        "MerchantResponseRequired",
+        "MerchantAdditionalEvidencesRequired",
+        "BuyerAdditionalEvidencesRequired",
+        "MerchantAcceptedDispute",
+        "MerchantResponseDeadlineExpired",
+        "BuyerCancelled",
+        "InvestigatorResolved",
+        "AutoResolved",
+        "ChargebackFiled",
+    }
+)
+EVIDENCE_TYPES = frozenset(
+    {
+        "ProductDescription",
+        "Receipt",
+        "CancellationPolicy",
+        "CustomerSignature",
+        "TrackingNumber",
+        "CarrierName",
+        "DeviceId",
+        "DeviceName",
+        "DownloadDateTime",
+        "Other",
+    }
+)
 CHARGE_PERMISSION_TYPES = frozenset({"OneTime", "Recurring", "PaymentMethodOnFile"})
 FREQUENCY_UNITS = frozenset({"Year", "Month", "Week", "Day", "Variable"})
 
@@ -401,6 +448,58 @@ BODY_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
     },
     "get_refund": {},
     "get_buyer": {},
+    # Disputes (docs/dispute.md; the SDKs' createDispute, updateDispute, contestDispute,
+    # uploadFile payloads and the PHP SDK's enums).
+    "create_dispute": {
+        "chargeId": FieldSpec("str", required=True),
+        "disputeAmount": FieldSpec("price", required=True),
+        "filingReason": FieldSpec("enum", required=True, choices=FILING_REASONS),
+        "disputeType": FieldSpec("enum", choices=frozenset({"Chargeback", "AtoZClaim"})),
+        "providerMetadata": OPAQUE,
+        "filingTimestamp": FieldSpec("count"),
+        "creationTimestamp": FieldSpec("count"),
+        "statusDetails": FieldSpec(
+            "object", fields={"state": FieldSpec("enum", choices=frozenset({"ActionRequired"}))}
+        ),
+        "merchantResponseDeadline": FieldSpec("count"),
+    },
+    "get_dispute": {},
+    "update_dispute": {
+        "statusDetails": FieldSpec(
+            "object",
+            required=True,
+            fields={
+                "state": FieldSpec(
+                    "enum", required=True, choices=frozenset({"Resolved", "Closed"})
+                ),
+                "resolution": FieldSpec(
+                    "enum", choices=frozenset({"BuyerWon", "MerchantWon", "NoFault"})
+                ),
+                "reasonCode": FieldSpec("enum", choices=DISPUTE_REASONS),
+                "reasonDescription": FieldSpec("reason"),
+            },
+        ),
+        "closureTimestamp": FieldSpec("count"),
+    },
+    "contest_dispute": {
+        "merchantEvidences": FieldSpec(
+            "object_list",
+            required=True,
+            fields={
+                "evidenceType": FieldSpec("enum", required=True, choices=EVIDENCE_TYPES),
+                "fileId": STR,
+                "evidenceText": STR,
+            },
+        )
+    },
+    "upload_file": {
+        "type": FieldSpec(
+            "enum",
+            required=True,
+            choices=frozenset({"csv", "pdf", "xls", "xlsx", "doc", "docx", "ods", "jpg", "png"}),
+        ),
+        "purpose": FieldSpec("enum", required=True, choices=frozenset({"disputeEvidence"})),
+    },
 }
 
 # SPEC §8 Decision: when a body has several faults, the first in this order wins.
@@ -945,6 +1044,70 @@ def _predict_create_refund(
 
 
 # --------------------------------------------------------------------------------------------
+# Disputes (docs/dispute.md).
+# --------------------------------------------------------------------------------------------
+
+DISPUTE_OPERATIONS = frozenset({"get_dispute", "update_dispute", "contest_dispute"})
+
+
+def dispute_deadline(dispute: Mapping[str, Any], limits: RefLimits) -> datetime:
+    """merchantResponseDeadline; else the window of its type from when it asked for the
+    merchant's response (lastUpdatedTimestamp while ActionRequired, else creation)."""
+    deadline = _ts(dispute, "merchantResponseDeadline")
+    if deadline is not None:
+        return deadline
+    asked = None
+    if _state(dispute) == "ActionRequired":
+        asked = _ts(dispute.get("statusDetails") or {}, "lastUpdatedTimestamp")
+    if asked is None:
+        asked = _created(dispute)
+    if dispute.get("disputeType") == "AtoZClaim":
+        return asked + limits.claim_response_window
+    return asked + limits.chargeback_response_window
+
+
+def _dispute_state_at(dispute: Mapping[str, Any], at: datetime, limits: RefLimits) -> str:
+    state = _state(dispute)
+    if state == "ActionRequired" and _ttl_passed(at, dispute_deadline(dispute, limits), limits):
+        return "Resolved"  # MerchantResponseDeadlineExpired
+    return state
+
+
+def _predict_dispute(
+    operation: str, dispute: Mapping[str, Any], body: Any, at: datetime, limits: RefLimits
+) -> Prediction:
+    state = _dispute_state_at(dispute, at, limits)
+    if operation == "get_dispute":
+        return _ok(state)
+    if operation == "contest_dispute":
+        if state != "ActionRequired":
+            return _refuse("InvalidDisputeStatus")
+        return _ok("UnderReview")
+    # update_dispute: a provider reports the closure, Resolved or Closed.
+    if state not in ("ActionRequired", "UnderReview"):
+        return _refuse("InvalidDisputeStatus")
+    if body is None:
+        return _ok("Resolved")
+    return _ok(body["statusDetails"]["state"])
+
+
+def _predict_create_dispute(
+    charge: Mapping[str, Any], body: Any, at: datetime, limits: RefLimits
+) -> Prediction:
+    if _charge_state_at(charge, at, limits) != "Captured":
+        return _refuse("InvalidChargeStatus")
+    if body is not None:
+        disputed = _money(body["disputeAmount"])
+        captured = _money(charge.get("captureAmount")) or _money(charge.get("chargeAmount"))
+        if disputed is not None and captured is not None:
+            if disputed[1] != captured[1]:
+                return _refuse("CurrencyMismatch")
+            if disputed[0] > captured[0]:
+                return _refuse("TransactionAmountExceeded")
+    return _ok("ActionRequired")
+
+
+# --------------------------------------------------------------------------------------------
 # Entry point.
 # --------------------------------------------------------------------------------------------
 
@@ -971,6 +1134,8 @@ def predict(
 
     if operation == "create_checkout_session":
         return _ok("Open", 201)
+    if operation == "upload_file":  # acts on no object: a File's id and upload URL
+        return Prediction(ok=True, next_state=None, error_code=None, http_status=200)
     if target is None:
         return _refuse("ResourceNotFound")
     if operation == "get_buyer":
@@ -991,6 +1156,10 @@ def predict(
             return _predict_charge(operation, target, body, at, limits)
         if operation == "create_refund":
             return _predict_create_refund(target, body, at, limits)
+        if operation == "create_dispute":
+            return _predict_create_dispute(target, body, at, limits)
+        if operation in DISPUTE_OPERATIONS:
+            return _predict_dispute(operation, target, body, at, limits)
         # get_refund: refunds have no time limit; always answered with their state.
         return _ok(_state(target))
 

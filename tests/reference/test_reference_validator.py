@@ -25,6 +25,7 @@ from tests.payloads import (
     charge,
     charge_permission,
     checkout_session,
+    dispute,
     money,
     refund,
 )
@@ -62,6 +63,8 @@ limits_strategy = st.one_of(
         recurring_permission_months=st.sampled_from([1, 13]),
         ttl_passed_at_deadline=st.booleans(),
         async_capture_at_boundary=st.booleans(),
+        chargeback_response_window=st.sampled_from([timedelta(days=2), timedelta(days=11)]),
+        claim_response_window=st.sampled_from([timedelta(hours=5), timedelta(days=7)]),
     ),
 )
 
@@ -205,6 +208,26 @@ def charges(draw: st.DrawFn, t0: datetime) -> dict[str, Any]:
     return target
 
 
+@st.composite
+def disputes(draw: st.DrawFn, t0: datetime) -> dict[str, Any]:
+    state = draw(st.sampled_from(["ActionRequired", "ActionRequired", "UnderReview", "Resolved"]))
+    reason = {
+        "ActionRequired": draw(
+            st.sampled_from(["MerchantResponseRequired", "MerchantAdditionalEvidencesRequired"])
+        ),
+        "Resolved": "InvestigatorResolved",
+    }.get(state)
+    kind = draw(st.sampled_from(["Chargeback", "AtoZClaim"]))
+    # merchantResponseDeadline printed, or null (the window then counts from the state's
+    # lastUpdatedTimestamp, or creation without one).
+    target = dispute(
+        state, reason=reason, created=t0, dispute_type=kind, deadline=draw(st.booleans())
+    )
+    if draw(st.booleans()):
+        target["statusDetails"] = {"state": state, "reasonCode": reason}
+    return target
+
+
 # -- bodies ------------------------------------------------------------------------------
 
 
@@ -277,6 +300,15 @@ def bodies(draw: st.DrawFn, operation: str, target: dict[str, Any] | None) -> An
         "cancel_charge": {"cancellationReason": "out of stock"},
         "update_charge": {"statusDetails": {"state": "Canceled", "reasonCode": "ExpiredUnused"}},
         "create_refund": {"chargeId": CHARGE_ID, "refundAmount": draw(price_in)},
+        "create_dispute": {
+            "chargeId": CHARGE_ID,
+            "disputeAmount": draw(price_in),
+            "filingReason": "ProductNotReceived",
+        },
+        "update_dispute": {
+            "statusDetails": {"state": draw(st.sampled_from(["Resolved", "Closed"]))}
+        },
+        "contest_dispute": {"merchantEvidences": [{"evidenceType": "Receipt"}]},
     }
     base = bases.get(operation, {})
     body = copy.deepcopy(base)
@@ -346,13 +378,14 @@ def boundary_offsets(limits: Limits) -> list[timedelta]:
 OPERATIONS_BY_TARGET = {
     "CheckoutSession": ("get_checkout_session", "update_checkout_session", "complete_checkout_session"),
     "ChargePermission": ("get_charge_permission", "update_charge_permission", "close_charge_permission", "create_charge"),
-    "Charge": ("get_charge", "capture_charge", "cancel_charge", "update_charge", "create_refund"),
+    "Charge": ("get_charge", "capture_charge", "cancel_charge", "update_charge", "create_refund", "create_dispute"),
     "Refund": ("get_refund",),
+    "Dispute": ("get_dispute", "update_dispute", "contest_dispute"),
     # Not "Buyer": a Buyer's JSON shows no state and no sign-in time, so check() answers
     # get_buyer from it alone (ok; spec_model.predict agrees) — tests/sim/test_get_buyer.py.
 }  # fmt: skip
 # The Refund has one operation and no rule: draw it less often.
-OBJECTS = ["CheckoutSession", "ChargePermission", "Charge", "Charge", "Refund", None]
+OBJECTS = ["CheckoutSession", "ChargePermission", "Charge", "Charge", "Refund", "Dispute", None]
 
 
 # The oracle test is cheap (about 2 ms an example): run ten times the profile's count.
@@ -373,6 +406,7 @@ def test_check_agrees_with_the_reference_model(data: st.DataObject) -> None:
                 "ChargePermission": permissions(t0),
                 "Charge": charges(t0),
                 "Refund": st.just(refund()),
+                "Dispute": disputes(t0),
             }[object_type],
             "target",
         )

@@ -109,7 +109,9 @@ def test_every_operation_over_http_under_each_prefix(client: TestClient, prefix:
     status, session = call("create_checkout_session", "/checkoutSessions", session_body(None))
     assert (201, "Open") == (status, state(session))
     sid = session["checkoutSessionId"]
-    body = {"paymentDetails": {"paymentIntent": "Authorize", "chargeAmount": price("80.00")}}
+    body: dict[str, Any] = {
+        "paymentDetails": {"paymentIntent": "Authorize", "chargeAmount": price("80.00")}
+    }
     assert 200 == call("update_checkout_session", f"/checkoutSessions/{sid}", body)[0]
     assert 200 == api.control("/buyer/approve", {"checkoutSessionId": sid, "card": "1111"})[0]
     status, got = call("get_checkout_session", f"/checkoutSessions/{sid}")
@@ -187,6 +189,21 @@ def test_every_operation_over_http_under_each_prefix(client: TestClient, prefix:
     assert 200 == status
     assert got["buyerId"].startswith("amzn1.account.")
     assert ("buyer@example.com", None) == (got["email"], got["name"])
+    # Disputes (docs/dispute.md; Node SDK createDispute ... uploadFile): 200 each.
+    body = {
+        "chargeId": charge_id,
+        "disputeAmount": price("30.00"),
+        "filingReason": "Other",
+    }
+    status, dispute = call("create_dispute", "/disputes", body)
+    assert (200, "ActionRequired") == (status, state(dispute))
+    dispute_path = f"/disputes/{dispute['disputeId']}"
+    assert "ActionRequired" == state(call("get_dispute", dispute_path)[1])
+    status, file = call("upload_file", "/files", {"type": "png", "purpose": "disputeEvidence"})
+    evidence = {"merchantEvidences": [{"evidenceType": "Receipt", "fileId": file["id"]}]}
+    assert "UnderReview" == state(call("contest_dispute", f"{dispute_path}/contest", evidence)[1])
+    update = {"statusDetails": {"state": "Resolved", "resolution": "MerchantWon"}}
+    assert "Resolved" == state(call("update_dispute", dispute_path, update)[1])
     assert set(OPERATIONS) == seen
 
 

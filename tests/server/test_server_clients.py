@@ -379,13 +379,29 @@ def test_official_node_sdk_over_tls(key_files: tuple[Path, Path]) -> None:
                 "updatePermission": [200, "apfsm shop"],
                 "closePermission": [200, "Closed"],
             } == out["permissionCalls"]
+            # Disputes (SDK 2.3.2+; docs/dispute.md): every call answers 200, as
+            # tst/webStoreClientTest.js validateDisputeAPIResponse / validateFileAPIResponse
+            # expect; the buyer's filing comes from the control API.
+            assert {
+                "filed": [200, "ActionRequired"],
+                "upload": [200, "disputeEvidence", True],
+                "contest": [200, "UnderReview"],
+                "get": [200, "Chargeback", 1],
+                "create": [200, "ActionRequired", True],
+                "update": [200, "Resolved", "MerchantWon"],
+            } == out["disputes"]
         log = httpx2.get(f"{url}/_apfsm/log", verify=False).json()
         created = [r for r in log if r["operation"] == "create_checkout_session"]
         # Per run: the session, its retry (a replay), the Buy Now session, the Confirm one.
         assert [False, True, False, False] * 2 == [r["replayed"] for r in created]
         # Every operation went through the SDK, with both algorithms (Get Buyer with a
         # token from the control API's sign-in).
-        called = {r["operation"] for r in log} - {"buyer_approve", "buyer_sign_in", "advance"}
+        called = {r["operation"] for r in log} - {
+            "buyer_approve",
+            "buyer_sign_in",
+            "file_dispute",
+            "advance",
+        }
         assert set(OPERATIONS) == called
 
 
@@ -490,12 +506,15 @@ def fuzzed() -> Iterator[tuple[str, Any, dict[str, list[str]]]]:
             sim.create_refund({"chargeId": done["chargeId"], "refundAmount": price("1.00")})
         sim.create_checkout_session(session_body())
         sim.buyer_sign_in(scopes=["name", "shippingAddress", "primeStatus"])
+        for charge_id in sim.object_ids("Charge"):  # an open dispute on each captured charge
+            sim.file_dispute(charge_id)
         ids = {
             "checkoutSessionId": sim.object_ids("CheckoutSession"),
             "chargePermissionId": sim.object_ids("ChargePermission"),
             "chargeId": sim.object_ids("Charge"),
             "refundId": sim.object_ids("Refund"),
             "buyerToken": sim.object_ids("Buyer"),
+            "disputeId": sim.object_ids("Dispute"),
         }
         yield url, schemathesis.openapi.from_url(f"{url}/openapi.json"), ids
 

@@ -55,7 +55,7 @@ class _Setup:
 
     def target(self, operation: str) -> tuple[str | None, Any]:
         """(the id in the path, the body) of a call ``operation`` accepts."""
-        if operation == "create_checkout_session":
+        if operation in ("create_checkout_session", "upload_file"):
             return None, realistic_body(operation)
         if operation in ("complete_checkout_session", "finalize_checkout_session"):
             session = self.session()
@@ -68,11 +68,14 @@ class _Setup:
             return None, realistic_body(operation, permission)
         if operation == "capture_charge":
             return charge["chargeId"], realistic_body(operation, charge)
-        assert operation == "create_refund"
+        assert operation in ("create_refund", "create_dispute", "contest_dispute")
         self.post(
             f"/charges/{charge['chargeId']}/capture", realistic_body("capture_charge", charge)
         )
         charge = self.client.get(f"/v2/charges/{done['chargeId']}").json()
+        if operation == "contest_dispute":  # a dispute the buyer filed (docs/dispute.md)
+            filed = self.client.post("/_apfsm/buyer/dispute", json={"chargeId": charge["chargeId"]})
+            return filed.json()["disputeId"], realistic_body(operation, filed.json())
         return None, realistic_body(operation, charge)
 
 

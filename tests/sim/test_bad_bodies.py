@@ -31,11 +31,13 @@ def _world() -> tuple[Simulator, dict[str, str]]:
     captured = checkout(sim, amount="50.00")
     sim.capture_charge(captured["chargeId"], {"captureAmount": price("50.00")})
     refund = sim.create_refund({"chargeId": captured["chargeId"], "refundAmount": price("1.00")})
+    dispute = sim.file_dispute(captured["chargeId"], amount="1.00")
     ids = {
         "CheckoutSession": open_session,
         "ChargePermission": done["chargePermissionId"],
         "Charge": done["chargeId"],
         "Refund": refund["refundId"],
+        "Dispute": dispute["disputeId"],
     }
     return sim, ids
 

@@ -48,6 +48,7 @@ SPEC_STATUSES = {
             "InvalidCheckoutSessionStatus",
             "InvalidChargePermissionStatus",
             "InvalidChargeStatus",
+            "InvalidDisputeStatus",  # Decision (docs/dispute.md)
             "CheckoutSessionCanceled",
             "TransactionCountExceeded",
             "SoftDeclined",

@@ -20,7 +20,7 @@ from apfsm._sim import (
     CheckoutSessionRecord,
     RefundRecord,
 )
-from apfsm._sim.records import RECORD_TYPES, BuyerRecord
+from apfsm._sim.records import RECORD_TYPES, BuyerRecord, DisputeRecord
 from apfsm.testing import KNOWABLE_CODES as PUBLIC_KNOWABLE_CODES
 
 
@@ -31,6 +31,7 @@ def test_the_body_field_naming_a_create_calls_target() -> None:
         "create_charge": "chargePermissionId",
         "create_delivery_tracker": "chargePermissionId",
         "create_refund": "chargeId",
+        "create_dispute": "chargeId",
     } == {name: op.target_field for name, op in OPERATIONS.items() if op.target_field}
     charge = OPERATIONS["create_charge"]
     assert "cp-1" == charge.target_id(None, {"chargePermissionId": "cp-1"})
@@ -50,6 +51,7 @@ def test_object_types_and_their_id_fields() -> None:
         "Charge": "chargeId",
         "Refund": "refundId",
         "Buyer": "buyerId",  # its path id is the buyer token, its JSON's id the buyerId
+        "Dispute": "disputeId",
     } == {name: lc.id_field for name, lc in LIFECYCLES.items()}
 
 
@@ -61,6 +63,7 @@ def test_trace_reference_prefixes() -> None:
         "Charge": "ch",
         "Refund": "rf",
         "Buyer": "by",
+        "Dispute": "dp",
     } == {name: lc.ref_prefix for name, lc in LIFECYCLES.items()}
 
 
@@ -72,6 +75,7 @@ def test_each_object_types_get_operation() -> None:
         "Charge": "get_charge",
         "Refund": "get_refund",
         "Buyer": "get_buyer",
+        "Dispute": "get_dispute",
     } == {name: lc.get_operation for name, lc in LIFECYCLES.items()}
 
 
@@ -83,6 +87,7 @@ def test_record_classes_by_object_type() -> None:
         "Charge": ChargeRecord,
         "Refund": RefundRecord,
         "Buyer": BuyerRecord,
+        "Dispute": DisputeRecord,
     } == dict(RECORD_TYPES)
 
 
@@ -110,6 +115,7 @@ def test_knowable_codes() -> None:
                 "InvalidCheckoutSessionStatus",
                 "InvalidChargePermissionStatus",
                 "InvalidChargeStatus",
+                "InvalidDisputeStatus",
                 "CurrencyMismatch",
                 "AmountMismatch",
                 "TransactionAmountExceeded",
@@ -358,6 +364,37 @@ BODY_FIELDS = {
     ),
     "get_refund": (),
     "get_buyer": (),
+    "create_dispute": (
+        "chargeId! str",
+        "disputeAmount! price",
+        "filingReason! enum:ProductNotReceived|ProductUnacceptable|ProductNoLongerNeeded|CreditNotProcessed|Overcharged|DuplicateCharge|SubscriptionCancelled|Unrecognized|Fraudulent|Other",
+        "disputeType enum:Chargeback|AtoZClaim",
+        "providerMetadata opaque",
+        "filingTimestamp str",
+        "creationTimestamp str",
+        "statusDetails object",
+        "statusDetails.state enum:ActionRequired",
+        "merchantResponseDeadline str",
+    ),
+    "get_dispute": (),
+    "update_dispute": (
+        "statusDetails! object",
+        "statusDetails.state! enum:Resolved|Closed",
+        "statusDetails.resolution enum:BuyerWon|MerchantWon|NoFault",
+        "statusDetails.reasonCode enum:MerchantResponseRequired|MerchantAdditionalEvidencesRequired|BuyerAdditionalEvidencesRequired|MerchantAcceptedDispute|MerchantResponseDeadlineExpired|BuyerCancelled|InvestigatorResolved|AutoResolved|ChargebackFiled",
+        "statusDetails.reasonDescription str<=reason_text_max_length",
+        "closureTimestamp str",
+    ),
+    "contest_dispute": (
+        "merchantEvidences! object_list",
+        "merchantEvidences.evidenceType! enum:ProductDescription|Receipt|CancellationPolicy|CustomerSignature|TrackingNumber|CarrierName|DeviceId|DeviceName|DownloadDateTime|Other",
+        "merchantEvidences.fileId str",
+        "merchantEvidences.evidenceText str",
+    ),
+    "upload_file": (
+        "type! enum:csv|pdf|xls|xlsx|doc|docx|ods|jpg|png",
+        "purpose! enum:disputeEvidence",
+    ),
 }
 
 

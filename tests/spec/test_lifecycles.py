@@ -45,7 +45,15 @@ def successors(lifecycle: Lifecycle) -> dict[str, set[str]]:
 
 def test_object_types_and_operations_follow_spec_section_1() -> None:
     # The Buyer (Get Buyer, SPEC §11: developer.amazon.com/docs/amazon-pay-api-v2/buyer.html)
-    assert ("CheckoutSession", "ChargePermission", "Charge", "Refund", "Buyer") == OBJECT_TYPES
+    # The Dispute (SPEC §11, dispute.html; docs/dispute.md)
+    assert (
+        "CheckoutSession",
+        "ChargePermission",
+        "Charge",
+        "Refund",
+        "Buyer",
+        "Dispute",
+    ) == OBJECT_TYPES
     routes = {name: (op.method, op.path) for name, op in OPERATIONS.items()}
     assert {
         "create_checkout_session": ("POST", "/checkoutSessions"),
@@ -70,6 +78,14 @@ def test_object_types_and_operations_follow_spec_section_1() -> None:
         "get_refund": ("GET", "/refunds/{refundId}"),
         # Get Buyer: Node SDK src/client.js getBuyer, GET buyers/${buyerToken}
         "get_buyer": ("GET", "/buyers/{buyerToken}"),
+        # Disputes and files: Node SDK src/client.js createDispute, getDispute,
+        # updateDispute, contestDispute (constants.js DISPUTES 'disputes', CONTEXT
+        # 'contest'), uploadFile (FILES 'files'); PHP SDK README the same routes.
+        "create_dispute": ("POST", "/disputes"),
+        "get_dispute": ("GET", "/disputes/{disputeId}"),
+        "update_dispute": ("PATCH", "/disputes/{disputeId}"),
+        "contest_dispute": ("POST", "/disputes/{disputeId}/contest"),
+        "upload_file": ("POST", "/files"),
     } == routes
     # Creates answer 201, the rest 200 (SPEC §1).
     assert {n for n, op in OPERATIONS.items() if op.success_status == 201} == {
@@ -131,8 +147,23 @@ def test_states_and_reasons_follow_spec_sections_3_to_6() -> None:
         "Charge": {"Captured", "Canceled", "Declined"},
         "Refund": {"Refunded", "Declined"},
         "Buyer": {"Active"},  # nothing but its token's expiry (deletion) leads out
+        "Dispute": {"Resolved", "Closed"},
     } == terminal  # fmt: skip
     assert {"Active": set()} == states["Buyer"]
+    # The PHP SDK's Constants/DisputeState.php and DisputeReasonCode.php, every reason placed
+    # (docs/dispute.md, the Decision of where each one belongs).
+    assert {
+        "ActionRequired": {"MerchantResponseRequired", "MerchantAdditionalEvidencesRequired"},
+        "UnderReview": {"BuyerAdditionalEvidencesRequired"},
+        "Resolved": {
+            "MerchantAcceptedDispute",
+            "MerchantResponseDeadlineExpired",
+            "BuyerCancelled",
+            "InvestigatorResolved",
+            "AutoResolved",
+        },
+        "Closed": {"ChargebackFiled"},
+    } == states["Dispute"]
 
 
 @pytest.mark.parametrize("lifecycle", LIFECYCLE_LIST, ids=ids)
@@ -187,12 +218,17 @@ def test_every_time_limit_has_its_edge() -> None:
         "extended_permission_months",
         "recurring_permission_months",
         "buyer_token_ttl",  # the buyer token's 24 h (amazonpay-onboarding.com object/buyer)
+        # The Dispute Window (the SDKs' contestDispute: 11 days Chargeback, 7 days A-Z)
+        "chargeback_response_window",
+        "claim_response_window",
     } == by_timers
     assert {"async_capture_after"} == by_guards
     assert {"async_outcome_delay"} == by_events
     # buyer_details_retention changes no state: it shapes the permission's JSON (SPEC §11,
     # _sim/records.py; tests/sim/test_response_shapes.py probes it at L - 1 s, L, L + 1 s).
-    by_shapes = {"buyer_details_retention"}
+    # file_upload_url_ttl only prints Upload File's urlExpirationTimestamp
+    # (tests/sim/test_disputes.py).
+    by_shapes = {"buyer_details_retention", "file_upload_url_ttl"}
     assert ttl_fields == by_timers | by_guards | by_events | by_shapes
 
 
@@ -211,8 +247,10 @@ def test_totality_every_state_and_operation_has_one_defined_outcome(lifecycle: L
 
 def test_every_operation_acts_on_a_declared_object_type() -> None:
     covered = {op for lc in LIFECYCLE_LIST for op in lc.operations}
-    assert set(OPERATIONS) - {"create_checkout_session"} == covered
+    # Upload File acts on no object: it answers a File, which has no lifecycle.
+    assert set(OPERATIONS) - {"create_checkout_session", "upload_file"} == covered
     assert OPERATIONS["create_checkout_session"].target is None
+    assert OPERATIONS["upload_file"].target is None
 
 
 def test_names_resolve_to_implementations_and_nothing_is_unused() -> None:
@@ -265,4 +303,6 @@ def test_only_the_create_operations_have_no_id_in_their_path() -> None:
         "create_charge",
         "create_delivery_tracker",
         "create_refund",
+        "create_dispute",
+        "upload_file",
     } == without

@@ -128,6 +128,9 @@ def test_duration_and_month_listings() -> None:
         "one_time_permission_ttl",
         "buyer_details_retention",
         "buyer_token_ttl",
+        "chargeback_response_window",
+        "claim_response_window",
+        "file_upload_url_ttl",
         "async_outcome_delay",
     } == set(durations)
     assert {

@@ -158,6 +158,42 @@ async function main() {
     const signIn = await control('/_apfsm/buyer/sign-in', { scopes: ['name', 'email'] });
     const buyer = await client.getBuyer(signIn.data.buyerToken);
     out.buyer = { signIn: signIn.status, status: buyer.status, buyerId: buyer.data.buyerId, name: buyer.data.name };
+    // Disputes (the SDK's 2.3.2+ calls, src/client.js): the buyer files a chargeback on the
+    // captured charge through apfsm's control API; the merchant uploads evidence (uploadFile)
+    // and contests (contestDispute); a provider reports one (createDispute) and its closure
+    // (updateDispute) with the payloads of tst/webStoreClientTest.js.
+    const filed = await control('/_apfsm/buyer/dispute', { chargeId, filingReason: 'ProductNotReceived' });
+    const disputeId = filed.data.disputeId;
+    const file = await client.uploadFile(
+        { type: 'pdf', purpose: 'disputeEvidence' }, { 'x-amz-pay-idempotency-key': `${order}-file` });
+    const contested = await client.contestDispute(disputeId, {
+        merchantEvidences: [{ evidenceType: 'TrackingNumber', fileId: file.data.id, evidenceText: '1Z999AA10123456784' }],
+    });
+    const readDispute = await client.getDispute(disputeId);
+    const reportedDispute = await client.createDispute({
+        chargeId,
+        providerMetadata: { providerDisputeId: `${order}-psp` },
+        disputeAmount: price('1.00'),
+        filingReason: 'ProductNotReceived',
+        filingTimestamp: Date.now(),
+        statusDetails: { state: 'ActionRequired' },
+        merchantResponseDeadline: Date.now() + (14 * 24 * 60 * 60 * 1000),
+    }, { 'x-amz-pay-idempotency-key': `${order}-dispute` });
+    const closedDispute = await client.updateDispute(reportedDispute.data.disputeId, {
+        statusDetails: {
+            resolution: 'MerchantWon', state: 'Resolved', reasonCode: 'MerchantAcceptedDispute',
+            reasonDescription: 'Merchant accepted the dispute request',
+        },
+        closureTimestamp: Date.now(),
+    });
+    out.disputes = {
+        filed: [filed.status, filed.data.statusDetails.state],
+        upload: [file.status, file.data.purpose, file.data.id === contested.data.merchantEvidences[0].fileId],
+        contest: [contested.status, contested.data.statusDetails.state],
+        get: [readDispute.status, readDispute.data.disputeType, readDispute.data.merchantEvidences.length],
+        create: [reportedDispute.status, reportedDispute.data.statusDetails.state, reportedDispute.data.providerMetadata.providerDisputeId === `${order}-psp`],
+        update: [closedDispute.status, closedDispute.data.statusDetails.state, closedDispute.data.statusDetails.resolution],
+    };
     process.stdout.write(JSON.stringify(out));
 }
 

@@ -1,0 +1,164 @@
+"""The Dispute lifecycle (SPEC §11, the Dispute API; docs/dispute.md): a buyer's chargeback
+or A-to-z Guarantee claim on a captured charge.
+
+Sources: https://developer.amazon.com/docs/amazon-pay-api-v2/dispute.html (the object, its
+four states, ``resolution``), .../amazon-pay-checkout/manage-disputes.html (a ``CHARGEBACK``
+IPN "when a dispute is created or its status changes"), the SDKs' release notes (Node
+2.3.2, PHP 2.6.8, Java 2.6.5: "requiring the submission of necessary evidence files within
+the specified Dispute Window (11 days for Chargeback, 7 days for A-Z Claims)") and their
+enums (``dispute_codes``). Amazon's pages list the states and reason codes but this model's
+transitions between them are **Decisions** (docs/dispute.md, "What is decided"):
+
+- a new dispute asks for the merchant's response: ``ActionRequired`` /
+  ``MerchantResponseRequired``, until ``merchantResponseDeadline``
+  (``Limits.chargeback_response_window`` or ``claim_response_window`` after that);
+- Contest Dispute, in ``ActionRequired`` only, puts it ``UnderReview``; once the window
+  has passed (the boundary as ``ttl_passed_at_deadline``) it is ``Resolved`` /
+  ``MerchantResponseDeadlineExpired``, resolution ``BuyerWon``, and a contest is refused;
+- the investigator may ask for more (``ActionRequired`` /
+  ``MerchantAdditionalEvidencesRequired``, a new window) or decide (``Resolved``);
+- an A-to-z claim the buyer turns into a chargeback is ``Closed`` / ``ChargebackFiled``.
+
+Refused by state: ``InvalidDisputeStatus`` (a Decision: Amazon's code is undocumented,
+named like ``InvalidChargeStatus``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+from .model import SAME, Allow, Creation, Event, Lifecycle, Refuse, StateDecl, Timer
+
+__all__ = ["DISPUTE", "DISPUTE_RESOLUTION_BY_TRIGGER"]
+
+_OPEN: Final = ("ActionRequired", "UnderReview")
+_ALL: Final = (*_OPEN, "Resolved", "Closed")
+
+DISPUTE: Final = Lifecycle(
+    object_type="Dispute",
+    notification_type="CHARGEBACK",
+    description="A buyer's chargeback or A-to-z claim on a captured charge.",
+    id_field="disputeId",
+    ref_prefix="dp",
+    states=(
+        StateDecl(
+            "ActionRequired",
+            "the merchant may contest, with evidence, until merchantResponseDeadline",
+            reasons=("MerchantResponseRequired", "MerchantAdditionalEvidencesRequired"),
+            initial=True,
+        ),
+        StateDecl(
+            "UnderReview",
+            "the evidence is being reviewed",
+            reasons=("BuyerAdditionalEvidencesRequired",),
+        ),
+        StateDecl(
+            "Resolved",
+            "decided: statusDetails.resolution says for whom",
+            reasons=(
+                "MerchantAcceptedDispute",
+                "MerchantResponseDeadlineExpired",
+                "BuyerCancelled",
+                "InvestigatorResolved",
+                "AutoResolved",
+            ),
+            terminal=True,
+        ),
+        StateDecl(
+            "Closed",
+            "closed without a decision (a claim the buyer took to the bank)",
+            reasons=("ChargebackFiled",),
+            terminal=True,
+        ),
+    ),
+    creations=(
+        # A payment service provider reports a chargeback it received (create_dispute);
+        # a buyer files a claim or chargeback (Simulator.file_dispute).
+        Creation("create_dispute", "ActionRequired"),
+        Creation("file_dispute", "ActionRequired", actor="buyer"),
+    ),
+    allows=(
+        Allow("get_dispute", _ALL, SAME),
+        Allow("contest_dispute", ("ActionRequired",), "UnderReview"),
+        # Update Dispute: the state (and reason, resolution) the body reports.
+        Allow("update_dispute", _OPEN, "Resolved", guard="requested_resolved"),
+        Allow("update_dispute", _OPEN, "Closed", guard="requested_closed"),
+    ),
+    refusals=(
+        Refuse("contest_dispute", ("UnderReview", "Resolved", "Closed"), "InvalidDisputeStatus"),
+        Refuse("update_dispute", ("Resolved", "Closed"), "InvalidDisputeStatus"),
+    ),
+    events=(
+        Event(
+            "evidence_requested",
+            ("UnderReview",),
+            "ActionRequired",
+            "amazon",
+            "the investigator asks the merchant for more evidence (a new window)",
+            "MerchantAdditionalEvidencesRequired",
+        ),
+        Event(
+            "buyer_evidence_requested",
+            ("UnderReview",),
+            "UnderReview",
+            "amazon",
+            "the investigator asks the buyer for more evidence",
+            "BuyerAdditionalEvidencesRequired",
+        ),
+        Event(
+            "merchant_won",
+            ("UnderReview",),
+            "Resolved",
+            "amazon",
+            "decided for the merchant (resolution MerchantWon)",
+            "InvestigatorResolved",
+        ),
+        Event(
+            "buyer_won",
+            _OPEN,
+            "Resolved",
+            "amazon",
+            "decided for the buyer (resolution BuyerWon)",
+            reasons=("InvestigatorResolved", "AutoResolved"),
+        ),
+        Event(
+            "buyer_cancelled",
+            _OPEN,
+            "Resolved",
+            "buyer",
+            "the buyer withdraws the dispute (resolution NoFault)",
+            "BuyerCancelled",
+        ),
+        Event(
+            "chargeback_filed",
+            _OPEN,
+            "Closed",
+            "buyer",
+            "the buyer takes an A-to-z claim to the bank (resolution NoFault)",
+            "ChargebackFiled",
+        ),
+    ),
+    timers=(
+        Timer(
+            "response_window_expiry",
+            ("ActionRequired",),
+            "Resolved",
+            "dispute_response_deadline",
+            reason="MerchantResponseDeadlineExpired",
+        ),
+    ),
+)
+
+#: The ``statusDetails.resolution`` each event or timer gives a dispute (Decisions where
+#: Amazon names none: docs/dispute.md); Update Dispute reports its own.
+DISPUTE_RESOLUTION_BY_TRIGGER: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "merchant_won": "MerchantWon",
+        "buyer_won": "BuyerWon",
+        "buyer_cancelled": "NoFault",
+        "chargeback_filed": "NoFault",
+        "response_window_expiry": "BuyerWon",
+    }
+)

@@ -1,0 +1,304 @@
+"""Disputes (docs/dispute.md): a buyer's chargeback or A-to-z claim on a captured charge,
+the merchant's contest within the Dispute Window, Amazon's outcomes, a provider's Create and
+Update Dispute, Upload File.
+
+Sources: https://developer.amazon.com/docs/amazon-pay-api-v2/dispute.html (the object, its
+states UnderReview, ActionRequired, Resolved, Closed; resolution BuyerWon, MerchantWon,
+NoFault), .../amazon-pay-api-v2/file.html (the File object, types, purpose
+disputeEvidence), .../amazon-pay-checkout/manage-disputes.html (a ``CHARGEBACK`` IPN "when
+a dispute is created or its status changes", ObjectId the dispute, ChargePermissionId),
+amzn/amazon-pay-api-sdk-nodejs ``CHANGES.md`` 2.3.2 and ``src/client.js`` ("within the
+specified Dispute Window (11 days for Chargeback, 7 days for A-Z Claims)"),
+``tst/webStoreClientTest.js`` (createDisputePayload, updateDisputePayload,
+contestDisputePayload, uploadFilePayload; expectedDisputeResponseKeys,
+expectedFileAPIResponseKeys; status 200), amzn/amazon-pay-api-sdk-php
+``Amazon/Pay/API/Constants`` (the enums).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from apfsm import ApiError, Limits, Simulator, check, parse_timestamp
+from apfsm._errors import ActionRefused
+from tests.simhelpers import T0, checkout, make_sim, price
+
+S = timedelta(seconds=1)
+CHARGEBACK_WINDOW = timedelta(days=11)
+CLAIM_WINDOW = timedelta(days=7)
+EVIDENCE = {"merchantEvidences": [{"evidenceType": "TrackingNumber", "evidenceText": "1Z9"}]}
+#: The Node SDK test's expectedDisputeResponseKeys.
+NODE_KEYS = (
+    "disputeId",
+    "chargeId",
+    "disputeType",
+    "disputeAmount",
+    "filingReason",
+    "resolutionAuthority",
+    "statusDetails",
+    "merchantResponseDeadline",
+    "releaseEnvironment",
+)
+
+
+def captured(sim: Simulator, amount: str = "100.00") -> str:
+    done = checkout(sim, amount=amount, intent="AuthorizeWithCapture")
+    return str(done["chargeId"])
+
+
+def refused(call: Any, code: str) -> ApiError:
+    with pytest.raises(ApiError) as caught:
+        call()
+    assert code == caught.value.reason_code, caught.value
+    return caught.value
+
+
+def test_a_filed_chargeback_asks_for_the_merchants_response_with_an_ipn() -> None:
+    sim = make_sim()
+    charge_id = captured(sim)
+    before = len(sim.notifications)
+    dispute = sim.file_dispute(charge_id, filing_reason="Fraudulent")
+    assert set(NODE_KEYS) <= set(dispute)
+    assert dispute["disputeId"].startswith(sim.get_charge(charge_id)["chargePermissionId"] + "-B")
+    assert ("Chargeback", "Fraudulent", charge_id) == (
+        dispute["disputeType"],
+        dispute["filingReason"],
+        dispute["chargeId"],
+    )
+    assert price("100.00") == dispute["disputeAmount"]  # the captured amount by default
+    details = dispute["statusDetails"]
+    assert ("ActionRequired", "MerchantResponseRequired", None) == (
+        details["state"],
+        details["reasonCode"],
+        details["resolution"],
+    )
+    assert T0 + CHARGEBACK_WINDOW == parse_timestamp(dispute["merchantResponseDeadline"])
+    # manage-disputes.html: ObjectType CHARGEBACK, the dispute, its charge permission.
+    (message,) = sim.notifications[before:]
+    assert (
+        "CHARGEBACK",
+        dispute["disputeId"],
+        sim.get_charge(charge_id)["chargePermissionId"],
+    ) == (
+        message["ObjectType"],
+        message["ObjectId"],
+        message["ChargePermissionId"],
+    )
+    assert dispute == sim.get_dispute(dispute["disputeId"])
+
+
+@pytest.mark.parametrize(
+    ("dispute_type", "window"), [("Chargeback", CHARGEBACK_WINDOW), ("AtoZClaim", CLAIM_WINDOW)]
+)
+@pytest.mark.parametrize(("offset", "open_"), [(-S, True), (timedelta(0), False), (S, False)])
+def test_the_dispute_window_closes_at_its_deadline(
+    dispute_type: str, window: timedelta, offset: timedelta, open_: bool
+) -> None:
+    # L − 1 s, L, L + 1 s; at L the window has closed (ttl_passed_at_deadline, SPEC §2).
+    sim = make_sim()
+    charge_id = captured(sim)
+    filed = T0 + timedelta(minutes=5)
+    sim.advance(filed - sim.now())
+    dispute_id = sim.file_dispute(charge_id, dispute_type=dispute_type)["disputeId"]
+    before = len(sim.notifications)
+    sim.advance(filed + window + offset - sim.now())
+    if open_:
+        assert "UnderReview" == sim.contest_dispute(dispute_id, EVIDENCE)["statusDetails"]["state"]
+        return
+    err = refused(lambda: sim.contest_dispute(dispute_id, EVIDENCE), "InvalidDisputeStatus")
+    assert 422 == err.http_status
+    details = sim.get_dispute(dispute_id)["statusDetails"]
+    assert ("Resolved", "MerchantResponseDeadlineExpired", "BuyerWon") == (
+        details["state"],
+        details["reasonCode"],
+        details["resolution"],
+    )
+    assert filed + window == parse_timestamp(details["lastUpdatedTimestamp"])
+    assert ["CHARGEBACK"] == [m["ObjectType"] for m in sim.notifications[before:]]
+
+
+def test_the_boundary_rule_is_the_limits() -> None:
+    sim = make_sim(limits=Limits(ttl_passed_at_deadline=False))
+    charge_id = captured(sim)
+    dispute_id = sim.file_dispute(charge_id)["disputeId"]
+    sim.advance(CHARGEBACK_WINDOW - (sim.now() - T0))
+    assert "UnderReview" == sim.contest_dispute(dispute_id, EVIDENCE)["statusDetails"]["state"]
+
+
+def test_contest_then_amazons_outcomes() -> None:
+    sim = make_sim()
+    charge_id = captured(sim)
+    dispute_id = sim.file_dispute(charge_id)["disputeId"]
+    contested = sim.contest_dispute(dispute_id, EVIDENCE)
+    assert EVIDENCE["merchantEvidences"] == contested["merchantEvidences"]
+    assert ("UnderReview", None) == (
+        contested["statusDetails"]["state"],
+        contested["statusDetails"]["reasonCode"],
+    )
+    refused(lambda: sim.contest_dispute(dispute_id, EVIDENCE), "InvalidDisputeStatus")
+    # The investigator asks for more: a new window from now.
+    sim.advance(timedelta(days=5))
+    asked = sim.amazon_event(dispute_id, "evidence_requested")
+    assert "MerchantAdditionalEvidencesRequired" == asked["statusDetails"]["reasonCode"]
+    assert sim.now() + CHARGEBACK_WINDOW == parse_timestamp(asked["merchantResponseDeadline"])
+    more = {"merchantEvidences": [{"evidenceType": "Receipt", "fileId": "file_1"}]}
+    again = sim.contest_dispute(dispute_id, more)
+    assert 2 == len(again["merchantEvidences"])  # both rounds kept
+    won = sim.amazon_event(dispute_id, "merchant_won")["statusDetails"]
+    assert ("Resolved", "InvestigatorResolved", "MerchantWon") == (
+        won["state"],
+        won["reasonCode"],
+        won["resolution"],
+    )
+    with pytest.raises(ActionRefused) as caught:
+        sim.amazon_event(dispute_id, "buyer_won")
+    assert "InvalidDisputeStatus" == caught.value.reason_code
+
+
+@pytest.mark.parametrize(
+    ("event", "state", "reason", "resolution"),
+    [
+        ("buyer_won", "Resolved", "InvestigatorResolved", "BuyerWon"),
+        ("buyer_cancelled", "Resolved", "BuyerCancelled", "NoFault"),
+        ("chargeback_filed", "Closed", "ChargebackFiled", "NoFault"),
+    ],
+)
+def test_other_outcomes(event: str, state: str, reason: str, resolution: str) -> None:
+    sim = make_sim()
+    dispute_id = sim.file_dispute(captured(sim), dispute_type="AtoZClaim")["disputeId"]
+    details = sim.amazon_event(dispute_id, event)["statusDetails"]
+    assert (state, reason, resolution) == (
+        details["state"],
+        details["reasonCode"],
+        details["resolution"],
+    )
+    refused(lambda: sim.update_dispute(dispute_id, {"statusDetails": {"state": "Closed"}}),
+            "InvalidDisputeStatus")  # fmt: skip
+
+
+def test_filing_needs_a_captured_charge_and_a_known_reason() -> None:
+    sim = make_sim()
+    authorized = checkout(sim)["chargeId"]
+    cases: list[tuple[Callable[[], object], str]] = [
+        (lambda: sim.file_dispute(authorized), "InvalidChargeStatus"),
+        (lambda: sim.file_dispute("S01-0000000-0000000-C000000"), "ResourceNotFound"),
+        (lambda: sim.file_dispute(captured(sim), filing_reason="Bored"), "InvalidParameterValue"),
+        (lambda: sim.file_dispute(captured(sim), dispute_type="Claim"), "InvalidParameterValue"),
+        (lambda: sim.file_dispute(captured(sim), amount="100.01"), "TransactionAmountExceeded"),
+        (lambda: sim.file_dispute(captured(sim), amount="0"), "InvalidParameterValue"),
+    ]
+    for call, code in cases:
+        with pytest.raises(ActionRefused) as caught:
+            call()
+        assert code == caught.value.reason_code
+    assert price("10.00") == sim.file_dispute(captured(sim), amount="10.00")["disputeAmount"]
+
+
+def _node_create_payload(charge_id: str, amount: str = "1") -> dict[str, Any]:
+    """The Node SDK test's createDisputePayload (epoch milliseconds, as Date.now())."""
+    return {
+        "chargeId": charge_id,
+        "providerMetadata": {"providerDisputeId": "A2CQXQ2TUSYG7J"},
+        "disputeAmount": {"amount": amount, "currencyCode": "USD"},
+        "filingReason": "ProductNotReceived",
+        "filingTimestamp": 1_764_000_000_000,
+        "statusDetails": {"state": "ActionRequired"},
+        "merchantResponseDeadline": 1_764_000_000_000 + 14 * 86_400_000,
+    }
+
+
+def test_a_provider_creates_and_updates_a_dispute_as_the_sdks_send_it() -> None:
+    sim = make_sim()
+    charge_id = captured(sim)
+    created = sim.request(
+        "create_dispute", None, _node_create_payload(charge_id), idempotency_key="d1"
+    )
+    assert 200 == created.status  # validateDisputeAPIResponse: result.status 200
+    dispute = created.body
+    assert set(NODE_KEYS) <= set(dispute)
+    assert {"providerDisputeId": "A2CQXQ2TUSYG7J"} == dispute["providerMetadata"]
+    # Decision: the provider's merchantResponseDeadline is not used; the window is Limits'.
+    assert T0 + CHARGEBACK_WINDOW == parse_timestamp(dispute["merchantResponseDeadline"])
+    # updateDisputePayload
+    update = {
+        "statusDetails": {
+            "resolution": "MerchantWon",
+            "state": "Resolved",
+            "reasonCode": "MerchantAcceptedDispute",
+            "reasonDescription": "Merchant accepted the dispute request",
+        },
+        "closureTimestamp": 1_764_000_000_000,
+    }
+    details = sim.update_dispute(dispute["disputeId"], update)["statusDetails"]
+    assert ("Resolved", "MerchantAcceptedDispute", "MerchantWon") == (
+        details["state"],
+        details["reasonCode"],
+        details["resolution"],
+    )
+    closed = sim.update_dispute(
+        sim.create_dispute(_node_create_payload(charge_id))["disputeId"],
+        {"statusDetails": {"state": "Closed"}},
+    )["statusDetails"]
+    assert ("Closed", "InvestigatorResolved") == (closed["state"], closed["reasonCode"])
+
+
+def test_create_dispute_is_checked_against_the_charge() -> None:
+    sim = make_sim()
+    charge_id = captured(sim, "50.00")
+    refused(lambda: sim.create_dispute(_node_create_payload(charge_id, "50.01")),
+            "TransactionAmountExceeded")  # fmt: skip
+    euro = {**_node_create_payload(charge_id), "disputeAmount": price("1.00", "EUR")}
+    refused(lambda: sim.create_dispute(euro), "CurrencyMismatch")
+    authorized = checkout(sim)["chargeId"]
+    refused(lambda: sim.create_dispute(_node_create_payload(authorized)), "InvalidChargeStatus")
+    refused(lambda: sim.get_dispute("S01-0000000-0000000-B000000"), "ResourceNotFound")
+    bad = {**_node_create_payload(charge_id), "filingReason": "Bored"}
+    refused(lambda: sim.create_dispute(bad), "InvalidParameterValue")
+    refused(lambda: sim.contest_dispute("x", {"merchantEvidences": [{}]}), "MissingParameterValue")
+
+
+def test_upload_file_answers_the_file_object() -> None:
+    sim = make_sim()
+    answer = sim.request(
+        "upload_file", None, {"type": "jpg", "purpose": "disputeEvidence"}, idempotency_key="f1"
+    )
+    assert 200 == answer.status
+    file = answer.body
+    # The Node SDK test's expectedFileAPIResponseKeys.
+    assert {"id", "type", "purpose", "url", "size", "uploadTimestamp", "urlExpirationTimestamp"} == set(file)  # fmt: skip
+    assert file["id"].startswith("file_")
+    assert ("jpg", "disputeEvidence") == (file["type"], file["purpose"])
+    assert timedelta(hours=1) == parse_timestamp(file["urlExpirationTimestamp"]) - parse_timestamp(
+        file["uploadTimestamp"]
+    )
+    assert file["id"] != sim.upload_file({"type": "pdf", "purpose": "disputeEvidence"})["id"]
+    refused(lambda: sim.upload_file({"type": "exe", "purpose": "disputeEvidence"}),
+            "InvalidParameterValue")  # fmt: skip
+
+
+def test_check_reads_a_dispute_payload() -> None:
+    sim = make_sim()
+    dispute = sim.file_dispute(captured(sim), dispute_type="AtoZClaim")
+    deadline = parse_timestamp(dispute["merchantResponseDeadline"])
+    assert check("contest_dispute", dispute, body=EVIDENCE, at=deadline - S).ok
+    late = check("contest_dispute", dispute, body=EVIDENCE, at=deadline)
+    assert (False, "InvalidDisputeStatus") == (late.ok, late.reason_code)
+    assert "Resolved" == check("get_dispute", dispute, at=deadline).next_state
+    # Without merchantResponseDeadline the window of its type counts from lastUpdated.
+    bare = {**dispute, "merchantResponseDeadline": None}
+    assert not check("contest_dispute", bare, body=EVIDENCE, at=deadline).ok
+    assert check("contest_dispute", bare, body=EVIDENCE, at=deadline - S).ok
+
+
+def test_a_snapshot_keeps_disputes() -> None:
+    sim = make_sim()
+    dispute_id = sim.file_dispute(captured(sim))["disputeId"]
+    sim.contest_dispute(dispute_id, EVIDENCE)
+    sim.amazon_event(dispute_id, "evidence_requested")
+    again = Simulator.restore(sim.snapshot())
+    assert sim.get_dispute(dispute_id) == again.get_dispute(dispute_id)
+    assert sim.pending_events() == again.pending_events()
