@@ -139,7 +139,9 @@ def test_stateful_sequences_along_the_links_get_only_documented_answers(server: 
     run_state_machine_as_test(
         Linked,
         settings=settings(
-            max_examples=300 if LONG else 25,
+            # 60 in CI: with the five Dispute operations in the document, 25 sequences no
+            # longer always reach a call on a charge or a permission.
+            max_examples=300 if LONG else 60,
             stateful_step_count=10,
             deadline=None,
             database=None,
