@@ -80,15 +80,23 @@ class RetryWatch:
             return self._declined_charge(target, body)
         return None
 
-    def _declined_charge(self, permission: str, body: Mapping[str, Any]) -> str | None:
+    def _newest_decline(self, permission: str) -> tuple[Mapping[str, Any], str] | None:
+        """The permission's newest charge and its reason code, when that charge is Declined."""
         charges = self._charges_of(permission)
         newest = self._read(charges[-1]) if charges else None
         status = _status(newest)
         if newest is None or not isinstance(status, Mapping):
             return None
         code = status.get("reasonCode")
-        if status.get("state") != "Declined" or not isinstance(code, str) or not _hopeless(code):
+        if status.get("state") != "Declined" or not isinstance(code, str):
             return None
+        return newest, code
+
+    def _declined_charge(self, permission: str, body: Mapping[str, Any]) -> str | None:
+        decline = self._newest_decline(permission)
+        if decline is None or not _hopeless(decline[1]):
+            return None
+        newest, code = decline
         declined, changed = _updated(newest), _updated(body)
         if declined is not None and changed is not None and changed > declined:
             return None  # the permission changed after the decline: the buyer acted
@@ -114,17 +122,15 @@ class RetryWatch:
         late = []
         for permission in permissions:
             body = self._read(permission)
-            charges = self._charges_of(permission)
-            newest = self._read(charges[-1]) if charges else None
-            if body is None or newest is None or _status(body) is None:
+            decline = self._newest_decline(permission)
+            if body is None or decline is None or _status(body) is None:
                 continue
-            status = newest.get("statusDetails") or {}
-            code = status.get("reasonCode")
-            advice = advise(code) if isinstance(code, str) else None
+            newest, code = decline
+            status = newest["statusDetails"]
+            advice = advise(code)
             when = _updated(newest)
             if (
-                status.get("state") == "Declined"
-                and advice is not None
+                advice is not None
                 and advice.retry
                 and (body.get("statusDetails") or {}).get("state") == "Chargeable"
                 and when is not None
@@ -133,7 +139,7 @@ class RetryWatch:
                 late.append(
                     f"charge {newest.get('chargeId')} on {permission} was declined {code} "
                     f"at {status.get('lastUpdatedTimestamp')} and not retried within "
-                    f"{self.retry_within} (retry_within): {_advice_text(str(code))}"
+                    f"{self.retry_within} (retry_within): {_advice_text(code)}"
                 )
         return late
 
