@@ -15,7 +15,11 @@ to in-memory ratio, and:
 * the initial checkpoint (the whole state written once, when the file is made),
 * one more checkpoint by hand after the run (what changed since the last),
 * the restart after a crash (restore the checkpoint, replay the journal's tail),
-* the restart after a graceful shutdown (restore only).
+* the restart after a graceful shutdown (restore only),
+* a whole-state replacement (what ``PUT /_apfsm/snapshot`` does once the snapshot is
+  read: the same state, restored in process beforehand, made the served one): the new file
+  is written beside the state file without the lock, so the client's calls go on being
+  answered; the calls answered meanwhile and the slowest of them are printed.
 
 Then a bounded-memory run (``--rounds``): the durable server with small retention caps
 (``--cap``) takes ``--pairs`` POST+GET pairs a round, and the clock moves 3 days after each
@@ -34,6 +38,7 @@ import os
 import sqlite3
 import statistics
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -115,6 +120,7 @@ def measure(objects: int, requests: int, directory: Path) -> dict[str, Any]:
         start = time.perf_counter()
         durable.checkpoint(app.state.simulator, full=True)
         out["full_checkpoint_s"] = time.perf_counter() - start
+        out.update(replacement(app, url, Simulator.restore(snapshot)))
         # The journal's tail after that checkpoint, for a crash restart to replay.
         out["tail"] = len(drive(url, requests // 2, "t")["POST"]) * 2
         # What a crash leaves: the file as it is now, journal tail included (a copy
@@ -132,10 +138,38 @@ def measure(objects: int, requests: int, directory: Path) -> dict[str, Any]:
     return out
 
 
+def replacement(app: Any, url: str, simulator: Simulator) -> dict[str, Any]:
+    """A whole-state replacement in a thread while one client keeps calling (module docs)."""
+    shared = app.router.default._state
+    thread = threading.Thread(target=shared.replace_and_checkpoint, args=(simulator,))
+    times: list[float] = []
+    start = time.perf_counter()
+    thread.start()
+    with httpx2.Client(base_url=url, timeout=120) as client:
+        n = 0
+        while thread.is_alive():
+            n += 1
+            begin = time.perf_counter()
+            answer = client.get("/_apfsm/clock")
+            times.append((time.perf_counter() - begin) * 1000)
+            assert answer.status_code == 200
+            posted = client.post(
+                "/v2/checkoutSessions", json=body(), headers={"x-amz-pay-idempotency-key": f"r{n}"}
+            )
+            times.append((time.perf_counter() - begin) * 1000 - times[-1])
+            assert posted.status_code == 201
+    thread.join()
+    return {
+        "replace_s": time.perf_counter() - start,
+        "replace_calls": len(times),
+        "replace_slowest_ms": max(times) if times else 0.0,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--small", type=int, default=10_000, help="objects (default 10,000)")
-    parser.add_argument("--large", type=int, default=200_000, help="objects (default 200,000)")
+    parser.add_argument("--large", type=int, default=500_000, help="objects (default 500,000)")
     parser.add_argument("--requests", type=int, default=1_000, help="pairs per run")
     parser.add_argument("--rounds", type=int, default=40, help="bounded-memory rounds")
     parser.add_argument("--pairs", type=int, default=250, help="pairs per round")
@@ -171,14 +205,21 @@ def main() -> None:
             f"comparison) {row['full_checkpoint_s']:.2f} s; file {row['file_mb']:.1f} MB"
         )
         print(
+            f"  whole-state replacement ({row['objects']:,} objects) took "
+            f"{row['replace_s']:.2f} s; {row['replace_calls']} calls answered meanwhile, the "
+            f"slowest {row['replace_slowest_ms']:.1f} ms"
+        )
+        print(
             f"  restart: after a crash (replaying {row['tail']} commands) "
             f"{row['restart_crash_s']:.2f} s; after a graceful shutdown "
             f"{row['restart_graceful_s']:.2f} s"
         )
     small, large = rows
+    print(f"\np99 side by side (ms), {small['objects']:,} vs {large['objects']:,} objects:")
     for kind in ("POST", "GET"):
-        ratio = percentile(large["durable"][kind], 0.99) / percentile(small["durable"][kind], 0.99)
-        print(f"\ndurable {kind} p99, large/small state: {ratio:.2f} (flat: close to 1)")
+        for mode in ("memory", "durable"):
+            a, b = percentile(small[mode][kind], 0.99), percentile(large[mode][kind], 0.99)
+            print(f"  {kind:4} {mode:7} {a:6.2f} vs {b:6.2f}   large/small {b / a:.2f} (flat: ~1)")
     bounded_runs(args.rounds, args.pairs, args.cap)
 
 
@@ -191,8 +232,14 @@ def bounded_runs(rounds: int, pairs: int, cap: int) -> None:
 
 def bounded(path: Path, rounds: int, pairs: int, cap: int | None) -> None:
     """The bounded-memory run (module docs)."""
-    app = create_app(filled(0), state=path, max_call_log=cap, max_idempotency_keys=cap)
-    caps = "no caps" if cap is None else f"caps {cap:,} log records and {cap:,} keys"
+    app = create_app(
+        filled(0),
+        state=path,
+        max_call_log=cap,
+        max_idempotency_keys=cap,
+        max_notifications=cap,
+    )
+    caps = "no caps" if cap is None else f"caps {cap:,} log records, keys and notifications"
     print(
         f"\nbounded memory: {rounds} rounds of {pairs} POST+GET pairs, the clock 3 days on "
         f"after each; {caps}"

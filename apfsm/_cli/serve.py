@@ -35,6 +35,7 @@ def _run_command(args: argparse.Namespace, out: TextIO) -> int:
             out=out,
             max_call_log=args.max_call_log or None,
             max_idempotency_keys=args.max_idempotency_keys or None,
+            max_notifications=args.max_notifications or None,
         )
     except ImportError as exc:
         sys.stderr.write(f"apfsm serve: error: {exc}\n")
@@ -157,5 +158,13 @@ def register(sub: Any) -> None:
         metavar="N",
         help="keep the newest N idempotency keys and their answers (default: 100000; 0: all, "
         "as Amazon, which stores them indefinitely)",
+    )
+    command.add_argument(
+        "--max-notifications",
+        type=_cap,
+        default=100_000,
+        metavar="N",
+        help="keep the newest N IPN notifications for GET /_apfsm/notifications (default: "
+        "100000; 0: all)",
     )
     command.set_defaults(run=_run_command)

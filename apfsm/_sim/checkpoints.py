@@ -48,7 +48,10 @@ class Parts:
         objects: (id, creation order, JSON) to write; ``deleted`` the ids to delete.
         queue: (scheduling number, JSON) pushed; ``unqueued`` the numbers popped.
         keys: (key, JSON) to write; ``forgotten`` the keys to delete.
-        notifications: (number, JSON) emitted since (numbered from 1).
+        notifications: (number, JSON) emitted since (numbered from 1, for good: a
+            message keeps its number when older ones are dropped);
+            ``notifications_first`` the number of the oldest kept (older rows are
+            deleted).
         log_first: the number of the oldest log record kept (older chunks are deleted).
         log_chunks: (first record's number, packed chunk) new since; ``log_tail`` the
             newest records packed.
@@ -63,6 +66,7 @@ class Parts:
     keys: list[tuple[str, str]]
     forgotten: list[str]
     notifications: list[tuple[int, str]]
+    notifications_first: int
     log_first: int
     log_chunks: list[tuple[int, bytes]]
     log_tail: bytes
@@ -81,7 +85,7 @@ def resumed(store: Store) -> None:
     dirty = track(store)
     _, chunks, _ = store.log.packed(0)
     dirty.log_after = chunks[-1][0] if chunks else 0
-    dirty.notifications = len(store.notifications)
+    dirty.notifications = store.notifications_emitted
 
 
 def _key_json(entry: Idempotent) -> str:
@@ -118,6 +122,7 @@ def parts_of(store: Store, *, now: datetime, limits: Limits, full: bool = False)
             "now": now.isoformat(),
             "limits": limits.to_json(),
             "counters": dict(store.counters),
+            "notificationsDropped": store.notifications_dropped,
         }
     )
     changed: Iterable[str] = dirty.cursor.take()
@@ -146,10 +151,12 @@ def parts_of(store: Store, *, now: datetime, limits: Limits, full: bool = False)
             forgotten.append(key)
         elif not entry.pending:  # a call still in flight has no answer to replay yet
             keys.append((key, _key_json(entry)))
-    start = 0 if full else dirty.notifications
+    # Numbered absolutely: those emitted since the last checkpoint and still kept.
+    dropped = store.notifications_dropped
+    start = dropped if full else max(dirty.notifications, dropped)
     notifications = [
         (n + 1, _text(message))
-        for n, message in enumerate(store.notifications[start:], start=start)
+        for n, message in enumerate(store.notifications[start - dropped :], start=start)
     ]
     log_first, chunks, tail = store.log.packed(0 if full else dirty.log_after)
     parts = Parts(
@@ -162,6 +169,7 @@ def parts_of(store: Store, *, now: datetime, limits: Limits, full: bool = False)
         keys=keys,
         forgotten=forgotten,
         notifications=notifications,
+        notifications_first=dropped + 1,
         log_first=log_first,
         log_chunks=chunks,
         log_tail=tail,
@@ -169,7 +177,7 @@ def parts_of(store: Store, *, now: datetime, limits: Limits, full: bool = False)
     dirty.keys.clear()
     dirty.pushed.clear()
     dirty.popped.clear()
-    dirty.notifications = len(store.notifications)
+    dirty.notifications = store.notifications_emitted
     if chunks:
         dirty.log_after = chunks[-1][0]
     elif full:

@@ -60,7 +60,7 @@ class Outbox:
             "NotificationId": store.notification_id(),
             "NotificationVersion": "V2",
         }
-        store.notifications.append(message)
+        store.notify(message)  # kept, up to the cap (``Simulator.retain``)
         if self.callback is not None:
             self._waiting.append(message)
 

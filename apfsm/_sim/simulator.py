@@ -135,8 +135,24 @@ class Simulator(AmazonPayApi):
 
     @property
     def notifications(self) -> list[dict[str, Any]]:
-        """Every IPN message emitted, in emission order."""
+        """Every IPN message emitted, in emission order (with a cap, ``retain``: the
+        newest; ``notifications_dropped`` counts the others)."""
         return self._store.notifications
+
+    @property
+    def notifications_dropped(self) -> int:
+        """How many of the oldest IPN messages the cap dropped (``retain``): the message
+        at ``notifications[i]`` is the ``notifications_dropped + i``-th emitted."""
+        return self._store.notifications_dropped
+
+    def notifications_since(self, start: int) -> tuple[int, list[dict[str, Any]]]:
+        """``(notifications_dropped, copies of the messages after the first start)``, read
+        at one instant: ``start`` counts every message ever emitted, the dropped ones
+        included (``GET /_apfsm/notifications?since=N``)."""
+        with self._lock:
+            store = self._store
+            dropped = store.notifications_dropped
+            return dropped, [dict(n) for n in store.notifications[max(start - dropped, 0) :]]
 
     @property
     def log(self) -> CallLog:
@@ -435,20 +451,40 @@ class Simulator(AmazonPayApi):
 
     # -- retention ----------------------------------------------------------------------
 
-    def retain(self, *, call_log: int | None = None, idempotency_keys: int | None = None) -> None:
+    def retain(
+        self,
+        *,
+        call_log: int | None = None,
+        idempotency_keys: int | None = None,
+        notifications: int | None = None,
+    ) -> None:
         """Bound what a long-running simulator keeps (``apfsm serve --max-call-log``,
-        ``--max-idempotency-keys``); None keeps everything (the default, and Amazon's
-        rule for keys: stored indefinitely).
+        ``--max-idempotency-keys``, ``--max-notifications``); None keeps everything (the
+        default, and Amazon's rule for keys: stored indefinitely).
 
         Args:
             call_log: keep about the newest ``call_log`` log records (up to 512 more:
                 the oldest are dropped a packed chunk of 256 at a time).
             idempotency_keys: keep the newest ``idempotency_keys`` keys; a key whose
                 answer left the call log is forgotten too (a forgotten key is new again).
+            notifications: keep at most the newest ``notifications`` IPN messages (the
+                oldest are dropped up to 1,024 at a time; ``notifications_dropped``
+                counts them).
+
+        Raises:
+            ValueError: a cap below 1.
         """
+        if notifications is not None and (
+            isinstance(notifications, bool)
+            or not isinstance(notifications, int)
+            or notifications < 1
+        ):
+            raise ValueError(f"notifications must be at least 1, got {notifications!r}")
         with self._lock:
             self._store.log.retain(call_log)
             self._keys.retain(idempotency_keys)
+            self._store.max_notifications = notifications
+            self._store.trim_notifications()
 
     # -- snapshots --------------------------------------------------------------------
 

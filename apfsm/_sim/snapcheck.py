@@ -247,6 +247,10 @@ def check_snapshot(snapshot: Mapping[str, Any]) -> None:
     _links(objects, types)
     _queue(snapshot["queue"], types)
     _idempotency(snapshot["idempotency"])
+    dropped = snapshot.get("notificationsDropped", 0)
+    _need(dropped, int, "notificationsDropped", "an integer")
+    if dropped < 0:
+        raise SnapshotError("notificationsDropped", "must not be negative")
     for key in ("notifications", "log"):
         value = snapshot.get(key, [])
         _need(value, list, key, "a list")

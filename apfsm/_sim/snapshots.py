@@ -122,6 +122,7 @@ def dump(store: Store, *, now: datetime, limits: Limits, log: bool = True) -> di
             if not entry.pending  # a call still in flight has no answer to replay yet
         },
         "notifications": [dict(n) for n in store.notifications],
+        "notificationsDropped": store.notifications_dropped,
         "log": [record.to_json() for record in store.log] if log else [],
     }
 
@@ -187,6 +188,7 @@ def load(snapshot: Mapping[str, Any]) -> tuple[Store, datetime, Limits]:
             for key, entry in snapshot["idempotency"].items()
         }
         store.notifications = [dict(n) for n in snapshot["notifications"]]
+        store.notifications_dropped = snapshot.get("notificationsDropped", 0)
         store.log = CallLog(records_log)
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"malformed simulator snapshot: {exc!r}") from None

@@ -44,7 +44,11 @@ class Store:
             ``notification`` and ``id`` (the numbers ids are made from).
         queue: the scheduled events, a heap (``scheduler.Scheduler`` keeps it).
         keys: what each idempotency key remembers (``idempotency.IdempotencyKeys``).
-        notifications: every IPN message emitted, in emission order.
+        notifications: the IPN messages emitted, in emission order (all of them, or the
+            newest ``max_notifications``: ``notify``).
+        notifications_dropped: how many of the oldest were dropped by the cap (the
+            message at position ``i`` is the ``notifications_dropped + i``-th, from 0).
+        max_notifications: the cap (``Simulator.retain``), or None: keep every one.
         log: one record per call.
         journal: counts changes and feeds the change cursors (not saved: cursors watch a
             running simulator).
@@ -59,10 +63,39 @@ class Store:
         self.queue: list[Entry] = []
         self.keys: dict[str, Idempotent] = {}
         self.notifications: list[dict[str, Any]] = []
+        self.notifications_dropped = 0
+        self.max_notifications: int | None = None
         self.log = CallLog()
         self.journal = Journal()
         #: What changed since the last ``--state`` checkpoint (None when none is kept).
         self.dirty: Dirty | None = None
+
+    # -- notifications ------------------------------------------------------------------
+
+    @property
+    def notifications_emitted(self) -> int:
+        """How many IPN messages were ever emitted (kept and dropped)."""
+        return self.notifications_dropped + len(self.notifications)
+
+    def notify(self, message: dict[str, Any]) -> None:
+        """Keep one emitted IPN message, then apply the cap (``trim_notifications``)."""
+        self.notifications.append(message)
+        limit = self.max_notifications
+        if limit is not None and len(self.notifications) > limit:
+            self.trim_notifications()
+
+    def trim_notifications(self) -> None:
+        """Drop the oldest messages over ``max_notifications``: a batch at a time (a
+        32nd of the cap, at most 1,024), so a full list is not shifted on every message;
+        at most the cap is kept. A rule on counts alone: a restart replaying its journal
+        keeps what the first run kept."""
+        limit = self.max_notifications
+        if limit is None or len(self.notifications) <= limit:
+            return
+        batch = max(1, min(1024, limit // 32))
+        drop = len(self.notifications) - limit + batch - 1
+        del self.notifications[:drop]
+        self.notifications_dropped += drop
 
     # -- objects ------------------------------------------------------------------------
 
@@ -192,7 +225,7 @@ class Store:
         )
         # The queue in time order: a heap's layout is not state (a restored heap differs).
         queue = tuple(sorted(self.queue))
-        return (records, queue, tuple(self.counters.items()), len(self.notifications))
+        return (records, queue, tuple(self.counters.items()), self.notifications_emitted)
 
     def marker(self) -> tuple[int, ...]:
         """A mark that moves with every change (``change_marker``)."""
@@ -200,7 +233,7 @@ class Store:
             self.journal.count,
             *self.counters.values(),
             len(self.queue),
-            len(self.notifications),
+            self.notifications_emitted,
         )
 
     def __repr__(self) -> str:

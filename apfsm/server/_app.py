@@ -22,7 +22,13 @@ from ._openapi import openapi
 from ._routes import _OPENAPI_PATH
 from ._signatures import DEFAULT_MAX_CLOCK_SKEW, _load_public_key, _Verifier
 from ._state import _State
-from ._wire import MAX_CALL_LOG, MAX_IDEMPOTENCY_KEYS, _error_response, _json_response
+from ._wire import (
+    MAX_CALL_LOG,
+    MAX_IDEMPOTENCY_KEYS,
+    MAX_NOTIFICATIONS,
+    _error_response,
+    _json_response,
+)
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -64,6 +70,7 @@ def create_app(
     checkpoint_every: int = 1_000,
     max_call_log: int | None = MAX_CALL_LOG,
     max_idempotency_keys: int | None = MAX_IDEMPOTENCY_KEYS,
+    max_notifications: int | None = MAX_NOTIFICATIONS,
 ) -> Starlette:
     """The simulator behind the Amazon Pay API v2, as an ASGI application (Starlette).
 
@@ -105,6 +112,9 @@ def create_app(
         max_idempotency_keys: keep the newest this many idempotency keys (None: all,
             as Amazon, which stores them indefinitely); a key whose answer left the call
             log is forgotten too.
+        max_notifications: keep the newest this many IPN notifications for
+            ``GET /_apfsm/notifications`` (None: all); the oldest are dropped, the
+            others keep their numbers (``?since=N`` counts every one ever emitted).
 
     Returns:
         The Starlette application.
@@ -127,12 +137,17 @@ def create_app(
     for name, cap in (
         ("max_call_log", max_call_log),
         ("max_idempotency_keys", max_idempotency_keys),
+        ("max_notifications", max_notifications),
     ):
         if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 1):
             raise ValueError(f"{name} must be a positive integer or None, got {cap!r}")
 
     def retain(sim: Simulator) -> None:
-        sim.retain(call_log=max_call_log, idempotency_keys=max_idempotency_keys)
+        sim.retain(
+            call_log=max_call_log,
+            idempotency_keys=max_idempotency_keys,
+            notifications=max_notifications,
+        )
 
     state_file = None if state is None else Path(state)
     durable = None

@@ -16,7 +16,12 @@ from apfsm._errors import ActionRefused, ApiError
 from apfsm._sim import Simulator
 from apfsm._spec import OPERATIONS
 
-from ._endpoints import _CONTROL_ENDPOINTS, _control_index, _ControlEndpoint
+from ._endpoints import (
+    _CONTROL_ENDPOINTS,
+    NOTIFICATIONS_DROPPED,
+    _control_index,
+    _ControlEndpoint,
+)
 from ._state import _State
 from ._wire import MAX_BODY_BYTES, MAX_SNAPSHOT_BYTES, _error_response, _json_response, _loads
 
@@ -127,7 +132,9 @@ def _control_routes(state: _State) -> list[Any]:
                     response.headers["www-authenticate"] = 'Bearer realm="apfsm control"'
                 return response
             try:
-                return _json_response(200, await handler(request))
+                response = _json_response(200, await handler(request))
+                response.headers.update(request.scope.get("apfsm.headers", {}))
+                return response
             except ApiError as err:
                 return _error_response(err)
             except ActionRefused as refused:  # a side action the simulator cannot take
@@ -227,7 +234,10 @@ def _control_routes(state: _State) -> list[Any]:
 
     async def notifications(request: Request) -> list[dict[str, Any]]:
         since = _since(request)
-        return [dict(n) for n in state.simulator.notifications[since:]]
+        # Numbered for good: ``since`` counts every one ever sent, the dropped included.
+        dropped, messages = state.simulator.notifications_since(since)
+        request.scope["apfsm.headers"] = {NOTIFICATIONS_DROPPED: str(dropped)}
+        return messages
 
     async def log(request: Request) -> list[dict[str, Any]]:
         since = _since(request)
@@ -237,7 +247,8 @@ def _control_routes(state: _State) -> list[Any]:
 
     async def reset(request: Request) -> dict[str, str]:
         await _body_json(request)
-        state.replace_and_checkpoint(state.fresh())
+        # Off the event loop: API calls are answered while the new state file is written.
+        await run_in_threadpool(state.replace_and_checkpoint, state.fresh())
         return {"now": format_timestamp(state.simulator.now())}
 
     async def get_snapshot(request: Request) -> dict[str, Any]:
@@ -257,7 +268,7 @@ def _control_routes(state: _State) -> list[Any]:
                 ) from None
 
         restored = await run_in_threadpool(restore)
-        state.replace_and_checkpoint(restored)
+        await run_in_threadpool(state.replace_and_checkpoint, restored)
         sim = state.simulator
         return {"now": format_timestamp(sim.now()), "objects": len(sim)}
 

@@ -117,6 +117,9 @@ class _Durable:
         self._closed = False
         self.checkpoint_every = checkpoint_every
         self.lock = threading.RLock()
+        #: Held by a whole-state replacement (``replace_file``) from start to end: two
+        #: never write the same new file at once. Calls never take it.
+        self._replacing = threading.Lock()
 
     def record(
         self,
@@ -196,6 +199,37 @@ class _Durable:
         with self.lock:
             self._checkpoint(simulator, full=full)
 
+    def replace_file(self, simulator: Simulator, switch: Callable[[], None]) -> bool:
+        """Make ``simulator`` (not served yet) the whole state: written into a new file
+        beside this one without the lock — calls go on being answered and journaled
+        meanwhile — then, under the lock, renamed over it atomically, and ``switch()``
+        called (it serves ``simulator``). A crash before the rename leaves the old state
+        whole, one after it the new one. The IPN envelopes still to deliver go along.
+
+        Returns:
+            False when the journal was closed meanwhile (shutdown): nothing switched.
+        """
+        with self._replacing:
+            return self._replace_file(simulator, switch)
+
+    def _replace_file(self, simulator: Simulator, switch: Callable[[], None]) -> bool:
+        temporary = self.path.with_name(self.path.name + ".replacing")
+        _write_new(temporary, simulator)  # the long part: every object, off the lock
+        with self.lock:
+            if self._closed:
+                temporary.unlink(missing_ok=True)
+                return False
+            self._flush()  # the calls answered meanwhile: their IPN envelopes included
+            undelivered = self._db.execute("SELECT message_id, envelope FROM ipn").fetchall()
+            self._db.close()  # its last connection: the WAL is copied in and deleted
+            os.replace(temporary, self.path)
+            self._db = _reopen(self.path)
+            with self._db:
+                self._db.executemany("INSERT OR IGNORE INTO ipn VALUES (?, ?)", undelivered)
+            self._seq = self._checkpoint_seq = 0  # the new file's checkpoint holds entry 0
+            switch()
+        return True
+
     def close(self, simulator: Simulator) -> None:
         """Checkpoint and close (graceful shutdown)."""
         with self.lock:
@@ -223,6 +257,7 @@ def _write(db: sqlite3.Connection, seq: int, parts: Parts) -> None:
     db.executemany("DELETE FROM queue WHERE number = ?", [(n,) for n in parts.unqueued])
     db.executemany("INSERT OR REPLACE INTO keys VALUES (?, ?)", parts.keys)
     db.executemany("DELETE FROM keys WHERE key = ?", [(k,) for k in parts.forgotten])
+    db.execute("DELETE FROM notifications WHERE n < ?", (parts.notifications_first,))
     db.executemany("INSERT OR REPLACE INTO notifications VALUES (?, ?)", parts.notifications)
     db.execute("DELETE FROM log WHERE first < ?", (parts.log_first,))
     db.executemany("INSERT OR REPLACE INTO log VALUES (?, ?)", parts.log_chunks)
@@ -248,10 +283,24 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _fresh_db(path: Path, simulator: Simulator) -> sqlite3.Connection:
+def _reopen(path: Path) -> sqlite3.Connection:
+    """A connection to a state file known good (just written), set up as ``_fresh_db``."""
     db = _connect(path)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
+    return db
+
+
+def _write_new(path: Path, simulator: Simulator) -> None:
+    """Write ``simulator`` as a complete state file at ``path`` (replacing any there) and
+    close it: no write-ahead log is left beside it, so it can be renamed."""
+    for leftover in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        leftover.unlink(missing_ok=True)
+    _fresh_db(path, simulator).close()
+
+
+def _fresh_db(path: Path, simulator: Simulator) -> sqlite3.Connection:
+    db = _reopen(path)
     db.execute(f"PRAGMA application_id={APPLICATION_ID}")
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     with db:
@@ -396,8 +445,7 @@ def _migrate(path: Path) -> Path:
             path, f"is neither an apfsm SQLite state nor a simulator snapshot ({exc})"
         ) from None
     temporary = path.with_name(path.name + ".migrating")
-    temporary.unlink(missing_ok=True)
-    _fresh_db(temporary, simulator).close()
+    _write_new(temporary, simulator)
     backup = path.with_name(path.name + ".legacy.json")
     os.replace(path, backup)
     os.replace(temporary, path)
@@ -440,9 +488,12 @@ def _open_state(
         note = f"migrated from a JSON snapshot (kept as {backup})"
     if not head:
         simulator = new()
-        path.unlink(missing_ok=True)
-        db = _fresh_db(path, simulator)
-        return simulator, _Durable(path, db, 0, checkpoint_every), "new"
+        retain(simulator)
+        # Written beside, then renamed: an interrupted creation leaves no half file.
+        temporary = path.with_name(path.name + ".creating")
+        _write_new(temporary, simulator)
+        os.replace(temporary, path)
+        return simulator, _Durable(path, _reopen(path), 0, checkpoint_every), "new"
     simulator, db, seq = _open_sqlite(path, retain)
     durable = _Durable(path, db, seq, checkpoint_every)
     return simulator, durable, note or f"resumed at journal entry {seq}"

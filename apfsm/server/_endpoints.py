@@ -48,6 +48,8 @@ class _ControlEndpoint:
     free_body: bool = False
     #: Open even with ``--control-token`` (the index, which says whether one is needed).
     open: bool = False
+    #: Headers its answer carries (name: what it says; non-negative integers).
+    headers: Mapping[str, str] = attrs.field(factory=dict)
 
     @property
     def label(self) -> str:
@@ -67,6 +69,8 @@ _INDEX_ANSWER: Final = {
 _INDEX: Final = "an index: the API's operations and paths, and the control endpoints"
 
 _c = _CONTROL
+#: The header of ``GET /_apfsm/notifications``: how many notifications the cap dropped.
+NOTIFICATIONS_DROPPED: Final = "x-apfsm-notifications-dropped"
 
 _CONTROL_ENDPOINTS: Final[tuple[_ControlEndpoint, ...]] = (
     _ControlEndpoint("GET", "/", _INDEX, answer=_INDEX_ANSWER, open=True),
@@ -185,9 +189,16 @@ _CONTROL_ENDPOINTS: Final[tuple[_ControlEndpoint, ...]] = (
     _ControlEndpoint(
         "GET",
         f"{_c}/notifications",
-        "the IPN messages sent so far, in order (?since=N skips the first N)",
+        "the IPN messages sent so far, in order (?since=N skips the first N ever sent; "
+        "the oldest beyond --max-notifications are dropped, counted in "
+        f"{NOTIFICATIONS_DROPPED})",
         answer={"type": "array", "items": {"type": "object"}},
         query=("since",),
+        headers={
+            NOTIFICATIONS_DROPPED: "how many of the oldest notifications were dropped "
+            "(apfsm serve --max-notifications); the first one answered to ?since=N is "
+            "number max(N, dropped) + 1"
+        },
     ),
     _ControlEndpoint(
         "GET",
@@ -254,6 +265,19 @@ def _control_paths() -> dict[str, dict[str, Any]]:
                 "200": {
                     "description": "success",
                     "content": {"application/json": {"schema": dict(e.answer)}},
+                    **(
+                        {
+                            "headers": {
+                                name: {
+                                    "description": text,
+                                    "schema": {"type": "integer", "minimum": 0},
+                                }
+                                for name, text in e.headers.items()
+                            }
+                        }
+                        if e.headers
+                        else {}
+                    ),
                 },
                 "4XX": {"description": "refused, in Amazon's error shape", **error},
             },

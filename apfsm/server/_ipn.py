@@ -11,9 +11,12 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Final
+
+from ._wire import MAX_FAILED_DELIVERIES
 
 # The server's one logger, whichever module logs (users configure "apfsm.server").
 _log = logging.getLogger("apfsm.server")
@@ -60,8 +63,9 @@ class _Notifier:
         self.attempts = attempts
         self.backoff = backoff
         self.timeout = timeout
-        #: Envelopes given up on after every attempt failed (for inspection).
-        self.failed: list[dict[str, str]] = []
+        #: Envelopes given up on after every attempt failed (for inspection): the newest
+        #: ``MAX_FAILED_DELIVERIES`` (issue 16: bounded, however long the receiver is down).
+        self.failed: deque[dict[str, str]] = deque(maxlen=MAX_FAILED_DELIVERIES)
         self._queue: list[tuple[float, int, int, dict[str, str]]] = []
         self._seq = itertools.count()
         self._cond = threading.Condition()

@@ -23,7 +23,7 @@ from apfsm._sim import Simulator
 from ._app import _require_extra, create_app
 from ._routes import _CONTROL, _OPENAPI_PATH
 from ._signatures import DEFAULT_MAX_CLOCK_SKEW
-from ._wire import MAX_CALL_LOG, MAX_IDEMPOTENCY_KEYS
+from ._wire import MAX_CALL_LOG, MAX_IDEMPOTENCY_KEYS, MAX_NOTIFICATIONS
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
@@ -230,6 +230,7 @@ def serve(
     out: TextIO | None = None,
     max_call_log: int | None = MAX_CALL_LOG,
     max_idempotency_keys: int | None = MAX_IDEMPOTENCY_KEYS,
+    max_notifications: int | None = MAX_NOTIFICATIONS,
 ) -> None:
     """Run the server until interrupted (``apfsm serve``).
 
@@ -257,6 +258,7 @@ def serve(
         out: where the start-up lines go (stdout by default).
         max_call_log: keep about the newest this many call-log records (None: all).
         max_idempotency_keys: keep the newest this many idempotency keys (None: all).
+        max_notifications: keep the newest this many IPN notifications (None: all).
 
     Raises:
         ImportError: the ``server`` extra is not installed.
@@ -280,6 +282,7 @@ def serve(
             out=sys.stdout if out is None else out,
             max_call_log=max_call_log,
             max_idempotency_keys=max_idempotency_keys,
+            max_notifications=max_notifications,
         )
 
 
@@ -300,6 +303,7 @@ def _serve(
     out: TextIO,
     max_call_log: int | None,
     max_idempotency_keys: int | None,
+    max_notifications: int | None,
 ) -> None:
     import uvicorn
 
@@ -321,6 +325,7 @@ def _serve(
         seed=seed,
         max_call_log=max_call_log,
         max_idempotency_keys=max_idempotency_keys,
+        max_notifications=max_notifications,
     )
     with contextlib.ExitStack() as stack:
         ssl: dict[str, Any] = {}

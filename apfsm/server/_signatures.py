@@ -253,10 +253,14 @@ class _Verifier:
                 hashes.SHA256(),
             )
         except (InvalidSignature, binascii.Error, ValueError):
+            # Amazon's own words, as users of its SDKs quote the answer (amzn/
+            # amazon-pay-api-sdk-dotnet issue #4, amzn/amazon-pay-api-sdk-php issue #45):
+            # the string it signed (algorithm, newline, the canonical request's hash) and
+            # the signature sent back, so the caller can compare with its own.
             return ApiError.from_code(
                 "InvalidRequestSignature",
-                "the request signature does not match the canonical request signed with "
-                f"{algorithm}",
+                f"Unable to verify signature, signing String [{text}] , signature "
+                f"[{fields['Signature'][:1000]}]",
             )
         return None
 

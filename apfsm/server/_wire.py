@@ -79,6 +79,12 @@ MAX_CALL_LOG: Final = 100_000
 #: Idempotency keys a server keeps by default (Decision, issue 16: Amazon stores them
 #: indefinitely, a long-running simulator cannot). ``apfsm serve --max-idempotency-keys``.
 MAX_IDEMPOTENCY_KEYS: Final = 100_000
+#: IPN notifications a server keeps for ``GET /_apfsm/notifications`` by default
+#: (Decision, issue 16: Amazon keeps none for you to read back; bounded memory under
+#: load). ``apfsm serve --max-notifications``.
+MAX_NOTIFICATIONS: Final = 100_000
+#: IPN envelopes whose delivery was given up that the notifier keeps for inspection.
+MAX_FAILED_DELIVERIES: Final = 1_000
 
 
 def _too_deep(raw: bytes | str, limit: int = MAX_JSON_DEPTH) -> bool:

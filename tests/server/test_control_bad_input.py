@@ -339,7 +339,14 @@ def test_schemathesis_finds_no_server_error_on_the_control_endpoints(
         check()
 
 
-SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
+# Finite floats: the test client cannot send inf or NaN as JSON (it raises before sending).
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=30)
+)
 
 
 @given(

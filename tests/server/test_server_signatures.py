@@ -347,3 +347,37 @@ def test_bad_verifier_settings_are_refused(key: rsa.RSAPrivateKey) -> None:
         create_app(make_sim(), public_key=pem, max_clock_skew=timedelta(0))
     with pytest.raises(ValueError, match="public_key_id must be a non-empty string"):
         create_app(make_sim(), public_key=pem, public_key_id=" ")
+
+
+# -- a signature that does not verify ------------------------------------------------------
+
+
+def test_a_wrong_signature_answers_in_amazons_words(
+    front: Callable[..., Iterator[Send]], key: rsa.RSAPrivateKey
+) -> None:
+    """Amazon's answer as users of its SDKs quote it: "Unable to verify signature, signing
+    String [AMZN-PAY-RSASSA-PSS\\n541....] , signature [Rc1E....]"
+    (amzn/amazon-pay-api-sdk-dotnet issue #4; amzn/amazon-pay-api-sdk-php issue #45 quotes
+    the same opening with AMZN-PAY-RSASSA-PSS-V2): the string Amazon signed (the
+    algorithm, a newline, the canonical request's hash) and the signature sent."""
+    sim = make_sim()
+    names = ["accept", "content-type", "x-amz-pay-date", "x-amz-pay-host"]
+    names += ["x-amz-pay-idempotency-key", "x-amz-pay-region"]
+    sent = _sent(**{"x-amz-pay-idempotency-key": "wrong-1"})
+    for send in front(sim, key):
+        other = _sign_only(new_key(), "POST", SESSIONS, _body(), sent, names)
+        signature = other["authorization"].rsplit("Signature=", 1)[1]
+        # The string to sign, computed here as an SDK does (_sign_only's own recipe).
+        canonical = f"POST\n{SESSIONS}\n\n"
+        canonical += "".join(f"{name}:{sent.get(name, '')}\n" for name in names)
+        canonical += "\n" + ";".join(names) + "\n" + hashlib.sha256(_body()).hexdigest()
+        to_sign = "AMZN-PAY-RSASSA-PSS-V2\n" + hashlib.sha256(canonical.encode()).hexdigest()
+        assert (
+            403,
+            {
+                "reasonCode": "InvalidRequestSignature",
+                "message": f"Unable to verify signature, signing String [{to_sign}] , "
+                f"signature [{signature}]",
+            },
+        ) == send("POST", SESSIONS, _body(), other)
+        assert [] == sim.object_ids()
