@@ -57,6 +57,8 @@ from ._fuzz import (
     SECOND,
     AmazonRules,
     DisputeRules,
+    FacadeMoveError,
+    FacadeRules,
     RetryWatch,
     add_step_rule,
     jump_target,
@@ -77,6 +79,9 @@ __all__ = [
     "KNOWABLE_CODES",
     "AmazonPayMock",
     "DisputeRules",
+    "FacadeMachine",
+    "FacadeMoveError",
+    "FacadeRules",
     "IntegrationError",
     "IntegrationMachine",
     "WatchedSimulator",
@@ -564,6 +569,11 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
         """What Amazon Pay would answer now (``apfsm.check`` on the object's JSON)."""
         target = self.sim.object_json(object_id) if object_id else None
         return check(operation, target, body=body, at=self.sim.now(), limits=self.limits)
+
+
+class FacadeMachine(FacadeRules, IntegrationMachine):
+    """``IntegrationMachine`` for an integration written against a provider's facade
+    (PPRO's payment charges) rather than Amazon Pay: ``FacadeRules`` (docs/facades.md)."""
 
 
 def _add_step_rule(machine: type[IntegrationMachine]) -> None:

@@ -10,6 +10,7 @@ faces ``apfsm.strategies``, ``apfsm.stateful`` and ``apfsm.testing`` are built f
 * ``menu`` — ``AmazonPayMachine``'s step menu; ``legacy`` — ``business_events``' one rule;
 * ``run`` — ``Executed`` steps and the run's lazy trace; ``retries`` — retries judged
   against Amazon's decline advice;
+* ``facade`` — ``FacadeRules``: an integration written against a provider's facade;
 * ``coverage`` — what a campaign exercised; ``campaign`` — ``fuzz``'s campaign and report.
 
 Everything here may import Hypothesis; nothing below this layer does.
@@ -26,6 +27,7 @@ from .amazon_rules import AMAZON_RULES, AmazonRules, DisputeRules, story
 from .bodies import BodyFault, fault_by_number, request_bodies, schema_body, single_faults
 from .campaign import FuzzReport, run_campaign
 from .coverage import AgeBuckets, Coverage, count_call
+from .facade import FacadeMoveError, FacadeRules, path_exists
 from .legacy import legacy_amazon_entries, legacy_plan
 from .menu import (
     FIRST_SESSION,
@@ -80,6 +82,8 @@ __all__ = [
     "Coverage",
     "DisputeRules",
     "Executed",
+    "FacadeMoveError",
+    "FacadeRules",
     "FuzzReport",
     "Menu",
     "Plan",
@@ -101,6 +105,7 @@ __all__ = [
     "legacy_plan",
     "menu_entries",
     "money",
+    "path_exists",
     "request_bodies",
     "run_campaign",
     "sandbox_cards",

@@ -21,7 +21,7 @@ This room sits above the declarations (``apfsm._spec``) and the diagram renderer
 from collections.abc import Mapping
 from typing import Final
 
-from ._adapter import AmazonPayClient, FacadeError, PproAdapter
+from ._adapter import AmazonPayClient, FacadeError, FacadeObject, PproAdapter
 from ._amazon import (
     ACTIONS,
     AmazonGraph,
@@ -97,6 +97,7 @@ __all__ = [
     "FacadeActor",
     "FacadeError",
     "FacadeLimits",
+    "FacadeObject",
     "FacadeState",
     "FacadeStep",
     "FacadeTimeout",

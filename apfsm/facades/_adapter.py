@@ -30,9 +30,11 @@ from apfsm._errors import ApiError
 from ._model import Facade
 from ._ppro import PPRO_PAYMENT_CHARGE
 
-__all__ = ["AmazonPayClient", "FacadeError", "PproAdapter"]
+__all__ = ["AmazonPayClient", "FacadeError", "FacadeObject", "PproAdapter"]
 
 Json = dict[str, Any]
+#: Reads Amazon's object ``(object_type, object_id)`` as JSON (None: gone).
+Reader = Callable[[str, str], Json | None]
 
 
 class AmazonPayClient(Protocol):
@@ -50,6 +52,8 @@ class AmazonPayClient(Protocol):
         idempotency_key: str | None = None,
     ) -> Json: ...
     def get_charge(self, charge_id: str) -> Json: ...
+    def get_charge_permission(self, charge_permission_id: str) -> Json: ...
+    def get_refund(self, refund_id: str) -> Json: ...
     def capture_charge(
         self, charge_id: str, body: Mapping[str, Any], *, idempotency_key: str | None = None
     ) -> Json: ...
@@ -70,6 +74,18 @@ class FacadeError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
+
+
+@attrs.frozen
+class FacadeObject:
+    """One facade object as Amazon's truth shows it: ``status`` in ``facade``, and the
+    Amazon ``situation`` behind it as ``(object_type, state, reason)`` (None when the
+    provider decided alone: PPRO's authentication timeout)."""
+
+    id: str
+    facade: Facade
+    status: str
+    situation: tuple[str, str, str | None] | None
 
 
 @attrs.define
@@ -248,6 +264,12 @@ class PproAdapter:
         """The statuses this adapter has answered for the charge, in order."""
         return tuple(self._charge(charge_id).history)
 
+    def for_checkout_session(self, checkout_session_id: str) -> tuple[str, ...]:
+        """The facade objects a checkout session at Amazon stands behind."""
+        return tuple(
+            c.id for c in self._charges.values() if c.checkout_session_id == checkout_session_id
+        )
+
     def amazon_ids(self, charge_id: str) -> tuple[str, str | None]:
         """The Amazon checkout session and charge behind a PPRO charge (for tests' books)."""
         charge = self._charge(charge_id)
@@ -261,34 +283,59 @@ class PproAdapter:
         except KeyError:
             raise FacadeError("NOT_FOUND", f"no payment charge {charge_id!r}") from None
 
+    def _read(self, object_type: str, object_id: str) -> Json | None:
+        get = {
+            "CheckoutSession": self.amazon_pay.get_checkout_session,
+            "Charge": self.amazon_pay.get_charge,
+            "ChargePermission": self.amazon_pay.get_charge_permission,
+            "Refund": self.amazon_pay.get_refund,
+        }[object_type]
+        return get(object_id)
+
     def _status(self, charge: _Charge) -> str:
+        return self._seen(charge, self._read).status
+
+    def objects(self, read: Reader | None = None) -> tuple[FacadeObject, ...]:
+        """Every facade object this adapter made, as Amazon's truth shows it now.
+
+        ``read`` reads Amazon's objects (default: the client's ``get_*`` calls; a fuzzer
+        passes one that reads the simulator directly, so looking is not the
+        integration's traffic). Nothing is added to ``history``."""
+        read = read or self._read
+        return tuple(self._seen(charge, read) for charge in self._charges.values())
+
+    def _seen(self, charge: _Charge, read: Reader) -> FacadeObject:
+        facade = self.facade
         if charge.discarded:
-            return "DISCARDED"  # final: Amazon is not asked again
+            return FacadeObject(charge.id, facade, "DISCARDED", None)  # final
+        obj: Json | None
         if charge.amazon_charge_id is not None:
-            obj = self.amazon_pay.get_charge(charge.amazon_charge_id)
             object_type = "Charge"
+            obj = read(object_type, charge.amazon_charge_id)
         elif self.now() >= charge.session_expires_at:
             # Amazon's session is over (and later deleted): PPRO keeps the last final
             # status it saw, else it timed the consumer out long ago.
             last = charge.history[-1] if charge.history else None
-            return last if last in ("FAILED", "DISCARDED") else self._discard(charge)
+            if last in ("FAILED", "DISCARDED"):
+                return FacadeObject(charge.id, facade, last, None)
+            charge.discarded = True
+            return FacadeObject(charge.id, facade, "DISCARDED", None)
         else:
-            obj = self.amazon_pay.get_checkout_session(charge.checkout_session_id)
             object_type = "CheckoutSession"
-            timeout = self.facade.limits.authentication_timeout
-            waiting = obj["statusDetails"]["state"] == "Open"
+            obj = read(object_type, charge.checkout_session_id)
+            timeout = facade.limits.authentication_timeout
+            waiting = obj is not None and obj["statusDetails"]["state"] == "Open"
             if waiting and timeout is not None and self.now() - charge.created_at >= timeout:
-                return self._discard(charge)  # PPRO gives up before Amazon's 24 h
+                charge.discarded = True  # PPRO gives up before Amazon's 24 h
+                return FacadeObject(charge.id, facade, "DISCARDED", None)
+        if obj is None:
+            raise AssertionError(f"Amazon holds no {object_type} behind {charge.id}")
         details = obj["statusDetails"]
-        entry = self.facade.maps(object_type, details["state"], details.get("reasonCode"))
+        state, reason = details["state"], details.get("reasonCode")
+        entry = facade.maps(object_type, state, reason)
         if entry is None:
-            raise AssertionError(f"{self.facade.name} maps no {object_type} {details}")
-        return entry.facade_state
-
-    @staticmethod
-    def _discard(charge: _Charge) -> str:
-        charge.discarded = True
-        return "DISCARDED"
+            raise AssertionError(f"{facade.name} maps no {object_type} {details}")
+        return FacadeObject(charge.id, facade, entry.facade_state, (object_type, state, reason))
 
     def _allowed(self, charge_id: str, step: str) -> _Charge:
         charge = self._charge(charge_id)

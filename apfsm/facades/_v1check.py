@@ -4,6 +4,7 @@ lead? Answered from the declarations in ``_order_reference.py`` alone."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 import attrs
 
@@ -86,6 +87,9 @@ def check_v1(
     since: datetime | None = None,
     at: datetime | None = None,
     captured: bool = False,
+    amount: Decimal | None = None,
+    total: Decimal | None = None,
+    already: Decimal = Decimal(0),
     limits: OrderReferenceLimits | None = None,
 ) -> V1Answer:
     """Check one call of Amazon Pay's v1 order-reference flow.
@@ -104,6 +108,13 @@ def check_v1(
             is Canceled/Stale; an authorization older than 30 d is Closed/ExpiredUnused).
         captured: for ``cancel_order_reference``, whether money was captured on the
             order reference (then it can only be closed).
+        amount, total, already: for ``authorize``, ``capture`` and ``refund``, the amount
+            asked, what it is measured against (the order reference's total, the
+            authorization's amount, the capture's amount) and what was already
+            authorized, captured or refunded against it, all ``Decimal``. Authorizations
+            and refunds may go 15% or $75 (whichever is less) above ``total``
+            (``refund_overage_*``); a capture may not exceed its authorization. Over it:
+            refused with ``TransactionAmountExceeded``.
         limits: the v1 limits (default: Amazon's production values).
 
     Returns:
@@ -122,6 +133,9 @@ def check_v1(
         ops = ", ".join(sorted(known))
         raise ValueError(f"{operation!r} is not a v1 {object_type} operation; choose one of {ops}")
     state, reason = _after_limits(lifecycle, state, reason, since, at, limits)
+    if amount is not None and not _amount_fits(operation, amount, total, already, limits):
+        code = "TransactionAmountExceeded"
+        return V1Answer(object_type, operation, state, reason, False, refusal=code)
     warnings: list[str] = []
     for refusal in lifecycle.refusals:
         if refusal.operation == operation and state in refusal.sources:
@@ -167,3 +181,30 @@ def _created_by(operation: str) -> tuple[tuple[str, str], ...]:
         for creation in lc.creations
         if creation.operation == operation
     )
+
+
+#: The operations whose amount is checked, and whether they may go above ``total``.
+_OVER_ALLOWED = {"authorize": True, "capture": False, "refund": True}
+
+
+def _amount_fits(
+    operation: str,
+    amount: Decimal,
+    total: Decimal | None,
+    already: Decimal,
+    limits: OrderReferenceLimits,
+) -> bool:
+    for name, value in (("amount", amount), ("total", total), ("already", already)):
+        if value is not None and not isinstance(value, Decimal):
+            raise TypeError(f"{name} must be a Decimal, not {value!r}")
+    if operation not in _OVER_ALLOWED:
+        raise ValueError(f"amounts are checked for {', '.join(_OVER_ALLOWED)}, not {operation!r}")
+    if total is None:
+        raise ValueError(f"{operation} with an amount needs the total it is measured against")
+    if amount <= 0:
+        return False
+    ceiling = total
+    if _OVER_ALLOWED[operation]:
+        # Above the total by 15% or $75, whichever is less (capture states page).
+        ceiling += min(total * limits.refund_overage_rate, limits.refund_overage_cap_usd)
+    return already + amount <= ceiling

@@ -9,6 +9,7 @@ TransactionTimedOut: the 24 h default timeout (addresses in apfsm.facades.V1_SOU
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -148,3 +149,53 @@ def test_misuse_names_the_bad_value() -> None:
         check_v1("OrderReference", "Open", "capture")
     with pytest.raises(ValueError, match="timezone-aware"):
         check_v1("OrderReference", "Open", "authorize", since=datetime(2026, 1, 1), at=T0)
+
+
+# -- amounts -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("operation", "object_type", "state", "total", "amount", "already", "allowed"),
+    [
+        # A capture may not exceed its authorization: at it, one cent over.
+        ("capture", "Authorization", "Open", "100.00", "100.00", "0", True),
+        ("capture", "Authorization", "Open", "100.00", "100.01", "0", False),
+        ("capture", "Authorization", "Open", "100.00", "40.00", "60.00", True),
+        ("capture", "Authorization", "Open", "100.00", "40.01", "60.00", False),
+        # 15% above a 100.00 total (less than $75): 115.00 allowed, 115.01 not.
+        ("refund", "Capture", "Completed", "100.00", "115.00", "0", True),
+        ("refund", "Capture", "Completed", "100.00", "115.01", "0", False),
+        ("refund", "Capture", "Completed", "100.00", "15.00", "100.00", True),
+        ("refund", "Capture", "Completed", "100.00", "15.01", "100.00", False),
+        # $75 above a 1,000.00 total (less than 15%): 1,075.00 allowed, 1,075.01 not.
+        ("authorize", "OrderReference", "Open", "1000.00", "1075.00", "0", True),
+        ("authorize", "OrderReference", "Open", "1000.00", "1075.01", "0", False),
+        ("authorize", "OrderReference", "Open", "1000.00", "0.00", "0", False),
+    ],
+)
+def test_amounts_at_their_boundaries(
+    operation: str,
+    object_type: str,
+    state: str,
+    total: str,
+    amount: str,
+    already: str,
+    allowed: bool,
+) -> None:
+    answer = check_v1(
+        object_type,
+        state,
+        operation,
+        amount=Decimal(amount),
+        total=Decimal(total),
+        already=Decimal(already),
+    )
+    assert allowed == answer.allowed
+    assert (None if allowed else "TransactionAmountExceeded") == answer.refusal
+
+
+def test_amount_misuse_is_named() -> None:
+    with pytest.raises(TypeError, match="Decimal"):
+        check_v1("Authorization", "Open", "capture", amount=10.0, total=Decimal(10))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="total"):
+        check_v1("Authorization", "Open", "capture", amount=Decimal(10))
