@@ -22,15 +22,88 @@ Every bug is a mistake real integrations make; none of them shows in a happy-pat
 ``refund_counted_per_ipn``
     The IPN handler adds a refund to the order's refunded total each time it reads it as
     ``Refunded``: a duplicated IPN counts it twice, and the books no longer match Amazon's.
+
+Deadlines, exactly at the limit L or a second past it:
+
+``authorization_alive_through_day_30``
+    Shipping skips reading the charge while the authorization is "at most 30 days old"
+    (``<=``): at exactly 30 days it has lapsed (SPEC §5), and the capture is refused.
+``capture_sync_through_day_7``
+    A capture within "7 days" (counted in whole days: ``.days <= 7``) is taken as captured
+    at once; 7 days and 1 s after authorization it is asynchronous (``CaptureInitiated``).
+
+Asynchronous outcomes taken as final:
+
+``pending_authorization_is_authorized``
+    A pending authorization (``AuthorizationInitiated``, large orders) is booked as
+    authorized at checkout; Amazon may still decline it within 24 h.
+``refund_before_capture_lands``
+    An order canceled during an asynchronous capture is refunded at once, on a charge that
+    is still ``CaptureInitiated``: Amazon refuses the refund.
+
+IPNs (duplicated, late, reordered):
+
+``capture_counted_per_ipn``
+    The IPN handler adds the captured amount each time it reads the charge as
+    ``Captured``: a duplicated IPN doubles the order's captured total.
+``ipn_means_captured``
+    A charge IPN during an asynchronous capture is taken to mean "captured" without
+    reading the charge: the IPN of the capture's start (``CaptureInitiated``) books the
+    money early.
+``refund_ipn_means_refunded``
+    A refund IPN is taken to mean "refunded" without reading the refund: the IPN of its
+    start (``RefundInitiated``) books the money as returned.
+
+Idempotency keys:
+
+``return_key_reused``
+    Every return's refund carries the key ``{order}-return``: the second return (another
+    amount) reuses the first one's key.
+``capture_key_is_charge_key``
+    The capture carries the same key as the charge it captures (``{order}-{attempt}``,
+    shared by Create Charge and Capture Charge).
+
+Permissions and charges:
+
+``reauthorize_without_reading_permission``
+    A lapsed authorization is renewed without reading the permission first: on a
+    permission the buyer closed (or one with a payment-method problem) Amazon refuses it.
+``close_closed_permission``
+    A cancellation closes the permission without reading it: the buyer may have closed it
+    already.
+``cancel_paid_without_refund``
+    An order canceled after its (asynchronous) capture landed is marked canceled, and the
+    money is never refunded.
+
+Amounts:
+
+``float_money``
+    The captured amount is read through ``float`` (``Decimal(float(...))``): 19.99 becomes
+    19.989999999999998436805981327779591083526611328125, and the books no longer match.
+``capture_adds_shipping_fee``
+    Shipping captures the order's amount plus a 5.00 shipping fee the buyer never
+    authorized: over the 15 % Amazon allows on small orders.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
-from .shop import AmazonPay, Order, OrderStatus, Shop, state_of
+from apfsm import ApiError
+
+from .shop import (
+    LIVE_AUTHORIZATION,
+    RETRYABLE_DECLINES,
+    AmazonPay,
+    Order,
+    OrderStatus,
+    Shop,
+    _price,
+    state_of,
+)
 
 __all__ = ["BUGS", "BuggyShop"]
 
@@ -41,8 +114,56 @@ BUGS: Final = frozenset(
         "refund_per_ipn",
         "uncapped_returns",
         "refund_counted_per_ipn",
+        "authorization_alive_through_day_30",
+        "capture_sync_through_day_7",
+        "pending_authorization_is_authorized",
+        "refund_before_capture_lands",
+        "capture_counted_per_ipn",
+        "ipn_means_captured",
+        "refund_ipn_means_refunded",
+        "return_key_reused",
+        "capture_key_is_charge_key",
+        "reauthorize_without_reading_permission",
+        "close_closed_permission",
+        "cancel_paid_without_refund",
+        "float_money",
+        "capture_adds_shipping_fee",
     }
 )
+#: A shipping fee some shops add at dispatch (``capture_adds_shipping_fee``).
+SHIPPING_FEE: Final = Decimal("5.00")
+
+
+class _BuggyClient:
+    """The shop's Amazon Pay client, with the bugs that live in how requests are made."""
+
+    def __init__(self, client: AmazonPay, bugs: frozenset[str]) -> None:
+        self._client = client
+        self._bugs = bugs
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def capture_charge(
+        self, charge_id: str, body: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        if "capture_adds_shipping_fee" in self._bugs:
+            # BUG: the fee was never part of what the buyer authorized.
+            price = body["captureAmount"]
+            amount = Decimal(price["amount"]) + SHIPPING_FEE
+            body = {**body, "captureAmount": _price(amount, price["currencyCode"])}
+        if "capture_key_is_charge_key" in self._bugs and idempotency_key is not None:
+            # BUG: one key per (order, attempt), whatever the operation.
+            idempotency_key = idempotency_key.replace("-capture-", "-auth-")
+        return self._client.capture_charge(charge_id, body, idempotency_key=idempotency_key)
+
+    def create_refund(
+        self, body: Mapping[str, Any], *, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        if "return_key_reused" in self._bugs and idempotency_key and "-return-" in idempotency_key:
+            # BUG: the key names the order's return, not this refund.
+            idempotency_key = idempotency_key.rsplit("-", 1)[0]
+        return self._client.create_refund(body, idempotency_key=idempotency_key)
 
 
 class BuggyShop(Shop):
@@ -61,26 +182,21 @@ class BuggyShop(Shop):
         unknown = set(bugs) - BUGS
         if unknown:
             raise ValueError(f"unknown bugs {sorted(unknown)}; bugs are {sorted(BUGS)}")
-        super().__init__(amazon_pay, **options)
         self.bugs = frozenset(bugs)
+        super().__init__(_BuggyClient(amazon_pay, self.bugs), **options)
+        #: When each order's current authorization was granted, as the shop remembers it.
+        self.authorized_at: dict[str, datetime] = {}
 
-    def _authorization(self, order: Order) -> str | None:
-        if "capture_expired_authorization" in self.bugs:
-            # BUG: "authorized" was true at checkout; 30 days later it no longer is.
-            return order.charge_id
-        return super()._authorization(order)
-
-    def _captured(self, order: Order, charge: Mapping[str, Any]) -> bool:
-        if "capture_initiated_is_paid" in self.bugs:
-            # BUG: CaptureInitiated is only a promise; it can still end Declined.
-            order.captured = order.amount
-            order.status = OrderStatus.SHIPPED
-            return True
-        return super()._captured(order, charge)
+    def checkout_returned(self, checkout_session_id: str) -> Order | None:
+        order = super().checkout_returned(checkout_session_id)
+        if order is not None and order.order_id not in self.authorized_at and order.charge_id:
+            self.authorized_at[order.order_id] = self.now()
+        return order
 
     def _apply_charge(self, order: Order, charge: Mapping[str, Any]) -> None:
+        state = state_of(charge)
         canceled = order.status in (OrderStatus.CANCEL_PENDING, OrderStatus.CANCELED)
-        if "refund_per_ipn" in self.bugs and canceled and state_of(charge) == "Captured":
+        if "refund_per_ipn" in self.bugs and canceled and state == "Captured":
             # BUG: reacts to "the charge of a canceled order is captured" each time it reads
             # it, not once when the capture lands: a duplicated or late IPN refunds again.
             order.captured = Decimal(charge["captureAmount"]["amount"])
@@ -88,7 +204,148 @@ class BuggyShop(Shop):
             self._refund(order, order.captured, key=f"{order.order_id}-cancel-{number}")
             order.status = OrderStatus.CANCELED
             return
+        if (
+            "pending_authorization_is_authorized" in self.bugs
+            and order.status == OrderStatus.AUTHORIZING
+            and state == "AuthorizationInitiated"
+        ):
+            # BUG: a pending authorization is only a promise; it may still be declined.
+            order.status = OrderStatus.AUTHORIZED
+            return
+        if (
+            "capture_counted_per_ipn" in self.bugs
+            and state == "Captured"
+            and order.status in (OrderStatus.CAPTURE_PENDING, OrderStatus.PAID)
+        ):
+            # BUG: adds the capture each time it reads it, not once when it lands.
+            order.captured += Decimal(charge["captureAmount"]["amount"])
+            order.status = OrderStatus.PAID
+            return
         super()._apply_charge(order, charge)
+
+    def handle_ipn(self, message: Mapping[str, Any]) -> None:
+        order = self._by_permission.get(str(message.get("ChargePermissionId")))
+        object_id = str(message.get("ObjectId"))
+        if (
+            "ipn_means_captured" in self.bugs
+            and order is not None
+            and object_id == order.charge_id
+            and order.status == OrderStatus.CAPTURE_PENDING
+        ):
+            # BUG: "an IPN came, so the capture is done" — without reading the charge.
+            order.captured = order.amount
+            order.status = OrderStatus.PAID
+            return
+        record = None if order is None else order.refund_for(object_id)
+        if "refund_ipn_means_refunded" in self.bugs and order is not None and record is not None:
+            # BUG: "an IPN came, so the refund is done" — without reading the refund.
+            if record.state != "Refunded":
+                order.refunded += record.amount
+                record.state = "Refunded"
+            return
+        super().handle_ipn(message)
+
+    # -- shipping ------------------------------------------------------------------------
+
+    def _age(self, order: Order) -> timedelta | None:
+        granted = self.authorized_at.get(order.order_id)
+        return None if granted is None else self.now() - granted
+
+    def _authorization(self, order: Order) -> str | None:
+        if "capture_expired_authorization" in self.bugs:
+            # BUG: "authorized" was true at checkout; 30 days later it no longer is.
+            return order.charge_id
+        age = self._age(order)
+        if (
+            "authorization_alive_through_day_30" in self.bugs
+            and age is not None
+            and age <= timedelta(days=30)
+        ):
+            # BUG: the authorization lapses AT 30 days, not after them.
+            return order.charge_id
+        return super()._authorization(order)
+
+    def _reauthorize(self, order: Order) -> str | None:
+        if "reauthorize_without_reading_permission" in self.bugs:
+            charge_id = self._charge_anyway(order)
+        else:
+            charge_id = super()._reauthorize(order)
+        if charge_id is not None:
+            self.authorized_at[order.order_id] = self.now()
+        return charge_id
+
+    def _charge_anyway(self, order: Order) -> str | None:
+        # BUG: no look at the permission (Closed? NonChargeable?) before charging it.
+        assert order.charge_permission_id is not None
+        order.charge_attempts += 1
+        try:
+            charge = self.amazon_pay.create_charge(
+                {
+                    "chargePermissionId": order.charge_permission_id,
+                    "chargeAmount": _price(order.amount, order.currency),
+                },
+                idempotency_key=f"{order.order_id}-auth-{order.charge_attempts}",
+            )
+        except ApiError as err:
+            if err.reason_code in RETRYABLE_DECLINES:
+                return None
+            order.status = OrderStatus.PAYMENT_FAILED
+            return None
+        order.charge_id = charge["chargeId"]
+        return order.charge_id if state_of(charge) == "Authorized" else None
+
+    def _captured(self, order: Order, charge: Mapping[str, Any]) -> bool:
+        if "capture_initiated_is_paid" in self.bugs:
+            # BUG: CaptureInitiated is only a promise; it can still end Declined.
+            order.captured = order.amount
+            order.status = OrderStatus.SHIPPED
+            return True
+        age = self._age(order)
+        if "capture_sync_through_day_7" in self.bugs and age is not None and age.days <= 7:
+            # BUG: "within 7 days" in whole days: 7 days and 1 s is still day 7.
+            order.captured = order.amount
+            order.status = OrderStatus.SHIPPED
+            return True
+        if "float_money" in self.bugs and state_of(charge) == "Captured":
+            # BUG: the amount goes through a float on its way to the books.
+            order.captured = Decimal(float(charge["captureAmount"]["amount"]))
+            order.status = OrderStatus.SHIPPED
+            return True
+        return super()._captured(order, charge)
+
+    # -- cancellation --------------------------------------------------------------------
+
+    def cancel(self, order_id: str) -> bool:
+        order = self.orders[order_id]
+        if (
+            "refund_before_capture_lands" in self.bugs
+            and order.status == OrderStatus.CAPTURE_PENDING
+        ):
+            # BUG: the capture was asked for, so the money is taken to be there.
+            self._refund(order, order.amount, key=f"{order.order_id}-cancel")
+            order.status = OrderStatus.CANCELED
+            return True
+        if "cancel_paid_without_refund" in self.bugs and order.status == OrderStatus.PAID:
+            # BUG: nothing shipped, so nothing to give back — but the money was captured.
+            order.status = OrderStatus.CANCELED
+            return True
+        return super().cancel(order_id)
+
+    def _release(self, order: Order) -> None:
+        if "close_closed_permission" not in self.bugs:
+            super()._release(order)
+            return
+        assert order.charge_permission_id is not None
+        assert order.charge_id is not None
+        # BUG: closes the permission without reading it: the buyer may have closed it.
+        self.amazon_pay.close_charge_permission(
+            order.charge_permission_id,
+            {"closureReason": "order canceled", "cancelPendingCharges": True},
+        )
+        if state_of(self.amazon_pay.get_charge(order.charge_id)) in LIVE_AUTHORIZATION:
+            self.amazon_pay.cancel_charge(order.charge_id, {"cancellationReason": "canceled"})
+
+    # -- returns -------------------------------------------------------------------------
 
     def accept_return(self, order_id: str, amount: Decimal | None = None) -> bool:
         if "uncapped_returns" not in self.bugs:
