@@ -118,6 +118,7 @@ def parts_of(store: Store, *, now: datetime, limits: Limits, full: bool = False)
             "now": now.isoformat(),
             "limits": limits.to_json(),
             "counters": dict(store.counters),
+            **({} if store.reports is None else {"reports": store.reports}),
         }
     )
     changed: Iterable[str] = dirty.cursor.take()

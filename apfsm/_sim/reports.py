@@ -23,9 +23,10 @@ from typing import Any
 
 import attrs
 
-from apfsm._clock import format_timestamp, parse_timestamp
+from apfsm._clock import format_timestamp, parse_timestamp, require_aware
 from apfsm._errors import ApiError
 from apfsm._spec import (
+    PROCESSING_STATUSES,
     REPORT_PAGE_SIZE,
     REPORT_PAGE_SIZE_MAX,
     REPORT_PROCESSING_TIME,
@@ -82,6 +83,12 @@ class _Schedule:
             "scheduleFrequency": self.frequency,
             "nextReportCreationTime": format_timestamp(self.next_at),
         }
+
+
+def _aware(text: object) -> datetime:
+    if not isinstance(text, str):
+        raise TypeError(f"{text!r} is not a timestamp")
+    return require_aware(datetime.fromisoformat(text))
 
 
 def _bad(field: str, why: str) -> ApiError:
@@ -145,6 +152,8 @@ class ReportBook:
         self.schedules: dict[str, _Schedule] = {}
         self._documents: dict[str, str] = {}  # document id -> report id
         self._next = 0
+        if store.reports is not None:
+            self._load(store.reports)
 
     # -- time -------------------------------------------------------------------------
 
@@ -184,6 +193,61 @@ class ReportBook:
                     self._documents[report.document_id] = report.report_id
                 else:
                     report.status = "CANCELLED"
+        if self.reports or self.schedules or self._store.reports is not None:
+            self.save()
+
+    def save(self) -> None:
+        """Write the book's state into the store (snapshots and checkpoints carry it)."""
+        self._store.reports = self.to_json()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "next": self._next,
+            "reports": [
+                [
+                    r.report_id,
+                    r.report_type,
+                    r.start.isoformat(),
+                    r.end.isoformat(),
+                    r.created.isoformat(),
+                    r.status,
+                    None if r.ended is None else r.ended.isoformat(),
+                    r.document_id,
+                ]
+                for r in self.reports.values()
+            ],
+            "schedules": [
+                [s.schedule_id, s.report_type, s.frequency, s.next_at.isoformat()]
+                for s in self.schedules.values()
+            ],
+        }
+
+    def _load(self, data: Mapping[str, Any]) -> None:
+        """Read ``to_json``'s form back. Raises ValueError on anything else."""
+        try:
+            self._next = int(data["next"])
+            for rid, kind, start, end, created, status, ended, doc in data["reports"]:
+                if kind not in REPORT_TYPES or status not in PROCESSING_STATUSES:
+                    raise ValueError(f"bad report {rid!r}")
+                report = _Report(
+                    str(rid),
+                    kind,
+                    _aware(start),
+                    _aware(end),
+                    _aware(created),
+                    status,
+                    None if ended is None else _aware(ended),
+                    None if doc is None else str(doc),
+                )
+                self.reports[report.report_id] = report
+                if report.document_id is not None:
+                    self._documents[report.document_id] = report.report_id
+            for sid, kind, frequency, next_at in data["schedules"]:
+                if kind not in REPORT_TYPES or frequency not in SCHEDULE_FREQUENCIES:
+                    raise ValueError(f"bad report schedule {sid!r}")
+                self.schedules[str(sid)] = _Schedule(str(sid), kind, frequency, _aware(next_at))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"malformed reports in the snapshot: {exc!r}") from None
 
     # -- content ----------------------------------------------------------------------
 
@@ -275,7 +339,9 @@ class ReportBook:
             assert end is not None
             if start > end:
                 raise _bad("startTime", "later than endTime")
-            return {"reportId": self._queue(kind, start, end, self._now()).report_id}
+            report = self._queue(kind, start, end, self._now())
+            self.save()
+            return {"reportId": report.report_id}
 
     def get_report(self, report_id: str) -> dict[str, Any]:
         with self._lock:
@@ -383,6 +449,7 @@ class ReportBook:
                 del self.schedules[schedule.schedule_id]
             schedule = _Schedule(self._new_id(), kind, frequency, next_at)
             self.schedules[schedule.schedule_id] = schedule
+            self.save()
             return {"reportScheduleId": schedule.schedule_id}
 
     def get_report_schedules(self, report_types: object = None) -> dict[str, Any]:
@@ -410,6 +477,7 @@ class ReportBook:
             self.settle()
             if self.schedules.pop(schedule_id, None) is None:
                 raise ApiError.from_code("ResourceNotFound", f"no report schedule {schedule_id}")
+            self.save()
             return {}
 
     def fail_report(self, report_id: str) -> dict[str, Any]:
@@ -425,6 +493,7 @@ class ReportBook:
                 raise ValueError(f"no report {report_id!r} in progress")
             report.status = "FAILED"
             report.ended = self._now()
+            self.save()
             return report.to_json()
 
 
@@ -442,3 +511,35 @@ def _untoken(token: str) -> tuple[dict[str, Any], int]:
     if not isinstance(query, dict) or not isinstance(offset, int) or offset < 0:
         raise ValueError(token)
     return query, offset
+
+
+def report_call(
+    book: ReportBook,
+    name: str,
+    object_id: str | None,
+    query: Mapping[str, Any] | None,
+    body: object,
+) -> tuple[int, dict[str, Any]]:
+    """One Reports API call by its operation's name (``REPORT_OPERATIONS``), as the server
+    and ``--state``'s replay make it: (HTTP status, JSON). Raises ``ApiError``."""
+    query = dict(query or {})
+    if name == "get_reports":
+        return 200, book.get_reports(query)
+    if name == "create_report":
+        return 201, book.create_report(body)
+    if name == "get_report_schedules":
+        return 200, book.get_report_schedules(query.get("reportTypes"))
+    if name == "create_report_schedule":
+        flag = query.get("deleteExistingSchedule")
+        delete = None if flag is None else str(flag).lower() == "true"
+        return 201, book.create_report_schedule(body, delete_existing=delete)
+    object_id = object_id or ""
+    if name == "get_report":
+        return 200, book.get_report(object_id)
+    if name == "get_report_document":
+        return 200, book.get_report_document(object_id)
+    if name == "get_report_schedule":
+        return 200, book.get_report_schedule(object_id)
+    if name == "cancel_report_schedule":
+        return 200, book.cancel_report_schedule(object_id)
+    raise ValueError(f"unknown report operation {name!r}")

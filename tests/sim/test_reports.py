@@ -306,3 +306,25 @@ def test_get_reports_filters_and_pages() -> None:
             sim.reports.get_reports(bad)
         assert "InvalidParameterValue" == caught.value.reason_code
     assert 4 == len(sim.reports.get_reports({"processingStatuses": ["IN_PROGRESS"]})["reports"])
+
+
+def test_a_snapshot_keeps_reports_and_schedules() -> None:
+    sim = make_sim()
+    _charged(sim)
+    report_id = sim.reports.create_report(
+        {"reportType": AUTH, "startTime": _ts(), "endTime": _ts()}
+    )["reportId"]
+    schedule_id = sim.reports.create_report_schedule(
+        {"reportType": ORDERS, "scheduleFrequency": "P1D"}
+    )["reportScheduleId"]
+    snapshot = sim.snapshot()
+    restored = Simulator.restore(snapshot)
+    assert sim.reports.get_report(report_id) == restored.reports.get_report(report_id)
+    assert sim.reports.get_report_schedule(schedule_id) == restored.reports.get_report_schedule(
+        schedule_id
+    )
+    restored.advance(timedelta(days=1))
+    assert 2 == len(restored.reports.get_reports()["reports"])
+    bad = copy.deepcopy(snapshot) | {"reports": {"next": 1, "reports": [["x"]], "schedules": []}}
+    with pytest.raises(ValueError, match="reports"):
+        Simulator.restore(bad)
