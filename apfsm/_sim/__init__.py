@@ -10,6 +10,7 @@ from .journal import ChangeCursor
 from .ledger import ChargeLedger, PermissionLedger
 from .log import CallLog, LogRecord
 from .records import ChargePermissionRecord, ChargeRecord, CheckoutSessionRecord, RefundRecord
+from .reports import ReportBook, report_call
 from .simulator import Simulator
 from .snapshots import check_envelope
 
@@ -24,8 +25,10 @@ __all__ = [
     "Parts",
     "PermissionLedger",
     "RefundRecord",
+    "ReportBook",
     "Response",
     "Simulator",
     "check_envelope",
+    "report_call",
     "snapshot_of",
 ]

@@ -41,6 +41,7 @@ from .journal import ChangeCursor
 from .ledger import ChargeLedger, PermissionLedger, ledger_of
 from .log import CallLog, LogRecord
 from .notifications import Notifier, Outbox
+from .reports import ReportBook
 from .scheduler import Scheduler
 from .snapshots import dump, load
 from .store import Store
@@ -110,6 +111,8 @@ class Simulator(AmazonPayApi):
         self._keys = IdempotencyKeys(store, self._limits)
         self._calls = Calls(self._effects, self._keys, self.now)
         self._actions = Actions(self._effects, self.now)
+        #: The Reports API (docs/reports.md): reports, schedules and documents.
+        self.reports = ReportBook(store, self.now, self._lock)
 
     # -- what it is -------------------------------------------------------------------
 
@@ -184,6 +187,7 @@ class Simulator(AmazonPayApi):
         with self._lock:
             advance(delta)
             self._effects.settle(self.now())
+            self.reports.settle()
         self._outbox.deliver()
         return self.now()
 
@@ -191,6 +195,7 @@ class Simulator(AmazonPayApi):
         """Apply every event due at the clock's current time (each call does this too)."""
         with self._lock:
             self._effects.settle(self.now())
+            self.reports.settle()
         self._outbox.deliver()
 
     def pending_events(self) -> list[tuple[datetime, str, str]]:

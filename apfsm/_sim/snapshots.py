@@ -104,6 +104,7 @@ def dump(store: Store, *, now: datetime, limits: Limits, log: bool = True) -> di
         "now": now.isoformat(),
         "limits": limits.to_json(),
         "counters": dict(store.counters),
+        **({} if store.reports is None else {"reports": store.reports}),
         "objects": [_record_json(r) for r in store.ordered()],
         "queue": [
             [due.isoformat(), strict, seq, number, _action_json(action)]
@@ -190,6 +191,10 @@ def load(snapshot: Mapping[str, Any]) -> tuple[Store, datetime, Limits]:
         store.notifications = [dict(n) for n in snapshot["notifications"]]
         store.notifications_dropped = snapshot.get("notificationsDropped", 0)
         store.log = CallLog(records_log)
+        reports = snapshot.get("reports")
+        if reports is not None and not isinstance(reports, dict):
+            raise TypeError("reports must be a JSON object")
+        store.reports = reports
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"malformed simulator snapshot: {exc!r}") from None
     return store, now, limits

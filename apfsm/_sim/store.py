@@ -69,6 +69,9 @@ class Store:
         self.journal = Journal()
         #: What changed since the last ``--state`` checkpoint (None when none is kept).
         self.dirty: Dirty | None = None
+        #: The Reports API's state as JSON (``ReportBook.to_json``; docs/reports.md):
+        #: kept current by the book, read back by a restored one.
+        self.reports: dict[str, Any] | None = None
 
     # -- notifications ------------------------------------------------------------------
 

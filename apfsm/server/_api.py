@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import parse_qs
 
 from apfsm._errors import ApiError
-from apfsm._spec import Operation
+from apfsm._sim import report_call
+from apfsm._spec import REPORT_OPERATIONS, Operation
 
 from ._routes import _ROUTES, _UNSIMULATED_METHODS, _resolve
 from ._state import _State
@@ -17,6 +19,38 @@ if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
 _log = logging.getLogger("apfsm.server")
+
+
+_REPORT_ROOTS: Final = {
+    "reports": ("get_reports", "create_report", "get_report", None),
+    "report-schedules": (
+        "get_report_schedules",
+        "create_report_schedule",
+        "get_report_schedule",
+        "cancel_report_schedule",
+    ),
+    "report-documents": (None, None, "get_report_document", None),
+}
+
+
+def _report_route(method: str, path: str) -> tuple[str, str | None] | ApiError | None:
+    """The Reports API operation a request calls and the id in its path; an error for a
+    method the path does not take; None for a path outside the Reports API."""
+    parts = path.strip("/").split("/")
+    if parts and parts[0] in ("live", "sandbox"):
+        parts = parts[1:]
+    if len(parts) not in (2, 3) or parts[0] != "v2" or parts[1] not in _REPORT_ROOTS:
+        return None
+    collection_get, collection_post, item_get, item_delete = _REPORT_ROOTS[parts[1]]
+    if len(parts) == 2:
+        name = {"GET": collection_get, "POST": collection_post}.get(method)
+        object_id = None
+    else:
+        name = {"GET": item_get, "DELETE": item_delete}.get(method)
+        object_id = parts[2]
+    if name is None:
+        return ApiError.from_code("RequestNotSupported", f"{method} is not supported on {path}")
+    return name, object_id
 
 
 class _Api:
@@ -74,6 +108,9 @@ class _Api:
     def _handle(self, scope: Scope, body: bytes) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         method: str = scope["method"]
         path: str = scope["path"]
+        report = _report_route(method, path)
+        if report is not None:
+            return self._report(report, scope, body)
         resolved = _resolve(path)
         if isinstance(resolved, ApiError):
             # A 405 names the methods the path takes (RFC 9110 §15.5.6): for an Amazon API
@@ -104,6 +141,39 @@ class _Api:
         except ApiError as err:
             return err.http_status, _dumps(err.to_json()), []
         return response.status, _dumps(response.body), []
+
+    def _report(
+        self, route: tuple[str, str | None] | ApiError, scope: Scope, body: bytes
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
+        """A Reports API call (docs/reports.md): signed like the others, journaled."""
+        if isinstance(route, ApiError):
+            allow = [(b"allow", b"GET, POST")] if route.http_status == 405 else []
+            return route.http_status, _dumps(route.to_json()), allow
+        name, object_id = route
+        op = REPORT_OPERATIONS[name]
+        headers = {n.decode("latin-1"): v.decode("latin-1") for n, v in reversed(scope["headers"])}
+        query_string = scope.get("query_string", b"").decode("latin-1")
+        state = self._state
+        try:
+            if state.verifier is not None:
+                raw_path = scope.get("raw_path") or scope["path"].encode()
+                error = state.verifier.check(
+                    op.method, raw_path.decode("latin-1"), query_string, headers, body
+                )
+                if error is not None:
+                    raise error
+            query = {k: v[0] for k, v in parse_qs(query_string, keep_blank_values=True).items()}
+            decoded = _loads(body, exact=True) if op.method == "POST" and body.strip() else None
+            status, answer = state.run(
+                "report",
+                [name, object_id, query],
+                lambda sim: report_call(sim.reports, name, object_id, query, decoded),
+                body=body if op.method == "POST" else None,
+                write=op.method != "GET",
+            )
+        except ApiError as err:
+            return err.http_status, _dumps(err.to_json()), []
+        return status, _dumps(answer), []
 
     def _call(
         self,

@@ -43,7 +43,7 @@ from typing import Any, Final, TypeVar
 
 from apfsm._clock import ManualClock, require_aware
 from apfsm._errors import ApiError
-from apfsm._sim import CallLog, Parts, Simulator, snapshot_of
+from apfsm._sim import CallLog, Parts, Simulator, report_call, snapshot_of
 from apfsm._spec import OPERATIONS
 
 from ._wire import _loads
@@ -327,6 +327,12 @@ def _replay(simulator: Simulator, kind: str, args: list[Any], body: bytes | None
         simulator.buyer_sign_in(scopes=args[0])
     elif kind == "dispute":
         simulator.file_dispute(args[0], filing_reason=args[1], dispute_type=args[2], amount=args[3])
+    elif kind == "report":  # the Reports API (docs/reports.md); refusals change nothing
+        try:
+            decoded = _loads(body, exact=True) if body and body.strip() else None
+            report_call(simulator.reports, args[0], args[1], args[2], decoded)
+        except ApiError:
+            pass
     elif kind == "event":
         simulator.amazon_event(args[0], args[1], reason=args[2])
     else:

@@ -1,0 +1,545 @@
+"""``ReportBook``: the Reports API over a simulator's store (docs/reports.md).
+
+A report is created ``IN_PROGRESS`` and reaches its final status ``REPORT_PROCESSING_TIME``
+after its creation, as the clock passes (every call of the book settles first):
+``COMPLETED`` with a document when its time range holds data, ``CANCELLED`` when it holds
+none (reports.html: "an automatic cancellation if there is no data to return"). A schedule
+creates a report each time the clock passes its ``nextReportCreationTime``, over the period
+that ended then. A document is rendered from the store's own objects created in the range
+(both ends included), as CSV, in a ``data:`` URL (a Decision: Amazon's is a pre-signed S3
+URL; a ``data:`` URL needs no server and every HTTP client library reads it).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from apfsm._clock import format_timestamp, parse_timestamp, require_aware
+from apfsm._errors import ApiError
+from apfsm._spec import (
+    PROCESSING_STATUSES,
+    REPORT_PAGE_SIZE,
+    REPORT_PAGE_SIZE_MAX,
+    REPORT_PROCESSING_TIME,
+    REPORT_RETENTION,
+    REPORT_TYPES,
+    SCHEDULE_FREQUENCIES,
+    UNSCHEDULABLE_REPORT_TYPES,
+)
+
+from .records import ChargePermissionRecord, ChargeRecord, RefundRecord
+from .store import Store
+
+__all__ = ["ReportBook"]
+
+_BASE = 50_000_000_000  # reports.html's ids are 11 digits ("59007019641")
+
+
+@attrs.define
+class _Report:
+    report_id: str
+    report_type: str
+    start: datetime
+    end: datetime
+    created: datetime
+    status: str = "IN_PROGRESS"
+    ended: datetime | None = None
+    document_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reportId": self.report_id,
+            "reportType": self.report_type,
+            "startTime": format_timestamp(self.start),
+            "endTime": format_timestamp(self.end),
+            "createdTime": format_timestamp(self.created),
+            "processingStatus": self.status,
+            "processingStartTime": format_timestamp(self.created),
+            "processingEndTime": None if self.ended is None else format_timestamp(self.ended),
+            "reportDocumentId": self.document_id,
+        }
+
+
+@attrs.define
+class _Schedule:
+    schedule_id: str
+    report_type: str
+    frequency: str
+    next_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "reportScheduleId": self.schedule_id,
+            "reportType": self.report_type,
+            "scheduleFrequency": self.frequency,
+            "nextReportCreationTime": format_timestamp(self.next_at),
+        }
+
+
+def _aware(text: object) -> datetime:
+    if not isinstance(text, str):
+        raise TypeError(f"{text!r} is not a timestamp")
+    return require_aware(datetime.fromisoformat(text))
+
+
+def _bad(field: str, why: str) -> ApiError:
+    return ApiError.from_code("InvalidParameterValue", f"the value of {field} is invalid: {why}")
+
+
+def _time(body: Mapping[str, Any], field: str, *, required: bool = True) -> datetime | None:
+    value = body.get(field)
+    if value is None:
+        if required:
+            raise ApiError.from_code("MissingParameterValue", f"{field} is required")
+        return None
+    if not isinstance(value, str):
+        raise _bad(field, "a timestamp such as 20230618T150630Z")
+    try:
+        return parse_timestamp(value)
+    except (ValueError, OverflowError):
+        raise _bad(field, "a timestamp such as 20230618T150630Z") from None
+
+
+def _body(body: object, allowed: tuple[str, ...]) -> Mapping[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError.from_code("InvalidRequestFormat", "the request body must be a JSON object")
+    for key in body:
+        if key not in allowed:
+            raise ApiError.from_code("UnrecognizedField", f"{key} is not a recognized field")
+    return body
+
+
+def _report_type(value: object, field: str = "reportType") -> str:
+    if value is None:
+        raise ApiError.from_code("MissingParameterValue", f"{field} is required")
+    if not isinstance(value, str) or value not in REPORT_TYPES:
+        raise _bad(field, f"one of {', '.join(REPORT_TYPES)}")
+    return value
+
+
+def _listed(value: object, field: str, known: Any) -> set[str] | None:
+    if value is None:
+        return None
+    parts = value if isinstance(value, list) else str(value).split(",")
+    names = {str(part).strip() for part in parts if str(part).strip()}
+    for name in names:
+        if name not in known:
+            raise _bad(field, f"{name!r} is unknown")
+    return names
+
+
+class ReportBook:
+    """The reports, schedules and documents of one simulator (module docs).
+
+    Every method takes the API's JSON and returns it; a refused call raises ``ApiError``
+    and changes nothing.
+    """
+
+    def __init__(self, store: Store, now: Callable[[], datetime], lock: threading.RLock):
+        self._store = store
+        self._now = now
+        self._lock = lock
+        self.reports: dict[str, _Report] = {}
+        self.schedules: dict[str, _Schedule] = {}
+        self._documents: dict[str, str] = {}  # document id -> report id
+        self._next = 0
+        if store.reports is not None:
+            self._load(store.reports)
+
+    # -- time -------------------------------------------------------------------------
+
+    def _new_id(self) -> str:
+        self._next += 1
+        return str(_BASE + self._next)
+
+    def _queue(self, report_type: str, start: datetime, end: datetime, at: datetime) -> _Report:
+        report = _Report(self._new_id(), report_type, start, end, at)
+        self.reports[report.report_id] = report
+        return report
+
+    def settle(self) -> None:
+        """Create the reports schedules owe and finish the reports due (module docs)."""
+        now = self._now()
+        for schedule in self.schedules.values():
+            period = SCHEDULE_FREQUENCIES[schedule.frequency]
+            if schedule.next_at <= now - REPORT_RETENTION:  # skip what would be deleted
+                missed = (now - REPORT_RETENTION - schedule.next_at) // period + 1
+                schedule.next_at += missed * period
+            while schedule.next_at <= now:
+                at = schedule.next_at
+                self._queue(schedule.report_type, at - period, at, at)
+                schedule.next_at = at + period
+        for report_id, report in list(self.reports.items()):
+            if report.created + REPORT_RETENTION <= now:
+                del self.reports[report_id]
+                if report.document_id is not None:
+                    self._documents.pop(report.document_id, None)
+                continue
+            due = report.created + REPORT_PROCESSING_TIME
+            if report.status == "IN_PROGRESS" and due <= now:
+                report.ended = due
+                if self.rows(report):
+                    report.status = "COMPLETED"
+                    report.document_id = f"amzn1.tortuga.0.{report.report_id}.{self._next}"
+                    self._documents[report.document_id] = report.report_id
+                else:
+                    report.status = "CANCELLED"
+        if self.reports or self.schedules or self._store.reports is not None:
+            self.save()
+
+    def save(self) -> None:
+        """Write the book's state into the store (snapshots and checkpoints carry it)."""
+        self._store.reports = self.to_json()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "next": self._next,
+            "reports": [
+                [
+                    r.report_id,
+                    r.report_type,
+                    r.start.isoformat(),
+                    r.end.isoformat(),
+                    r.created.isoformat(),
+                    r.status,
+                    None if r.ended is None else r.ended.isoformat(),
+                    r.document_id,
+                ]
+                for r in self.reports.values()
+            ],
+            "schedules": [
+                [s.schedule_id, s.report_type, s.frequency, s.next_at.isoformat()]
+                for s in self.schedules.values()
+            ],
+        }
+
+    def _load(self, data: Mapping[str, Any]) -> None:
+        """Read ``to_json``'s form back. Raises ValueError on anything else."""
+        try:
+            self._next = int(data["next"])
+            for rid, kind, start, end, created, status, ended, doc in data["reports"]:
+                if kind not in REPORT_TYPES or status not in PROCESSING_STATUSES:
+                    raise ValueError(f"bad report {rid!r}")
+                report = _Report(
+                    str(rid),
+                    kind,
+                    _aware(start),
+                    _aware(end),
+                    _aware(created),
+                    status,
+                    None if ended is None else _aware(ended),
+                    None if doc is None else str(doc),
+                )
+                self.reports[report.report_id] = report
+                if report.document_id is not None:
+                    self._documents[report.document_id] = report.report_id
+            for sid, kind, frequency, next_at in data["schedules"]:
+                if kind not in REPORT_TYPES or frequency not in SCHEDULE_FREQUENCIES:
+                    raise ValueError(f"bad report schedule {sid!r}")
+                self.schedules[str(sid)] = _Schedule(str(sid), kind, frequency, _aware(next_at))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"malformed reports in the snapshot: {exc!r}") from None
+
+    # -- content ----------------------------------------------------------------------
+
+    def rows(self, report: _Report) -> list[list[str]]:
+        """The document's rows, header first when there is data (else none)."""
+        end = min(report.end, report.created)  # nothing after the request is reported
+        kind = report.report_type
+
+        def within(record: Any) -> bool:
+            return bool(report.start <= record.created_at <= end)
+
+        objects = [r for r in self._store.objects.values() if within(r)]
+        objects.sort(key=lambda r: r.seq)
+        body: list[list[str]]
+        if "ORDER_REFERENCE" in kind or "BILLING_AGREEMENT" in kind:
+            recurring = "BILLING_AGREEMENT" in kind
+            header = ["ChargePermissionId", "CreationTimestamp", "State", "Type", "Currency"]
+            body = [
+                [r.id, format_timestamp(r.created_at), r.state, r.permission_type, r.currency]
+                for r in objects
+                if isinstance(r, ChargePermissionRecord)
+                and (r.permission_type == "Recurring") == recurring
+            ]
+        elif "REFUND" in kind:
+            header = ["RefundId", "ChargeId", "CreationTimestamp", "State", "Amount", "Currency"]
+            body = [
+                [
+                    r.id,
+                    r.charge_id,
+                    format_timestamp(r.created_at),
+                    r.state,
+                    str(r.amount),
+                    r.currency,
+                ]
+                for r in objects
+                if isinstance(r, RefundRecord)
+            ]
+        elif "SETTLEMENT" in kind or "CAPTURE" in kind:
+            header = ["TransactionType", "TransactionId", "Timestamp", "Amount", "Currency"]
+            body = [
+                ["Capture", r.id, format_timestamp(r.created_at), str(r.capture_amount), r.currency]
+                for r in objects
+                if isinstance(r, ChargeRecord) and r.state == "Captured"
+            ]
+            if "SETTLEMENT" in kind:
+                body += [
+                    ["Refund", r.id, format_timestamp(r.created_at), str(-r.amount), r.currency]
+                    for r in objects
+                    if isinstance(r, RefundRecord) and r.state == "Refunded"
+                ]
+        else:  # authorizations; the multi-currency report
+            header = ["ChargeId", "ChargePermissionId", "CreationTimestamp", "State", "Amount"]
+            header.append("Currency")
+            body = [
+                [
+                    r.id,
+                    r.charge_permission_id,
+                    format_timestamp(r.created_at),
+                    r.state,
+                    str(r.amount),
+                    r.currency,
+                ]
+                for r in objects
+                if isinstance(r, ChargeRecord)
+            ]
+        return [header, *body] if body else []
+
+    def document_text(self, document_id: str) -> str:
+        """A document's CSV text (what its ``url`` holds)."""
+        with self._lock:
+            self.settle()
+            report_id = self._documents.get(document_id)
+            if report_id is None:
+                raise ApiError.from_code("ResourceNotFound", f"no report document {document_id}")
+            out = io.StringIO()
+            csv.writer(out, lineterminator="\n").writerows(self.rows(self.reports[report_id]))
+            return out.getvalue()
+
+    # -- the API ----------------------------------------------------------------------
+
+    def create_report(self, body: object) -> dict[str, Any]:
+        with self._lock:
+            self.settle()
+            fields = _body(body, ("reportType", "startTime", "endTime"))
+            kind = _report_type(fields.get("reportType"))
+            start = _time(fields, "startTime")
+            end = _time(fields, "endTime")
+            assert start is not None
+            assert end is not None
+            if start > end:
+                raise _bad("startTime", "later than endTime")
+            report = self._queue(kind, start, end, self._now())
+            self.save()
+            return {"reportId": report.report_id}
+
+    def get_report(self, report_id: str) -> dict[str, Any]:
+        with self._lock:
+            self.settle()
+            report = self.reports.get(report_id)
+            if report is None:
+                raise ApiError.from_code("ResourceNotFound", f"no report {report_id}")
+            return report.to_json()
+
+    def get_reports(self, query: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        with self._lock:
+            self.settle()
+            query = dict(query or {})
+            token = query.pop("nextToken", None)
+            offset = 0
+            if token is not None:
+                if query:
+                    raise ApiError.from_code(
+                        "InvalidParameterCombination", "nextToken must be the only parameter"
+                    )
+                try:
+                    query, offset = _untoken(str(token))
+                except ValueError:
+                    raise _bad("nextToken", "not a token this API returned") from None
+            types = _listed(query.get("reportTypes"), "reportTypes", REPORT_TYPES)
+            statuses = _listed(
+                query.get("processingStatuses"),
+                "processingStatuses",
+                ("IN_PROGRESS", "COMPLETED", "FAILED", "CANCELLED"),
+            )
+            now = self._now()
+            since = _time(query, "createdSince", required=False) or now - REPORT_RETENTION
+            until = _time(query, "createdUntil", required=False) or now
+            size = query.get("pageSize", REPORT_PAGE_SIZE)
+            try:
+                size = int(size)
+            except (TypeError, ValueError):
+                raise _bad("pageSize", f"an integer from 1 to {REPORT_PAGE_SIZE_MAX}") from None
+            if not 1 <= size <= REPORT_PAGE_SIZE_MAX:
+                raise _bad("pageSize", f"an integer from 1 to {REPORT_PAGE_SIZE_MAX}")
+            found = [
+                r
+                for r in reversed(self.reports.values())
+                if (types is None or r.report_type in types)
+                and (statuses is None or r.status in statuses)
+                and since <= r.created <= until
+            ]
+            page = found[offset : offset + size]
+            answer: dict[str, Any] = {"reports": [r.to_json() for r in page]}
+            if offset + size < len(found):
+                answer["nextToken"] = _token(query, offset + size)
+            return answer
+
+    def get_report_document(self, document_id: str) -> dict[str, Any]:
+        text = self.document_text(document_id)
+        data = base64.b64encode(text.encode("utf-8")).decode("ascii")
+        return {
+            "reportDocumentId": document_id,
+            "url": f"data:text/csv;base64,{data}",
+            "compressionAlgorithm": "N/A",
+        }
+
+    def create_report_schedule(
+        self, body: object, *, delete_existing: bool | None = None
+    ) -> dict[str, Any]:
+        with self._lock:
+            self.settle()
+            fields = _body(
+                body,
+                (
+                    "reportType",
+                    "scheduleFrequency",
+                    "nextReportCreationTime",
+                    "deleteExistingSchedule",
+                ),
+            )
+            kind = _report_type(fields.get("reportType"))
+            if kind in UNSCHEDULABLE_REPORT_TYPES:
+                raise _bad("reportType", f"{kind} does not support schedule creation")
+            frequency = fields.get("scheduleFrequency")
+            if frequency is None:
+                raise ApiError.from_code("MissingParameterValue", "scheduleFrequency is required")
+            if not isinstance(frequency, str) or frequency not in SCHEDULE_FREQUENCIES:
+                raise _bad("scheduleFrequency", f"one of {', '.join(SCHEDULE_FREQUENCIES)}")
+            now = self._now()
+            next_at = _time(fields, "nextReportCreationTime", required=False)
+            next_at = next_at or now + SCHEDULE_FREQUENCIES[frequency]
+            if next_at < now:
+                raise _bad("nextReportCreationTime", "in the past")
+            delete = (
+                fields.get("deleteExistingSchedule", False)
+                if delete_existing is None
+                else delete_existing
+            )
+            if not isinstance(delete, bool):
+                raise _bad("deleteExistingSchedule", "true or false")
+            existing = [s for s in self.schedules.values() if s.report_type == kind]
+            if existing and not delete:
+                raise ApiError.from_code(
+                    "InvalidRequest",
+                    f"a schedule for {kind} exists ({existing[0].schedule_id}); "
+                    "set deleteExistingSchedule to replace it",
+                )
+            for schedule in existing:
+                del self.schedules[schedule.schedule_id]
+            schedule = _Schedule(self._new_id(), kind, frequency, next_at)
+            self.schedules[schedule.schedule_id] = schedule
+            self.save()
+            return {"reportScheduleId": schedule.schedule_id}
+
+    def get_report_schedules(self, report_types: object = None) -> dict[str, Any]:
+        with self._lock:
+            self.settle()
+            types = _listed(report_types, "reportTypes", REPORT_TYPES)
+            return {
+                "reportSchedules": [
+                    s.to_json()
+                    for s in self.schedules.values()
+                    if types is None or s.report_type in types
+                ]
+            }
+
+    def get_report_schedule(self, schedule_id: str) -> dict[str, Any]:
+        with self._lock:
+            self.settle()
+            schedule = self.schedules.get(schedule_id)
+            if schedule is None:
+                raise ApiError.from_code("ResourceNotFound", f"no report schedule {schedule_id}")
+            return schedule.to_json()
+
+    def cancel_report_schedule(self, schedule_id: str) -> dict[str, Any]:
+        with self._lock:
+            self.settle()
+            if self.schedules.pop(schedule_id, None) is None:
+                raise ApiError.from_code("ResourceNotFound", f"no report schedule {schedule_id}")
+            self.save()
+            return {}
+
+    def fail_report(self, report_id: str) -> dict[str, Any]:
+        """Amazon's side: a fatal error aborts a report still ``IN_PROGRESS``.
+
+        Raises:
+            ValueError: no such report, or it has finished already.
+        """
+        with self._lock:
+            self.settle()
+            report = self.reports.get(report_id)
+            if report is None or report.status != "IN_PROGRESS":
+                raise ValueError(f"no report {report_id!r} in progress")
+            report.status = "FAILED"
+            report.ended = self._now()
+            self.save()
+            return report.to_json()
+
+
+def _token(query: Mapping[str, Any], offset: int) -> str:
+    text = json.dumps({"q": dict(query), "o": offset}, sort_keys=True)
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def _untoken(token: str) -> tuple[dict[str, Any], int]:
+    try:
+        value = json.loads(base64.urlsafe_b64decode(token.encode()))
+        query, offset = value["q"], value["o"]
+    except Exception as exc:  # any garbage: not a token of ours
+        raise ValueError(token) from exc
+    if not isinstance(query, dict) or not isinstance(offset, int) or offset < 0:
+        raise ValueError(token)
+    return query, offset
+
+
+def report_call(
+    book: ReportBook,
+    name: str,
+    object_id: str | None,
+    query: Mapping[str, Any] | None,
+    body: object,
+) -> tuple[int, dict[str, Any]]:
+    """One Reports API call by its operation's name (``REPORT_OPERATIONS``), as the server
+    and ``--state``'s replay make it: (HTTP status, JSON). Raises ``ApiError``."""
+    query = dict(query or {})
+    if name == "get_reports":
+        return 200, book.get_reports(query)
+    if name == "create_report":
+        return 201, book.create_report(body)
+    if name == "get_report_schedules":
+        return 200, book.get_report_schedules(query.get("reportTypes"))
+    if name == "create_report_schedule":
+        flag = query.get("deleteExistingSchedule")
+        delete = None if flag is None else str(flag).lower() == "true"
+        return 201, book.create_report_schedule(body, delete_existing=delete)
+    object_id = object_id or ""
+    if name == "get_report":
+        return 200, book.get_report(object_id)
+    if name == "get_report_document":
+        return 200, book.get_report_document(object_id)
+    if name == "get_report_schedule":
+        return 200, book.get_report_schedule(object_id)
+    if name == "cancel_report_schedule":
+        return 200, book.cancel_report_schedule(object_id)
+    raise ValueError(f"unknown report operation {name!r}")

@@ -1,0 +1,330 @@
+"""The Reports API in the simulator (docs/reports.md; apfsm/_spec/report.py cites Amazon's
+reports.html and the .NET/Node SDKs for the fields, statuses and frequencies)."""
+
+from __future__ import annotations
+
+import base64
+import copy
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from apfsm import ApiError
+from apfsm._clock import format_timestamp
+from apfsm._sim import Simulator
+from apfsm._spec import REPORT, REPORT_PROCESSING_TIME, SCHEDULE_FREQUENCIES
+from tests.simhelpers import T0, checkout, make_sim, price
+
+AUTH = "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_AUTHORIZATION_DATA_"
+SETTLEMENT = "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_SETTLEMENT_DATA_"
+ORDERS = "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_ORDER_REFERENCE_DATA_"
+# The Node SDK's test (tst/webStoreClientTest.js) compares these key lists.
+REPORT_KEYS = {
+    "createdTime",
+    "endTime",
+    "processingEndTime",
+    "processingStartTime",
+    "processingStatus",
+    "reportDocumentId",
+    "reportId",
+    "reportType",
+    "startTime",
+}
+SCHEDULE_KEYS = {"nextReportCreationTime", "reportScheduleId", "reportType", "scheduleFrequency"}
+
+
+def _ts(delta: timedelta = timedelta(0)) -> str:
+    return format_timestamp(T0 + delta)
+
+
+def _charged(sim: Simulator) -> dict[str, Any]:
+    """A completed checkout's charge, captured."""
+    session = checkout(sim, "25.00")
+    charge_id = session["chargeId"]
+    return sim.capture_charge(
+        charge_id, {"captureAmount": price("25.00")}, idempotency_key=f"cap-{charge_id}"
+    )
+
+
+def _document(sim: Simulator, report_id: str) -> str:
+    report = sim.reports.get_report(report_id)
+    doc = sim.reports.get_report_document(report["reportDocumentId"])
+    assert "N/A" == doc["compressionAlgorithm"]
+    head, data = doc["url"].split(",", 1)
+    assert "data:text/csv;base64" == head
+    return base64.b64decode(data).decode()
+
+
+def test_the_lifecycle_is_amazons_four_statuses() -> None:
+    assert ("IN_PROGRESS", "COMPLETED", "CANCELLED", "FAILED") == REPORT.state_names()
+    assert "P1D" in SCHEDULE_FREQUENCIES
+    assert timedelta(hours=84) == SCHEDULE_FREQUENCIES["PT84H"]
+
+
+def test_a_report_is_in_progress_until_the_processing_time_then_completed() -> None:
+    sim = make_sim()
+    charge = _charged(sim)
+    body = {"reportType": AUTH, "startTime": _ts(-timedelta(hours=1)), "endTime": _ts()}
+    report_id = sim.reports.create_report(body)["reportId"]
+    report = sim.reports.get_report(report_id)
+    assert REPORT_KEYS == set(report)
+    assert "IN_PROGRESS" == report["processingStatus"]
+    assert report["reportDocumentId"] is None
+    sim.advance(REPORT_PROCESSING_TIME - timedelta(seconds=1))
+    assert "IN_PROGRESS" == sim.reports.get_report(report_id)["processingStatus"]
+    sim.advance(timedelta(seconds=1))  # at exactly createdTime + the processing time
+    report = sim.reports.get_report(report_id)
+    assert "COMPLETED" == report["processingStatus"]
+    assert _ts(REPORT_PROCESSING_TIME) == report["processingEndTime"]
+    text = _document(sim, report_id)
+    lines = text.splitlines()
+    assert lines[0].startswith("ChargeId,ChargePermissionId")
+    assert [charge["chargeId"]] == [line.split(",")[0] for line in lines[1:]]
+    assert "Captured,25.00,USD" in lines[1]
+
+
+def test_no_data_in_the_range_cancels_the_report() -> None:
+    sim = make_sim()
+    _charged(sim)
+    # The charge was made at T0: a range ending one second before holds nothing.
+    body = {
+        "reportType": AUTH,
+        "startTime": _ts(-timedelta(days=1)),
+        "endTime": _ts(-timedelta(seconds=1)),
+    }
+    report_id = sim.reports.create_report(body)["reportId"]
+    sim.advance(REPORT_PROCESSING_TIME)
+    report = sim.reports.get_report(report_id)
+    assert "CANCELLED" == report["processingStatus"]
+    assert report["reportDocumentId"] is None
+
+
+def test_the_range_includes_both_ends() -> None:
+    sim = make_sim()
+    charge = _charged(sim)  # created at T0
+    at_start = sim.reports.create_report({"reportType": AUTH, "startTime": _ts(), "endTime": _ts()})
+    after = sim.reports.create_report(
+        {"reportType": AUTH, "startTime": _ts(timedelta(seconds=1)), "endTime": _ts()}
+        | {"endTime": _ts(timedelta(seconds=1))}
+    )
+    sim.advance(REPORT_PROCESSING_TIME)
+    assert charge["chargeId"] in _document(sim, at_start["reportId"])
+    assert "CANCELLED" == sim.reports.get_report(after["reportId"])["processingStatus"]
+
+
+def test_the_settlement_lists_captures_and_refunds_with_their_signs() -> None:
+    sim = make_sim()
+    charge = _charged(sim)
+    refund = sim.create_refund(
+        {"chargeId": charge["chargeId"], "refundAmount": price("5.00")}, idempotency_key="r1"
+    )
+    sim.advance(timedelta(days=1))  # the refund settles
+    report_id = sim.reports.create_report(
+        {
+            "reportType": SETTLEMENT,
+            "startTime": _ts(-timedelta(days=1)),
+            "endTime": _ts(timedelta(days=1)),
+        }
+    )["reportId"]
+    sim.advance(REPORT_PROCESSING_TIME)
+    text = _document(sim, report_id)
+    assert f"Capture,{charge['chargeId']}" in text
+    assert "Refunded" == sim.object_state(refund["refundId"])
+    assert f"Refund,{refund['refundId']},{_ts()},-5.00,USD" in text
+
+
+def test_a_fatal_error_fails_a_report_in_progress_only() -> None:
+    sim = make_sim()
+    report_id = sim.reports.create_report(
+        {"reportType": ORDERS, "startTime": _ts(), "endTime": _ts()}
+    )["reportId"]
+    assert "FAILED" == sim.reports.fail_report(report_id)["processingStatus"]
+    with pytest.raises(ValueError, match="in progress"):
+        sim.reports.fail_report(report_id)
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ("not an object", "InvalidRequestFormat"),
+        ({"startTime": "20260101T000000Z", "endTime": "20260101T000000Z"}, "MissingParameterValue"),
+        (
+            {
+                "reportType": "_NOPE_",
+                "startTime": "20260101T000000Z",
+                "endTime": "20260101T000000Z",
+            },
+            "InvalidParameterValue",
+        ),
+        (
+            {"reportType": AUTH, "startTime": "yesterday", "endTime": "20260101T000000Z"},
+            "InvalidParameterValue",
+        ),
+        (
+            {"reportType": AUTH, "startTime": "20260102T000000Z", "endTime": "20260101T000000Z"},
+            "InvalidParameterValue",
+        ),
+        ({"reportType": AUTH, "startTime": "20260101T000000Z"}, "MissingParameterValue"),
+        (
+            {"reportType": AUTH, "startTime": 5, "endTime": "20260101T000000Z"},
+            "InvalidParameterValue",
+        ),
+        (
+            {
+                "reportType": AUTH,
+                "startTime": "20260101T000000Z",
+                "endTime": "20260101T000000Z",
+                "x": 1,
+            },
+            "UnrecognizedField",
+        ),
+    ],
+)
+def test_bad_create_report_gets_amazons_code_and_changes_nothing(body: Any, code: str) -> None:
+    sim = make_sim()
+    before = copy.deepcopy(sim.reports.get_reports())
+    with pytest.raises(ApiError) as caught:
+        sim.reports.create_report(body)
+    assert code == caught.value.reason_code
+    assert before == sim.reports.get_reports()
+
+
+def test_unknown_ids_are_resource_not_found() -> None:
+    sim = make_sim()
+    for call in (
+        sim.reports.get_report,
+        sim.reports.get_report_document,
+        sim.reports.get_report_schedule,
+        sim.reports.cancel_report_schedule,
+    ):
+        with pytest.raises(ApiError) as caught:
+            call("12345")
+        assert "ResourceNotFound" == caught.value.reason_code
+
+
+def test_a_schedule_creates_a_report_each_period_as_the_clock_passes() -> None:
+    sim = make_sim()
+    _charged(sim)
+    first = T0 + timedelta(hours=1)
+    schedule_id = sim.reports.create_report_schedule(
+        {
+            "reportType": AUTH,
+            "scheduleFrequency": "PT1H",
+            "nextReportCreationTime": format_timestamp(first),
+        }
+    )["reportScheduleId"]
+    schedule = sim.reports.get_report_schedule(schedule_id)
+    assert SCHEDULE_KEYS == set(schedule)
+    sim.advance(timedelta(hours=1) - timedelta(seconds=1))
+    assert [] == sim.reports.get_reports()["reports"]
+    sim.advance(timedelta(seconds=1))  # at exactly nextReportCreationTime
+    (report,) = sim.reports.get_reports()["reports"]
+    assert format_timestamp(first) == report["createdTime"]
+    assert _ts() == report["startTime"]
+    assert (
+        format_timestamp(first + timedelta(hours=1))
+        == sim.reports.get_report_schedule(schedule_id)["nextReportCreationTime"]
+    )
+    sim.advance(timedelta(hours=2))  # two more periods pass
+    assert 3 == len(sim.reports.get_reports()["reports"])
+    assert {} == sim.reports.cancel_report_schedule(schedule_id)
+    sim.advance(timedelta(hours=5))
+    assert 3 == len(sim.reports.get_reports()["reports"])
+
+
+def test_one_schedule_per_type_unless_replaced() -> None:
+    sim = make_sim()
+    body = {"reportType": AUTH, "scheduleFrequency": "P1D"}
+    first = sim.reports.create_report_schedule(body)["reportScheduleId"]
+    with pytest.raises(ApiError) as caught:
+        sim.reports.create_report_schedule(body)
+    assert "InvalidRequest" == caught.value.reason_code
+    second = sim.reports.create_report_schedule(body | {"deleteExistingSchedule": True})
+    (only,) = sim.reports.get_report_schedules(AUTH)["reportSchedules"]
+    assert second["reportScheduleId"] == only["reportScheduleId"] != first
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"reportType": AUTH, "scheduleFrequency": "P2W"}, "InvalidParameterValue"),
+        ({"reportType": AUTH}, "MissingParameterValue"),
+        (
+            {
+                "reportType": "_GET_CSV_CUSTOM_OFFAMAZONPAYMENTS_MULTI_CURRENCY_PAYMENTS_DATA_",
+                "scheduleFrequency": "P1D",
+            },
+            "InvalidParameterValue",
+        ),
+        (
+            {
+                "reportType": AUTH,
+                "scheduleFrequency": "P1D",
+                "nextReportCreationTime": "20000101T000000Z",
+            },
+            "InvalidParameterValue",
+        ),
+        (
+            {"reportType": AUTH, "scheduleFrequency": "P1D", "deleteExistingSchedule": "yes"},
+            "InvalidParameterValue",
+        ),
+    ],
+)
+def test_bad_schedules_get_amazons_code_and_change_nothing(body: Any, code: str) -> None:
+    sim = make_sim()
+    with pytest.raises(ApiError) as caught:
+        sim.reports.create_report_schedule(body)
+    assert code == caught.value.reason_code
+    assert {"reportSchedules": []} == sim.reports.get_report_schedules()
+
+
+def test_get_reports_filters_and_pages() -> None:
+    sim = make_sim()
+    ids = [
+        sim.reports.create_report({"reportType": AUTH, "startTime": _ts(), "endTime": _ts()})[
+            "reportId"
+        ]
+        for _ in range(3)
+    ]
+    sim.reports.create_report({"reportType": ORDERS, "startTime": _ts(), "endTime": _ts()})
+    page = sim.reports.get_reports({"reportTypes": AUTH, "pageSize": "2"})
+    assert ids[::-1][:2] == [r["reportId"] for r in page["reports"]]
+    rest = sim.reports.get_reports({"nextToken": page["nextToken"]})
+    assert [ids[0]] == [r["reportId"] for r in rest["reports"]]
+    assert "nextToken" not in rest
+    with pytest.raises(ApiError) as caught:
+        sim.reports.get_reports({"nextToken": page["nextToken"], "pageSize": "2"})
+    assert "InvalidParameterCombination" == caught.value.reason_code
+    for bad in (
+        {"pageSize": "0"},
+        {"pageSize": "x"},
+        {"reportTypes": "_NOPE_"},
+        {"nextToken": "@@"},
+    ):
+        with pytest.raises(ApiError) as caught:
+            sim.reports.get_reports(bad)
+        assert "InvalidParameterValue" == caught.value.reason_code
+    assert 4 == len(sim.reports.get_reports({"processingStatuses": ["IN_PROGRESS"]})["reports"])
+
+
+def test_a_snapshot_keeps_reports_and_schedules() -> None:
+    sim = make_sim()
+    _charged(sim)
+    report_id = sim.reports.create_report(
+        {"reportType": AUTH, "startTime": _ts(), "endTime": _ts()}
+    )["reportId"]
+    schedule_id = sim.reports.create_report_schedule(
+        {"reportType": ORDERS, "scheduleFrequency": "P1D"}
+    )["reportScheduleId"]
+    snapshot = sim.snapshot()
+    restored = Simulator.restore(snapshot)
+    assert sim.reports.get_report(report_id) == restored.reports.get_report(report_id)
+    assert sim.reports.get_report_schedule(schedule_id) == restored.reports.get_report_schedule(
+        schedule_id
+    )
+    restored.advance(timedelta(days=1))
+    assert 2 == len(restored.reports.get_reports()["reports"])
+    bad = copy.deepcopy(snapshot) | {"reports": {"next": 1, "reports": [["x"]], "schedules": []}}
+    with pytest.raises(ValueError, match="reports"):
+        Simulator.restore(bad)
