@@ -117,11 +117,17 @@ def run_campaign(
     With a ``database``, the failures saved there for ``machine`` are replayed first and a
     new (shrunk) failure is saved; the key is ``machine``'s own (its source), so every
     process running the same machine shares it. ``trace_dir`` overrides the machine's;
-    ``stop()``, asked after each history, ends the campaign early when true."""
+    ``stop()``, asked before each history, ends the campaign early when true."""
     counter = {"examples": 0, "steps": 0}
 
     class Campaign(machine):  # type: ignore[misc]
         coverage = Coverage()
+
+        def __init__(self) -> None:
+            # Asked as a history begins, never as one ends: a failing history is never cut.
+            if stop is not None and stop():
+                raise CampaignStopped
+            super().__init__()
 
         def after_step(self, executed: Executed) -> None:
             counter["steps"] += 1
@@ -132,8 +138,6 @@ def run_campaign(
             if progress is not None:
                 progress(min(counter["examples"], examples), examples)
             super().teardown()
-            if stop is not None and stop():
-                raise CampaignStopped
 
     Campaign.__name__ = machine.__name__
     if trace_dir is not None:
@@ -142,8 +146,11 @@ def run_campaign(
     # machine, so the key is made the user's machine's.
     Campaign._hypothesis_internal_add_digest = function_digest(machine)
     phases: tuple[Phase, ...] = (Phase.generate, Phase.shrink)
+    # A derandomized profile (CI's) implies no database: a campaign on one is random.
+    randomness: dict[str, Any] = {}
     if database is not None:
         phases = (Phase.explicit, Phase.reuse, *phases)
+        randomness["derandomize"] = False
     test = get_state_machine_test(
         Campaign,
         settings=hypothesis_settings(
@@ -153,6 +160,7 @@ def run_campaign(
             database=database,
             phases=phases,
             suppress_health_check=list(HealthCheck),
+            **randomness,
         ),
     )
     if seed is not None and database is None:

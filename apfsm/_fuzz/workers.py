@@ -3,9 +3,9 @@
 merged.
 
 Every worker replays the failures saved in the database first (a failure one worker or an
-earlier campaign found is tried by all), then generates its share of the histories. The
-first failure stops the other workers between two histories; Ctrl-C stops them all the
-same way (and terminates any that do not stop within a few seconds). Workers are spawned,
+earlier campaign found is tried by all), then generates its share of the histories and
+shrinks its own failure, so the merged report names every worker's. Ctrl-C stops them all
+before their next history (and terminates any that do not stop within a few seconds). Workers are spawned,
 not forked, so the machine class must be importable (defined at a module's top level).
 """
 
@@ -298,8 +298,6 @@ def run_workers(
                     worker, base + worker, payload, time.perf_counter() - started
                 )
                 done[worker] = share[worker]
-                if not payload.ok:
-                    stop.set()  # the first failure ends the campaign
             else:
                 errors[worker] = payload
                 stop.set()
