@@ -4,9 +4,10 @@ merged.
 
 Every worker replays the failures saved in the database first (a failure one worker or an
 earlier campaign found is tried by all), then generates its share of the histories and
-shrinks its own failure, so the merged report names every worker's. Ctrl-C stops them all
-before their next history (and terminates any that do not stop within a few seconds). Workers are spawned,
-not forked, so the machine class must be importable (defined at a module's top level).
+shrinks its own failure, so the merged report names every worker's. Ctrl-C stops them
+all before their next history (and terminates any that do not stop within a few seconds).
+Workers are spawned, not forked, so the machine class must be importable (defined at a
+module's top level).
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -232,7 +231,7 @@ def test_two_workers_make_one_merged_report(
     assert 7 == document["examples"]
     assert str(database) == document["database"]
     assert document["ok"]
-    assert f"2 workers, 7 histories in " in captured.out
+    assert "2 workers, 7 histories in " in captured.out
     assert "worker 0 (seed 5): 4 histories" in captured.out
     assert "worker 1 (seed 6): 3 histories" in captured.out
     assert "fuzz [" in captured.err  # the progress bar
