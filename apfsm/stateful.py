@@ -584,14 +584,11 @@ def fuzz(
         steps: the most steps a history has.
         seed: a seed for reproducible campaigns (a random one when None).
         progress: called as ``progress(done, examples)`` after each history.
-        database: Hypothesis's example database, or its spec — a directory,
-            ``redis://host:port/db`` or ``:memory:`` (docs/scaling.md): the failures saved
-            there for ``machine`` are replayed first, a new one is saved. None (the
-            default): no database.
+        database: an example database or its spec (a directory, ``redis://host:port/db``,
+            ``:memory:``): saved failures are replayed first, a new one saved. None: none.
 
     Returns:
-        A ``FuzzReport``: coverage, and the (shrunk) failure with its story and trace
-        file, if any.
+        A ``FuzzReport``: coverage, the (shrunk) failure with its story and trace, if any.
 
     Raises:
         ValueError: a database spec that names no usable database (``DatabaseError``).
