@@ -15,6 +15,11 @@
   ``IntegrationError``).
 
 Per test, ``@pytest.mark.apfsm(start=..., seed=..., strict=...)`` overrides the options.
+
+``--apfsm-database WHERE`` gives every Hypothesis test of the session one example database
+— a directory, ``redis://host:port/db`` or ``:memory:`` — over the loaded profile, so a
+``pytest -n N`` (pytest-xdist) campaign, on one machine or many, shares it: a failure one
+worker saves is replayed first by every other (docs/scaling.md).
 The plugin also registers Hypothesis profiles — ``apfsm-ci`` (fixed, derandomized, 200
 examples), ``apfsm-dev`` (100) and ``apfsm-fuzz`` (5,000) — to pick with Hypothesis's own
 ``--hypothesis-profile``.
@@ -90,6 +95,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="apfsm_simulator is a strict WatchedSimulator: a refusal the code under test "
         "could have known raises IntegrationError",
     )
+    group.addoption(
+        "--apfsm-database",
+        default=None,
+        metavar="WHERE",
+        help="Hypothesis's example database for every test: a directory, "
+        "redis://host:port/db or :memory: (overrides the profile's; share it across "
+        "pytest-xdist workers and machines)",
+    )
     parser.addini(
         "apfsm_start",
         "the instant apfsm_clock starts at (ISO 8601 with a UTC offset)",
@@ -97,13 +110,38 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+#: The Hypothesis profile ``--apfsm-database`` loads: the loaded one with that database.
+DATABASE_PROFILE = "apfsm-database"
+
+
+@pytest.hookimpl(trylast=True)  # after Hypothesis's plugin loads --hypothesis-profile
 def pytest_configure(config: pytest.Config) -> None:
+    _use_database(config)
     config.addinivalue_line(
         "markers",
         "apfsm(start=None, seed=None, strict=None, control_token=None): this test's "
         "apfsm_clock start instant, apfsm_simulator seed and strict mode (overriding "
         "--apfsm-start/-seed/-strict), and the control token apfsm_server demands",
     )
+
+
+def _use_database(config: pytest.Config) -> None:
+    """``--apfsm-database``: the loaded Hypothesis profile again, with that database."""
+    spec = config.getoption("--apfsm-database", default=None)
+    if not spec:
+        return
+    try:
+        from hypothesis import settings  # noqa: PLC0415  (the testing extra)
+
+        from ._fuzz import DatabaseError, open_database  # noqa: PLC0415
+    except ImportError as missing:
+        raise pytest.UsageError(f"--apfsm-database: {missing}") from None
+    try:
+        database = open_database(spec)
+    except (DatabaseError, ImportError) as exc:
+        raise pytest.UsageError(f"--apfsm-database: {exc}") from None
+    settings.register_profile(DATABASE_PROFILE, parent=settings(), database=database)
+    settings.load_profile(DATABASE_PROFILE)
 
 
 _MARKER_KEYS = frozenset({"start", "seed", "strict", "control_token"})

@@ -33,6 +33,7 @@ from ._extras import missing_extra
 try:
     from hypothesis import event, note
     from hypothesis.control import should_note
+    from hypothesis.database import ExampleDatabase
     from hypothesis.errors import InvalidArgument
     from hypothesis.stateful import RuleBasedStateMachine, invariant
 except ImportError as _missing:  # the core install has no Hypothesis
@@ -57,6 +58,7 @@ from ._fuzz import (
     declared_event,
     fault_by_number,
     jump_target,
+    open_database,
     run_campaign,
     schema_body,
     step_plan,
@@ -573,6 +575,7 @@ def fuzz(
     seed: int | None = None,
     machine: type[AmazonPayMachine] = AmazonPayMachine,
     progress: Callable[[int, int], object] | None = None,
+    database: str | ExampleDatabase | None = None,
 ) -> FuzzReport:
     """Run a fuzzing campaign of ``machine`` (``AmazonPayMachine`` by default).
 
@@ -581,8 +584,16 @@ def fuzz(
         steps: the most steps a history has.
         seed: a seed for reproducible campaigns (a random one when None).
         progress: called as ``progress(done, examples)`` after each history.
+        database: an example database or its spec (a directory, ``redis://host:port/db``,
+            ``:memory:``): saved failures are replayed first, a new one saved. None: none.
 
     Returns:
-        A ``FuzzReport``: coverage, and the (shrunk) failure and its trace file, if any.
+        A ``FuzzReport``: coverage, the (shrunk) failure with its story and trace, if any.
+
+    Raises:
+        ValueError: a database spec that names no usable database (``DatabaseError``).
     """
-    return run_campaign(machine, examples=examples, steps=steps, seed=seed, progress=progress)
+    db = open_database(database) if isinstance(database, str) else database
+    return run_campaign(
+        machine, examples=examples, steps=steps, seed=seed, progress=progress, database=db
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any, TextIO
 
 from apfsm._harness import check_log, explore
@@ -52,25 +53,72 @@ def _cmd_explore(args: argparse.Namespace, out: TextIO) -> int:
 def _cmd_fuzz(args: argparse.Namespace, out: TextIO) -> int:
     if args.examples < 1 or args.steps < 1:
         raise UsageError("--examples and --steps must be at least 1")
+    if args.workers < 1:
+        raise UsageError("--workers must be at least 1")
+    if args.examples < args.workers:
+        raise UsageError("--examples must be at least --workers (the histories are shared)")
+    fuzz = fuzzing_kit()  # the testing extra; Hypothesis's storage out of the cwd
+    from apfsm._fuzz import (  # noqa: PLC0415  (the testing extra)
+        MEMORY,
+        DatabaseError,
+        default_database_spec,
+        open_database,
+    )
+
+    spec = args.database or default_database_spec()
+    if args.workers > 1 and spec == MEMORY:
+        raise UsageError(f"--database {MEMORY} cannot be shared by workers: give a "
+                         "directory or redis://host:port/db")  # fmt: skip
+    try:
+        database = open_database(spec)
+    except (DatabaseError, ImportError) as exc:
+        raise UsageError(str(exc)) from None
     bar = ProgressBar("fuzz")
-    report = fuzzing_kit()(examples=args.examples, steps=args.steps, seed=args.seed, progress=bar)
-    out.write(report.summary() + "\n")
+    workers_document: dict[str, Any] = {}
+    interrupted = False
+    if args.workers == 1:
+        report = fuzz(
+            examples=args.examples, steps=args.steps, seed=args.seed, progress=bar,
+            database=database,
+        )  # fmt: skip
+        out.write(report.summary() + f"\nexample database: {spec}\n")
+        if report.story:
+            out.write("\n" + report.story + "\n")
+    else:
+        from apfsm._fuzz import run_workers  # noqa: PLC0415
+        from apfsm.stateful import AmazonPayMachine  # noqa: PLC0415
+
+        campaign = run_workers(
+            AmazonPayMachine, workers=args.workers, examples=args.examples, steps=args.steps,
+            seed=args.seed, database=spec, progress=bar,
+        )  # fmt: skip
+        report = campaign.merged()
+        workers_document = campaign.document()
+        interrupted = campaign.interrupted
+        out.write(campaign.summary() + "\n")
     if args.coverage:
         out.write("\n" + report.coverage.report() + "\n")
     missed = report.unreached()
     document = {
         "command": "fuzz",
-        "ok": report.ok,
+        "ok": report.ok and not interrupted,
         "examples": report.examples,
         "steps": report.steps,
         "seconds": report.seconds,
         "failure": report.failure,
+        "story": report.story,
         "trace": None if report.trace is None else str(report.trace),
+        "database": spec,
+        "replayed": report.replayed,
         "unreached": missed,
+        **workers_document,
     }
     output = "\n".join(f"unreached {kind}: {', '.join(names)}" for kind, names in missed.items())
     case = Case("apfsm.fuzz", "AmazonPayMachine campaign", report.failure, output)
     write_reports(args, "apfsm fuzz", document, [case], report.seconds)
+    if interrupted:
+        sys.stderr.write("apfsm fuzz: interrupted; the workers are stopped\n")
+        return 130
     return 0 if report.ok else 1
 
 
@@ -115,12 +163,30 @@ def register(sub: Any) -> None:
         help="run the built-in stateful campaign against the embedded simulator",
         description="Random histories on the embedded simulator, every step checked against "
         "the specification (apfsm.stateful.AmazonPayMachine). Exits 1 on a failure, with "
-        "the shrunk history written as a trace file.",
+        "the shrunk history written as a trace file. Failures are saved in an example "
+        "database and replayed first by the next campaign (docs/scaling.md).",
     )
     fz.add_argument("--examples", type=int, default=200, help="random histories (default: 200)")
     fz.add_argument("--steps", type=int, default=40, help="steps per history (default: 40)")
     fz.add_argument("--seed", type=int, default=None, help="seed for a reproducible campaign")
     fz.add_argument("--coverage", action="store_true", help="print the coverage matrix")
+    fz.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="run the campaign on N processes, worker i with seed --seed + i, the histories "
+        "shared among them (default: 1, in process)",
+    )
+    fz.add_argument(
+        "--database",
+        metavar="WHERE",
+        default=None,
+        help="Hypothesis's example database, where failures are saved and replayed first: a "
+        "directory, redis://host:port/db (the scale extra) or :memory: (default: "
+        "$APFSM_DATABASE, else apfsm-examples in Hypothesis's storage directory, which is "
+        "$HYPOTHESIS_STORAGE_DIRECTORY or a new temporary directory)",
+    )
     add_report_options(fz)
     fz.set_defaults(run=_cmd_fuzz)
 

@@ -11,7 +11,9 @@ faces ``apfsm.strategies``, ``apfsm.stateful`` and ``apfsm.testing`` are built f
 * ``run`` — ``Executed`` steps and the run's lazy trace; ``retries`` — retries judged
   against Amazon's decline advice;
 * ``facade`` — ``FacadeRules``: an integration written against a provider's facade;
-* ``coverage`` — what a campaign exercised; ``campaign`` — ``fuzz``'s campaign and report.
+* ``coverage`` — what a campaign exercised; ``campaign`` — ``fuzz``'s campaign and report;
+* ``database`` — Hypothesis's example database from a spec; ``workers`` — a campaign on
+  several processes sharing it.
 
 Everything here may import Hypothesis; nothing below this layer does.
 """
@@ -25,8 +27,16 @@ except ImportError as _missing:  # the core install has no Hypothesis
 
 from .amazon_rules import AMAZON_RULES, AmazonRules, DisputeRules, story
 from .bodies import BodyFault, fault_by_number, request_bodies, schema_body, single_faults
-from .campaign import FuzzReport, run_campaign
+from .campaign import CampaignStopped, FuzzReport, run_campaign
 from .coverage import AgeBuckets, Coverage, count_call
+from .database import (
+    DATABASE_VARIABLE,
+    MEMORY,
+    DatabaseError,
+    default_database_spec,
+    hypothesis_storage,
+    open_database,
+)
 from .facade import FacadeMoveError, FacadeRules, path_exists
 from .legacy import legacy_amazon_entries, legacy_plan
 from .menu import (
@@ -43,6 +53,7 @@ from .plans import CURRENT, Menu, Product, decoded, menu_entries, step_plans
 from .retries import RetryWatch
 from .run import Executed, RunLog
 from .values import currencies, money, sandbox_cards, simulation_codes
+from .workers import WorkerReport, WorkersReport, run_workers, shares
 from .world import (
     BUYER_CARDS,
     CALENDAR,
@@ -68,8 +79,10 @@ __all__ = [
     "CALENDAR",
     "CALENDAR_EDGES",
     "CURRENT",
+    "DATABASE_VARIABLE",
     "FIRST_SESSION",
     "MAKERS",
+    "MEMORY",
     "NEAR",
     "ORDER_CARDS",
     "PICKS",
@@ -79,7 +92,9 @@ __all__ = [
     "AgeBuckets",
     "AmazonRules",
     "BodyFault",
+    "CampaignStopped",
     "Coverage",
+    "DatabaseError",
     "DisputeRules",
     "Executed",
     "FacadeMoveError",
@@ -90,6 +105,8 @@ __all__ = [
     "Product",
     "RetryWatch",
     "RunLog",
+    "WorkerReport",
+    "WorkersReport",
     "add_step_rule",
     "calendar_instant",
     "count_call",
@@ -99,17 +116,22 @@ __all__ = [
     "declared_event",
     "decode_step",
     "decoded",
+    "default_database_spec",
     "fault_by_number",
+    "hypothesis_storage",
     "jump_target",
     "legacy_amazon_entries",
     "legacy_plan",
     "menu_entries",
     "money",
+    "open_database",
     "path_exists",
     "request_bodies",
     "run_campaign",
+    "run_workers",
     "sandbox_cards",
     "schema_body",
+    "shares",
     "simulation_codes",
     "single_faults",
     "step_menu",

@@ -12,6 +12,8 @@ import attrs
 from hypothesis import HealthCheck, Phase
 from hypothesis import seed as use_seed
 from hypothesis import settings as hypothesis_settings
+from hypothesis.database import ExampleDatabase
+from hypothesis.internal.reflection import function_digest
 from hypothesis.stateful import get_state_machine_test
 
 from apfsm._harness import trace_directory
@@ -20,7 +22,12 @@ from apfsm._spec import ERRORS, LIFECYCLES
 from .coverage import Coverage
 from .run import Executed
 
-__all__ = ["FuzzReport", "run_campaign"]
+__all__ = ["CampaignStopped", "FuzzReport", "run_campaign"]
+
+
+class CampaignStopped(BaseException):
+    """Raised between histories when the campaign's ``stop()`` says so. A
+    ``BaseException``, as ``KeyboardInterrupt``: Hypothesis lets it through, unshrunk."""
 
 
 @attrs.frozen
@@ -33,6 +40,14 @@ class FuzzReport:
     failure: str | None
     trace: Path | None
     seconds: float
+    #: The shrunk failing history as Hypothesis tells it (its steps, each call's answer,
+    #: the trace's path), None when the campaign passed.
+    story: str | None = None
+    #: Failures saved in the example database for this machine before the campaign began:
+    #: they were replayed first.
+    replayed: int = 0
+    #: The campaign was stopped early (``stop()``), between two histories.
+    stopped: bool = False
 
     @property
     def ok(self) -> bool:
@@ -68,6 +83,10 @@ class FuzzReport:
             f"pairs: {pairs - len(missed['pairs'])}/{pairs}; error codes: "
             f"{len(ERRORS) - len(missed['codes'])}/{len(ERRORS)}",
         ]
+        if self.replayed:
+            lines.append(f"replayed first: {self.replayed} saved example(s) from the database")
+        if self.stopped:
+            lines.append("stopped early")
         for kind, label in (("states", "states"), ("pairs", "pairs"), ("codes", "codes")):
             names = missed[kind]
             if names:
@@ -87,14 +106,28 @@ def run_campaign(
     steps: int,
     seed: int | None,
     progress: Callable[[int, int], object] | None,
+    database: ExampleDatabase | None = None,
+    trace_dir: str | Path | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> FuzzReport:
     """Run ``machine`` (an ``AmazonPayMachine``: ``coverage``, ``trace_dir``,
     ``after_step``) for ``examples`` histories of up to ``steps`` steps; its coverage
-    joins ``machine.coverage``. See ``apfsm.stateful.fuzz``."""
+    joins ``machine.coverage``. See ``apfsm.stateful.fuzz``.
+
+    With a ``database``, the failures saved there for ``machine`` are replayed first and a
+    new (shrunk) failure is saved; the key is ``machine``'s own (its source), so every
+    process running the same machine shares it. ``trace_dir`` overrides the machine's;
+    ``stop()``, asked before each history, ends the campaign early when true."""
     counter = {"examples": 0, "steps": 0}
 
     class Campaign(machine):  # type: ignore[misc]
         coverage = Coverage()
+
+        def __init__(self) -> None:
+            # Asked as a history begins, never as one ends: a failing history is never cut.
+            if stop is not None and stop():
+                raise CampaignStopped
+            super().__init__()
 
         def after_step(self, executed: Executed) -> None:
             counter["steps"] += 1
@@ -107,27 +140,51 @@ def run_campaign(
             super().teardown()
 
     Campaign.__name__ = machine.__name__
+    if trace_dir is not None:
+        Campaign.trace_dir = str(trace_dir)
+    # Hypothesis keys a state machine by its source: Campaign's is the same for every
+    # machine, so the key is made the user's machine's.
+    Campaign._hypothesis_internal_add_digest = function_digest(machine)
+    phases: tuple[Phase, ...] = (Phase.generate, Phase.shrink)
+    # A derandomized profile (CI's) implies no database: a campaign on one is random.
+    randomness: dict[str, Any] = {}
+    if database is not None:
+        phases = (Phase.explicit, Phase.reuse, *phases)
+        randomness["derandomize"] = False
     test = get_state_machine_test(
         Campaign,
         settings=hypothesis_settings(
             max_examples=examples,
             stateful_step_count=steps,
             deadline=None,
-            database=None,
-            phases=(Phase.generate, Phase.shrink),
+            database=database,
+            phases=phases,
             suppress_health_check=list(HealthCheck),
+            **randomness,
         ),
     )
-    if seed is not None:
+    if seed is not None and database is None:
         test = use_seed(seed)(test)
+    elif seed is not None:
+        # hypothesis.seed also turns the database off: a campaign on a database keeps it,
+        # seeded the way @seed seeds (the attribute @seed sets, without its settings).
+        test._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
+    replayed = 0
+    if database is not None:
+        key = function_digest(test.hypothesis.inner_test)  # type: ignore[attr-defined]
+        replayed = sum(1 for _ in database.fetch(key))
     started = time.perf_counter()
-    failure = None
+    failure = story = None
     trace = None
+    stopped = False
     try:
         test()
+    except CampaignStopped:
+        stopped = True
     except Exception as exc:  # the shrunk failure: report it, with its trace
         failure = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        candidate = trace_directory(machine.trace_dir) / f"{machine.__name__}.json"
+        story = "\n".join([f"{type(exc).__name__}: {exc}", *getattr(exc, "__notes__", ())])
+        candidate = trace_directory(Campaign.trace_dir) / f"{machine.__name__}.json"
         trace = candidate if candidate.exists() else None
     machine.coverage.counts.update(Campaign.coverage.counts)
     machine.coverage.observed |= Campaign.coverage.observed
@@ -138,4 +195,7 @@ def run_campaign(
         failure=failure,
         trace=trace,
         seconds=time.perf_counter() - started,
+        story=story,
+        replayed=replayed,
+        stopped=stopped,
     )
