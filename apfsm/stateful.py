@@ -501,11 +501,11 @@ class AmazonPayMachine(RuleBasedStateMachine):
             if instant is not None:
                 self.move_clock(to=instant)
 
-    def some_event(self, pick: int) -> None:
+    def some_event(self, picks: tuple[int, int, int]) -> None:
         """A declared event that can happen to some object now (SPEC §3–§6), of
-        ``events``: ``pick`` chooses the object, the event and its reason (see
+        ``events``: ``picks`` choose the event, the object and its reason (see
         ``declared_event``)."""
-        action = declared_event(self.sim, pick, self.events)
+        action = declared_event(self.sim, picks, self.events)
         if action is not None:
             kind, name, object_id, args = action
             self.act(kind, name, object_id, **args)

@@ -45,8 +45,6 @@ from .menu import (
     UNKNOWN_IDS,
     WORLD_LABELS,
     Plan,
-    decode_step,
-    step_menu,
     step_plan,
 )
 from .plans import CURRENT, Menu, Product, decoded, menu_entries, step_plans
@@ -114,7 +112,6 @@ __all__ = [
     "deadline_offsets",
     "deadline_waits",
     "declared_event",
-    "decode_step",
     "decoded",
     "default_database_spec",
     "fault_by_number",
@@ -134,7 +131,6 @@ __all__ = [
     "shares",
     "simulation_codes",
     "single_faults",
-    "step_menu",
     "step_plan",
     "step_plans",
     "story",

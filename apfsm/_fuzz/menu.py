@@ -1,10 +1,17 @@
 """``AmazonPayMachine``'s step menu: what one step may be — the merchant's call or order,
-or the world's event or time — weighted, and decoded from one integer (see ``plans``).
+or the world's event or time — weighted, each of its choices a Hypothesis draw of its own.
+
+A step draws its kind (``st.sampled_from`` over the weighted kinds), then that kind's
+options, each from its own ``st.sampled_from`` or ``st.integers``: every option varies in
+every draw, whatever its position, and deleting a step while shrinking changes no other
+step (issue 12 measured the one-integer encoding this replaced: later options barely
+varied, and shrunk cases kept filler steps).
 """
 
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 from typing import Any, Final
 
 from hypothesis import strategies as st
@@ -12,27 +19,25 @@ from hypothesis import strategies as st
 from apfsm._harness import COMPLETE_VARIANTS, NEW_SESSION_OPTIONS, REALISTIC_OPTIONS
 from apfsm._spec import OPERATIONS, SIMULATION_CODES, Limits, Operation
 
-from .plans import Menu, Product, decoded
-from .world import CALENDAR, NEAR, ORDER_CARDS, PICKS, deadline_waits, uniform_waits, wait_of
+from .world import CALENDAR_EDGES, OFFSETS, ORDER_CARDS, PICKS
 
 __all__ = [
+    "EVENT_PICKS",
     "FIRST_SESSION",
     "MAKERS",
     "UNKNOWN_IDS",
     "WORLD_LABELS",
     "Plan",
-    "decode_step",
     "merchant_entries",
-    "step_menu",
     "step_plan",
     "world_entries",
 ]
 
-# Everything a step needs is drawn as its rule's arguments, from strategies built once:
-# a ``data.draw`` inside a rule costs several times a rule argument (measured), and
-# building a strategy on every draw cost more than the simulator call it feeds. A choice
-# that depends on the machine's state (which object, which reason) draws an index ``pick``
-# and takes it modulo the number of candidates (0, where shrinking goes, is the first).
+# Everything a step needs is drawn as its rule's argument, from strategies built once
+# (building a strategy on every draw cost more than the simulator call it feeds). A
+# choice that depends on the machine's state (which object, which reason) draws an index
+# ``pick`` and takes it modulo the number of candidates (0, where shrinking goes, is the
+# first).
 
 
 #: A call's plan: (operation, body kind, what the body needs, simulation code, key,
@@ -69,27 +74,39 @@ _WRITE_WEIGHT = 3
 #: A call's body: realistic 12 in 16; a realistic body with exactly one fault 2 in 16; a
 #: retry of an earlier call with an idempotency key, or a schema-random body, 1 in 16.
 _KINDS = ("smart",) * 12 + ("retry", "fault", "fault", "schema")
-#: Which fault, or which schema-random body: the step's whole number modulo this prime
-#: (a digit of its own would vary only in Hypothesis's rare uniform draws; see Product).
+#: Which fault, or which schema-random body: a number below this prime (``fault_by_number``
+#: takes it modulo the codes, then the faults, that apply; ``schema_body`` seeds with it).
 _VARIANTS = 4093
+_VARIANT = st.integers(0, _VARIANTS - 1)
+_PICK = st.sampled_from(PICKS)
+#: An event step's picks (``declared_event``): which event, which object, which reason.
+EVENT_PICKS: Final = 1024
 
 
-def _head(operation: str) -> Product:
-    """A call's choices but its schema or faulty body: body kind, simulation code (1 in 6
-    where the operation takes one), idempotency key (1 in 4 on POSTs, one of two), the
-    object (see ``Plan``), and the options of a realistic body."""
+def _sampled(options: tuple[Any, ...]) -> st.SearchStrategy[tuple[Any, ...]]:
+    return st.tuples(*(st.sampled_from(values) for values in options))
+
+
+def _call(operation: str) -> st.SearchStrategy[Plan]:
+    """A call's plan (see ``Plan``): body kind, simulation code (1 in 6 where the
+    operation takes one), idempotency key (1 in 4 on POSTs, one of two), the object, the
+    options of a realistic body — and, for a faulty or schema-random body, its number."""
     op = OPERATIONS[operation]
     codes = SIMULATION_CODES.get(operation, ())
-    return Product(
-        (
-            _KINDS,
-            (None,) * (5 * len(codes)) + tuple(codes) if codes else (None,),
-            (None,) * 6 + (f"{operation}-1", f"{operation}-2") if op.method == "POST" else (None,),
-            PICKS if op.target else (0,),
-            *REALISTIC_OPTIONS.get(operation, ()),
-        ),
-        spread=True,  # every choice varies in every draw (tests/fuzz/test_choice_balance.py)
-    )
+    code = st.sampled_from((None,) * (5 * len(codes)) + tuple(codes)) if codes else st.none()
+    keys = (None,) * 6 + (f"{operation}-1", f"{operation}-2")
+    key = st.sampled_from(keys) if op.method == "POST" else st.none()
+    pick = _PICK if op.target else st.just(0)
+    choices = _sampled(REALISTIC_OPTIONS.get(operation, ()))
+
+    def plan(kind: str) -> st.SearchStrategy[Plan]:
+        drawn: st.SearchStrategy[Any] = (
+            choices if kind in ("smart", "retry") else st.tuples(choices, _VARIANT)
+        )
+        return st.tuples(st.just(operation), st.just(kind), drawn, code, key, pick)
+
+    by_kind = {kind: plan(kind) for kind in set(_KINDS)}
+    return st.sampled_from(_KINDS).flatmap(by_kind.__getitem__)
 
 
 _ORDER_WEIGHT = 2
@@ -108,74 +125,66 @@ def _weight(name: str, op: Operation) -> int:
     return _READ_WEIGHT if op.method == "GET" else _WRITE_WEIGHT
 
 
-def merchant_entries() -> tuple[tuple[str, Product, int], ...]:
-    """What the merchant does in a step: every operation of the declarations (SPEC §1),
-    writes three times as often as reads, and whole orders (create, the buyer approves,
-    complete), plain or charged (an authorized charge, so captures and refunds come
-    soon)."""
-    entries: list[tuple[str, Product, int]] = [
-        (name, _head(name), _weight(name, op)) for name, op in OPERATIONS.items()
+def merchant_entries() -> tuple[tuple[str, st.SearchStrategy[Any], int], ...]:
+    """What the merchant does in a step, as (label, plans, weight): every operation of the
+    declarations (SPEC §1), writes three times as often as reads, and whole orders
+    (create, the buyer approves, complete), plain or charged (an authorized charge, so
+    captures and refunds come soon)."""
+    entries: list[tuple[str, st.SearchStrategy[Any], int]] = [
+        (name, _call(name), _weight(name, op)) for name, op in OPERATIONS.items()
     ]
-    entries.append(
-        (
-            "order",  # the session's options, the buyer's card, how the completion ends
-            Product((*NEW_SESSION_OPTIONS, ORDER_CARDS, COMPLETE_VARIANTS), spread=True),
-            _ORDER_WEIGHT,
-        )
-    )
-    entries.append(
-        (
-            "charged_order",  # the session's options and an authorizing intent
-            Product((*NEW_SESSION_OPTIONS, _AUTHORIZING_INTENTS), spread=True),
-            _ORDER_WEIGHT,
-        )
-    )
+    # The session's options, the buyer's card, how the completion ends.
+    order = _sampled((*NEW_SESSION_OPTIONS, ORDER_CARDS, COMPLETE_VARIANTS))
+    entries.append(("order", st.tuples(st.just("order"), order), _ORDER_WEIGHT))
+    # The session's options and an authorizing intent.
+    charged = _sampled((*NEW_SESSION_OPTIONS, _AUTHORIZING_INTENTS))
+    entries.append(("charged_order", st.tuples(st.just("charged_order"), charged), _ORDER_WEIGHT))
     return tuple(entries)
 
 
-def world_entries(limits: Limits) -> tuple[tuple[str, Product, int], ...]:
+def _deadline(drawn: tuple[tuple[str, timedelta], int]) -> timedelta:
+    """Exactly L − 1 s, L or L + 1 s of a limit (at least 1 s)."""
+    (_, value), offset = drawn
+    return max(value + timedelta(seconds=offset), timedelta(seconds=1))
+
+
+_SECONDS = st.integers(1, 200 * 86_400).map(lambda s: timedelta(seconds=s))
+_OFFSET = st.sampled_from(OFFSETS)
+
+
+def world_entries(limits: Limits) -> tuple[tuple[str, st.SearchStrategy[Any], int], ...]:
     """What happens without the merchant, about a third of the steps: mostly a little
     time passing, so asynchronous outcomes land between the merchant's calls; events
     (mostly an end: canceled, closed, declined) and big jumps are rarer — a history whose
     every object ended early tests little else."""
+    # A limit, shortest first, and an offset: each limit as likely whatever its length.
+    durations = sorted(limits.durations().items(), key=lambda item: (item[1], item[0]))
+    deadlines = st.tuples(st.sampled_from(durations), _OFFSET).map(_deadline)
+    picks = st.integers(0, EVENT_PICKS - 1)
     return (
-        ("wait", uniform_waits(200), 10),
-        # Any event that can happen to some object now: which, with which reason.
-        # (5: the buyer's dispute filings and Amazon's decisions on them are events too.)
-        ("event", Product((tuple(range(1024)),)), 5),
-        ("wait", deadline_waits(limits), 3),  # exactly L − 1 s, L, L + 1 s of a limit
-        ("next_deadline", NEAR, 2),
-        ("calendar", CALENDAR, 1),  # a calendar edge ± 1 s
+        # Up to 200 days, mostly short (Hypothesis favours small integers).
+        ("wait", st.tuples(st.just("wait"), _SECONDS), 10),
+        # Any event that can happen to some object now: which event, which object, which
+        # reason, each uniformly among those that can (see ``declared_event``). (The
+        # buyer's dispute filings and Amazon's decisions on them are events too.)
+        ("event", st.tuples(st.just("event"), st.tuples(picks, picks, picks)), 5),
+        # Exactly L − 1 s, L, L + 1 s of a limit.
+        ("deadline", st.tuples(st.just("wait"), deadlines), 3),
+        ("next_deadline", st.tuples(st.just("next_deadline"), _OFFSET), 2),
+        # A calendar edge ± 1 s.
+        ("calendar", st.tuples(st.sampled_from(CALENDAR_EDGES), _OFFSET), 1),
     )
 
 
-WORLD_LABELS = frozenset(label for label, _, _ in world_entries(Limits()))
-
-
-def step_menu(limits: Limits) -> Menu:
-    return Menu(merchant_entries() + world_entries(limits))
-
-
-def decode_step(menu: Menu, number: int) -> Any:
-    """A step's plan from its number (see ``step_plan``)."""
-    label, options = menu(number)
-    if label == "calendar":
-        edge, offset = options
-        return (edge, offset)
-    if label in WORLD_LABELS:
-        (option,) = options
-        return (label, wait_of(option) if label == "wait" else option)
-    if label in ("order", "charged_order"):
-        return (label, options)
-    kind, code, key, pick, *choices = options
-    drawn = tuple(choices) if kind in ("smart", "retry") else (tuple(choices), number % _VARIANTS)
-    return (label, kind, drawn, code, key, pick)
+#: The labels a world step's plan starts with (a calendar jump starts with its edge).
+WORLD_LABELS = frozenset(("wait", "event", "next_deadline"))
 
 
 @functools.cache
 def step_plan(limits: Limits) -> st.SearchStrategy[Any]:
-    """A step, one integer (see ``Menu``) — what the merchant does (two thirds of the
-    steps) or what happens without the merchant:
+    """A step — what the merchant does (about two thirds of the steps) or what happens
+    without the merchant — its kind drawn by weight, then each of its choices drawn on
+    its own:
 
     * ``(operation, body kind, what the body needs, simulation code, idempotency key,
       which object)`` (see ``Plan``): bodies are mostly realistic (``"smart"``, with the
@@ -184,11 +193,13 @@ def step_plan(limits: Limits) -> st.SearchStrategy[Any]:
       earlier call with its idempotency key or a valid schema-random body (``"schema"``)
       — faults and schema-random bodies chosen by a number;
     * ``("order", options)`` or ``("charged_order", options)``: a whole checkout;
-    * ``("event", pick)``: the buyer or Amazon acts on some object;
+    * ``("event", (event, object, reason))``: the buyer or Amazon acts on some object;
     * ``("wait", timedelta)`` — exactly L − 1 s, L or L + 1 s of a duration limit, or a
       wait of up to 200 days, mostly short — or an instant and an offset of −1, 0 or
       +1 s: ``next_deadline`` (the next scheduled event), ``month_start``, ``month_end``,
       ``leap_day``.
     """
-    menu = step_menu(limits)
-    return decoded(menu, functools.partial(decode_step, menu))
+    entries = merchant_entries() + world_entries(limits)
+    slots = tuple(i for i, (_, _, weight) in enumerate(entries) for _ in range(weight))
+    plans = [strategy for _, strategy, _ in entries]
+    return st.sampled_from(slots).flatmap(plans.__getitem__)

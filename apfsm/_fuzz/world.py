@@ -150,7 +150,7 @@ def jump_target(sim: Simulator, label: str, offset: int) -> datetime | None:
 
 
 def declared_event(
-    sim: Simulator, pick: int, allowed: frozenset[tuple[str, str]] | None = None
+    sim: Simulator, picks: tuple[int, int, int], allowed: frozenset[tuple[str, str]] | None = None
 ) -> tuple[str, str, str, dict[str, Any]] | None:
     """A declared event that can happen to some object now (SPEC §3–§6), as the
     simulator action that makes it: ``(actor, method, object id, arguments)`` — the buyer
@@ -158,24 +158,28 @@ def declared_event(
     dispute on a captured charge; Amazon declines, expires, cancels, completes, decides a
     dispute. None when no object has one.
 
-    ``pick`` chooses the object (the first from it that has an event), the event and its
-    reason; ``allowed`` restricts the events to these (object type, event name) pairs (the
-    buyer's approval is always on)."""
-    ids = sim.object_ids()
-    for offset in range(len(ids)):
-        object_id = ids[(pick + offset) % len(ids)]
-        events = _events_now(sim, object_id, allowed)
-        if events:
-            break
-    else:
+    ``picks`` choose, each modulo its candidates, the event — among the (object type,
+    event) pairs some object can take now, so an event that cannot act leaves the others
+    as likely as before —, then the object among those that can take it, then its reason
+    (or card); ``allowed`` restricts the events to these (object type, event name) pairs
+    (the buyer's approval is always on)."""
+    which, whom, why = picks
+    candidates: dict[tuple[str, str], tuple[list[str], tuple[str, ...]]] = {}
+    for object_id in sim.object_ids():
+        object_type = sim.object_type(object_id)
+        assert object_type is not None
+        for name, reasons in _events_now(sim, object_id, allowed):
+            candidates.setdefault((object_type, name), ([], reasons))[0].append(object_id)
+    if not candidates:
         return None
-    name, reasons = events[pick // len(ids) % len(events)]
-    rest = pick // len(ids) // len(events)
+    chosen = sorted(candidates)[which % len(candidates)]
+    (_, name), (objects, reasons) = chosen, candidates[chosen]
+    object_id = objects[whom % len(objects)]
     if name == "buyer_approve":
-        return ("buyer", name, object_id, {"card": CARDS[rest % len(CARDS)]})
+        return ("buyer", name, object_id, {"card": CARDS[why % len(CARDS)]})
     if name == "file_dispute":  # a dispute arrives (docs/dispute.md)
-        return ("buyer", name, object_id, {"filing_reason": reasons[rest % len(reasons)]})
-    reason = reasons[rest % len(reasons)] if reasons else None
+        return ("buyer", name, object_id, {"filing_reason": reasons[why % len(reasons)]})
+    reason = reasons[why % len(reasons)] if reasons else None
     return (
         "amazon",
         "amazon_event",

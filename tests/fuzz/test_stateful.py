@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apfsm import Limits
-from apfsm._fuzz.menu import WORLD_LABELS, decode_step, step_menu, step_plan, world_entries
+from apfsm._fuzz.menu import EVENT_PICKS, merchant_entries, step_plan, world_entries
 from apfsm._fuzz.plans import Product as _Product
 from apfsm._harness import REALISTIC_OPTIONS
 from apfsm._spec import SIMULATION_CODES
@@ -53,7 +53,8 @@ def test_step_plans_are_well_formed(data: st.DataObject) -> None:
         if label == "wait":
             assert timedelta(0) < argument <= timedelta(days=400)
         elif label == "event":
-            assert 0 <= argument < 1024
+            assert len(argument) == 3
+            assert all(0 <= pick < EVENT_PICKS for pick in argument)
         else:
             assert argument in (-1, 0, 1)
         return
@@ -79,33 +80,30 @@ def test_step_plans_are_well_formed(data: st.DataObject) -> None:
 
 
 def test_the_step_menu_covers_every_operation_orders_events_and_time() -> None:
-    menu = step_menu(Limits())
-    labels = {label for label, _, _ in menu.entries}
-    assert labels == set(OPERATIONS) | {"order", "charged_order"} | WORLD_LABELS
-    decoded = {decode_step(menu, n)[0] for n in range(len(menu.slots))}
-    # The lowest digit alone reaches every entry (Hypothesis draws mostly low bits).
-    assert decoded == set(OPERATIONS) | {
-        "order",
-        "charged_order",
+    merchant, world = merchant_entries(), world_entries(Limits())
+    labels = {label for label, _, _ in merchant + world}
+    assert labels == set(OPERATIONS) | {"order", "charged_order"} | {
         "wait",
         "event",
+        "deadline",
         "next_deadline",
-    } | {"month_start"}
-    first = decode_step(menu, 0)
-    assert ("create_checkout_session", "smart") == first[:2]  # where shrinking goes
-    world = sum(w for label, _, w in menu.entries if label in WORLD_LABELS)
-    assert 0.25 < world / len(menu.slots) < 0.4  # about a third of the steps
+        "calendar",
+    }
+    share = sum(w for _, _, w in world) / sum(w for _, _, w in merchant + world)
+    assert 0.25 < share < 0.4  # about a third of the steps
 
 
 def test_the_world_waits_exactly_on_every_limit_and_its_neighbours() -> None:
-    waits = {
-        value
-        for label, product, _ in world_entries(Limits())
-        if label == "wait"
-        for values in product.options
-        if not isinstance(values, range)
-        for value in values
-    }
+    (deadline,) = [plans for label, plans, _ in world_entries(Limits()) if label == "deadline"]
+    waits: set[timedelta] = set()
+
+    @given(deadline)
+    @settings(max_examples=300, database=None, derandomize=True)
+    def draw(plan: tuple[str, timedelta]) -> None:
+        assert "wait" == plan[0]
+        waits.add(plan[1])
+
+    draw()
     assert set(deadline_offsets(Limits())) == waits
     for limit in Limits().durations().values():
         assert {limit - timedelta(seconds=1), limit, limit + timedelta(seconds=1)} <= waits
