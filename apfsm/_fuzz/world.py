@@ -228,10 +228,10 @@ def add_step_rule(
     plans: st.SearchStrategy[Any],
     step: Callable[[Any, Any], None],
 ) -> None:
-    """Give ``machine`` its one rule, ``step``, drawing one plan — one integer, decoded
-    (see ``plans``) — per step.
+    """Give ``machine`` its one rule, ``step``, drawing one plan per step
+    (``AmazonPayMachine``: its kind by weight, then each choice drawn on its own).
 
-    One rule drawing one integer, because Hypothesis's own cost per step — rule selection
+    One rule, because Hypothesis's own cost per step — rule selection
     with its swarm-testing flags, every argument drawn — grows with every rule and
     argument and is most of a step's cost in a machine over a fast simulator; and because
     with two rules (the merchant's or the shop's, and the world's) swarm testing switches
