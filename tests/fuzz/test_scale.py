@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -48,8 +49,13 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server on loopback, its URL base (``redis://127.0.0.1:PORT``)."""
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
-    pytest.importorskip("redis", reason="the redis package (the scale extra) is not installed")
+        pytest.skip(
+            "redis-server is not installed, so the redis example database is not tested "
+            "(apt-get install redis-server; scripts/test does it when run as root)"
+        )
+    pytest.importorskip(
+        "redis", reason='the redis package is not installed (pip install "apfsm[scale]")'
+    )
     port = _free_port()
     workdir = tmp_path_factory.mktemp("redis")
     process = subprocess.Popen(
@@ -136,6 +142,22 @@ def test_an_unreachable_redis_is_refused_at_once() -> None:
     port = _free_port()  # nothing listens there
     with pytest.raises(DatabaseError, match=f"redis at 127.0.0.1:{port} does not answer"):
         open_database(f"redis://127.0.0.1:{port}/0")
+
+
+def test_a_redis_spec_without_the_scale_extra_names_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "redis", None)  # `import redis` fails, as uninstalled
+    monkeypatch.delitem(sys.modules, "hypothesis.extra.redis", raising=False)
+    needs = (
+        'a redis example database needs redis, which is not installed: pip install "apfsm[scale]"'
+    )
+    with pytest.raises(ImportError, match=re.escape(needs)):
+        open_database("redis://127.0.0.1:6379/0")
+    assert 2 == main(["fuzz", "--examples", "2", "--database", "redis://127.0.0.1:6379/0"])
+    err = capsys.readouterr().err
+    assert f"apfsm fuzz: error: {needs}" in err
+    assert "Traceback" not in err
 
 
 def test_the_command_line_exits_2_on_a_bad_database(capsys: pytest.CaptureFixture[str]) -> None:
