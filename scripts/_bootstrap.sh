@@ -3,7 +3,11 @@
 #    script needs (APFSM_EXTRAS; again only when pyproject.toml changed), with uv when it
 #    can (installed into .venv from the package index if missing), else pip;
 #  - installs graphviz's `dot` with apt-get when it is missing and we are root
-#    (diagrams need it for SVG; everything else works without it).
+#    (diagrams need it for SVG; everything else works without it);
+#  - for the test suite (the dev or scale extra), installs `redis-server` the same way
+#    (the redis example database tests start one on loopback; without it they are skipped,
+#    saying why). Neither ever fails the bootstrap: without apt-get or root, a note says
+#    what to install.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -78,14 +82,35 @@ if ! covered; then
     echo "    done in $((SECONDS - started)) s" >&2
 fi
 
+apt_updated=0
+apt_install() {  # apt_install PACKAGE WHAT-NEEDS-IT: 0 when installed, never exits
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 || return 1
+    echo "==> installing $1 ($2) with apt-get" >&2
+    if [ $apt_updated = 0 ]; then
+        apt-get update -qq >/dev/null 2>&1 || return 1
+        apt_updated=1
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$1" >/dev/null 2>&1
+}
+
 if ! command -v dot >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "==> installing graphviz (for SVG diagrams) with apt-get" >&2
-        if ! { apt-get update -qq >/dev/null 2>&1 && \
-               DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null 2>&1; }; then
-            echo "warning: could not install graphviz; SVG diagrams will be skipped" >&2
-        fi
+        apt_install graphviz "for SVG diagrams" \
+            || echo "warning: could not install graphviz; SVG diagrams will be skipped" >&2
     else
         echo "note: graphviz's 'dot' is not installed (apt-get install graphviz); SVG diagrams will be skipped" >&2
     fi
 fi
+
+case ",$extras," in
+*,dev,* | *,scale,*)
+    if ! command -v redis-server >/dev/null 2>&1; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+            apt_install redis-server "for the redis example database tests" \
+                || echo "warning: could not install redis-server; the redis tests will be skipped" >&2
+        else
+            echo "note: redis-server is not installed (apt-get install redis-server); the redis example database tests will be skipped" >&2
+        fi
+    fi
+    ;;
+esac

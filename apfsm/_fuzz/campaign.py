@@ -181,11 +181,17 @@ def run_campaign(
         test()
     except CampaignStopped:
         stopped = True
-    except Exception as exc:  # the shrunk failure: report it, with its trace
-        failure = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        story = "\n".join([f"{type(exc).__name__}: {exc}", *getattr(exc, "__notes__", ())])
-        candidate = trace_directory(Campaign.trace_dir) / f"{machine.__name__}.json"
-        trace = candidate if candidate.exists() else None
+    except Exception as exc:
+        if _stopped(exc):
+            # A history stopped before its first draw where earlier ones drew: Hypothesis's
+            # data tree raises FlakyStrategyDefinition as CampaignStopped passes through.
+            # That is the stop, not a failure.
+            stopped = True
+        else:  # the shrunk failure: report it, with its trace
+            failure = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            story = "\n".join([f"{type(exc).__name__}: {exc}", *getattr(exc, "__notes__", ())])
+            candidate = trace_directory(Campaign.trace_dir) / f"{machine.__name__}.json"
+            trace = candidate if candidate.exists() else None
     machine.coverage.counts.update(Campaign.coverage.counts)
     machine.coverage.observed |= Campaign.coverage.observed
     return FuzzReport(
@@ -199,3 +205,14 @@ def run_campaign(
         replayed=replayed,
         stopped=stopped,
     )
+
+
+def _stopped(exc: BaseException | None) -> bool:
+    """Whether ``exc`` was raised while a ``CampaignStopped`` was passing through."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, CampaignStopped):
+            return True
+        seen.add(id(exc))
+        exc = exc.__context__ or exc.__cause__
+    return False

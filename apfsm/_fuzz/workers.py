@@ -219,6 +219,7 @@ def run_workers(
     seed: int | None,
     database: str,
     progress: Callable[[int, int, str], object] | None = None,
+    stop_on_failure: bool = False,
 ) -> WorkersReport:
     """Run ``machine``'s campaign on ``workers`` processes (module docs).
 
@@ -231,6 +232,9 @@ def run_workers(
         database: the example database's spec (``open_database``); not ``:memory:``,
             which workers cannot share.
         progress: called as ``progress(done, examples, note)`` as histories end.
+        stop_on_failure: when a worker reports a failure, stop the others before their
+            next history (their reports say ``stopped``); by default they go on, and may
+            find other failures.
 
     Raises:
         ValueError: bad counts, an in-memory database, or a machine workers cannot import.
@@ -299,6 +303,8 @@ def run_workers(
                     worker, base + worker, payload, time.perf_counter() - started
                 )
                 done[worker] = share[worker]
+                if stop_on_failure and not payload.ok:
+                    stop.set()
             else:
                 errors[worker] = payload
                 stop.set()

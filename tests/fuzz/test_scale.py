@@ -8,7 +8,9 @@ on a free port; they are skipped, saying why, only when the binary is missing.""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import re
 import shutil
 import signal
 import socket
@@ -36,6 +38,16 @@ class CaptureIsForbidden(AmazonPayMachine):
             raise AssertionError("a capture was accepted")
 
 
+class CaptureIsForbiddenOnWorkerZero(AmazonPayMachine):
+    """The planted failure, only in the worker process numbered 0."""
+
+    def after_step(self, executed: Executed) -> None:
+        if multiprocessing.current_process().name != "apfsm-fuzz-worker-0":
+            return
+        if executed.step.name == "capture_charge" and executed.error is None:
+            raise AssertionError("a capture was accepted")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -48,8 +60,13 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server on loopback, its URL base (``redis://127.0.0.1:PORT``)."""
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("redis-server is not installed (Debian: apt-get install redis-server)")
-    pytest.importorskip("redis", reason="the redis package (the scale extra) is not installed")
+        pytest.skip(
+            "redis-server is not installed, so the redis example database is not tested "
+            "(apt-get install redis-server; scripts/test does it when run as root)"
+        )
+    pytest.importorskip(
+        "redis", reason='the redis package is not installed (pip install "apfsm[scale]")'
+    )
     port = _free_port()
     workdir = tmp_path_factory.mktemp("redis")
     process = subprocess.Popen(
@@ -138,6 +155,22 @@ def test_an_unreachable_redis_is_refused_at_once() -> None:
         open_database(f"redis://127.0.0.1:{port}/0")
 
 
+def test_a_redis_spec_without_the_scale_extra_names_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "redis", None)  # `import redis` fails, as uninstalled
+    monkeypatch.delitem(sys.modules, "hypothesis.extra.redis", raising=False)
+    needs = (
+        'a redis example database needs redis, which is not installed: pip install "apfsm[scale]"'
+    )
+    with pytest.raises(ImportError, match=re.escape(needs)):
+        open_database("redis://127.0.0.1:6379/0")
+    assert 2 == main(["fuzz", "--examples", "2", "--database", "redis://127.0.0.1:6379/0"])
+    err = capsys.readouterr().err
+    assert f"apfsm fuzz: error: {needs}" in err
+    assert "Traceback" not in err
+
+
 def test_the_command_line_exits_2_on_a_bad_database(capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("redis")
     port = _free_port()
@@ -184,6 +217,101 @@ def test_a_failure_found_by_worker_a_is_replayed_by_the_others(shared: str) -> N
 
 def _steps(story: str) -> list[str]:
     return [line for line in story.splitlines() if line.startswith("state.")]
+
+
+# What a fresh process runs: one history of the machine, on the database given.
+REPLAYER = """
+import json, sys
+from apfsm.stateful import fuzz
+from tests.fuzz.test_scale import CaptureIsForbidden
+report = fuzz(machine=CaptureIsForbidden, examples=1, steps=20, seed=99, database=sys.argv[1])
+print(json.dumps({"failure": report.failure, "replayed": report.replayed, "story": report.story}))
+"""
+
+
+def test_a_failure_a_worker_saves_in_redis_is_replayed_first_by_a_fresh_process(
+    redis_url: str, tmp_path: Path
+) -> None:
+    # A campaign of two worker processes finds the failure, saves it in redis and stops.
+    found = run_workers(
+        CaptureIsForbidden,
+        workers=2,
+        examples=400,
+        steps=20,
+        seed=21,
+        database=redis_url,
+        stop_on_failure=True,
+    )
+    assert not found.ok
+    first = found.failures[0].report
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    assert client.dbsize() > 0  # what was saved lives in redis, not in these processes
+    client.close()
+    # A fresh process, another seed, one history: Hypothesis's first history is the
+    # simplest (no step), which cannot capture, so it fails only by replaying first.
+    result = subprocess.run(
+        [sys.executable, "-c", REPLAYER, redis_url],
+        cwd=tmp_path,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    replayer = json.loads(result.stdout.splitlines()[-1])
+    assert 1 <= replayer["replayed"]
+    assert "AssertionError: a capture was accepted" == replayer["failure"]
+    # A shrunk history that captures (the worker stopped by the first may have saved its
+    # own, half-shrunk, so the replayer's shrink may end on another as short).
+    steps = _steps(replayer["story"])
+    assert any("capture_charge" in step for step in steps), replayer["story"]
+    assert len(steps) <= len(_steps(first.story or "")) + 2
+
+
+def test_a_stopped_campaign_is_stopped_not_failed(tmp_path: Path) -> None:
+    # Stopping raises before a history's first draw, where earlier histories drew:
+    # Hypothesis answers with FlakyStrategyDefinition, which is the stop, not a failure.
+    asked = []
+
+    def stop() -> bool:
+        asked.append(True)
+        return len(asked) > 5
+
+    report = run_campaign(
+        AmazonPayMachine,
+        examples=200,
+        steps=20,
+        seed=8,
+        progress=None,
+        database=open_database(str(tmp_path / "db")),
+        stop=stop,
+    )
+    assert report.stopped
+    assert report.ok, report.failure
+    assert report.examples <= 5
+
+
+def test_stop_on_failure_stops_the_other_workers(tmp_path: Path) -> None:
+    # Only worker 0 can fail; worker 1 would run its 2,000 histories without stopping.
+    campaign = run_workers(
+        CaptureIsForbiddenOnWorkerZero,
+        workers=2,
+        examples=4_000,
+        steps=20,
+        seed=4,
+        database=str(tmp_path / "db"),
+        stop_on_failure=True,
+    )
+    zero, one = campaign.workers
+    assert "AssertionError: a capture was accepted" == zero.report.failure
+    assert one.report.ok
+    assert one.report.stopped
+    assert one.report.examples < 2_000
+    assert not campaign.ok
+    assert "worker 1 (seed 5): " in campaign.summary()
+    assert "stopped at" in campaign.summary()
 
 
 def test_without_the_saved_failure_one_history_passes(tmp_path: Path) -> None:
@@ -304,6 +432,7 @@ def test_ctrl_c_stops_the_workers_cleanly(tmp_path: Path) -> None:
     assert "Traceback" not in err + out
     assert "interrupted: the workers were stopped" in out
     assert "worker 0 (seed" in out
+    assert "FAILED" not in out  # stopped, not failed (nor FlakyStrategyDefinition)
     assert [] == _children_marked(marker)
 
 
