@@ -60,7 +60,7 @@ from ._order_reference import (
     V1_UNSOURCED,
     OrderReferenceLimits,
 )
-from ._ppro import PPRO_PAYMENT_AGREEMENT, PPRO_PAYMENT_CHARGE
+from ._ppro import PPRO_PAYMENT_AGREEMENT, PPRO_PAYMENT_CHARGE, PPRO_REFUND
 from ._render import (
     DIAGRAMS,
     FACADES_BY_NAME,
@@ -85,6 +85,7 @@ __all__ = [
     "ORDER_REFERENCE",
     "PPRO_PAYMENT_AGREEMENT",
     "PPRO_PAYMENT_CHARGE",
+    "PPRO_REFUND",
     "REFUND",
     "V1_LIFECYCLES",
     "V1_SOURCES",

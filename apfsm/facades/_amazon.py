@@ -100,6 +100,8 @@ ACTIONS: Final[Mapping[tuple[str, str], MerchantAction]] = MappingProxyType(
         ("Charge", "Authorized"): MerchantAction("proceed", "ship, then capture (or cancel)"),
         ("Charge", "CaptureInitiated"): MerchantAction("wait", "wait: the capture is pending"),
         ("Charge", "Captured"): MerchantAction("proceed", "ship; refunds possible"),
+        ("Refund", "RefundInitiated"): MerchantAction("wait", "wait: the refund is pending"),
+        ("Refund", "Refunded"): MerchantAction("none", "the money is back with the buyer"),
     }
 )
 

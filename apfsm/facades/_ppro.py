@@ -14,7 +14,7 @@ from typing import Final
 
 from ._model import Facade, FacadeLimits, FacadeState, FacadeStep, FacadeTimeout, Maps, Source
 
-__all__ = ["PPRO_PAYMENT_AGREEMENT", "PPRO_PAYMENT_CHARGE"]
+__all__ = ["PPRO_PAYMENT_AGREEMENT", "PPRO_PAYMENT_CHARGE", "PPRO_REFUND"]
 
 _AMAZON_PAY: Final = Source(
     "https://developerhub.ppro.com/global-api/docs/amazon-pay",
@@ -205,8 +205,9 @@ PPRO_PAYMENT_CHARGE: Final = Facade(
         "what a buyer canceling on Amazon's page becomes (declared DISCARDED)",
         "whether a charge whose authorization is still pending (AUTHORIZATION_ASYNC) can be "
         "voided, and what Amazon's StopShipmentAtypicalAuth becomes",
-        "refund states: refunds are separate objects under a charge; their statuses were "
-        "not found, so Amazon's Refund lifecycle is not mapped",
+        "refunds: they are separate objects under a charge (PPRO_REFUND); the older page's "
+        "charge statuses REFUND_PROCESSING and REFUNDED are not on the current page, so a "
+        "refunded charge stays CAPTURED (apfsm's reading)",
     ),
 )
 
@@ -265,5 +266,82 @@ PPRO_PAYMENT_AGREEMENT: Final = Facade(
         "whether an expired or Amazon-closed permission is REVOKED or another state; "
         "REVOKED is the only terminal state after ACTIVE that the page names",
         "an authentication timeout for agreements",
+    ),
+)
+
+_REFUND_HANDLING: Final = Source(
+    "https://developerhub.ppro.com/simple-api/docs/refund-handling",
+    "refunds are synchronous: the API answers the technical success or failure at once; "
+    "a SUCCEEDED refund PPRO handles has FundsState WAITING, which changes to SENT (the "
+    "consumer was funded) or REJECTED (the consumer's bank or another party rejected it; "
+    "merchant and consumer must arrange a refund outside PPRO); recon files report changes",
+)
+_FUND_STATUS: Final = Source(
+    "https://developerhub.ppro.com/global-api/docs/fund-status",
+    "a webhook is sent whenever the fund status of a charge or a refund changes: "
+    "REFUND_FUNDS_NOT_EXPECTED (processing-only methods), REFUND_FUNDS_WAITING (initial, "
+    "awaiting settlement confirmation), REFUND_FUNDS_SENT, REFUND_FUNDS_REJECTED (no "
+    "settlement confirmation within the expected timeframe)",
+)
+
+PPRO_REFUND: Final = Facade(
+    name="ppro_refund",
+    title="PPRO refund (Amazon Pay)",
+    provider="PPRO",
+    endpoint="/v1/payment-charges/{id}/refunds",
+    description="Money back on a captured charge: answered at once, funded later.",
+    amazon=("Refund",),
+    entries=(("Refund", "create_refund"),),
+    states=(
+        FacadeState(
+            "REFUND_FUNDS_WAITING",
+            "the refund succeeded; PPRO awaits the settlement confirmation",
+            initial=True,
+        ),
+        FacadeState("REFUND_FUNDS_SENT", "the consumer was funded", terminal=True),
+        FacadeState(
+            "REFUND_FUNDS_REJECTED",
+            "not funded: refund the consumer outside PPRO",
+            terminal=True,
+        ),
+        FacadeState(
+            "FAILED", "the refund request failed at once (the failure says why)", terminal=True
+        ),
+    ),
+    steps=(
+        FacadeStep("sent", ("REFUND_FUNDS_WAITING",), "REFUND_FUNDS_SENT", "provider", "funded"),
+        FacadeStep(
+            "rejected",
+            ("REFUND_FUNDS_WAITING",),
+            "REFUND_FUNDS_REJECTED",
+            "provider",
+            "the consumer's bank or another party rejected the funding",
+        ),
+        FacadeStep(
+            "not_confirmed",
+            ("REFUND_FUNDS_WAITING",),
+            "REFUND_FUNDS_REJECTED",
+            "timer",
+            "no settlement confirmation within the expected timeframe",
+        ),
+    ),
+    limits=_LIMITS,
+    mappings=(
+        # PPRO answers at once; Amazon's refund is still pending behind it.
+        Maps("Refund", "RefundInitiated", "REFUND_FUNDS_WAITING"),
+        Maps("Refund", "Refunded", "REFUND_FUNDS_SENT"),
+        Maps("Refund", "Declined", "REFUND_FUNDS_REJECTED"),
+    ),
+    sources=(_AMAZON_PAY, _REFUND_HANDLING, _FUND_STATUS, _FAILURES),
+    silent=(
+        "which fund status Amazon Pay refunds take: the native-refund path "
+        "(REFUND_FUNDS_NOT_EXPECTED at once) or PPRO's (WAITING, then SENT or REJECTED); "
+        "apfsm declares PPRO's path, the only one in which Amazon's pending refund and its "
+        "outcome show",
+        "whether anything in a rejected refund tells Amazon's AmazonRejected (refund "
+        "another way) from ProcessingFailure (request it again): none is documented",
+        "the 'expected timeframe' after which a waiting refund is REJECTED (not_confirmed)",
+        "the refund's own synchronous FAILED answer: apfsm shows Amazon refusing the "
+        "Create Refund call (an error, no Refund object) as FAILED",
     ),
 )

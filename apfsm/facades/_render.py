@@ -26,7 +26,7 @@ from ._amazon import action_for, amazon_graph
 from ._check import check_mapping
 from ._model import Facade
 from ._order_reference import DEADLINES, GUARDS, V1_LIFECYCLES, OrderReferenceLimits
-from ._ppro import PPRO_PAYMENT_AGREEMENT, PPRO_PAYMENT_CHARGE
+from ._ppro import PPRO_PAYMENT_AGREEMENT, PPRO_PAYMENT_CHARGE, PPRO_REFUND
 
 __all__ = [
     "DIAGRAMS",
@@ -100,7 +100,7 @@ DIAGRAMS: Final[Mapping[str, Lifecycle]] = MappingProxyType(
     {
         **{
             f"facade-{f.name}": as_lifecycle(f)
-            for f in (PPRO_PAYMENT_CHARGE, PPRO_PAYMENT_AGREEMENT)
+            for f in (PPRO_PAYMENT_CHARGE, PPRO_PAYMENT_AGREEMENT, PPRO_REFUND)
         },
         **{
             f"v1-{_snake(name)}": _drawable(lc, OrderReferenceLimits())
@@ -205,5 +205,5 @@ def refresh_docs(path: str | Path, *, write: bool = True) -> bool:
 
 
 FACADES_BY_NAME: Final[Mapping[str, Facade]] = MappingProxyType(
-    {f.name: f for f in (PPRO_PAYMENT_CHARGE, PPRO_PAYMENT_AGREEMENT)}
+    {f.name: f for f in (PPRO_PAYMENT_CHARGE, PPRO_PAYMENT_AGREEMENT, PPRO_REFUND)}
 )

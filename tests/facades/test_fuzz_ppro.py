@@ -204,7 +204,7 @@ def test_the_adapter_shows_amazon_through_the_facade() -> None:
     shop.returned(order)
     assert shop.ship(order)
     assert ("AUTHENTICATION_PENDING", "CAPTURE_PENDING", "CAPTURED") == ppro.history(order)
-    assert "RefundInitiated" == ppro.refund(order, 500, reference="r1")["statusDetails"]["state"]
+    assert "REFUND_FUNDS_WAITING" == ppro.refund(order, 500, reference="r1")["status"]
     # PPRO discards after its 1 h authentication timeout; Amazon's session is still Open.
     late = shop.place_order(2500)
     sim.advance(timedelta(hours=1))

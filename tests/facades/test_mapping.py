@@ -21,6 +21,7 @@ from apfsm.facades import (
     FACADES,
     PPRO_PAYMENT_AGREEMENT,
     PPRO_PAYMENT_CHARGE,
+    PPRO_REFUND,
     Facade,
     FacadeStep,
     Maps,
@@ -94,6 +95,41 @@ def test_every_situation_has_a_merchant_action() -> None:
 # ---------------------------------------------------------------------------------------
 # What the shipped PPRO declarations show
 # ---------------------------------------------------------------------------------------
+
+
+def test_ppro_refund_is_legal_keeps_pending_apart_and_merges_the_two_declines() -> None:
+    report = check_mapping(PPRO_REFUND)
+    assert report.legal, report
+    assert report.paths == 3
+    shown = {
+        (s.state, s.reason): PPRO_REFUND.maps(s.object_type, s.state, s.reason)
+        for s in amazon_graph(PPRO_REFUND.amazon, PPRO_REFUND.entries).situations
+    }
+    assert {k: m.facade_state for k, m in shown.items() if m} == {
+        ("RefundInitiated", None): "REFUND_FUNDS_WAITING",
+        ("Refunded", None): "REFUND_FUNDS_SENT",
+        ("Declined", "AmazonRejected"): "REFUND_FUNDS_REJECTED",
+        ("Declined", "ProcessingFailure"): "REFUND_FUNDS_REJECTED",
+    }
+    # A declined refund never looks like one still pending, nor like a sent one ...
+    assert not PPRO_REFUND.state("REFUND_FUNDS_WAITING").terminal
+    # ... but Amazon's "refund another way" and "request it again" are one answer.
+    (collapse,) = report.collapses
+    assert collapse.facade_state == "REFUND_FUNDS_REJECTED"
+    assert collapse.detail is None
+    assert {s.reason for s, _ in collapse.merged} == {"AmazonRejected", "ProcessingFailure"}
+
+
+def test_a_declined_refund_shown_as_waiting_is_illegal_and_a_collapse() -> None:
+    # A planted mistake: Amazon's decline shown as still waiting for the funds.
+    wrong = _with_mappings(
+        PPRO_REFUND, Maps("Refund", "Declined", "REFUND_FUNDS_WAITING", ("AmazonRejected",))
+    )
+    report = check_mapping(wrong)
+    assert any(c.facade_state == "REFUND_FUNDS_WAITING" for c in report.collapses)
+    # Shown as sent, a declined refund would hide the refund the merchant still owes.
+    sent = _with_mappings(PPRO_REFUND, Maps("Refund", "Declined", "REFUND_FUNDS_SENT"))
+    assert any(c.facade_state == "REFUND_FUNDS_SENT" for c in check_mapping(sent).collapses)
 
 
 def test_ppro_charge_cannot_show_a_pending_authorization_being_canceled() -> None:
