@@ -216,13 +216,15 @@ def test_unknown_ids_on_each_item_endpoint_are_resource_not_found(bad_id: str) -
         st.binary(max_size=200),
         st.recursive(
             st.none() | st.booleans() | st.integers() | st.text(max_size=20),
-            lambda inner: st.lists(inner, max_size=3)
-            | st.dictionaries(
-                st.sampled_from(
-                    ["reportType", "startTime", "endTime", "scheduleFrequency", "x"]
-                ),
-                inner,
-                max_size=4,
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(
+                    st.sampled_from(
+                        ["reportType", "startTime", "endTime", "scheduleFrequency", "x"]
+                    ),
+                    inner,
+                    max_size=4,
+                )
             ),
             max_leaves=8,
         ).map(lambda value: json.dumps(value).encode()),
