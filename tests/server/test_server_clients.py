@@ -515,8 +515,24 @@ def fuzzed() -> Iterator[tuple[str, Any, dict[str, list[str]]]]:
             "refundId": sim.object_ids("Refund"),
             "buyerToken": sim.object_ids("Buyer"),
             "disputeId": sim.object_ids("Dispute"),
+            **_report_ids(sim),
         }
         yield url, schemathesis.openapi.from_url(f"{url}/openapi.json"), ids
+
+
+def _report_ids(sim: Simulator) -> dict[str, list[str]]:
+    """A completed report (so a document), one in progress and a schedule (docs/reports.md)."""
+    window = {"startTime": "20000101T000000Z", "endTime": "20990101T000000Z"}
+    auth = "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_AUTHORIZATION_DATA_"
+    done = sim.reports.create_report({"reportType": auth, **window})["reportId"]
+    sim.advance(sim.limits.report_processing_time)
+    going = sim.reports.create_report({"reportType": auth, **window})["reportId"]
+    body = {"reportType": auth, "scheduleFrequency": "P1D"}
+    return {
+        "reportId": [done, going],
+        "reportDocumentId": [sim.reports.get_report(done)["reportDocumentId"]],
+        "reportScheduleId": [sim.reports.create_report_schedule(body)["reportScheduleId"]],
+    }
 
 
 def fuzz_cases() -> Iterator[tuple[str, GenerationMode]]:

@@ -114,7 +114,7 @@ _BODIES: list[bytes] = [
     b'{"reportType": "' + AUTH.encode() + b'", "scheduleFrequency": "P1M"}',
     b'{"reportType": "' + AUTH.encode() + b'", "scheduleFrequency": 86400}',
     b'{"reportType": "' + AUTH.encode() + b'", "scheduleFrequency": "P1D", '
-    b'"nextReportCreationTime": "19990101T000000Z"}',
+    b'"nextReportCreationTime": "19991301T000000Z"}',
     b'{"reportType": "' + AUTH.encode() + b'", "scheduleFrequency": "P1D", '
     b'"deleteExistingSchedule": "yes"}',
     b'{"reportType": "' + AUTH.encode() + b'", "scheduleFrequency": "P1D"}',  # one exists
