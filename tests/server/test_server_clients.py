@@ -390,6 +390,25 @@ def test_official_node_sdk_over_tls(key_files: tuple[Path, Path]) -> None:
                 "create": [200, "ActionRequired", True],
                 "update": [200, "Resolved", "MerchantWon"],
             } == out["disputes"]
+            # Reports (docs/reports.md): the SDK's eight report calls; 201 on both creates
+            # and the key lists in the order tst/webStoreClientTest.js compares them.
+            reports = out["reports"]
+            report_keys = [
+                *("createdTime", "endTime", "processingEndTime", "processingStartTime"),
+                *("processingStatus", "reportDocumentId", "reportId", "reportType", "startTime"),
+            ]
+            assert (201, 201, 200) == (
+                reports["create"],
+                reports["createSchedule"],
+                reports["cancel"],
+            )
+            assert [200, "COMPLETED", report_keys] == reports["get"]
+            assert [200, "N/A", True] == reports["document"]
+            assert [200, True] == reports["list"]
+            assert 200 == reports["schedules"][0]
+            assert 1 == len(reports["schedules"][1])
+            schedule_keys = ["nextReportCreationTime", "reportScheduleId", "reportType"]
+            assert [200, [*schedule_keys, "scheduleFrequency"], True] == reports["getSchedule"]
         log = httpx2.get(f"{url}/_apfsm/log", verify=False).json()
         created = [r for r in log if r["operation"] == "create_checkout_session"]
         # Per run: the session, its retry (a replay), the Buy Now session, the Confirm one.
