@@ -41,6 +41,7 @@ from ._spec import (
     GUARDS,
     LIFECYCLES,
     OPERATIONS,
+    REPORT,
     SAME,
     Creation,
     Event,
@@ -84,8 +85,7 @@ VIEWS: Final[tuple[View, ...]] = get_args(View)
 EXTENSIONS: Final[Mapping[str, str]] = MappingProxyType(
     {"dot": "dot", "svg": "svg", "mermaid": "mmd", "png": "png"}
 )
-#: The diagrams by file stem: each object type under its snake_case name, then the overview
-#: of how the objects link.
+#: The diagrams by file stem: each object type, the overview, the report (docs/reports.md).
 NAMES: Final[Mapping[str, str]] = MappingProxyType(
     {
         "checkout_session": "CheckoutSession",
@@ -95,8 +95,10 @@ NAMES: Final[Mapping[str, str]] = MappingProxyType(
         "buyer": "Buyer",
         "dispute": "Dispute",
         "overview": "overview",
+        "report": "Report",
     }
 )
+_LIFECYCLE_ONLY: Final = frozenset({"overview", "Report"})  # REPORT refuses no call
 
 _INSTALL_HINT: Final = (
     "install the system package 'graphviz' (Debian/Ubuntu: apt-get install graphviz; "
@@ -488,14 +490,14 @@ def render(
 
     Args:
         object_type: ``"CheckoutSession"``, ``"ChargePermission"``, ``"Charge"``,
-            ``"Refund"`` or ``"overview"`` (how the objects link); the snake_case
+            ``"Refund"``, ``"Buyer"``, ``"Dispute"``, ``"overview"`` or ``"Report"``; the snake_case
             file names (``"checkout_session"``, ...) are accepted too; or a ``Lifecycle``
             declared outside the API's (``apfsm.facades``), its lifecycle view.
         format: ``"dot"`` (graphviz source), ``"svg"`` (needs graphviz's ``dot``
             program) or ``"mermaid"`` (``stateDiagram-v2`` text).
         view: ``"lifecycle"`` (states, merchant calls, events, timers) or ``"refusals"``
-            (per state, the operations refused and their error codes). The overview has
-            only the lifecycle view.
+            (per state, the operations refused and their error codes). The overview and
+            the report have only the lifecycle view.
         limits: the limits whose values fill guard and timer labels (default: the spec's).
 
     Returns:
@@ -536,15 +538,15 @@ def _diagram(object_type: str | Lifecycle, view: View, limits: Limits | None) ->
     if view not in VIEWS:
         raise ValueError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
     limits = limits or Limits()
+    if name in _LIFECYCLE_ONLY and view != "lifecycle":
+        raise ValueError(f"the {name} diagram has only the 'lifecycle' view")
     if name == "overview":
-        if view != "lifecycle":
-            raise ValueError("the overview has only the 'lifecycle' view")
-        diagram = _overview_diagram(limits)
-    elif view == "refusals":
-        diagram = _refusals_diagram(LIFECYCLES[name])
-    else:
-        diagram = _lifecycle_diagram(LIFECYCLES[name], limits)
-    return diagram
+        return _overview_diagram(limits)
+    if name == "Report":
+        return _lifecycle_diagram(REPORT, limits)
+    if view == "refusals":
+        return _refusals_diagram(LIFECYCLES[name])
+    return _lifecycle_diagram(LIFECYCLES[name], limits)
 
 
 def write(
@@ -579,7 +581,7 @@ def write(
             raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     files: dict[str, bytes] = {}
     for stem, object_type in NAMES.items():
-        views: tuple[View, ...] = ("lifecycle",) if object_type == "overview" else VIEWS
+        views: tuple[View, ...] = ("lifecycle",) if object_type in _LIFECYCLE_ONLY else VIEWS
         for view in views:
             suffix = "" if view == "lifecycle" else f"-{view}"
             for fmt in wanted:

@@ -32,13 +32,15 @@ ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "diagrams"
 HAS_DOT = shutil.which("dot") is not None
 MARKERS = {"amazon": "⚡", "buyer": "☺"}
+# The diagrams drawn in the lifecycle view only (apfsm/diagrams.py's _LIFECYCLE_ONLY).
+LIFECYCLE_ONLY = ("overview", "Report")
 
 
 def expected_files() -> dict[str, tuple[str, View, Format]]:
     """File name → (object, view, format) of every diagram that should be committed."""
     files: dict[str, tuple[str, View, Format]] = {}
     for stem, name in NAMES.items():
-        for view in ("lifecycle",) if name == "overview" else VIEWS:
+        for view in ("lifecycle",) if name in LIFECYCLE_ONLY else VIEWS:
             suffix = "" if view == "lifecycle" else f"-{view}"
             for fmt in DEFAULT_FORMATS:
                 files[f"{stem}{suffix}.{EXTENSIONS[fmt]}"] = (name, view, fmt)
@@ -58,7 +60,7 @@ REFRESH = "diagrams are out of date; run: .venv/bin/apfsm diagrams"
 
 def test_committed_set_is_complete() -> None:
     assert sorted(expected_files()) == sorted(p.name for p in COMMITTED.iterdir())
-    assert 39 + 21 == len(expected_files())  # the API's, then the facades' and v1's
+    assert 42 + 21 == len(expected_files())  # the API's, then the facades' and v1's
 
 
 @pytest.mark.parametrize(
@@ -385,6 +387,7 @@ def test_snake_case_names_are_accepted(stem: str, name: str) -> None:
         ({"object_type": "Charge", "format": "png"}, "PNG is binary: use render_png()"),
         ({"object_type": "Charge", "view": "errors"}, "unknown view 'errors'"),
         ({"object_type": "overview", "view": "refusals"}, "only the 'lifecycle' view"),
+        ({"object_type": "report", "view": "refusals"}, "only the 'lifecycle' view"),
     ],
 )
 def test_bad_arguments_are_value_errors(kwargs: dict[str, str], message: str) -> None:
@@ -394,7 +397,7 @@ def test_bad_arguments_are_value_errors(kwargs: dict[str, str], message: str) ->
 
 def test_rendering_is_deterministic() -> None:
     for stem, name in NAMES.items():
-        for view in ("lifecycle",) if name == "overview" else VIEWS:
+        for view in ("lifecycle",) if name in LIFECYCLE_ONLY else VIEWS:
             for fmt in ("dot", "mermaid"):
                 first = render(stem, fmt, view=view)
                 assert first == render(stem, fmt, view=view)
@@ -417,7 +420,7 @@ def test_png_on_request(tmp_path: Path) -> None:
     assert image.startswith(b"\x89PNG\r\n\x1a\n")
     assert render_png("Charge", view="refusals") != image
     paths = write(tmp_path, ["png"])
-    assert 13 == len(paths)
+    assert 14 == len(paths)
     assert all(p.suffix == ".png" and p.read_bytes()[:4] == b"\x89PNG" for p in paths)
     assert "png" not in DEFAULT_FORMATS  # the repository commits the text formats only
 

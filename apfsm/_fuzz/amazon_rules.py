@@ -35,10 +35,12 @@ __all__ = ["AMAZON_RULES", "DURATION_LIMITS", "INJECTIONS", "AmazonRules", "Disp
 #: The Dispute's limits wait with ``DisputeRules`` only (IntegrationMachine's own draws stay
 #: as they were before the Dispute existed).
 DISPUTE_LIMITS: Final = ("chargeback_response_window", "claim_response_window")
+#: The Reports API's limits concern no checkout object (docs/reports.md).
+REPORT_LIMITS: Final = ("report_processing_time", "report_retention")
 DURATION_LIMITS: Final = tuple(
     name
     for name in sorted(Limits().durations())
-    if name not in (*DISPUTE_LIMITS, "file_upload_url_ttl")
+    if name not in (*DISPUTE_LIMITS, *REPORT_LIMITS, "file_upload_url_ttl")
 )
 INJECTIONS: Final = tuple(
     sorted((operation, code) for operation, codes in SIMULATION_CODES.items() for code in codes)

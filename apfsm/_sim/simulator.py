@@ -112,7 +112,7 @@ class Simulator(AmazonPayApi):
         self._calls = Calls(self._effects, self._keys, self.now)
         self._actions = Actions(self._effects, self.now)
         #: The Reports API (docs/reports.md): reports, schedules and documents.
-        self.reports = ReportBook(store, self.now, self._lock)
+        self.reports = ReportBook(store, self.now, self._lock, self._limits)
 
     # -- what it is -------------------------------------------------------------------
 

@@ -260,6 +260,31 @@ class Limits:
         hours=1,
     )
 
+    # -- The Reports API (docs/reports.md) ---------------------------------------------------
+    report_processing_time: timedelta = _duration(
+        "Decision: a report is IN_PROGRESS this long after its creation, then COMPLETED (data "
+        "in its time range) or CANCELLED (none); at exactly createdTime + this it has its "
+        "final status (Amazon gives no figure)",
+        "§11",
+        seconds=60,
+    )
+    report_retention: timedelta = _duration(
+        "a report (and its document) is deleted this long after its creation (the .NET SDK's "
+        "GetReportsRequest: 'reports are retained for a maximum of 90 days'); Get Reports' "
+        "createdSince defaults to now minus this",
+        "§11",
+        days=90,
+    )
+    report_page_size: int = _count(
+        10, "Get Reports' pageSize when none is given (the .NET SDK's GetReportsRequest)", "§11"
+    )
+    report_page_size_max: int = _count(
+        100,
+        "Decision: the largest pageSize Get Reports takes (else InvalidParameterValue), as the "
+        "Selling Partner Reports API whose shape Amazon Pay's follows",
+        "§11",
+    )
+
     # -- SPEC §2: Decisions on boundaries --------------------------------------------------
     ttl_passed_at_deadline: bool = _flag(
         True,

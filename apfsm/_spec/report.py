@@ -40,10 +40,6 @@ __all__ = [
     "PROCESSING_STATUSES",
     "REPORT",
     "REPORT_OPERATIONS",
-    "REPORT_PAGE_SIZE",
-    "REPORT_PAGE_SIZE_MAX",
-    "REPORT_PROCESSING_TIME",
-    "REPORT_RETENTION",
     "REPORT_TYPES",
     "SCHEDULE_FREQUENCIES",
     "UNSCHEDULABLE_REPORT_TYPES",
@@ -103,16 +99,8 @@ SCHEDULE_FREQUENCIES: Final[Mapping[str, timedelta]] = MappingProxyType(
 #: The ``processingStatus`` values (reports.html, the .NET SDK's ``ProcessingStatus``).
 PROCESSING_STATUSES: Final = ("IN_PROGRESS", "COMPLETED", "FAILED", "CANCELLED")
 
-#: Decision: a report is processed this long after it was created (Amazon gives no figure);
-#: at exactly ``createdTime + REPORT_PROCESSING_TIME`` it has its final status.
-REPORT_PROCESSING_TIME: Final = timedelta(seconds=60)
-#: Reports are kept this long after their creation (the .NET SDK: "reports are retained
-#: for a maximum of 90 days"); Get Reports' ``createdSince`` defaults to now minus this.
-REPORT_RETENTION: Final = timedelta(days=90)
-#: Get Reports' ``pageSize``: 10 by default (the .NET SDK); at most 100 (a Decision, as the
-#: Selling Partner Reports API, whose shape Amazon Pay's follows).
-REPORT_PAGE_SIZE: Final = 10
-REPORT_PAGE_SIZE_MAX: Final = 100
+# The processing time, the retention and Get Reports' page sizes are ``Limits`` fields
+# (report_processing_time, report_retention, report_page_size, report_page_size_max).
 
 _DONE: Final = ("COMPLETED", "FAILED", "CANCELLED")
 

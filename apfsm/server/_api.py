@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from apfsm._errors import ApiError
 from apfsm._sim import report_call
 from apfsm._spec import REPORT_OPERATIONS, Operation
 
-from ._routes import _ROUTES, _UNSIMULATED_METHODS, _resolve
+from ._routes import _ROUTES, _UNSIMULATED_METHODS, _report_route, _resolve
 from ._state import _State
 from ._wire import MAX_BODY_BYTES, _api_headers, _dumps, _loads
 
@@ -19,38 +19,6 @@ if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
 _log = logging.getLogger("apfsm.server")
-
-
-_REPORT_ROOTS: Final = {
-    "reports": ("get_reports", "create_report", "get_report", None),
-    "report-schedules": (
-        "get_report_schedules",
-        "create_report_schedule",
-        "get_report_schedule",
-        "cancel_report_schedule",
-    ),
-    "report-documents": (None, None, "get_report_document", None),
-}
-
-
-def _report_route(method: str, path: str) -> tuple[str, str | None] | ApiError | None:
-    """The Reports API operation a request calls and the id in its path; an error for a
-    method the path does not take; None for a path outside the Reports API."""
-    parts = path.strip("/").split("/")
-    if parts and parts[0] in ("live", "sandbox"):
-        parts = parts[1:]
-    if len(parts) not in (2, 3) or parts[0] != "v2" or parts[1] not in _REPORT_ROOTS:
-        return None
-    collection_get, collection_post, item_get, item_delete = _REPORT_ROOTS[parts[1]]
-    if len(parts) == 2:
-        name = {"GET": collection_get, "POST": collection_post}.get(method)
-        object_id = None
-    else:
-        name = {"GET": item_get, "DELETE": item_delete}.get(method)
-        object_id = parts[2]
-    if name is None:
-        return ApiError.from_code("RequestNotSupported", f"{method} is not supported on {path}")
-    return name, object_id
 
 
 class _Api:
@@ -143,13 +111,16 @@ class _Api:
         return response.status, _dumps(response.body), []
 
     def _report(
-        self, route: tuple[str, str | None] | ApiError, scope: Scope, body: bytes
+        self, route: tuple[str | None, str | None, str], scope: Scope, body: bytes
     ) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
         """A Reports API call (docs/reports.md): signed like the others, journaled."""
-        if isinstance(route, ApiError):
-            allow = [(b"allow", b"GET, POST")] if route.http_status == 405 else []
-            return route.http_status, _dumps(route.to_json()), allow
-        name, object_id = route
+        name, object_id, allow = route
+        if name is None:
+            refused = ApiError.from_code(
+                "RequestNotSupported",
+                f"{scope['method']} is not supported on {scope['path']}; use {allow}",
+            )
+            return refused.http_status, _dumps(refused.to_json()), [(b"allow", allow.encode())]
         op = REPORT_OPERATIONS[name]
         headers = {n.decode("latin-1"): v.decode("latin-1") for n, v in reversed(scope["headers"])}
         query_string = scope.get("query_string", b"").decode("latin-1")

@@ -20,6 +20,7 @@ from apfsm._spec import (
 )
 
 from ._endpoints import _control_paths
+from ._openapi_reports import _report_paths, _report_schemas
 
 _REF: Final = "#/components/schemas/"
 
@@ -272,11 +273,12 @@ def _operation_document(op: Operation, limits: Limits) -> dict[str, Any]:
 def openapi(limits: Limits | None = None) -> dict[str, Any]:
     """The OpenAPI 3.1 document of the served API, derived from the declarations.
 
-    Paths and methods come from ``apfsm.OPERATIONS`` (under ``/v2``; also served under
-    ``/live/v2`` and ``/sandbox/v2``), request bodies from ``apfsm.BODIES``, states and
-    reason codes of the response objects from ``apfsm.LIFECYCLES``, error codes from
-    ``apfsm.ERRORS``. The control endpoints (``/_apfsm``, tagged ``Control``) follow, from
-    their own table (``server/_endpoints.py``): their bodies, query parameters and answers.
+    Paths and methods come from ``apfsm.OPERATIONS`` and the Reports API's
+    ``REPORT_OPERATIONS`` (under ``/v2``; also served under ``/live/v2`` and
+    ``/sandbox/v2``), request bodies from ``apfsm.BODIES``, states and reason codes of the
+    response objects from ``apfsm.LIFECYCLES``, error codes from ``apfsm.ERRORS``. The
+    control endpoints (``/_apfsm``, tagged ``Control``) follow, from their own table
+    (``server/_endpoints.py``): their bodies, query parameters and answers.
 
     Args:
         limits: lengths, currencies and key sizes come from here (SPEC's by default).
@@ -331,6 +333,8 @@ def openapi(limits: Limits | None = None) -> dict[str, Any]:
                 BODIES[op.name], limits
             )
         paths.setdefault(f"/v2{op.path}", {})[op.method.lower()] = _operation_document(op, limits)
+    schemas.update(_report_schemas(limits, _TIMESTAMP))  # docs/reports.md
+    paths.update(_report_paths(limits, _TIMESTAMP))
     paths.update(_control_paths())
     return {
         "openapi": "3.1.0",
@@ -339,7 +343,8 @@ def openapi(limits: Limits | None = None) -> dict[str, Any]:
             "version": "v2",
             "description": "The Amazon Pay API v2 as apfsm serves it (`apfsm serve`). Every "
             "path is also served under /live and /sandbox. POST requests need an "
-            "x-amz-pay-idempotency-key header; with a public key configured, requests must "
+            "x-amz-pay-idempotency-key header (the Reports API's take it but do not need it: "
+            "docs/reports.md); with a public key configured, requests must "
             "be signed (AMZN-PAY-RSASSA-PSS or AMZN-PAY-RSASSA-PSS-V2). The paths tagged "
             "Control (/ and /_apfsm/...) are apfsm's own: the buyer's and Amazon's side, the "
             "clock, IPN faults, inspection, reset and snapshots; they need no signature.",

@@ -1,6 +1,7 @@
 """Routes (SPEC §1), derived from the operation declarations: moto's ``urls.py``.
 
-Which operation a path and a method call for, the prefixes the API is also served under, and
+Which operation a path and a method call for (the Reports API's too, from
+``REPORT_OPERATIONS``), the prefixes the API is also served under, and
 the Amazon Pay APIs apfsm answers as out of scope rather than unknown.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from apfsm._errors import ApiError
-from apfsm._spec import OPERATIONS, Operation
+from apfsm._spec import OPERATIONS, REPORT_OPERATIONS, Operation
 
 # Prefixes the API is also served under (SPEC §1: keys whose id starts LIVE/SANDBOX call
 # /v2/..., other keys /live/v2/... or /sandbox/v2/...).
@@ -22,9 +23,6 @@ _UNSIMULATED_ROOTS: Final = frozenset(
     {
         "buyers",
         "authorizationTokens",
-        "reports",
-        "reportSchedules",
-        "reportDocuments",
         "merchantAccounts",
         "disputes",
         "files",
@@ -78,3 +76,32 @@ def _resolve(path: str) -> tuple[tuple[str | None, ...], str | None] | ApiError:
             "UnsupportedOperation", f"apfsm does not simulate {'/'.join(['', 'v2', *parts])}"
         )
     return ApiError.from_code("ResourceNotFound", f"no Amazon Pay API v2 resource at {path}")
+
+
+# The Reports API (docs/reports.md): (root, whether the path has an id) -> {method: the
+# name of a ``REPORT_OPERATIONS`` entry}; /v2/reports, /v2/report-schedules and
+# /v2/report-documents/{id} as in Amazon's reports.html and the Node SDK's client.js.
+_REPORT_ROUTES: Final[dict[tuple[str, bool], dict[str, str]]] = {}
+for _rop in REPORT_OPERATIONS.values():
+    _parts = _rop.path.strip("/").split("/")
+    _REPORT_ROUTES.setdefault((_parts[0], len(_parts) == 2), {})[_rop.method] = _rop.name
+del _rop, _parts
+_REPORT_ROOTS: Final = frozenset(root for root, _ in _REPORT_ROUTES)
+
+
+def _report_route(method: str, path: str) -> tuple[str | None, str | None, str] | None:
+    """For a Reports API path: the operation ``method`` calls there (None when the path
+    does not take it: 405), the id in the path, and the methods it takes (an Allow
+    header); None for a path outside the Reports API."""
+    parts = path.strip("/").split("/")
+    if parts and parts[0] in _PREFIXES:
+        parts = parts[1:]
+    if len(parts) not in (2, 3) or parts[0] != "v2" or parts[1] not in _REPORT_ROOTS:
+        return None
+    if "" in parts:
+        return None  # /v2/reports//: not a resource (ResourceNotFound)
+    methods = _REPORT_ROUTES.get((parts[1], len(parts) == 3))
+    if methods is None:  # /v2/report-documents: only by id
+        return None
+    object_id = parts[2] if len(parts) == 3 else None
+    return methods.get(method), object_id, ", ".join(sorted(methods))

@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 
 import apfsm
 from apfsm import ERRORS, OPERATIONS, Limits, Simulator
+from apfsm._spec import REPORT_OPERATIONS
 from apfsm.server import canonical_request, create_app, openapi, string_to_sign
 from tests.simhelpers import T0, make_sim, session_body, state
 
@@ -730,7 +731,9 @@ def test_openapi_is_derived_from_the_declarations() -> None:
         for method, doc in item.items()
         if path.startswith("/v2/")  # the others are the control endpoints (Control)
     }
-    assert {(op.method, f"/v2{op.path}") for op in OPERATIONS.values()} == set(operations)
+    reports = {(op.method, f"/v2{op.path}") for op in REPORT_OPERATIONS.values()}
+    assert 8 == len(reports)  # the Reports API (docs/reports.md)
+    assert {(op.method, f"/v2{op.path}") for op in OPERATIONS.values()} | reports == set(operations)
     schemas = document["components"]["schemas"]
     for op in OPERATIONS.values():
         doc = operations[(op.method, f"/v2{op.path}")]

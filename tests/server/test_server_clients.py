@@ -390,6 +390,25 @@ def test_official_node_sdk_over_tls(key_files: tuple[Path, Path]) -> None:
                 "create": [200, "ActionRequired", True],
                 "update": [200, "Resolved", "MerchantWon"],
             } == out["disputes"]
+            # Reports (docs/reports.md): the SDK's eight report calls; 201 on both creates
+            # and the key lists in the order tst/webStoreClientTest.js compares them.
+            reports = out["reports"]
+            report_keys = [
+                *("createdTime", "endTime", "processingEndTime", "processingStartTime"),
+                *("processingStatus", "reportDocumentId", "reportId", "reportType", "startTime"),
+            ]
+            assert (201, 201, 200) == (
+                reports["create"],
+                reports["createSchedule"],
+                reports["cancel"],
+            )
+            assert [200, "COMPLETED", report_keys] == reports["get"]
+            assert [200, "N/A", True] == reports["document"]
+            assert [200, True] == reports["list"]
+            assert 200 == reports["schedules"][0]
+            assert 1 == len(reports["schedules"][1])
+            schedule_keys = ["nextReportCreationTime", "reportScheduleId", "reportType"]
+            assert [200, [*schedule_keys, "scheduleFrequency"], True] == reports["getSchedule"]
         log = httpx2.get(f"{url}/_apfsm/log", verify=False).json()
         created = [r for r in log if r["operation"] == "create_checkout_session"]
         # Per run: the session, its retry (a replay), the Buy Now session, the Confirm one.
@@ -515,8 +534,24 @@ def fuzzed() -> Iterator[tuple[str, Any, dict[str, list[str]]]]:
             "refundId": sim.object_ids("Refund"),
             "buyerToken": sim.object_ids("Buyer"),
             "disputeId": sim.object_ids("Dispute"),
+            **_report_ids(sim),
         }
         yield url, schemathesis.openapi.from_url(f"{url}/openapi.json"), ids
+
+
+def _report_ids(sim: Simulator) -> dict[str, list[str]]:
+    """A completed report (so a document), one in progress and a schedule (docs/reports.md)."""
+    window = {"startTime": "20000101T000000Z", "endTime": "20990101T000000Z"}
+    auth = "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_AUTHORIZATION_DATA_"
+    done = sim.reports.create_report({"reportType": auth, **window})["reportId"]
+    sim.advance(sim.limits.report_processing_time)
+    going = sim.reports.create_report({"reportType": auth, **window})["reportId"]
+    body = {"reportType": auth, "scheduleFrequency": "P1D"}
+    return {
+        "reportId": [done, going],
+        "reportDocumentId": [sim.reports.get_report(done)["reportDocumentId"]],
+        "reportScheduleId": [sim.reports.create_report_schedule(body)["reportScheduleId"]],
+    }
 
 
 def fuzz_cases() -> Iterator[tuple[str, GenerationMode]]:

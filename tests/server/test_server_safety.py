@@ -149,7 +149,12 @@ def test_an_empty_token_is_refused() -> None:
         ("POST", "/openapi.json", {"GET", "HEAD"}),
         ("DELETE", "/v2/checkoutSessions", {"POST"}),
         ("PUT", "/v2/charges/S01-0000000-0000000-C000000", {"GET", "PATCH"}),
-        ("GET", "/v2/reports", set()),  # UnsupportedOperation: nothing simulated there
+        ("GET", "/v2/merchantAccounts", set()),  # UnsupportedOperation: nothing simulated there
+        # The Reports API (docs/reports.md): each path names its own methods.
+        ("PUT", "/v2/reports", {"GET", "POST"}),
+        ("DELETE", "/v2/reports/59007019641", {"GET"}),
+        ("POST", "/v2/report-schedules/1", {"GET", "DELETE"}),
+        ("DELETE", "/v2/report-documents/1", {"GET"}),
     ],
 )
 def test_a_405_names_the_methods_in_allow(method: str, path: str, allow: set[str]) -> None:

@@ -24,7 +24,7 @@ from apfsm import (
 )
 from apfsm._decide.machines import COMPILED, Allowed, Refusal
 from apfsm._decide.rules import CHECK_FUNCTIONS, DEADLINE_FUNCTIONS, GUARD_FUNCTIONS
-from apfsm._spec import DELETED, SAME, Lifecycle, render_label
+from apfsm._spec import DELETED, REPORT, SAME, Lifecycle, render_label
 
 LIFECYCLE_LIST = [LIFECYCLES[t] for t in OBJECT_TYPES]
 ids = [lc.object_type for lc in LIFECYCLE_LIST]
@@ -229,7 +229,12 @@ def test_every_time_limit_has_its_edge() -> None:
     # file_upload_url_ttl only prints Upload File's urlExpirationTimestamp
     # (tests/sim/test_disputes.py).
     by_shapes = {"buyer_details_retention", "file_upload_url_ttl"}
-    assert ttl_fields == by_timers | by_guards | by_events | by_shapes
+    # The Reports API's (docs/reports.md): the report's processing delay finishes it (an
+    # event of REPORT, which is not one of LIFECYCLES); its retention deletes it
+    # (tests/sim/test_reports.py probes both at L - 1 s and L).
+    by_reports = {e.delay for e in REPORT.events if e.delay} | {"report_retention"}
+    assert {"report_processing_time", "report_retention"} == by_reports
+    assert ttl_fields == by_timers | by_guards | by_events | by_shapes | by_reports
 
 
 @pytest.mark.parametrize("lifecycle", LIFECYCLE_LIST, ids=ids)

@@ -131,6 +131,8 @@ def test_duration_and_month_listings() -> None:
         "chargeback_response_window",
         "claim_response_window",
         "file_upload_url_ttl",
+        "report_processing_time",
+        "report_retention",
         "async_outcome_delay",
     } == set(durations)
     assert {

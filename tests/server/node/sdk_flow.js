@@ -194,6 +194,34 @@ async function main() {
         create: [reportedDispute.status, reportedDispute.data.statusDetails.state, reportedDispute.data.providerMetadata.providerDisputeId === `${order}-psp`],
         update: [closedDispute.status, closedDispute.data.statusDetails.state, closedDispute.data.statusDetails.resolution],
     };
+    // Reports (src/client.js's CV2 Reporting APIs; docs/reports.md), with the payloads of
+    // tst/webStoreClientTest.js: a report finishes after the processing time (the clock).
+    const auth = '_GET_FLAT_FILE_OFFAMAZONPAYMENTS_AUTHORIZATION_DATA_';
+    const report = await client.createReport(
+        { reportType: auth, startTime: '20000101T000000Z', endTime: '20990101T000000Z' },
+        { 'x-amz-pay-idempotency-key': `${order}-report` });
+    await control('/_apfsm/clock/advance', { seconds: 60 });
+    const readReport = await client.getReportById(report.data.reportId);
+    const doc = await client.getReportDocument(readReport.data.reportDocumentId);
+    const listed = await client.getReports({ reportTypes: [auth], pageSize: '10' });
+    const schedule = await client.createReportSchedule({
+        reportType: auth, scheduleFrequency: 'PT84H',
+        nextReportCreationTime: '20230618T150630Z', deleteExistingSchedule: true,
+    }, { 'x-amz-pay-idempotency-key': `${order}-schedule` });
+    const scheduleId = schedule.data.reportScheduleId;
+    const schedules = await client.getReportSchedules(auth);
+    const readSchedule = await client.getReportScheduleById(scheduleId);
+    const cancelled = await client.cancelReportSchedule(scheduleId);
+    out.reports = {
+        create: report.status,
+        get: [readReport.status, readReport.data.processingStatus, Object.keys(readReport.data)],
+        document: [doc.status, doc.data.compressionAlgorithm, doc.data.url.startsWith('data:text/csv;base64,')],
+        list: [listed.status, listed.data.reports.some((r) => r.reportId === report.data.reportId)],
+        createSchedule: schedule.status,
+        schedules: [schedules.status, schedules.data.reportSchedules.map((s) => s.reportScheduleId)],
+        getSchedule: [readSchedule.status, Object.keys(readSchedule.data), readSchedule.data.reportScheduleId === scheduleId],
+        cancel: cancelled.status,
+    };
     process.stdout.write(JSON.stringify(out));
 }
 
