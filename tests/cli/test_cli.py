@@ -297,14 +297,14 @@ def test_diagrams_writes_what_is_committed(tmp_path: Path) -> None:
     code, text = run("diagrams", "--out", str(tmp_path), "--format", "dot,mermaid")
     assert 0 == code
     written = sorted(p.name for p in tmp_path.iterdir())
-    # The API's 14 diagrams (report.* included) and apfsm.facades' 6 (facade-*, v1-*), in
+    # The API's 14 diagrams (report.* included) and apfsm.facades' 7 (facade-*, v1-*), in
     # each format.
-    assert 40 == len(written)
+    assert 42 == len(written)
     for name in written:
         fresh = (tmp_path / name).read_text(encoding="utf-8")
         assert (ROOT / "diagrams" / name).read_text(encoding="utf-8") == fresh, name
         assert str(tmp_path / name) in text
-    assert f"40 files written to {tmp_path}: dot (.dot), mermaid (.mmd)" in text
+    assert f"42 files written to {tmp_path}: dot (.dot), mermaid (.mmd)" in text
 
 
 @pytest.mark.skipif(not HAS_DOT, reason="graphviz's dot is not installed")
@@ -317,7 +317,7 @@ def test_diagrams_default_is_all_three_formats(
     assert [] == list(tmp_path.iterdir())  # nothing in the working directory unless asked
     out = Path(text.rstrip().rsplit("written to ", 1)[1].split(":")[0])
     assert out.name.startswith("apfsm-diagrams-")
-    assert {".dot": 20, ".svg": 20, ".mmd": 20} == {
+    assert {".dot": 21, ".svg": 21, ".mmd": 21} == {
         ext: len(list(out.glob(f"*{ext}"))) for ext in (".dot", ".svg", ".mmd")
     }
 
@@ -330,8 +330,8 @@ def test_diagrams_without_dot_skips_svg_and_warns(
     code, _ = run("diagrams", "--out", str(out))
     assert 0 == code
     assert [] == list(out.glob("*.svg"))
-    assert 20 == len(list(out.glob("*.dot")))
-    assert 20 == len(list(out.glob("*.mmd")))
+    assert 21 == len(list(out.glob("*.dot")))
+    assert 21 == len(list(out.glob("*.mmd")))
     err = capsys.readouterr().err
     assert "warning: skipping SVG" in err
     assert "apt-get install graphviz" in err
