@@ -198,15 +198,16 @@ class Simulator(AmazonPayApi):
             self.reports.settle()
         self._outbox.deliver()
 
-    def pending_events(self) -> list[tuple[datetime, str, str]]:
+    def pending_events(self, limit: int | None = None) -> list[tuple[datetime, str, str]]:
         """Scheduled events that will still apply: (due time, object id, timer or event
-        name), earliest first."""
+        name), earliest first — the first ``limit`` only, when given (then the cost is
+        what is read, not what is queued)."""
         with self._lock:
-            return self._scheduler.pending()
+            return self._scheduler.pending(limit)
 
     def next_event_at(self) -> datetime | None:
         """When the next scheduled event that will still apply is due (None when none)."""
-        pending = self.pending_events()
+        pending = self.pending_events(1)
         return pending[0][0] if pending else None
 
     def request(

@@ -198,13 +198,13 @@ def _control_routes(state: _State) -> list[Any]:
 
     async def clock(request: Request) -> dict[str, Any]:
         sim = state.simulator
-        pending = sim.pending_events()
+        pending = sim.pending_events(100)  # what is shown: not the whole queue sorted
         return {
             "now": format_timestamp(sim.now()),
             "nextEventAt": format_timestamp(pending[0][0]) if pending else None,
             "pendingEvents": [
                 {"at": format_timestamp(at), "objectId": object_id, "what": what}
-                for at, object_id, what in pending[:100]
+                for at, object_id, what in pending
             ],
         }
 

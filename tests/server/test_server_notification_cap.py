@@ -164,3 +164,64 @@ def test_a_whole_state_replacement_does_not_block_calls(tmp_path: Path, how: str
     assert expected == len(app.state.simulator)
     assert expected == len(create_app(state=path).state.simulator)
     assert not list(tmp_path.glob("*.replacing*"))
+
+
+def test_a_kill_during_a_replacement_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    """A crash while the new file is written (held here, complete but not renamed in)
+    leaves the old file whole, with the call acknowledged meanwhile; the leftover
+    ``.replacing`` file is not read. A crash after the rename leaves the new state."""
+    import shutil
+
+    import apfsm.server._durable as durable_module
+
+    path = tmp_path / "state.db"
+    app = create_app(make_sim(seed="k"), state=path)
+    client = TestClient(app)
+    api = Api(client)
+    before = checkout(api)["checkoutSessionId"]
+    writing, release = threading.Event(), threading.Event()
+    original = durable_module._write_new
+
+    def held(target: Path, simulator: Simulator) -> None:
+        original(target, simulator)
+        writing.set()
+        assert release.wait(30)
+
+    def crash_copy(name: str) -> Path:
+        """What a ``kill -9`` leaves now: the files as they are (no write is under way)."""
+        copy = tmp_path / name
+        copy.mkdir()
+        for file in tmp_path.glob("state.db*"):
+            shutil.copy(file, copy / file.name)
+        return copy / "state.db"
+
+    answers: list[int] = []
+    durable_module._write_new = held  # type: ignore[assignment]
+    try:
+        worker = threading.Thread(
+            target=lambda: answers.append(client.post("/_apfsm/reset", json={}).status_code)
+        )
+        worker.start()
+        assert writing.wait(30)
+        meanwhile = checkout(api)["checkoutSessionId"]  # acknowledged during the write
+        crashed = crash_copy("mid")
+        release.set()
+        worker.join(30)
+    finally:
+        durable_module._write_new = original
+        release.set()
+    assert (tmp_path / "mid" / "state.db.replacing").exists()
+    old = create_app(state=crashed).state.simulator
+    assert {before, meanwhile} <= _ids(old)
+    # After the rename: the new (reset) state, and a call answered on it.
+    assert [200] == answers
+    after = checkout(api)["checkoutSessionId"]
+    new = create_app(state=crash_copy("after")).state.simulator
+    ids = _ids(new)
+    assert after in ids
+    assert before not in ids
+    assert meanwhile not in ids
+
+
+def _ids(simulator: Simulator) -> set[str]:
+    return {o["id"] for o in simulator.snapshot(log=False)["objects"]}

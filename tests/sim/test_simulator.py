@@ -436,6 +436,23 @@ def test_pending_events_and_next_event() -> None:
     assert T0 + DAY == sim.next_event_at()
 
 
+def test_the_first_pending_events_are_the_sorted_ones() -> None:
+    """``pending_events(limit)`` walks the heap in order: the same as sorting it whole,
+    stale entries (a cancelled session's expiry) skipped."""
+    sim = make_sim()
+    for n in range(40):
+        sid = sim.create_checkout_session(session_body())["checkoutSessionId"]
+        if n % 3 == 0:
+            sim.buyer_cancel(sid)
+        sim.advance(timedelta(minutes=7 * (n % 5)))
+    whole = sim.pending_events()
+    assert len(whole) > 20
+    assert sorted(due for due, *_ in whole) == [due for due, *_ in whole]
+    for limit in (0, 1, 2, 7, 20, len(whole), len(whole) + 5):
+        assert whole[:limit] == sim.pending_events(limit)
+    assert whole[0][0] == sim.next_event_at()
+
+
 def test_restarted_deadlines_leave_no_stale_events() -> None:
     sim = make_sim()
     cp_id = checkout(sim, intent="Confirm", kind="Recurring")["chargePermissionId"]
