@@ -199,6 +199,8 @@ class Shop:
         self.store_id = store_id
         self.currency = currency
         self.orders: dict[str, Order] = {}
+        #: The re-authorization declines the next ``ship`` tries again.
+        self.retryable_declines: frozenset[str] = RETRYABLE_DECLINES
         self._by_session: dict[str, Order] = {}
         self._by_permission: dict[str, Order] = {}
 
@@ -412,11 +414,21 @@ class Shop:
             why = "; ".join(r["reasonCode"] for r in permission["statusDetails"]["reasons"] or ())
             self._attention(order, f"authorization lapsed; permission {why}")
             return None
-        if order.charge_attempts >= MAX_CHARGES_PER_PERMISSION:
-            self._attention(order, "authorization lapsed; no charges left on the permission")
-            return None
         if balance < order.amount:
             self._attention(order, "authorization lapsed; the permission's balance is too low")
+            return None
+        return self._charge(order)
+
+    def _charge(self, order: Order) -> str | None:
+        """A new authorization on the order's permission (read just before: Chargeable,
+        with balance enough), and what its decline means for the order.
+
+        Returns:
+            The charge id when it is Authorized, else None (the order's status says why).
+        """
+        assert order.charge_permission_id is not None
+        if order.charge_attempts >= MAX_CHARGES_PER_PERMISSION:
+            self._attention(order, "authorization lapsed; no charges left on the permission")
             return None
         order.charge_attempts += 1
         try:
@@ -428,7 +440,7 @@ class Shop:
                 idempotency_key=f"{order.order_id}-auth-{order.charge_attempts}",
             )
         except ApiError as err:
-            if err.reason_code in RETRYABLE_DECLINES:
+            if err.reason_code in self.retryable_declines:
                 return None  # still authorized-in-principle: the next ship() tries again
             if err.reason_code in ("HardDeclined", "AmazonRejected"):
                 order.status = OrderStatus.PAYMENT_FAILED
