@@ -376,11 +376,7 @@ class Shop:
         return self._captured(order, charge)
 
     def _captured(self, order: Order, charge: Mapping[str, Any]) -> bool:
-        """Apply a capture's answer.
-
-        Returns:
-            True when the money is in and the order shipped.
-        """
+        """Apply a capture's answer: True when the money is in and the order shipped."""
         if state_of(charge) == "Captured":
             order.captured = Decimal(charge["captureAmount"]["amount"])
             order.status = OrderStatus.SHIPPED
@@ -391,11 +387,8 @@ class Shop:
         return False
 
     def _authorization(self, order: Order) -> str | None:
-        """A charge that can be captured now, re-authorizing when the old one lapsed.
-
-        Returns:
-            The charge id, or None (the order's status then says why).
-        """
+        """A charge id that can be captured now, re-authorizing when the old one lapsed;
+        or None (the order's status then says why)."""
         assert order.charge_id is not None
         charge = self.amazon_pay.get_charge(order.charge_id)
         if state_of(charge) == "Authorized":
@@ -420,12 +413,8 @@ class Shop:
         return self._charge(order)
 
     def _charge(self, order: Order) -> str | None:
-        """A new authorization on the order's permission (read just before: Chargeable,
-        with balance enough), and what its decline means for the order.
-
-        Returns:
-            The charge id when it is Authorized, else None (the order's status says why).
-        """
+        """A new authorization on the (Chargeable) permission: its id when Authorized, else
+        None (the order's status says why)."""
         assert order.charge_permission_id is not None
         if order.charge_attempts >= MAX_CHARGES_PER_PERMISSION:
             self._attention(order, "authorization lapsed; no charges left on the permission")
