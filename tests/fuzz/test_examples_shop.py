@@ -96,6 +96,16 @@ FINDINGS: dict[str, tuple[type[AssertionError], str, int]] = {
         r"close_charge_permission on a ChargePermission in state Closed",
         40,
     ),
+    # The invariant: a paid order has a Captured charge, not a Declined one.
+    "capture_declined_ships": (AssertionError, r"is paid but its charge is Declined", 8),
+    # check_retries: a charge again on a permission whose last charge was HardDeclined.
+    "hard_decline_retried": (
+        AssertionError,
+        r"create_charge .*HardDeclined|is still authorized, its charge is Declined",
+        8,
+    ),
+    # The invariant: a canceled order leaves no authorization open.
+    "cancel_keeps_authorization": (AssertionError, r"is canceled, \S+ is Authorized", 8),
     "cancel_paid_without_refund": (AssertionError, r"is canceled; captured .* refunding 0", 6),
     "float_money": (AssertionError, r"order-\d", 4),
     "capture_adds_shipping_fee": (

@@ -7,6 +7,10 @@ Every bug is a mistake real integrations make; none of them shows in a happy-pat
     Shipping captures the charge saved at checkout without reading it first. After 30
     days the authorization has lapsed (``Canceled``/``ExpiredUnused``, SPEC §5) and Amazon
     refuses the capture — a refusal the shop could have foreseen.
+``capture_declined_ships``
+    An asynchronous capture that is no longer ``CaptureInitiated`` is taken as captured:
+    when it ends ``Declined`` (SPEC §5) the goods ship unpaid, and the books count money
+    Amazon never took.
 ``capture_initiated_is_paid``
     A capture's answer is taken as money in the bank. More than 7 days after authorization
     the answer is ``CaptureInitiated`` (SPEC §5): the goods ship, and when the capture is
@@ -68,6 +72,15 @@ Permissions and charges:
 ``reauthorize_without_reading_permission``
     A lapsed authorization is renewed without reading the permission first: on a
     permission the buyer closed (or one with a payment-method problem) Amazon refuses it.
+``hard_decline_retried``
+    ``HardDeclined`` is treated like ``SoftDeclined``: an order whose (pending or renewed)
+    authorization was hard-declined stays authorized, and the next shipment asks again on
+    the same permission, though Amazon says retrying will not help (SPEC §8); found with
+    ``IntegrationMachine.check_retries``.
+``cancel_keeps_authorization``
+    A cancellation closes the permission without ``cancelPendingCharges`` (false by
+    default, SPEC §4) and takes that to release the money: the authorization stays open,
+    and the buyer's money reserved until it lapses.
 ``close_closed_permission``
     A cancellation closes the permission without reading it: the buyer may have closed it
     already.
@@ -92,8 +105,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
-from apfsm import ApiError
-
 from .shop import (
     LIVE_AUTHORIZATION,
     RETRYABLE_DECLINES,
@@ -102,6 +113,7 @@ from .shop import (
     OrderStatus,
     Shop,
     _price,
+    reason_of,
     state_of,
 )
 
@@ -128,6 +140,9 @@ BUGS: Final = frozenset(
         "cancel_paid_without_refund",
         "float_money",
         "capture_adds_shipping_fee",
+        "capture_declined_ships",
+        "hard_decline_retried",
+        "cancel_keeps_authorization",
     }
 )
 #: A shipping fee some shops add at dispatch (``capture_adds_shipping_fee``).
@@ -184,6 +199,10 @@ class BuggyShop(Shop):
             raise ValueError(f"unknown bugs {sorted(unknown)}; bugs are {sorted(BUGS)}")
         self.bugs = frozenset(bugs)
         super().__init__(_BuggyClient(amazon_pay, self.bugs), **options)
+        if "hard_decline_retried" in self.bugs:
+            # BUG: HardDeclined listed among the declines worth another try: the next
+            # ship asks again, on a payment method Amazon said will not pass.
+            self.retryable_declines = RETRYABLE_DECLINES | {"HardDeclined"}
         #: When each order's current authorization was granted, as the shop remembers it.
         self.authorized_at: dict[str, datetime] = {}
 
@@ -211,6 +230,26 @@ class BuggyShop(Shop):
         ):
             # BUG: a pending authorization is only a promise; it may still be declined.
             order.status = OrderStatus.AUTHORIZED
+            return
+        if (
+            "hard_decline_retried" in self.bugs
+            and order.status in (OrderStatus.AUTHORIZING, OrderStatus.AUTHORIZED)
+            and state == "Declined"
+            and reason_of(charge) == "HardDeclined"
+        ):
+            # BUG: the same mistake at checkout: a declined (pending) authorization kept
+            # as approved, for shipping to authorize again.
+            order.status = OrderStatus.AUTHORIZED
+            return
+        if (
+            "capture_declined_ships" in self.bugs
+            and order.status == OrderStatus.CAPTURE_PENDING
+            and state == "Declined"
+        ):
+            # BUG: "no longer CaptureInitiated" read as "captured": a declined capture
+            # ships the goods, and the books count money Amazon never took.
+            order.captured = order.amount
+            order.status = OrderStatus.PAID
             return
         if (
             "capture_counted_per_ipn" in self.bugs
@@ -267,32 +306,13 @@ class BuggyShop(Shop):
 
     def _reauthorize(self, order: Order) -> str | None:
         if "reauthorize_without_reading_permission" in self.bugs:
-            charge_id = self._charge_anyway(order)
+            # BUG: no look at the permission (Closed? NonChargeable?) before charging it.
+            charge_id = self._charge(order)
         else:
             charge_id = super()._reauthorize(order)
         if charge_id is not None:
             self.authorized_at[order.order_id] = self.now()
         return charge_id
-
-    def _charge_anyway(self, order: Order) -> str | None:
-        # BUG: no look at the permission (Closed? NonChargeable?) before charging it.
-        assert order.charge_permission_id is not None
-        order.charge_attempts += 1
-        try:
-            charge = self.amazon_pay.create_charge(
-                {
-                    "chargePermissionId": order.charge_permission_id,
-                    "chargeAmount": _price(order.amount, order.currency),
-                },
-                idempotency_key=f"{order.order_id}-auth-{order.charge_attempts}",
-            )
-        except ApiError as err:
-            if err.reason_code in RETRYABLE_DECLINES:
-                return None
-            order.status = OrderStatus.PAYMENT_FAILED
-            return None
-        order.charge_id = charge["chargeId"]
-        return order.charge_id if state_of(charge) == "Authorized" else None
 
     def _captured(self, order: Order, charge: Mapping[str, Any]) -> bool:
         if "capture_initiated_is_paid" in self.bugs:
@@ -332,6 +352,17 @@ class BuggyShop(Shop):
         return super().cancel(order_id)
 
     def _release(self, order: Order) -> None:
+        if "cancel_keeps_authorization" in self.bugs:
+            assert order.charge_permission_id is not None
+            permission = self.amazon_pay.get_charge_permission(order.charge_permission_id)
+            if state_of(permission) != "Closed":
+                # BUG: closing the permission is taken to release the money; without
+                # cancelPendingCharges (false by default, SPEC §4) the authorization stays
+                # open, and the buyer's money stays reserved.
+                self.amazon_pay.close_charge_permission(
+                    order.charge_permission_id, {"closureReason": "order canceled"}
+                )
+            return
         if "close_closed_permission" not in self.bugs:
             super()._release(order)
             return

@@ -199,6 +199,8 @@ class Shop:
         self.store_id = store_id
         self.currency = currency
         self.orders: dict[str, Order] = {}
+        #: The re-authorization declines the next ``ship`` tries again.
+        self.retryable_declines: frozenset[str] = RETRYABLE_DECLINES
         self._by_session: dict[str, Order] = {}
         self._by_permission: dict[str, Order] = {}
 
@@ -374,11 +376,7 @@ class Shop:
         return self._captured(order, charge)
 
     def _captured(self, order: Order, charge: Mapping[str, Any]) -> bool:
-        """Apply a capture's answer.
-
-        Returns:
-            True when the money is in and the order shipped.
-        """
+        """Apply a capture's answer: True when the money is in and the order shipped."""
         if state_of(charge) == "Captured":
             order.captured = Decimal(charge["captureAmount"]["amount"])
             order.status = OrderStatus.SHIPPED
@@ -389,11 +387,8 @@ class Shop:
         return False
 
     def _authorization(self, order: Order) -> str | None:
-        """A charge that can be captured now, re-authorizing when the old one lapsed.
-
-        Returns:
-            The charge id, or None (the order's status then says why).
-        """
+        """A charge id that can be captured now, re-authorizing when the old one lapsed;
+        or None (the order's status then says why)."""
         assert order.charge_id is not None
         charge = self.amazon_pay.get_charge(order.charge_id)
         if state_of(charge) == "Authorized":
@@ -412,11 +407,17 @@ class Shop:
             why = "; ".join(r["reasonCode"] for r in permission["statusDetails"]["reasons"] or ())
             self._attention(order, f"authorization lapsed; permission {why}")
             return None
-        if order.charge_attempts >= MAX_CHARGES_PER_PERMISSION:
-            self._attention(order, "authorization lapsed; no charges left on the permission")
-            return None
         if balance < order.amount:
             self._attention(order, "authorization lapsed; the permission's balance is too low")
+            return None
+        return self._charge(order)
+
+    def _charge(self, order: Order) -> str | None:
+        """A new authorization on the (Chargeable) permission: its id when Authorized, else
+        None (the order's status says why)."""
+        assert order.charge_permission_id is not None
+        if order.charge_attempts >= MAX_CHARGES_PER_PERMISSION:
+            self._attention(order, "authorization lapsed; no charges left on the permission")
             return None
         order.charge_attempts += 1
         try:
@@ -428,7 +429,7 @@ class Shop:
                 idempotency_key=f"{order.order_id}-auth-{order.charge_attempts}",
             )
         except ApiError as err:
-            if err.reason_code in RETRYABLE_DECLINES:
+            if err.reason_code in self.retryable_declines:
                 return None  # still authorized-in-principle: the next ship() tries again
             if err.reason_code in ("HardDeclined", "AmazonRejected"):
                 order.status = OrderStatus.PAYMENT_FAILED

@@ -71,6 +71,8 @@ class ShopMachine(IntegrationMachine):
     #: Where each run writes the simulator's call log (JSON Lines, what ``apfsm check-log``
     #: reads). A failing test's last run is the shrunk case, so the file left is its log.
     log_path: ClassVar[str | None] = None
+    #: Fail a retry Amazon said cannot succeed (a charge again after HardDeclined, ...).
+    check_retries = True
 
     def __init__(self) -> None:
         super().__init__()
