@@ -443,6 +443,9 @@ class DisputeRecord(_Record):
         expectedDisputeResponseKeys among them)."""
         extra = self.extra or {}
         details = _details(self.state, self.reason, self.updated_at)
+        reported = extra.get("reportedStatus")
+        if reported and (reported["state"], reported["reasonCode"]) == (self.state, self.reason):
+            details["reasonDescription"] = reported["reasonDescription"]  # the provider's
         details["resolution"] = self.resolution
         deadline = None
         if self.action_required_at is not None:
