@@ -28,6 +28,8 @@ test client) with each SDK's headers, and through the simulator's API.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,6 +47,8 @@ from apfsm._spec.dispute_codes import (
     FILING_REASONS,
 )
 from apfsm.server import create_app
+from tests.server.test_server import Api
+from tests.server.test_server import checkout as server_checkout
 from tests.simhelpers import checkout, make_sim
 
 #: Date.now() (milliseconds) and time() (seconds) in the examples, fixed.
@@ -165,7 +169,7 @@ def java_create(charge_id: str) -> dict[str, Any]:
 
 
 #: NODE README "Update Dispute API" (and tst updateDisputePayload): milliseconds.
-NODE_UPDATE = {
+NODE_UPDATE: dict[str, Any] = {
     "statusDetails": {
         "resolution": "MerchantWon",
         "state": "Resolved",
@@ -175,9 +179,9 @@ NODE_UPDATE = {
     "closureTimestamp": NOW_MS,
 }
 #: PHP README "Update Dispute API": the same, in seconds.
-PHP_UPDATE = {**NODE_UPDATE, "closureTimestamp": NOW_S}
+PHP_UPDATE: dict[str, Any] = {**NODE_UPDATE, "closureTimestamp": NOW_S}
 #: JAVA README updateDisputePayload: Closed, MerchantWon, ChargebackFiled.
-JAVA_UPDATE = {
+JAVA_UPDATE: dict[str, Any] = {
     "statusDetails": {
         "resolution": "MerchantWon",
         "state": "Closed",
@@ -187,7 +191,7 @@ JAVA_UPDATE = {
     "closureTimestamp": NOW_S,
 }
 #: NODE README "Contest Dispute API".
-NODE_CONTEST = {
+NODE_CONTEST: dict[str, Any] = {
     "merchantEvidences": [
         {
             "evidenceType": "TrackingNumber",
@@ -197,7 +201,7 @@ NODE_CONTEST = {
     ]
 }
 #: PHP README "Contest Dispute API" (EvidenceType TRACKING_NUMBER).
-PHP_CONTEST = {
+PHP_CONTEST: dict[str, Any] = {
     "merchantEvidences": [
         {
             "evidenceType": "TrackingNumber",
@@ -207,14 +211,14 @@ PHP_CONTEST = {
     ]
 }
 #: JAVA README contestDisputePayload: two evidences, each without one of its null fields.
-JAVA_CONTEST = {
+JAVA_CONTEST: dict[str, Any] = {
     "merchantEvidences": [
         {"evidenceType": "TrackingNumber", "evidenceText": "raw text supporting merchant evidence"},
         {"evidenceType": "CustomerSignature", "fileId": "customer_signature_file_id"},
     ]
 }
 #: NODE, PHP and JAVA uploadFile payloads (all three the same).
-UPLOAD = {"type": "jpg", "purpose": "disputeEvidence"}
+UPLOAD: dict[str, Any] = {"type": "jpg", "purpose": "disputeEvidence"}
 
 #: Each SDK's idempotency keys: NODE uuidv4 without dashes, PHP uniqid() (13 hex
 #: digits), JAVA UUID without dashes; JAVA also sends one on contestDispute.
@@ -439,3 +443,34 @@ def test_the_node_sdk_tests_order_ends_with_a_refused_contest() -> None:
     assert 200 == api("PATCH", f"/disputes/{dispute_id}", NODE_UPDATE)[0]
     status, answer = api("POST", f"/disputes/{dispute_id}/contest", NODE_CONTEST)
     assert (422, "InvalidDisputeStatus") == (status, answer["reasonCode"])
+
+
+def test_a_reported_description_survives_a_snapshot_and_a_state_file(tmp_path: Path) -> None:
+    sim = make_sim()
+    charge_id = _jpy_capture(sim)
+    created = sim.create_dispute(java_create(charge_id))
+    updated = sim.update_dispute(
+        sim.create_dispute(php_create(charge_id))["disputeId"], JAVA_UPDATE
+    )
+    restored = Simulator.restore(json.loads(json.dumps(sim.snapshot())))
+    for dispute in (created, updated):
+        assert dispute == restored.get_dispute(dispute["disputeId"])
+    # apfsm serve --state: every call over HTTP is journalled and replayed on a restart
+    # (the charge in USD: tests/server's checkout completes in USD).
+    path = tmp_path / "state.db"
+    app = create_app(make_sim(seed="d"), state=path, seed="d")
+    api = Http(app.state.simulator)
+    api.client = TestClient(app)
+    charge_id = str(
+        server_checkout(Api(api.client), "100.00", intent="AuthorizeWithCapture")["chargeId"]
+    )
+    body = {**java_create(charge_id), "disputeAmount": {"amount": "1", "currencyCode": "USD"}}
+    status, second = api("POST", "/disputes", body, key="0d1e2f3a4b5c")
+    assert 200 == status, second
+    status, closed = api("PATCH", f"/disputes/{second['disputeId']}", JAVA_UPDATE)
+    assert (200, JAVA_UPDATE["statusDetails"]["reasonDescription"]) == (
+        status,
+        closed["statusDetails"]["reasonDescription"],
+    )
+    again = create_app(state=path).state.simulator
+    assert closed == again.get_dispute(second["disputeId"])
