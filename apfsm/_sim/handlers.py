@@ -481,8 +481,9 @@ def create_dispute(fx: Effects, call: Call) -> Response:
 
 
 def update_dispute(fx: Effects, call: Call) -> Response:
-    """A payment service provider reports its chargeback's closure: the state, reason and
-    resolution the body gives (the reason InvestigatorResolved when it gives none)."""
+    """A payment service provider reports its chargeback's closure: the state, reason,
+    resolution and description the body gives (the reason InvestigatorResolved when it
+    gives none; the SDKs' updateDisputePayload, docs/dispute.md)."""
     dispute = call.on(DisputeRecord)
     details = call.body["statusDetails"]
     dispute.resolution = details.get("resolution", dispute.resolution)

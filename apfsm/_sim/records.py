@@ -435,7 +435,9 @@ class DisputeRecord(_Record):
     resolution: str | None = None
     #: When it last asked for the merchant's response: the window counts from here.
     action_required_at: datetime | None = None
-    #: providerMetadata, merchantEvidences, the PSP's timestamps: kept as sent.
+    #: providerMetadata, merchantEvidences, the PSP's timestamps: kept as sent;
+    #: reportedStatus: a provider's own reasonDescription with the state and reason it
+    #: describes (``handlers._reported_status``).
     extra: dict[str, Any] | None = None
 
     def to_json(self, limits: Limits, now: datetime) -> dict[str, Any]:
