@@ -450,10 +450,23 @@ def create_refund(fx: Effects, call: Call) -> Response:
 _DISPUTE_KEPT: Final = ("providerMetadata", "filingTimestamp", "creationTimestamp")
 
 
+def _reported_status(details: Mapping[str, Any], state: str, reason: str) -> dict[str, Any]:
+    """A provider's own ``reasonDescription`` (the Java SDK README's createDisputePayload,
+    every SDK's updateDisputePayload), kept with the state and reason it describes: the
+    answer shows it while the dispute stays there (a Decision, docs/dispute.md)."""
+    text = details.get("reasonDescription")
+    if text is None:
+        return {}
+    return {"reportedStatus": {"state": state, "reasonCode": reason, "reasonDescription": text}}
+
+
 def create_dispute(fx: Effects, call: Call) -> Response:
     """A payment service provider reports a chargeback on a captured charge."""
     charge, body = call.on(ChargeRecord), call.body
     amount, currency = _money(body["disputeAmount"])
+    reported = _reported_status(
+        body.get("statusDetails") or {}, "ActionRequired", "MerchantResponseRequired"
+    )
     dispute = open_dispute(
         fx,
         charge,
@@ -462,23 +475,23 @@ def create_dispute(fx: Effects, call: Call) -> Response:
         filing_reason=body["filingReason"],
         dispute_type=body.get("disputeType") or "Chargeback",
         when=stamp(call.now),
-        extra={k: body[k] for k in _DISPUTE_KEPT if body.get(k) is not None},
+        extra={k: body[k] for k in _DISPUTE_KEPT if body.get(k) is not None} | reported,
     )
     return _render(fx, dispute, call.outcome.http_status)
 
 
 def update_dispute(fx: Effects, call: Call) -> Response:
-    """A payment service provider reports its chargeback's closure: the state, reason and
-    resolution the body gives (the reason InvestigatorResolved when it gives none)."""
+    """A payment service provider reports its chargeback's closure: the state, reason,
+    resolution and description the body gives (the reason InvestigatorResolved when it
+    gives none; the SDKs' updateDisputePayload, docs/dispute.md)."""
     dispute = call.on(DisputeRecord)
     details = call.body["statusDetails"]
     dispute.resolution = details.get("resolution", dispute.resolution)
-    fx.enter(
-        dispute,
-        details["state"],
-        details.get("reasonCode", "InvestigatorResolved"),
-        stamp(call.now),
-    )
+    reason = details.get("reasonCode", "InvestigatorResolved")
+    reported = _reported_status(details, details["state"], reason)
+    if reported:
+        dispute.extra = {**(dispute.extra or {}), **reported}
+    fx.enter(dispute, details["state"], reason, stamp(call.now))
     return _render(fx, dispute)
 
 

@@ -435,7 +435,9 @@ class DisputeRecord(_Record):
     resolution: str | None = None
     #: When it last asked for the merchant's response: the window counts from here.
     action_required_at: datetime | None = None
-    #: providerMetadata, merchantEvidences, the PSP's timestamps: kept as sent.
+    #: providerMetadata, merchantEvidences, the PSP's timestamps: kept as sent;
+    #: reportedStatus: a provider's own reasonDescription with the state and reason it
+    #: describes (``handlers._reported_status``).
     extra: dict[str, Any] | None = None
 
     def to_json(self, limits: Limits, now: datetime) -> dict[str, Any]:
@@ -443,6 +445,9 @@ class DisputeRecord(_Record):
         expectedDisputeResponseKeys among them)."""
         extra = self.extra or {}
         details = _details(self.state, self.reason, self.updated_at)
+        reported = extra.get("reportedStatus")
+        if reported and (reported["state"], reported["reasonCode"]) == (self.state, self.reason):
+            details["reasonDescription"] = reported["reasonDescription"]  # the provider's
         details["resolution"] = self.resolution
         deadline = None
         if self.action_required_at is not None:

@@ -394,7 +394,15 @@ _OPERATION_LIST: Final = (
             BodyField(
                 "statusDetails",
                 "object",
-                fields=(BodyField("state", "enum", choices=("ActionRequired",)),),
+                # The Java SDK's README createDisputePayload also sends reasonCode
+                # MerchantResponseRequired and a reasonDescription (amzn/amazon-pay-api-
+                # sdk-java README.md, "CreateDispute API request"): accepted; the answer's
+                # reason is MerchantResponseRequired, its description apfsm's (a Decision).
+                fields=(
+                    BodyField("state", "enum", choices=("ActionRequired",)),
+                    BodyField("reasonCode", "enum", choices=("MerchantResponseRequired",)),
+                    BodyField("reasonDescription", "str", max_length="reason_text_max_length"),
+                ),
             ),
             # Decision: accepted, not used: the window is Limits' (docs/dispute.md).
             BodyField("merchantResponseDeadline", "str", numeric=True),

@@ -374,6 +374,9 @@ BODY_FIELDS = {
         "creationTimestamp str",
         "statusDetails object",
         "statusDetails.state enum:ActionRequired",
+        # The Java SDK README's createDisputePayload sends these two (docs/dispute.md).
+        "statusDetails.reasonCode enum:MerchantResponseRequired",
+        "statusDetails.reasonDescription str<=reason_text_max_length",
         "merchantResponseDeadline str",
     ),
     "get_dispute": (),
