@@ -236,6 +236,9 @@ def check_snapshot(snapshot: Mapping[str, Any]) -> None:
         _need(value, int, f"counters.{name}", "an integer")
         if value < 0:
             raise SnapshotError(f"counters.{name}", "must not be negative")
+    for name in COUNTERS:  # one missing would fail the next call that counts (an id, an IPN)
+        if name not in counters:
+            raise SnapshotError(f"counters.{name}", "is missing")
     objects = snapshot["objects"]
     _need(objects, list, "objects", "a list")
     types: dict[str, str] = {}
