@@ -12,6 +12,19 @@ from apfsm import ManualClock, Simulator
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 S = timedelta(seconds=1)
 DAY = timedelta(days=1)
+#: The keys the Node SDK's own test expects in a dispute (amzn/amazon-pay-api-sdk-nodejs
+#: tst/webStoreClientTest.js, expectedDisputeResponseKeys).
+NODE_DISPUTE_KEYS = (
+    "disputeId",
+    "chargeId",
+    "disputeType",
+    "disputeAmount",
+    "filingReason",
+    "resolutionAuthority",
+    "statusDetails",
+    "merchantResponseDeadline",
+    "releaseEnvironment",
+)
 
 
 def price(amount: str, currency: str = "USD") -> dict[str, str]:

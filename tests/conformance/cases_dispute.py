@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from tests.simhelpers import NODE_DISPUTE_KEYS
+
 from .cases import DOCS, NODE, SEC, case
 
 DISPUTE = DOCS + "amazon-pay-api-v2/dispute.html"
@@ -14,17 +16,6 @@ PHP_ENUMS = "amzn/amazon-pay-api-sdk-php Amazon/Pay/API/Constants/DisputeState.p
 CHARGEBACK_WINDOW = timedelta(days=11)
 CLAIM_WINDOW = timedelta(days=7)
 EVIDENCE = {"merchantEvidences": [{"evidenceType": "TrackingNumber", "evidenceText": "1Z9"}]}
-NODE_KEYS = (
-    "disputeId",
-    "chargeId",
-    "disputeType",
-    "disputeAmount",
-    "filingReason",
-    "resolutionAuthority",
-    "statusDetails",
-    "merchantResponseDeadline",
-    "releaseEnvironment",
-)
 
 case(
     "dp-node-create-dispute",
@@ -35,7 +26,7 @@ case(
     "create_dispute",
     None,
     "DISPUTE_NODE",
-    {"status": 200, "keys": NODE_KEYS, "state": "ActionRequired"},
+    {"status": 200, "keys": NODE_DISPUTE_KEYS, "state": "ActionRequired"},
 )
 case(
     "dp-node-get-dispute",
@@ -45,7 +36,7 @@ case(
     "get_dispute",
     "dispute",
     None,
-    {"status": 200, "keys": NODE_KEYS},
+    {"status": 200, "keys": NODE_DISPUTE_KEYS},
 )
 case(
     "dp-node-update-dispute",

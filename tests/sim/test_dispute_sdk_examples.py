@@ -49,7 +49,7 @@ from apfsm._spec.dispute_codes import (
 from apfsm.server import create_app
 from tests.server.test_server import Api
 from tests.server.test_server import checkout as server_checkout
-from tests.simhelpers import checkout, make_sim
+from tests.simhelpers import NODE_DISPUTE_KEYS, checkout, make_sim
 
 #: Date.now() (milliseconds) and time() (seconds) in the examples, fixed.
 NOW_MS = 1_764_000_000_000
@@ -57,18 +57,6 @@ NOW_S = NOW_MS // 1000
 DAY_MS = 24 * 60 * 60 * 1000
 DAY_S = 24 * 60 * 60
 
-#: NODE tst/webStoreClientTest.js expectedDisputeResponseKeys.
-DISPUTE_KEYS = (
-    "disputeId",
-    "chargeId",
-    "disputeType",
-    "disputeAmount",
-    "filingReason",
-    "resolutionAuthority",
-    "statusDetails",
-    "merchantResponseDeadline",
-    "releaseEnvironment",
-)
 #: NODE tst/webStoreClientTest.js expectedFileAPIResponseKeys.
 FILE_KEYS = ("id", "type", "purpose", "url", "size", "uploadTimestamp", "urlExpirationTimestamp")
 #: The statusDetails fields of dispute.html, the ones the SDKs' payloads carry.
@@ -275,7 +263,7 @@ class Http:
 
 
 def _assert_dispute_shape(dispute: dict[str, Any]) -> None:
-    assert set(DISPUTE_KEYS) <= set(dispute), dispute
+    assert set(NODE_DISPUTE_KEYS) <= set(dispute), dispute
     assert set(DETAIL_KEYS) <= set(dispute["statusDetails"]), dispute["statusDetails"]
     details = dispute["statusDetails"]
     assert details["state"] in SDK_STATES

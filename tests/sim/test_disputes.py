@@ -25,24 +25,12 @@ import pytest
 
 from apfsm import ApiError, Limits, Simulator, check, parse_timestamp
 from apfsm._errors import ActionRefused
-from tests.simhelpers import T0, checkout, make_sim, price
+from tests.simhelpers import NODE_DISPUTE_KEYS, T0, checkout, make_sim, price
 
 S = timedelta(seconds=1)
 CHARGEBACK_WINDOW = timedelta(days=11)
 CLAIM_WINDOW = timedelta(days=7)
 EVIDENCE = {"merchantEvidences": [{"evidenceType": "TrackingNumber", "evidenceText": "1Z9"}]}
-#: The Node SDK test's expectedDisputeResponseKeys.
-NODE_KEYS = (
-    "disputeId",
-    "chargeId",
-    "disputeType",
-    "disputeAmount",
-    "filingReason",
-    "resolutionAuthority",
-    "statusDetails",
-    "merchantResponseDeadline",
-    "releaseEnvironment",
-)
 
 
 def captured(sim: Simulator, amount: str = "100.00") -> str:
@@ -62,7 +50,7 @@ def test_a_filed_chargeback_asks_for_the_merchants_response_with_an_ipn() -> Non
     charge_id = captured(sim)
     before = len(sim.notifications)
     dispute = sim.file_dispute(charge_id, filing_reason="Fraudulent")
-    assert set(NODE_KEYS) <= set(dispute)
+    assert set(NODE_DISPUTE_KEYS) <= set(dispute)
     assert dispute["disputeId"].startswith(sim.get_charge(charge_id)["chargePermissionId"] + "-B")
     assert ("Chargeback", "Fraudulent", charge_id) == (
         dispute["disputeType"],
@@ -219,7 +207,7 @@ def test_a_provider_creates_and_updates_a_dispute_as_the_sdks_send_it() -> None:
     )
     assert 200 == created.status  # validateDisputeAPIResponse: result.status 200
     dispute = created.body
-    assert set(NODE_KEYS) <= set(dispute)
+    assert set(NODE_DISPUTE_KEYS) <= set(dispute)
     assert {"providerDisputeId": "A2CQXQ2TUSYG7J"} == dispute["providerMetadata"]
     # Decision: the provider's merchantResponseDeadline is not used; the window is Limits'.
     assert T0 + CHARGEBACK_WINDOW == parse_timestamp(dispute["merchantResponseDeadline"])
