@@ -61,4 +61,7 @@ def test_an_operation_added_in_three_files_works_everywhere(tmp_path: Path) -> N
         timeout=300,
     )
     assert 0 == result.returncode, result.stdout + result.stderr
-    assert "fuzz: 40 histories called annotate_charge" in result.stdout
+    # 40 examples asked; Hypothesis may run one more (a replayed or explicit example).
+    found = re.search(r"fuzz: (\d+) histories called annotate_charge", result.stdout)
+    assert found is not None, result.stdout
+    assert int(found.group(1)) >= 40, result.stdout

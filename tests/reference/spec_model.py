@@ -458,8 +458,16 @@ BODY_SCHEMAS: dict[str, dict[str, FieldSpec]] = {
         "providerMetadata": OPAQUE,
         "filingTimestamp": FieldSpec("count"),
         "creationTimestamp": FieldSpec("count"),
+        # The Java SDK's README createDisputePayload also sends reasonCode
+        # MerchantResponseRequired and a reasonDescription (amzn/amazon-pay-api-sdk-java
+        # README.md, "CreateDispute API request").
         "statusDetails": FieldSpec(
-            "object", fields={"state": FieldSpec("enum", choices=frozenset({"ActionRequired"}))}
+            "object",
+            fields={
+                "state": FieldSpec("enum", choices=frozenset({"ActionRequired"})),
+                "reasonCode": FieldSpec("enum", choices=frozenset({"MerchantResponseRequired"})),
+                "reasonDescription": FieldSpec("reason"),
+            },
         ),
         "merchantResponseDeadline": FieldSpec("count"),
     },
