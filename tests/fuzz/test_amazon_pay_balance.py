@@ -4,8 +4,8 @@ value and declared event is drawn at least a stated floor of times.
 
 The one-integer encoding this replaced decoded a step's choices mixed-radix from one
 integer and handed an event that could not act to the next object in line; measured
-with this file's settings (``python tests/fuzz/test_amazon_pay_balance.py`` prints the
-figures) it drew a charged order's 999.99 in 0 % and a session's 1.00 in 1 % of their fair
+with these settings (tests.fuzz.BALANCE_SETTINGS;
+``python -m tests.fuzz.test_amazon_pay_balance`` prints the figures) it drew a charged order's 999.99 in 0 % and a session's 1.00 in 1 % of their fair
 shares, one limit's deadline waits (180 days) never, and Amazon canceling a permission 2
 times where 45 were fair; leap days took 64 % of the calendar jumps (fair: 20 %). With
 random seeds the two encodings come closer on this side than on the business events'
@@ -21,7 +21,6 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from apfsm import Limits
@@ -29,18 +28,7 @@ from apfsm._fuzz.world import _events_now
 from apfsm._harness import COMPLETE_VARIANTS, NEW_SESSION_OPTIONS, REALISTIC_OPTIONS
 from apfsm._spec import OPERATIONS
 from apfsm.stateful import AmazonPayMachine, Executed
-
-HISTORIES = 300
-
-SETTINGS = settings(
-    max_examples=HISTORIES,
-    stateful_step_count=40,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    phases=(Phase.generate,),
-    suppress_health_check=list(HealthCheck),
-)
+from tests.fuzz import BALANCE_HISTORIES, BALANCE_SETTINGS
 
 #: The least times each is drawn in the run (about 12 000 steps, 8 500 of them calls).
 FLOORS = {
@@ -202,8 +190,8 @@ def shortfalls(counts: Counts) -> list[str]:
 
 def test_every_amazon_side_choice_is_drawn_above_its_floor() -> None:
     machine, counts = counting_machine()
-    run_state_machine_as_test(machine, settings=SETTINGS)
-    assert sum(counts.drawn["kind", k] for k in expected()["kind"]) >= HISTORIES * 20
+    run_state_machine_as_test(machine, settings=BALANCE_SETTINGS)
+    assert sum(counts.drawn["kind", k] for k in expected()["kind"]) >= BALANCE_HISTORIES * 20
     # Most events can act in a few hundred histories (not those on a dispute under
     # review: it takes the merchant contesting one).
     assert sum(fair >= EVENT_CHANCES for fair in counts.fair.values()) >= 8, counts.fair
@@ -213,7 +201,7 @@ def test_every_amazon_side_choice_is_drawn_above_its_floor() -> None:
 
 if __name__ == "__main__":  # the figures behind the floors
     machine, counts = counting_machine()
-    run_state_machine_as_test(machine, settings=SETTINGS)
+    run_state_machine_as_test(machine, settings=BALANCE_SETTINGS)
     for what, values in expected().items():
         row = sorted((counts.drawn[what, v], str(v)) for v in values)
         print(what, sum(n for n, _ in row), "lowest:", row[:5])

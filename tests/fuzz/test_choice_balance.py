@@ -24,25 +24,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import Rule, precondition, rule, run_state_machine_as_test
 
 from apfsm._fuzz import AMAZON_RULES
 from apfsm.examples.shop.test_shop import CARDS, ShopMachine
+from tests.fuzz import BALANCE_HISTORIES, BALANCE_SETTINGS
 
 EVENT_FLOOR = 0.01
 VALUE_FLOOR = 0.2
-HISTORIES = 300
-
-SETTINGS = settings(
-    max_examples=HISTORIES,
-    stateful_step_count=40,
-    derandomize=True,
-    database=None,
-    deadline=None,
-    phases=(Phase.generate,),
-    suppress_health_check=list(HealthCheck),
-)
 
 #: rule -> option -> every value it may take (the finite ones).
 OPTIONS: dict[str, dict[str, tuple[Any, ...]]] = {
@@ -93,7 +82,7 @@ def test_every_event_and_option_value_is_drawn_above_its_floor(
     order: Callable[[list[Rule]], list[Rule]],
 ) -> None:
     machine, rules, possible, values = counting_machine(order)
-    run_state_machine_as_test(machine, settings=SETTINGS)
+    run_state_machine_as_test(machine, settings=BALANCE_SETTINGS)
     steps = sum(rules.values())
     declared = {r.function.__name__ for r in ShopMachine.setup_state().rules}
     assert set(AMAZON_RULES) <= declared
@@ -104,7 +93,7 @@ def test_every_event_and_option_value_is_drawn_above_its_floor(
         if rules[name] / possible[name] < EVENT_FLOOR
     }
     assert not low, f"events taken in under {EVENT_FLOOR:.0%} of the steps they could: {low}"
-    assert steps >= HISTORIES * 10
+    assert steps >= BALANCE_HISTORIES * 10
     for name, options in OPTIONS.items():
         for option, choices in options.items():
             fair = rules[name] / len(choices)
