@@ -24,6 +24,7 @@ pytest.importorskip("starlette")
 from starlette.testclient import TestClient
 
 from apfsm.server import create_app
+from apfsm.server._endpoints import _CONTROL_ENDPOINTS
 
 #: Any JSON value (floats include NaN and infinities: ``json.dumps`` writes them).
 JSON = st.recursive(
@@ -60,7 +61,15 @@ _APP = create_app(make_sim(seed="garbage"), max_call_log=2_000, max_idempotency_
 _CLIENT = TestClient(_APP, raise_server_exceptions=False)
 _SIM = _APP.state.simulator
 _DONE = checkout(_SIM)
-_IDS = [_DONE["checkoutSessionId"], _DONE["chargePermissionId"], _DONE["chargeId"]]
+_CAPTURED = checkout(_SIM, intent="AuthorizeWithCapture")["chargeId"]  # one to dispute
+_IDS = [
+    _DONE["checkoutSessionId"],
+    _DONE["chargePermissionId"],
+    _DONE["chargeId"],
+    _CAPTURED,
+    _SIM.file_dispute(_CAPTURED, amount="1.00")["disputeId"],
+    _SIM.buyer_sign_in(scopes=["name"]),
+]
 
 
 def _amazon_shaped(answer: Any) -> None:
@@ -113,24 +122,16 @@ def test_garbage_on_the_api_gets_a_documented_answer(
     _amazon_shaped(answer)
 
 
-_CONTROL = [
-    ("GET", "/_apfsm"),
-    ("GET", "/_apfsm/clock"),
-    ("POST", "/_apfsm/event"),
-    ("GET", "/_apfsm/ipn/faults"),
-    ("POST", "/_apfsm/ipn/faults"),
-    ("POST", "/_apfsm/buyer/approve"),
-    ("POST", "/_apfsm/buyer/cancel"),
-    ("POST", "/_apfsm/buyer/sign-in"),
-    ("POST", "/_apfsm/clock/advance"),
-    ("GET", "/_apfsm/notifications"),
-    ("GET", "/_apfsm/log"),
-    ("GET", "/_apfsm/snapshot"),
-]
-_FIELDS = st.sampled_from(
-    ["checkoutSessionId", "objectId", "event", "reason", "card", "scopes", "seconds",
-     "fault", "count"]
-)  # fmt: skip
+#: Every control endpoint (the table the routes are built from, so a new one is fuzzed
+#: too) but PUT /_apfsm/snapshot: a snapshot's garbage has its own test below.
+_CONTROL = sorted(
+    (e.method, e.path) for e in _CONTROL_ENDPOINTS if not (e.method == "PUT" and e.free_body)
+)
+#: Every field a control endpoint's body declares.
+_FIELD_NAMES = sorted({name for e in _CONTROL_ENDPOINTS for name in e.body or ()})
+_FIELDS = st.sampled_from(_FIELD_NAMES)
+#: POST /_apfsm/reset wipes the state the other routes' garbage is aimed at: its own app.
+_RESET = ("POST", "/_apfsm/reset")
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=300)
@@ -163,29 +164,74 @@ def test_garbage_on_the_control_api_gets_a_documented_answer(
     verb, path = route
     if query is not None:
         path += "?" + query
-    answer = _CLIENT.request(method or verb, path, content=body)
+    client = _CLIENT
+    if route == _RESET:
+        client = TestClient(create_app(make_sim(seed="reset")), raise_server_exceptions=False)
+    answer = client.request(method or verb, path, content=body)
     _amazon_shaped(answer)
 
 
+def test_the_control_fuzzer_covers_every_control_endpoint() -> None:
+    """The routes the server serves under /_apfsm (``_CONTROL_ENDPOINTS``: ``_control``
+    builds them from it) are the routes fuzzed, PUT /_apfsm/snapshot aside."""
+    served = {(e.method, e.path) for e in _CONTROL_ENDPOINTS}
+    assert served - {("PUT", "/_apfsm/snapshot")} == set(_CONTROL)
+    assert {("POST", "/_apfsm/buyer/dispute"), _RESET} <= set(_CONTROL)
+    assert {"chargeId", "filingReason", "disputeType", "amount", "scopes"} <= set(_FIELD_NAMES)
+
+
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path into ``value``; of a list, its first three items' — but every stored
+    object's and every report's and schedule's (a Dispute, a Buyer come after the first
+    three objects)."""
     out = [prefix]
     if isinstance(value, dict):
         for k, v in value.items():
             out += _paths(v, (*prefix, k))
     elif isinstance(value, list):
-        for n, v in enumerate(value[:3]):
+        every = prefix in (("objects",), ("reports", "reports"), ("reports", "schedules"))
+        for n, v in enumerate(value if every else value[:3]):
             out += _paths(v, (*prefix, n))
     return out
 
 
-_SNAPSHOT_SIM = make_sim(seed="snap")
-checkout(_SNAPSHOT_SIM)
-_SNAPSHOT_SIM.create_checkout_session(
-    {"webCheckoutDetails": {"checkoutReviewReturnUrl": "https://a.example/r"}, "storeId": "s"},
-    idempotency_key="snap-k",
-)
-_SNAPSHOT = _SNAPSHOT_SIM.snapshot()
+def _snapshot() -> dict[str, Any]:
+    """A state with every record type the snapshot holds: sessions, a permission, charges
+    (one captured), a dispute, a signed-in buyer, a report and a report schedule — each
+    made through the simulator's own API, so the fuzz below mutates all their fields."""
+    sim = make_sim(seed="snap")
+    checkout(sim)
+    sim.create_checkout_session(
+        {"webCheckoutDetails": {"checkoutReviewReturnUrl": "https://a.example/r"}, "storeId": "s"},
+        idempotency_key="snap-k",
+    )
+    captured = checkout(sim, "30.00", intent="AuthorizeWithCapture")["chargeId"]
+    sim.file_dispute(captured, amount="5.00")
+    sim.buyer_sign_in(scopes=["name", "email"])
+    settlement = "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_SETTLEMENT_DATA_"
+    sim.reports.create_report(
+        {"reportType": settlement, "startTime": "20260301T000000Z", "endTime": "20260303T000000Z"}
+    )
+    sim.reports.create_report_schedule({"reportType": settlement, "scheduleFrequency": "P30D"})
+    snapshot = sim.snapshot()
+    kinds = {item["type"] for item in snapshot["objects"]}
+    assert {"CheckoutSession", "ChargePermission", "Charge", "Dispute", "Buyer"} <= kinds
+    assert snapshot["reports"]["reports"]
+    assert snapshot["reports"]["schedules"]
+    return snapshot
+
+
+_SNAPSHOT = _snapshot()
 _SNAPSHOT_PATHS = _paths(_SNAPSHOT)[1:]
+#: The GET of each stored object type.
+_GET_PATHS = {
+    "CheckoutSession": "/v2/checkoutSessions/",
+    "ChargePermission": "/v2/chargePermissions/",
+    "Charge": "/v2/charges/",
+    "Refund": "/v2/refunds/",
+    "Dispute": "/v2/disputes/",
+    "Buyer": "/v2/buyers/",
+}
 
 
 def _mutated(data: st.DataObject) -> Any:
@@ -221,17 +267,31 @@ def test_a_fuzzed_snapshot_is_refused_with_a_4xx_or_loaded_and_served(
     # Loaded: then nothing it holds may fail a later call (never a later 500).
     sim = app.state.simulator
     for object_id in sim.object_ids():
-        kind = sim.object_type(object_id)
-        path = {
-            "CheckoutSession": "/v2/checkoutSessions/",
-            "ChargePermission": "/v2/chargePermissions/",
-            "Charge": "/v2/charges/",
-            "Refund": "/v2/refunds/",
-        }.get(kind or "", "/v2/buyers/")
+        path = _GET_PATHS[sim.object_type(object_id) or ""]
         _amazon_shaped(client.get(path + urllib.parse.quote(object_id, safe="")))
+    _served_reports(client)
     for route in ("/_apfsm/snapshot", "/_apfsm/log", "/_apfsm/notifications", "/_apfsm/clock"):
         _amazon_shaped(client.get(route))
     _amazon_shaped(client.post("/_apfsm/clock/advance", json={"seconds": 90 * 86400}))
+    _served_reports(client)
+
+
+def _served_reports(client: TestClient) -> None:
+    """The Reports API's lists, and each report, document and schedule they name."""
+
+    def get(path: str, object_id: str) -> None:
+        _amazon_shaped(client.get(path + urllib.parse.quote(object_id, safe="")))
+
+    reports = client.get("/v2/reports", params={"pageSize": "100"})
+    _amazon_shaped(reports)
+    for report in reports.json().get("reports", []):
+        get("/v2/reports/", report["reportId"])
+        if report.get("reportDocumentId"):
+            get("/v2/report-documents/", report["reportDocumentId"])
+    schedules = client.get("/v2/report-schedules")
+    _amazon_shaped(schedules)
+    for schedule in schedules.json().get("reportSchedules", []):
+        get("/v2/report-schedules/", schedule["reportScheduleId"])
 
 
 _AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -289,3 +349,48 @@ def test_a_snapshot_with_a_bad_log_record_is_refused(field: str, value: Any) -> 
     answer = client.put("/_apfsm/snapshot", content=json.dumps(snapshot).encode())
     assert 400 == answer.status_code
     assert f"log[0].{field}" in answer.json()["message"]
+
+
+def _index(kind: str) -> int:
+    return next(n for n, item in enumerate(_SNAPSHOT["objects"]) if item["type"] == kind)
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "value"),
+    [
+        ("Dispute", "action_required_at", None),
+        ("Dispute", "action_required_at", "missing"),
+        ("Buyer", "scopes", [""]),
+        ("Buyer", "scopes", ["nonsense"]),
+    ],
+)
+def test_a_snapshot_with_a_bad_dispute_or_buyer_is_refused(
+    kind: str, field: str, value: Any
+) -> None:
+    """The review found these loaded (200), then GET /v2/disputes/{id}, GET /_apfsm/clock
+    and POST /_apfsm/clock/advance (a dispute without action_required_at), or GET
+    /v2/buyers/{token} (an unknown scope) answered 500."""
+    snapshot = json.loads(json.dumps(_SNAPSHOT))
+    n = _index(kind)
+    if value == "missing":
+        del snapshot["objects"][n][field]
+    else:
+        snapshot["objects"][n][field] = value
+    client = TestClient(create_app(make_sim(seed="bad-record")), raise_server_exceptions=False)
+    answer = client.put("/_apfsm/snapshot", content=json.dumps(snapshot).encode())
+    assert 400 == answer.status_code, answer.text
+    assert "InvalidParameterValue" == answer.json()["reasonCode"]
+    assert f"objects[{n}].{field}" in answer.json()["message"]
+    _amazon_shaped(client.get("/_apfsm/clock"))  # the state it had is kept
+    assert [] == client.app.state.simulator.object_ids()  # type: ignore[attr-defined]
+
+
+def test_a_snapshot_with_a_report_at_the_end_of_time_is_refused() -> None:
+    """Loaded, a report created on 9999-12-31 failed every later Reports API call and the
+    clock (an OverflowError adding its retention: a 500)."""
+    snapshot = json.loads(json.dumps(_SNAPSHOT))
+    snapshot["reports"]["reports"][0][4] = "9999-12-31T00:00:00+00:00"
+    client = TestClient(create_app(make_sim(seed="bad-report")), raise_server_exceptions=False)
+    answer = client.put("/_apfsm/snapshot", content=json.dumps(snapshot).encode())
+    assert 400 == answer.status_code, answer.text
+    assert "reports.reports[0][4]" in answer.json()["message"]

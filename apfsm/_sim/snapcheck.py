@@ -7,17 +7,26 @@ later call.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 import attrs
 
-from apfsm._spec import LIFECYCLES
+from apfsm._spec import (
+    DISPUTE_RESOLUTIONS,
+    DISPUTE_TYPES,
+    FILING_REASONS,
+    LIFECYCLES,
+    PROCESSING_STATUSES,
+    REPORT_TYPES,
+    SCHEDULE_FREQUENCIES,
+)
 
 from .records import RECORD_TYPES
 from .scheduler import EVENTS, TIMERS
+from .shapes import SIGN_IN_SCOPES
 from .store import COUNTERS
 
 __all__ = ["SnapshotError", "check_snapshot"]
@@ -36,11 +45,28 @@ _DATES: Final = frozenset(
     }
 )
 _AMOUNTS: Final = frozenset({"amount", "capture_amount", "amount_limit"})
+#: The instants a snapshot may hold: any later (or earlier), adding a time limit to one
+#: (a deadline, a retention) or subtracting one leaves Python's dates, and every later call
+#: would fail (an OverflowError, a 500) instead of the load.
+_EARLIEST: Final = datetime(1900, 1, 1, tzinfo=UTC)
+_LATEST: Final = datetime(9000, 1, 1, tzinfo=UTC)
+#: Fields whose value is one of a closed set (null allowed where the field's type is
+#: optional); a list field's every item. What the record's JSON and the rules read.
+_CHOICES: Final[Mapping[tuple[str, str], tuple[str, ...]]] = {
+    ("Dispute", "dispute_type"): DISPUTE_TYPES,
+    ("Dispute", "filing_reason"): FILING_REASONS,
+    ("Dispute", "resolution"): DISPUTE_RESOLUTIONS,
+    ("Buyer", "scopes"): tuple(SIGN_IN_SCOPES),
+}
+#: Fields typed optional that a stored record always has: a dispute is opened
+#: ActionRequired (``disputes.open_dispute``), and its response window counts from then.
+_SET: Final = frozenset({("Dispute", "action_required_at")})
 #: Parent links a record's JSON is computed through (they must name a stored object).
-_PARENTS: Final = {
-    "Charge": ("charge_permission_id", "ChargePermission"),
-    "Refund": ("charge_id", "Charge"),
-    "Dispute": ("charge_id", "Charge"),
+_PARENTS: Final[Mapping[str, tuple[tuple[str, str], ...]]] = {
+    "Charge": (("charge_permission_id", "ChargePermission"),),
+    "Refund": (("charge_id", "Charge"),),
+    # The IPN of a dispute names its charge permission (``DisputeRecord``).
+    "Dispute": (("charge_id", "Charge"), ("charge_permission_id", "ChargePermission")),
 }
 _CHILDREN: Final = {"charges": "Charge", "refunds": "Refund"}
 _TIMER_NAMES: Final = frozenset(name for _, name in TIMERS)
@@ -76,6 +102,12 @@ def timestamp(value: Any, path: str) -> datetime:
         raise SnapshotError(path, f"is not an ISO timestamp: {value!r}") from None
     if when.tzinfo is None or when.utcoffset() is None:
         raise SnapshotError(path, f"is a naive timestamp (no UTC offset): {value!r}")
+    try:
+        inside = _EARLIEST <= when < _LATEST
+    except OverflowError:  # 0001-01-01T00:00+01:00: before any UTC instant
+        inside = False
+    if not inside:
+        raise SnapshotError(path, f"is not between the years 1900 and 8999: {value!r}")
     return when
 
 
@@ -89,8 +121,8 @@ def _amount(value: Any, path: str) -> None:
         raise SnapshotError(path, f"is not an amount: {value!r}") from None
 
 
-def _field(name: str, annotation: str, value: Any, path: str) -> None:
-    optional = annotation.endswith("| None")
+def _field(kind: str, name: str, annotation: str, value: Any, path: str) -> None:
+    optional = annotation.endswith("| None") and (kind, name) not in _SET
     if value is None:
         if not optional:
             raise SnapshotError(path, "must not be null")
@@ -114,6 +146,31 @@ def _field(name: str, annotation: str, value: Any, path: str) -> None:
             _need(item, str, f"{path}[{i}]", "a string")
     else:  # pragma: no cover - a record field of a new type needs a rule here
         raise AssertionError(f"no snapshot rule for {name}: {annotation}")
+    choices = _CHOICES.get((kind, name))
+    if choices is not None:
+        for i, item in enumerate(value if isinstance(value, list) else [value]):
+            _one_of(item, choices, f"{path}[{i}]" if isinstance(value, list) else path)
+
+
+def _dispute_extra(extra: Mapping[str, Any] | None, path: str) -> None:
+    """What a dispute's JSON and Contest Dispute read from ``extra`` (``DisputeRecord``):
+    the merchant's evidences are a list; a provider's reported status names the state and
+    reason it describes."""
+    if extra is None:
+        return
+    evidences = extra.get("merchantEvidences", [])
+    _need(evidences, list, f"{path}.merchantEvidences", "a list")
+    reported = extra.get("reportedStatus")
+    if reported is None:
+        return
+    where = f"{path}.reportedStatus"
+    _need(reported, dict, where, "a JSON object or null")
+    for key in ("state", "reasonCode", "reasonDescription"):
+        if key not in reported:
+            raise SnapshotError(f"{where}.{key}", "is missing")
+    _need(reported["state"], str, f"{where}.state", "a string")
+    if reported["reasonCode"] is not None:
+        _need(reported["reasonCode"], str, f"{where}.reasonCode", "a string or null")
 
 
 def _record(item: Any, path: str) -> tuple[str, str]:
@@ -128,10 +185,12 @@ def _record(item: Any, path: str) -> tuple[str, str]:
             raise SnapshotError(f"{path}.{name}", f"is not a field of a {kind} record")
     for name, field in fields.items():
         if name not in item:
-            if field.default is attrs.NOTHING:
+            if field.default is attrs.NOTHING or (kind, name) in _SET:
                 raise SnapshotError(f"{path}.{name}", "is missing")
             continue
-        _field(name, str(field.type), item[name], f"{path}.{name}")
+        _field(kind, name, str(field.type), item[name], f"{path}.{name}")
+    if kind == "Dispute":
+        _dispute_extra(item.get("extra"), f"{path}.extra")
     lifecycle = LIFECYCLES[kind]
     state = item["state"]
     names = [s.name for s in lifecycle.states if not s.virtual]
@@ -150,9 +209,7 @@ def _record(item: Any, path: str) -> tuple[str, str]:
 
 def _links(objects: list[dict[str, Any]], types: dict[str, str]) -> None:
     for n, item in enumerate(objects):
-        parent = _PARENTS.get(item["type"])
-        if parent is not None:
-            field, kind = parent
+        for field, kind in _PARENTS.get(item["type"], ()):
             if types.get(item.get(field, "")) != kind:
                 raise SnapshotError(
                     f"objects[{n}].{field}", f"names no stored {kind}: {item.get(field)!r}"
@@ -213,6 +270,50 @@ def _idempotency(keys: Any) -> None:
             raise SnapshotError(f"{path}.error", "must be null or [code, status, message]")
 
 
+def _one_of(value: Any, choices: Iterable[str], path: str) -> None:
+    if not isinstance(value, str) or value not in choices:
+        raise SnapshotError(path, f"{value!r} is not one of {', '.join(choices)}")
+
+
+def _reports(book: Any) -> None:
+    """The Reports API's state (``ReportBook.to_json``): reports as [id, type, start, end,
+    created, status, ended, document id], schedules as [id, type, frequency, next]."""
+    if book is None:
+        return
+    _need(book, dict, "reports", "a JSON object")
+    for name in ("next", "reports", "schedules"):
+        if name not in book:
+            raise SnapshotError(f"reports.{name}", "is missing")
+    _need(book["next"], int, "reports.next", "an integer")
+    if book["next"] < 0:
+        raise SnapshotError("reports.next", "must not be negative")
+    for key, size, layout in (
+        ("reports", 8, "[id, type, start, end, created, status, ended, documentId]"),
+        ("schedules", 4, "[id, type, frequency, next]"),
+    ):
+        _need(book[key], list, f"reports.{key}", "a list")
+        for n, entry in enumerate(book[key]):
+            path = f"reports.{key}[{n}]"
+            if not isinstance(entry, list) or len(entry) != size:
+                raise SnapshotError(path, f"must be {layout}")
+            _need(entry[0], str, f"{path}[0]", "a string")
+            _one_of(entry[1], REPORT_TYPES, f"{path}[1]")
+            if key == "schedules":
+                _one_of(entry[2], SCHEDULE_FREQUENCIES, f"{path}[2]")
+                timestamp(entry[3], f"{path}[3]")
+                continue
+            for i in (2, 3, 4):
+                timestamp(entry[i], f"{path}[{i}]")
+            status, ended, document = entry[5], entry[6], entry[7]
+            _one_of(status, PROCESSING_STATUSES, f"{path}[5]")
+            if ended is not None:
+                timestamp(ended, f"{path}[6]")
+            if document is not None:
+                _need(document, str, f"{path}[7]", "a string or null")
+                if status != "COMPLETED":  # only a completed report has a document
+                    raise SnapshotError(f"{path}[7]", f"a {status} report has no document")
+
+
 def check_snapshot(snapshot: Mapping[str, Any]) -> None:
     """Check every part of a version-1 snapshot (its envelope already checked).
 
@@ -250,6 +351,7 @@ def check_snapshot(snapshot: Mapping[str, Any]) -> None:
     _links(objects, types)
     _queue(snapshot["queue"], types)
     _idempotency(snapshot["idempotency"])
+    _reports(snapshot.get("reports"))
     dropped = snapshot.get("notificationsDropped", 0)
     _need(dropped, int, "notificationsDropped", "an integer")
     if dropped < 0:
