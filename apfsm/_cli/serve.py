@@ -44,7 +44,10 @@ def _run_command(args: argparse.Namespace, out: TextIO) -> int:
         sys.stderr.write(f"apfsm serve: error: {exc}\n")
         return 2
     except OSError as exc:
-        sys.stderr.write(f"apfsm serve: error: {exc.strerror or exc}\n")
+        # The file it is about, when there is one (a --state path, a key file): a bare
+        # "Permission denied" does not say which.
+        where = f": {exc.filename}" if exc.filename else ""
+        sys.stderr.write(f"apfsm serve: error: {exc.strerror or exc}{where}\n")
         return 2
     return 0
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +17,7 @@ import httpx2
 import pytest
 from starlette.testclient import TestClient
 
+from apfsm import Simulator
 from apfsm.server import create_app
 from tests.simhelpers import make_sim, price, session_body
 
@@ -149,6 +152,145 @@ def test_a_damaged_checkpoint_row_is_refused(tmp_path: Path) -> None:
         db.execute("UPDATE head SET log_tail = x'00'")
     with pytest.raises(ValueError, match="unreadable checkpoint"):
         create_app(state=path)
+
+
+def _journaled(path: Path) -> Simulator:
+    """A state file whose journal holds commands of several kinds after its checkpoint (no
+    shutdown: nothing checkpointed at the end), refusals among them; the simulator that
+    ran them."""
+    app = create_app(make_sim(seed="journal"), state=path)
+    api = Api(TestClient(app))
+    _, session = api("POST", "/checkoutSessions", session_body())
+    session_id = session["checkoutSessionId"]
+    assert 200 == api.control("/buyer/approve", {"checkoutSessionId": session_id})[0]
+    # Refused the first time, and again on replay: Amazon's answer, the simulator's.
+    body = {"captureAmount": price("1.00")}
+    assert 404 == api("POST", "/charges/S01-0000000-0000000-C000000/capture", body)[0]
+    assert 404 == api.control("/buyer/cancel", {"checkoutSessionId": "nope"})[0]
+    assert 200 == api.control("/clock/advance", {"seconds": 60})[0]
+    simulator: Simulator = app.state.simulator
+    return simulator
+
+
+def test_a_journal_with_refused_commands_resumes_exactly(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    before = _journaled(path).snapshot()
+    assert 5 <= _rows(path, "journal")
+    assert before == create_app(state=path).state.simulator.snapshot()
+
+
+#: A journal row's damage (SQL on its first row) and what the refusal says of it.
+DAMAGED_ROWS = {
+    "args not JSON": ("UPDATE journal SET args = '[\"create_checkout' WHERE seq = ?", "not JSON"),
+    "args not a list": ("UPDATE journal SET args = '{}' WHERE seq = ?", "not a list of 4"),
+    "args of another command": ("UPDATE journal SET args = '[\"x\"]' WHERE seq = ?", "list of 4"),
+    "args a blob": ("UPDATE journal SET args = x'00ff' WHERE seq = ?", "not JSON text"),
+    "args of a wrong type": (
+        "UPDATE journal SET args = '[5, null, \"k\", null]' WHERE seq = ?",
+        "argument 0 is not a str",
+    ),
+    "unknown command": ("UPDATE journal SET kind = 'teleport' WHERE seq = ?", "unknown command"),
+    "a blob for a command": ("UPDATE journal SET kind = x'6170' WHERE seq = ?", "command b'ap'"),
+    "unknown operation": (
+        'UPDATE journal SET args = \'["launch_rocket", null, "k", null]\' WHERE seq = ?',
+        "unknown operation 'launch_rocket'",
+    ),
+    "body not JSON": ("UPDATE journal SET body = x'7b7b' WHERE seq = ?", "body is not JSON"),
+    "time not a timestamp": ("UPDATE journal SET at = 'yesterday' WHERE seq = ?", "time"),
+    "naive time": ("UPDATE journal SET at = '2026-03-02T09:00:00' WHERE seq = ?", "UTC offset"),
+    "clock moved back": (
+        "UPDATE journal SET args = '[-60]' WHERE seq = (SELECT max(seq) FROM journal) AND seq >= ?",
+        "moves the clock back",
+    ),
+    "clock moved past the dates": (
+        "UPDATE journal SET args = '[1e300]' WHERE seq = (SELECT max(seq) FROM journal) "
+        "AND seq >= ?",
+        "advances the clock by 1e+300",
+    ),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGED_ROWS))
+def test_a_damaged_journal_row_is_refused(tmp_path: Path, damage: str) -> None:
+    """Skipped silently before: a restart lost the command and everything after it that
+    depended on it, with no word said (issue 16: a damaged file is refused)."""
+    path = tmp_path / "state.db"
+    _journaled(path)
+    sql, message = DAMAGED_ROWS[damage]
+    with sqlite3.connect(path) as db:
+        first = db.execute("SELECT min(seq) FROM journal").fetchone()[0]
+        assert 1 == db.execute(sql, (first,)).rowcount
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="damaged journal entry") as refused:
+        create_app(state=path)
+    assert message in str(refused.value)
+    assert str(path) in str(refused.value)
+    assert before == path.read_bytes()  # left alone, never reset
+
+
+def test_serve_refuses_a_damaged_journal_row_with_exit_2(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    _journaled(path)
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "UPDATE journal SET kind = 'teleport' WHERE seq = (SELECT max(seq) FROM journal)"
+        )
+    result = subprocess.run(
+        [sys.executable, "-m", "apfsm", "serve", "--port", "0", "--state", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert 2 == result.returncode
+    assert "damaged journal entry" in result.stderr
+    assert "unknown command 'teleport'" in result.stderr
+    assert str(path) in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_directory_as_the_state_file_is_refused_naming_it(tmp_path: Path) -> None:
+    """Before, ``apfsm serve`` said only "Is a directory"."""
+    folder = tmp_path / "states"
+    folder.mkdir()
+    with pytest.raises(ValueError, match="is a directory") as refused:
+        create_app(state=folder)
+    assert str(folder) in str(refused.value)
+    result = subprocess.run(
+        [sys.executable, "-m", "apfsm", "serve", "--port", "0", "--state", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert 2 == result.returncode
+    assert str(folder) in result.stderr
+    assert "is a directory" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_names_the_file_an_os_error_is_about(tmp_path: Path) -> None:
+    """A --public-key that is a directory: before, only "Is a directory" was said."""
+    result = subprocess.run(
+        [sys.executable, "-m", "apfsm", "serve", "--port", "0", "--public-key", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert 2 == result.returncode
+    assert result.stderr.startswith("apfsm serve: error: ")
+    assert result.stderr.rstrip().endswith(f": {tmp_path}")  # "Is a directory: ..."
+
+
+def test_an_empty_state_file_is_a_new_state(tmp_path: Path) -> None:
+    """0 bytes: what an interrupted creation could leave; documented in docs/server.md
+    ("Refusals") as taken for a new state."""
+    path = tmp_path / "state.db"
+    path.write_bytes(b"")
+    app = create_app(make_sim(seed="empty"), state=path)
+    assert [] == app.state.simulator.object_ids()
+    assert path.read_bytes().startswith(b"SQLite format 3\x00")
 
 
 def test_serve_takes_the_caps(tmp_path: Path) -> None:
