@@ -10,9 +10,11 @@ import calendar
 import threading
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from typing import Protocol, runtime_checkable
+from typing import Final, Protocol, runtime_checkable
 
 __all__ = [
+    "EARLIEST",
+    "LATEST",
     "Clock",
     "ManualClock",
     "SystemClock",
@@ -23,6 +25,13 @@ __all__ = [
     "parse_timestamp",
     "require_aware",
 ]
+
+
+#: The instants a state may be at (a snapshot's times, a server's --start): from any of
+#: them, adding a time limit (a deadline, a retention) or taking one away stays within
+#: Python's dates (years 1 to 9999), so no later call fails with an OverflowError.
+EARLIEST: Final = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST: Final = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def require_aware(value: object, name: str = "datetime") -> datetime:

@@ -62,22 +62,34 @@ def _instant(text: str) -> Any:
         raise argparse.ArgumentTypeError(message) from None
 
 
+#: The largest --max-clock-skew: ten years (beyond, 'off' says it; and far beyond, the
+#: seconds overflow a timedelta).
+_MAX_SKEW_SECONDS = 10 * 365 * 86_400
+
+
+def _digits(text: str) -> bool:
+    # ASCII only: str.isdigit() takes "²" and "٣", which int() then refuses.
+    return text.isascii() and text.isdigit()
+
+
 def _skew(text: str) -> timedelta | None:
     if text == "off":
         return None
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r} (1 or more, or 'off')")
+    if not _digits(text) or not 1 <= int(text) <= _MAX_SKEW_SECONDS:
+        raise argparse.ArgumentTypeError(
+            f"not a number of seconds: {text!r} (1 to {_MAX_SKEW_SECONDS}, or 'off')"
+        )
     return timedelta(seconds=int(text))
 
 
 def _port(text: str) -> int:
-    if not text.isdigit() or int(text) > 65535:
+    if not _digits(text) or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"not a port number: {text!r} (0 to 65535)")
     return int(text)
 
 
 def _cap(text: str) -> int:
-    if not (text.isascii() and text.isdigit()):
+    if not _digits(text):
         raise argparse.ArgumentTypeError(f"not a count: {text!r} (0 or more; 0: no cap)")
     return int(text)
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 import attrs
 
+from apfsm._clock import EARLIEST, LATEST
 from apfsm._spec import (
     DISPUTE_RESOLUTIONS,
     DISPUTE_TYPES,
@@ -45,11 +46,6 @@ _DATES: Final = frozenset(
     }
 )
 _AMOUNTS: Final = frozenset({"amount", "capture_amount", "amount_limit"})
-#: The instants a snapshot may hold: any later (or earlier), adding a time limit to one
-#: (a deadline, a retention) or subtracting one leaves Python's dates, and every later call
-#: would fail (an OverflowError, a 500) instead of the load.
-_EARLIEST: Final = datetime(1900, 1, 1, tzinfo=UTC)
-_LATEST: Final = datetime(9000, 1, 1, tzinfo=UTC)
 #: Fields whose value is one of a closed set (null allowed where the field's type is
 #: optional); a list field's every item. What the record's JSON and the rules read.
 _CHOICES: Final[Mapping[tuple[str, str], tuple[str, ...]]] = {
@@ -102,8 +98,10 @@ def timestamp(value: Any, path: str) -> datetime:
         raise SnapshotError(path, f"is not an ISO timestamp: {value!r}") from None
     if when.tzinfo is None or when.utcoffset() is None:
         raise SnapshotError(path, f"is a naive timestamp (no UTC offset): {value!r}")
+    # Any later (or earlier), a deadline or retention added to it leaves Python's dates,
+    # and every later call would fail (an OverflowError, a 500) instead of the load.
     try:
-        inside = _EARLIEST <= when < _LATEST
+        inside = EARLIEST <= when < LATEST
     except OverflowError:  # 0001-01-01T00:00+01:00: before any UTC instant
         inside = False
     if not inside:

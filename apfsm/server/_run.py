@@ -17,7 +17,14 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from apfsm._clock import ManualClock, format_duration, format_timestamp, require_aware
+from apfsm._clock import (
+    EARLIEST,
+    LATEST,
+    ManualClock,
+    format_duration,
+    format_timestamp,
+    require_aware,
+)
 from apfsm._sim import Simulator
 
 from ._app import _require_extra, create_app
@@ -313,7 +320,13 @@ def _serve(
             raise ValueError(
                 f"--start applies to a new state; {state} exists and resumes its own clock"
             )
-        simulator = Simulator(ManualClock(require_aware(start, "start")), seed=seed)
+        start = require_aware(start, "start")
+        if not EARLIEST <= start < LATEST:  # else the first deadline overflows (a 500)
+            raise ValueError(
+                f"--start {start.isoformat()} is not between the years "
+                f"{EARLIEST.year} and {LATEST.year - 1}"
+            )
+        simulator = Simulator(ManualClock(start), seed=seed)
     app = create_app(
         simulator,
         public_key=public_key,
