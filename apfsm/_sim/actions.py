@@ -11,11 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Literal
 
+from apfsm._decide import check_price
 from apfsm._errors import ActionRefused
-from apfsm._spec import CARD, DISPUTE_TYPES, FILING_REASONS, SANDBOX_CARDS, SandboxCard
+from apfsm._spec import (
+    CARD,
+    DISPUTE_TYPES,
+    FILING_REASONS,
+    SANDBOX_CARDS,
+    Limits,
+    SandboxCard,
+)
 
 from .disputes import open_dispute
 from .effects import Effects
@@ -71,19 +79,22 @@ def _one_of(name: str, value: object, choices: tuple[str, ...]) -> str:
     return value
 
 
-def _disputed(amount: object, charge: ChargeRecord) -> Decimal:
-    """A dispute's amount: the captured amount when not given; at most that."""
+def _disputed(amount: object, charge: ChargeRecord, limits: Limits) -> Decimal:
+    """A dispute's amount: the captured amount when not given; else an amount of the
+    charge's currency as the API takes one (SPEC §1: digits with at most the currency's
+    decimals, no sign or exponent — "1E+1" or "0.001" would be stored as written and print
+    as something else), above zero and at most the captured amount."""
     captured, currency = charge.captured_amount
     if amount is None:
         return captured
-    try:
-        value = Decimal(amount) if isinstance(amount, str | int | Decimal) else None
-    except InvalidOperation:
-        value = None
-    if isinstance(amount, bool) or value is None or not value.is_finite() or value <= 0:
+    if isinstance(amount, bool) or not isinstance(amount, str | int | float):
         raise ActionRefused(
             "InvalidParameterValue", f"amount must be a positive decimal string, got {amount!r}"
         )
+    verdict = check_price({"amount": amount, "currencyCode": currency}, limits, "", "amount")
+    if isinstance(verdict, str):
+        raise ActionRefused("InvalidParameterValue", verdict)
+    value = verdict[0]
     if value > captured:
         raise ActionRefused(
             "TransactionAmountExceeded",
@@ -168,7 +179,7 @@ class Actions:
             )
         reason = _one_of("filing_reason", filing_reason, FILING_REASONS)
         kind = _one_of("dispute_type", dispute_type, DISPUTE_TYPES)
-        value = _disputed(amount, charge)
+        value = _disputed(amount, charge, fx.limits)
         dispute = open_dispute(
             fx,
             charge,

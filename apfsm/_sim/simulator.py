@@ -321,15 +321,17 @@ class Simulator(AmazonPayApi):
         ``"buyer_won"``, ``"evidence_requested"``... (``LIFECYCLES["Dispute"].events``).
 
         Args:
-            amount: the disputed amount (a decimal string, in the charge's currency); the
-                captured amount when None.
+            amount: the disputed amount (a decimal string — or an int — in the charge's
+                currency, as the API writes amounts: at most the currency's decimals, no
+                sign or exponent); the captured amount when None.
 
         Returns:
             The new Dispute's JSON.
 
         Raises:
             ActionRefused: (a ``ValueError``) unknown charge, a charge not Captured, an
-                unknown filing reason or dispute type, an amount above the captured one.
+                unknown filing reason or dispute type, an amount that is not one (``"1E+1"``,
+                ``"0.001"`` in USD) or above the captured one.
         """
         try:
             with self._lock:

@@ -353,7 +353,8 @@ ODD: tuple[Any, ...] = (
 
 def sweep_paths(snapshot: dict[str, Any]) -> list[tuple[Any, ...]]:
     """Every field of every stored object (one level into its dicts), every slot of the
-    reports' entries, the queue's and the top level's."""
+    reports' entries and of a queue entry, every limit, counter and idempotency entry's
+    field, a log record's and a notification's, and the top level's."""
     out: list[tuple[Any, ...]] = [(key,) for key in snapshot]
     for n, item in enumerate(snapshot["objects"]):
         for name, value in item.items():
@@ -366,6 +367,13 @@ def sweep_paths(snapshot: dict[str, Any]) -> list[tuple[Any, ...]]:
         for n, entry in enumerate(book[key]):
             out += [("reports", key, n, i) for i in range(len(entry))]
     out += [("queue", 0, i) for i in range(5)]
+    out += [("queue", 0, 4, i) for i in range(len(snapshot["queue"][0][4]))]
+    for key in ("limits", "counters"):
+        out += [(key, name) for name in snapshot[key]]
+    for key, entry in snapshot["idempotency"].items():
+        out += [("idempotency", key, name) for name in entry]
+    for key in ("log", "notifications"):
+        out += [(key, 0, name) for name in snapshot[key][0]]
     return out
 
 
