@@ -174,10 +174,20 @@ class _Durable:
                 self._db.execute("DELETE FROM ipn WHERE message_id = ?", (envelope["MessageId"],))
 
     def ipn_pending(self) -> list[dict[str, str]]:
-        """The envelopes whose delivery was not over when the server stopped."""
+        """The envelopes whose delivery was not over when the server stopped.
+
+        Raises:
+            _StateFileError: a row that is not an SNS envelope (damaged: the delivery
+                thread would fail on it, unseen).
+        """
         with self.lock:
             rows = self._db.execute("SELECT envelope FROM ipn ORDER BY rowid").fetchall()
-        return [json.loads(row[0]) for row in rows]
+            try:
+                return [_envelope(self.path, row[0]) for row in rows]
+            except _StateFileError:
+                self._closed = True  # read at start: the server does not start on it
+                self._db.close()
+                raise
 
     def _checkpoint(self, simulator: Simulator, *, full: bool = False) -> None:
         parts = simulator.checkpoint_parts(full=full)
@@ -236,6 +246,23 @@ class _Durable:
             self._flush()
             self._closed = True
             self._db.close()
+
+
+def _envelope(path: Path, text: object) -> dict[str, str]:
+    """An IPN row read back: an SNS envelope (``_ipn``: string fields, its MessageId and
+    TopicArn among them), or the file is refused."""
+    try:
+        envelope = json.loads(text) if isinstance(text, str) else None
+    except (ValueError, RecursionError):
+        envelope = None
+    if (
+        not isinstance(envelope, dict)
+        or not all(isinstance(v, str) for v in envelope.values())
+        or not {"MessageId", "TopicArn"} <= set(envelope)
+    ):
+        shown = text[:80] if isinstance(text, str) else text
+        raise _refuse(path, f"holds a damaged IPN row (not an SNS envelope: {shown!r})")
+    return envelope
 
 
 def _rename(source: Path, target: Path) -> None:

@@ -283,6 +283,20 @@ def test_serve_names_the_file_an_os_error_is_about(tmp_path: Path) -> None:
     assert result.stderr.rstrip().endswith(f": {tmp_path}")  # "Is a directory: ..."
 
 
+@pytest.mark.parametrize("envelope", ["{", "[]", '{"MessageId": "m"}', '{"MessageId": 5}'])
+def test_a_damaged_ipn_row_is_refused(tmp_path: Path, envelope: str) -> None:
+    """Read when the server starts with --notify-url (deliveries a crash left undone): a row
+    that is not an SNS envelope stopped the start with a bare JSON error, or failed the
+    delivery thread unseen."""
+    path = tmp_path / "state.db"
+    _journaled(path)
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO ipn VALUES ('m', ?)", (envelope,))
+    with pytest.raises(ValueError, match="damaged IPN row") as refused:
+        create_app(state=path, notify_url="http://127.0.0.1:9/ipn")
+    assert str(path) in str(refused.value)
+
+
 def test_an_empty_state_file_is_a_new_state(tmp_path: Path) -> None:
     """0 bytes: what an interrupted creation could leave; documented in docs/server.md
     ("Refusals") as taken for a new state."""
