@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 import apfsm
 from apfsm import OPERATIONS, Outcome
-from apfsm._spec import ERRORS
+from apfsm._spec import ERRORS, REPORT_OPERATIONS
 from tests.simhelpers import checkout, make_sim
 
 pytest.importorskip("starlette")
@@ -69,6 +69,19 @@ _IDS = [
     _CAPTURED,
     _SIM.file_dispute(_CAPTURED, amount="1.00")["disputeId"],
     _SIM.buyer_sign_in(scopes=["name"]),
+    _SIM.reports.create_report(
+        {
+            "reportType": "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_SETTLEMENT_DATA_",
+            "startTime": "20260301T000000Z",
+            "endTime": "20260303T000000Z",
+        }
+    )["reportId"],
+    _SIM.reports.create_report_schedule(
+        {
+            "reportType": "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_SETTLEMENT_DATA_",
+            "scheduleFrequency": "P1D",
+        }
+    )["reportScheduleId"],
 ]
 
 
@@ -86,7 +99,8 @@ def _amazon_shaped(answer: Any) -> None:
         assert ERRORS[body["reasonCode"]].http_status == answer.status_code, body
 
 
-_TEMPLATES = sorted({op.path for op in OPERATIONS.values()})
+#: Every API route: the payment operations' and the Reports API's.
+_TEMPLATES = sorted({op.path for op in (*OPERATIONS.values(), *REPORT_OPERATIONS.values())})
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=300)
