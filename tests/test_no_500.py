@@ -100,7 +100,9 @@ def _amazon_shaped(answer: Any) -> None:
 
 
 #: Every API route: the payment operations' and the Reports API's.
-_TEMPLATES = sorted({op.path for op in (*OPERATIONS.values(), *REPORT_OPERATIONS.values())})
+_TEMPLATES = sorted(
+    {op.path for op in OPERATIONS.values()} | {op.path for op in REPORT_OPERATIONS.values()}
+)
 
 
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=300)
