@@ -267,12 +267,14 @@ def test_check_raises_only_its_documented_error_on_any_json_object(
 
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=200)
 @given(operation=_OPERATION_NAMES | st.text(max_size=10), target=JSON, body=JSON)
-def test_check_raises_only_value_or_type_errors_on_any_json(
+def test_check_raises_only_its_value_error_on_any_json(
     operation: str, target: Any, body: Any
 ) -> None:
+    """Any JSON value as target or body: an ``Outcome`` or the documented ``ValueError``
+    (``TypeError`` is documented only for ``at`` and ``limits``, which are good here)."""
     try:
         apfsm.check(operation, target, body=body, at=_AT)
-    except (ValueError, TypeError):
+    except ValueError:
         return
 
 
