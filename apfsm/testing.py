@@ -2,7 +2,7 @@
 Amazon Pay's side while your rules play your shop's.
 
 Subclass it, point your integration at ``self.sim`` (an ``apfsm.Simulator``: the same
-thirteen API methods, taking and returning the API's JSON), add ``@rule`` methods for your
+API methods, taking and returning the API's JSON), add ``@rule`` methods for your
 business events (place an order, ship, accept a return, cancel) and ``@invariant`` methods
 for what must always hold, and implement ``on_notification`` to hand IPN messages to your
 handler. The base class brings the rest:
