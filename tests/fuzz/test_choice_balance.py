@@ -49,8 +49,10 @@ def finite_values(strategy: Any) -> tuple[Any, ...] | None:
         strategy = strategy.wrapped_strategy
     if isinstance(strategy, SampledFromStrategy):
         return tuple(strategy.elements)
-    if isinstance(strategy, IntegersStrategy) and strategy.end - strategy.start < 16:
-        return tuple(range(strategy.start, strategy.end + 1))
+    if isinstance(strategy, IntegersStrategy):
+        low, high = strategy.start, strategy.end
+        if low is not None and high is not None and high - low < 16:
+            return tuple(range(low, high + 1))
     return None
 
 
