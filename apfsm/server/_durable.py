@@ -389,7 +389,8 @@ def _replay(simulator: Simulator, kind: str, args: list[Any], body: bytes | None
     elif kind == "report":  # the Reports API (docs/reports.md); refusals change nothing
         try:
             decoded = _loads(body, exact=True) if body and body.strip() else None
-            report_call(simulator.reports, args[0], args[1], args[2], decoded)
+            key = args[3] if len(args) > 3 else None  # journals before report keys: none
+            report_call(simulator.reports, args[0], args[1], args[2], decoded, key)
         except ApiError:
             pass
     elif kind == "event":
