@@ -82,6 +82,27 @@ def test_a_restart_with_caps_resumes_exactly(tmp_path: Path, checkpoint_every: i
     assert _rows(path, "keys") <= 40 + 1
 
 
+def test_a_restart_forgets_the_keys_the_server_would_forget(tmp_path: Path) -> None:
+    """Keys kept by a checkpoint come back in the order they were taken, not sorted by name:
+    the journal replayed after it forgets the oldest first, as the server did. (Found by
+    test_server_load.py: with two clients' keys interleaved, a restart forgot recent keys
+    and kept older ones, so a retried POST ran again after a crash.)"""
+    path = tmp_path / "state.db"
+    app = create_app(make_sim(seed="order"), state=path, max_idempotency_keys=4)
+    api = Api(TestClient(app))
+    for key in ("b-1", "a-1", "b-2", "a-2"):  # two clients, interleaved
+        api("POST", "/checkoutSessions", session_body(), key=key)
+    _durable(app).checkpoint(app.state.simulator)
+    api("POST", "/checkoutSessions", session_body(), key="c-1")  # journaled: forgets b-1
+    served = app.state.simulator.snapshot()
+    assert ["a-1", "b-2", "a-2", "c-1"] == list(served["idempotency"])
+    restarted = create_app(state=path, max_idempotency_keys=4)  # no shutdown: a crash
+    assert served == restarted.state.simulator.snapshot()
+    # The same request again after the crash: replayed, as the server would have.
+    again = Api(TestClient(restarted))("POST", "/checkoutSessions", session_body(), key="a-1")
+    assert (201, served["objects"][1]["id"]) == (again[0], again[1]["checkoutSessionId"])
+
+
 def test_the_server_caps_by_default_and_validates_its_caps() -> None:
     sim = create_app().state.simulator
     assert 100_000 == sim.log.max_records
