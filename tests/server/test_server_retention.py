@@ -4,7 +4,10 @@ schema-1 state files migrated in place."""
 
 from __future__ import annotations
 
+import argparse
+import inspect
 import json
+import re
 import sqlite3
 import zlib
 from collections.abc import Callable
@@ -15,11 +18,16 @@ import httpx2
 import pytest
 from starlette.testclient import TestClient
 
+from apfsm._cli.commands import _parser
 from apfsm.server import create_app
+from apfsm.server import serve as serve_forever
+from apfsm.server._wire import MAX_CALL_LOG, MAX_IDEMPOTENCY_KEYS, MAX_NOTIFICATIONS
 from tests.simhelpers import make_sim, price, session_body
 
 from .test_server import Api
 from .test_server_clients import serve
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _durable(app: Any) -> Any:
@@ -110,6 +118,57 @@ def test_the_server_caps_by_default_and_validates_its_caps() -> None:
         with pytest.raises(ValueError, match="max_call_log"):
             create_app(max_call_log=bad)  # type: ignore[arg-type]
     assert create_app(max_call_log=None).state.simulator.log.max_records is None
+
+
+#: Each retention cap: its ``create_app``/``serve`` argument, its ``apfsm serve`` option,
+#: its default where it is declared (``apfsm.server._wire``), and the name of its rows in
+#: docs/server.md's two retention tables.
+CAPS = [
+    ("max_call_log", "--max-call-log", MAX_CALL_LOG, "the call log"),
+    (
+        "max_idempotency_keys",
+        "--max-idempotency-keys",
+        MAX_IDEMPOTENCY_KEYS,
+        "idempotency keys and their answers",
+    ),
+    ("max_notifications", "--max-notifications", MAX_NOTIFICATIONS, "IPN messages"),
+]
+
+
+def _held(sim: Any) -> dict[str, int | None]:
+    return {
+        "max_call_log": sim.log.max_records,
+        "max_idempotency_keys": sim._keys.max_keys,
+        "max_notifications": sim._store.max_notifications,
+    }
+
+
+@pytest.mark.parametrize(("argument", "option", "default", "row"), CAPS)
+def test_each_cap_has_one_default_everywhere(
+    argument: str, option: str, default: int, row: str
+) -> None:
+    """The default declared once (``apfsm.server._wire``) is the one ``create_app``,
+    ``serve`` and ``apfsm serve`` use, the one a server holds, and the one docs/server.md
+    and docs/cli.md state (100,000 for each; only two of them were checked, issue 16)."""
+    assert default == inspect.signature(create_app).parameters[argument].default
+    assert default == inspect.signature(serve_forever).parameters[argument].default
+    assert default == _held(create_app().state.simulator)[argument]
+    sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    command = sub.choices["serve"]
+    assert default == getattr(command.parse_args([]), argument)
+    action = next(a for a in command._actions if option in a.option_strings)
+    assert f"(default: {default};" in (action.help or "")
+    number = f"{default:,}"
+    server_md = (ROOT / "docs" / "server.md").read_text(encoding="utf-8")
+    rows = [line.split(" | ") for line in server_md.splitlines() if line.startswith(f"| {row} ")]
+    assert 2 == len(rows)  # the retention table and the audit
+    assert all(number in cells[1] for cells in rows), rows
+    cli_md = " ".join((ROOT / "docs" / "cli.md").read_text(encoding="utf-8").split())
+    said = re.search(rf"`{option} N`: [^(]*\(default ([0-9,]+);", cli_md)
+    assert said is not None
+    assert number == said.group(1)
+    if argument == "max_idempotency_keys":  # "a forgotten key is a new key" ... after N
+        assert f"only after {number} later keys" in " ".join(server_md.split())
 
 
 def test_a_reset_keeps_the_caps(tmp_path: Path) -> None:
