@@ -120,10 +120,9 @@ class _Durable:
         self._db = db
         self._seq = seq
         self._checkpoint_seq = seq
-        #: Journal entries not committed yet: reads only (a write commits them all), at
-        #: most ``max_uncommitted``.
+        #: Journal entries not committed yet: reads only (a write commits them all), fewer
+        #: than ``MAX_UNCOMMITTED_READS``.
         self._pending: list[tuple[int, str, str, str, bytes | None]] = []
-        self.max_uncommitted = MAX_UNCOMMITTED_READS
         self._ipn: list[tuple[str, str]] = []  # IPN envelopes queued by the current call
         self._closed = False
         self.checkpoint_every = checkpoint_every
@@ -143,9 +142,9 @@ class _Durable:
         write: bool = True,
     ) -> _T:
         """Run ``run`` (one command on ``simulator``) and journal it — committed before
-        this returns when ``write``, else with the next write or once ``max_uncommitted``
-        reads wait. A refused command is journaled too: a refusal is logged, and some
-        change state (SPEC §8 declines)."""
+        this returns when ``write``, else with the next write or once
+        ``MAX_UNCOMMITTED_READS`` reads wait. A refused command is journaled too: a
+        refusal is logged, and some change state (SPEC §8 declines)."""
         with self.lock:
             at = simulator.now().isoformat()
             try:
@@ -153,7 +152,7 @@ class _Durable:
             finally:
                 self._seq += 1
                 self._pending.append((self._seq, at, kind, json.dumps(args), body))
-                if write or self._ipn or len(self._pending) >= self.max_uncommitted:
+                if write or self._ipn or len(self._pending) >= MAX_UNCOMMITTED_READS:
                     self._flush()
                     # A checkpoint writes what changed since the last one: its pause is
                     # bounded by ``checkpoint_every``, whatever the state holds, and a
