@@ -184,6 +184,9 @@ class ReportBook:
         #: Per keyed operation: idempotency key -> [fingerprint, answer, [code, message]]
         #: (the answer, or the refusal, its first request got).
         self._keys: dict[str, dict[str, list[Any]]] = {name: {} for name in _KEYED}
+        #: At most this many keys per keyed operation, the oldest forgotten first
+        #: (``Simulator.retain(idempotency_keys=...)``; None: all, Amazon's rule).
+        self.max_keys: int | None = None
         self._next = 0
         if store.reports is not None:
             self._load(store.reports)
@@ -415,11 +418,22 @@ class ReportBook:
             answer = make()
         except ApiError as err:
             keys[key] = [print_, None, [err.reason_code, err.message]]
+            self.trim_keys()
             self.save()
             raise
         keys[key] = [print_, dict(answer), None]
+        self.trim_keys()
         self.save()
         return answer
+
+    def trim_keys(self) -> None:
+        """Forget the oldest keys of each keyed operation over ``max_keys`` (a forgotten
+        key is new again, as on the API's own operations)."""
+        if self.max_keys is None:
+            return
+        for keys in self._keys.values():
+            while len(keys) > self.max_keys:
+                del keys[next(iter(keys))]
 
     def create_report(self, body: object, *, idempotency_key: str | None = None) -> dict[str, Any]:
         """Create Report (201): ``{"reportId": ...}``, the report queued ``IN_PROGRESS``;

@@ -473,6 +473,8 @@ class Simulator(AmazonPayApi):
                 the oldest are dropped a packed chunk of 256 at a time).
             idempotency_keys: keep the newest ``idempotency_keys`` keys; a key whose
                 answer left the call log is forgotten too (a forgotten key is new again).
+                The Reports API's keyed calls (Create Report, Create Report Schedule)
+                keep up to as many each.
             notifications: keep at most the newest ``notifications`` IPN messages (the
                 oldest are dropped up to 1,024 at a time; ``notifications_dropped``
                 counts them).
@@ -489,6 +491,8 @@ class Simulator(AmazonPayApi):
         with self._lock:
             self._store.log.retain(call_log)
             self._keys.retain(idempotency_keys)
+            self.reports.max_keys = idempotency_keys
+            self.reports.trim_keys()
             self._store.max_notifications = notifications
             self._store.trim_notifications()
 

@@ -451,3 +451,26 @@ def test_a_snapshot_with_malformed_report_keys_is_refused() -> None:
         broken["reports"]["keys"] = keys
         with pytest.raises(ValueError, match="reports"):
             Simulator.restore(broken)
+
+
+def test_the_report_keys_are_capped_as_the_api_keys_are() -> None:
+    """``retain(idempotency_keys=N)`` (``apfsm serve --max-idempotency-keys``) bounds the
+    Reports API's keys too: up to N per keyed operation, the oldest forgotten first (a
+    forgotten key is new again); they survive a snapshot in the order they were taken."""
+    sim = make_sim()
+    body = {"reportType": AUTH, "startTime": _ts(), "endTime": _ts(timedelta(days=1))}
+    for n in range(5):
+        sim.reports.create_report(body, idempotency_key=f"r-{n}")
+    sim.retain(idempotency_keys=3)
+    assert 5 == len(sim.reports.reports)
+    newest = sim.reports.create_report(body, idempotency_key="r-4")  # kept: replayed
+    assert 5 == len(sim.reports.reports)
+    sim.reports.create_report(body, idempotency_key="r-0")  # forgotten: a new report
+    assert 6 == len(sim.reports.reports)
+    copy_ = Simulator.restore(sim.snapshot())
+    copy_.retain(idempotency_keys=3)
+    assert newest == copy_.reports.create_report(body, idempotency_key="r-4")
+    copy_.reports.create_report(body, idempotency_key="r-5")
+    copy_.reports.create_report(body, idempotency_key="r-6")  # r-3 and r-4 forgotten
+    copy_.reports.create_report(body, idempotency_key="r-4")
+    assert 9 == len(copy_.reports.reports)
