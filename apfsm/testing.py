@@ -2,7 +2,7 @@
 Amazon Pay's side while your rules play your shop's.
 
 Subclass it, point your integration at ``self.sim`` (an ``apfsm.Simulator``: the same
-thirteen API methods, taking and returning the API's JSON), add ``@rule`` methods for your
+API methods, taking and returning the API's JSON), add ``@rule`` methods for your
 business events (place an order, ship, accept a return, cancel) and ``@invariant`` methods
 for what must always hold, and implement ``on_notification`` to hand IPN messages to your
 handler. The base class brings the rest:
@@ -164,6 +164,9 @@ class WatchedSimulator(Simulator):
         idempotency_key: str | None = None,
         simulation_code: str | None = None,
     ) -> Response:
+        """``Simulator.request``, watched: a simulation code queued for the operation
+        (``injected``) goes into the call, a retry ``check_retries`` forbids raises
+        ``IntegrationError``, and the answer is remembered for the machine's checks."""
         __tracebackhide__ = True
         if simulation_code is None and operation in self.injected:
             simulation_code = self.injected.pop(operation)
@@ -334,7 +337,6 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
         return [dict(pending.message) for pending in self._inbox]
 
     def deliver_notifications(self, *, all_pending: bool = True) -> None:
-        __tracebackhide__ = True
         """Deliver what is waiting — delayed messages too — in order, without faults.
 
         Call it from a rule of yours (a "catch-up" step after which your integration must
@@ -342,6 +344,7 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
         step, so the inbox would always be empty and the delivery faults would never
         happen.
         """
+        __tracebackhide__ = True
         while self._inbox:
             pending = self._inbox.pop(0)
             self.on_notification(dict(pending.message))
@@ -399,10 +402,10 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
         return True
 
     def amazon_pay(self, plan: tuple[str, Any]) -> None:
-        __tracebackhide__ = True
         """One step of Amazon Pay's side (see ``AMAZON_STEPS``). A kind that cannot act
         now (nothing to act on, or ``amazon_may`` says no) lets one second pass instead —
         when called directly: the rule draws only kinds that can act (``can_take``)."""
+        __tracebackhide__ = True
         kind, options = plan
         if not self.can_take(kind):
             _note(f"apfsm: {kind} cannot act now; 1 s passes instead")

@@ -248,9 +248,12 @@ def _snapshot() -> dict[str, Any]:
     sim.buyer_sign_in(scopes=["name", "email"])
     settlement = "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_SETTLEMENT_DATA_"
     sim.reports.create_report(
-        {"reportType": settlement, "startTime": "20260301T000000Z", "endTime": "20260303T000000Z"}
+        {"reportType": settlement, "startTime": "20260301T000000Z", "endTime": "20260303T000000Z"},
+        idempotency_key="report-1",
     )
-    sim.reports.create_report_schedule({"reportType": settlement, "scheduleFrequency": "P30D"})
+    sim.reports.create_report_schedule(
+        {"reportType": settlement, "scheduleFrequency": "P30D"}, idempotency_key="schedule-1"
+    )
     snapshot = sim.snapshot()
     kinds = {item["type"] for item in snapshot["objects"]}
     assert {"CheckoutSession", "ChargePermission", "Charge", "Dispute", "Buyer"} <= kinds
@@ -365,12 +368,14 @@ def test_check_raises_only_its_documented_error_on_any_json_object(
 
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=200)
 @given(operation=_OPERATION_NAMES | st.text(max_size=10), target=JSON, body=JSON)
-def test_check_raises_only_value_or_type_errors_on_any_json(
+def test_check_raises_only_its_value_error_on_any_json(
     operation: str, target: Any, body: Any
 ) -> None:
+    """Any JSON value as target or body: an ``Outcome`` or the documented ``ValueError``
+    (``TypeError`` is documented only for ``at`` and ``limits``, which are good here)."""
     try:
         apfsm.check(operation, target, body=body, at=_AT)
-    except (ValueError, TypeError):
+    except ValueError:
         return
 
 

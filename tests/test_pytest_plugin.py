@@ -161,3 +161,30 @@ def test_the_pages_example_test_file_passes_in_a_project_of_its_own(
     pytester.makepyfile(test_amazon_pay=blocks[0])
     result = pytester.runpytest("-q", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=3)
+
+
+def test_a_failing_integration_test_prints_how_to_reproduce_it(pytester: pytest.Pytester) -> None:
+    """Under apfsm's profiles (print_blob=True) a failing IntegrationMachine prints the
+    ``@reproduce_failure`` line and apfsm's story and trace; Hypothesis's default profile
+    does not print the line (the fuzzing guide says so)."""
+    pytester.makepyfile(
+        """
+        from apfsm.examples.shop.buggy_shop import BuggyShop
+        from apfsm.examples.shop.test_shop import ShopMachine
+
+        class Buggy(ShopMachine):
+            trace_dir = "traces"
+
+            def make_shop(self):
+                return BuggyShop(self.sim, now=self.sim.now, bugs={"capture_adds_shipping_fee"})
+
+        TestBuggy = Buggy.TestCase
+        """
+    )
+    for profile, blob in (("apfsm-dev", True), ("default", False)):
+        result = pytester.runpytest("-q", "-p", "no:cacheprovider", "--hypothesis-profile", profile)
+        result.assert_outcomes(failed=1)
+        text = result.stdout.str()
+        assert ("@reproduce_failure(" in text) is blob, text[-3000:]
+        assert "apfsm story of this run" in text
+        assert "apfsm trace of this run: traces/Buggy.json" in text

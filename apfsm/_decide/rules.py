@@ -265,6 +265,10 @@ def _buyer_token_expiry(obj: Any, limits: Limits) -> datetime:
 
 
 def _dispute_response_deadline(obj: Any, limits: Limits) -> datetime:
+    # While the buyer is asked for evidence (ActionRequired / BuyerAdditionalEvidencesRequired:
+    # "pending merchant or buyer action", Java SDK DisputeState.java) no merchant window runs.
+    if obj.reason == "BuyerAdditionalEvidencesRequired":
+        return _NEVER
     # A payload's merchantResponseDeadline wins; else the window of its type from when it
     # asked for a response (docs/dispute.md).
     deadline: datetime | None = obj.payload_deadline

@@ -397,9 +397,10 @@ def _edges(
                 decl.dest,
                 fire,
             )
+    scheduled = _deadlines(sim, object_id)
     for timer in lifecycle.timers:
-        if state not in timer.sources:
-            continue
+        if state not in timer.sources or timer.name not in scheduled:
+            continue  # not here, or a deadline that never falls (a dispute asking the buyer)
 
         def wait(sim: Simulator, oid: str, name: str = timer.name) -> None:
             due = _deadlines(sim, oid)[name]

@@ -144,13 +144,17 @@ def parts_of(store: Store, *, now: datetime, limits: Limits, full: bool = False)
         pushed = [e for e in dirty.pushed if e[3] not in popped]
         fresh = {e[3] for e in dirty.pushed}
         unqueued = [n for n in dirty.popped if n not in fresh]
-    names = list(store.keys) if full else sorted(dirty.keys)
-    keys, forgotten = [], []
+    # In the order the keys were taken (the store's, or ``Dirty.keys``'s): the table's
+    # rows are read back in insertion order, and a restart's cap forgets the first first.
+    names = list(store.keys) if full else list(dirty.keys)
+    keys, forgotten, in_flight = [], [], []
     for key in names:
         entry = store.keys.get(key)
         if entry is None:
             forgotten.append(key)
-        elif not entry.pending:  # a call still in flight has no answer to replay yet
+        elif entry.pending:  # a call still in flight: no answer to replay yet, next time
+            in_flight.append(key)
+        else:
             keys.append((key, _key_json(entry)))
     # Numbered absolutely: those emitted since the last checkpoint and still kept.
     dropped = store.notifications_dropped
@@ -175,7 +179,7 @@ def parts_of(store: Store, *, now: datetime, limits: Limits, full: bool = False)
         log_chunks=chunks,
         log_tail=tail,
     )
-    dirty.keys.clear()
+    dirty.keys = dict.fromkeys(in_flight)  # first next time: taken before the later ones
     dirty.pushed.clear()
     dirty.popped.clear()
     dirty.notifications = store.notifications_emitted

@@ -91,6 +91,8 @@ class IdempotencyKeys:
             if entry is None:
                 entry = keys[key] = Idempotent(fingerprint)
                 self._order.append((key, entry))
+                if self._store.dirty is not None:
+                    self._store.dirty.key_taken(key)
                 seen = None
             else:
                 seen = attrs.evolve(entry)
@@ -119,7 +121,7 @@ class IdempotencyKeys:
     def _settled(self, key: str) -> None:
         dirty = self._store.dirty
         if dirty is not None:
-            dirty.keys.add(key)
+            dirty.key_changed(key)
         self.trim()
 
     def _answer_gone(self, entry: Idempotent) -> bool:
@@ -133,7 +135,7 @@ class IdempotencyKeys:
     def _forget(self, key: str) -> None:
         self._store.keys.pop(key, None)
         if self._store.dirty is not None:
-            self._store.dirty.keys.add(key)
+            self._store.dirty.key_changed(key)
 
     def retain(self, max_keys: int | None) -> None:
         """Keep at most ``max_keys`` keys (None: all); forgets the oldest now."""

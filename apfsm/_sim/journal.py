@@ -91,10 +91,22 @@ class Dirty:
 
     def __init__(self, cursor: ChangeCursor) -> None:
         self.cursor = cursor
-        self.keys: set[str] = set()
+        #: The idempotency keys answered or forgotten, in the order they were taken (a
+        #: dict used as an ordered set): a checkpoint writes them so, and a restart's cap
+        #: then forgets the oldest first, as the running server did.
+        self.keys: dict[str, None] = {}
         self.pushed: list[tuple[object, ...]] = []
         self.popped: list[int] = []
         #: The newest log chunk written (by its first record's number), notifications
         #: written (a count).
         self.log_after = 0
         self.notifications = 0
+
+    def key_taken(self, key: str) -> None:
+        """``key`` was taken (new, or again after it was forgotten): it goes last."""
+        self.keys.pop(key, None)
+        self.keys[key] = None
+
+    def key_changed(self, key: str) -> None:
+        """``key``'s answer was stored, or the key forgotten: it keeps its place."""
+        self.keys.setdefault(key, None)

@@ -452,6 +452,8 @@ class DisputeRecord(_Record):
         deadline = None
         if self.action_required_at is not None:
             deadline = DEADLINE_FUNCTIONS["dispute_response_deadline"](self, limits)
+            if deadline.replace(tzinfo=None) == datetime.max:
+                deadline = None  # the buyer is asked: no window for the merchant
         return {
             "disputeId": self.id,
             "chargeId": self.charge_id,

@@ -10,18 +10,30 @@ store's own objects created in the range (both ends included), as CSV, in a ``da
 (a Decision: Amazon's is a pre-signed S3 URL; a ``data:`` URL needs no server and every HTTP
 client library reads it). Reports are deleted ``Limits.report_retention`` after their
 creation.
+
+Create Report and Create Report Schedule take an ``x-amz-pay-idempotency-key``
+(idempotency.html: "Amazon Pay enforces idempotency for POST requests"; the key in
+manually-requesting-reports.html's Create Report request and in the Java, .NET and Ruby
+SDKs' README examples) but do not need one (the PHP SDK's ReportingClientInterface.php:
+"optional x-amz-pay-authtoken" only; the Node SDK's README sends none). With a key, the
+same request again answers the first answer and creates nothing; a different request with
+the key is ``DuplicateIdempotencyKey``. A key counts per operation (a Decision: the Node
+SDK's tst/webStoreClientTest.js sends one key to createReportSchedule, createReport and
+createReportSchedule again and expects 201 from each), apart from the other calls' keys.
 """
 
 from __future__ import annotations
 
 import base64
 import csv
+import hashlib
 import io
 import json
+import re
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import attrs
 
@@ -92,6 +104,18 @@ def _aware(text: object) -> datetime:
     return require_aware(datetime.fromisoformat(text))
 
 
+#: An idempotency key's characters (idempotency.html; ``IdempotencyKeys.valid``).
+_KEY_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]+\Z")
+#: The POST operations that take an idempotency key.
+_KEYED: Final = ("create_report", "create_report_schedule")
+
+
+def _fingerprint(request: object) -> str:
+    """What makes two requests "the same request" for a key."""
+    text = json.dumps(request, sort_keys=True, separators=(",", ":"), default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _bad(field: str, why: str) -> ApiError:
     return ApiError.from_code("InvalidParameterValue", f"the value of {field} is invalid: {why}")
 
@@ -135,7 +159,9 @@ def _listed(value: object, field: str, known: Any) -> set[str] | None:
     for name in names:
         if name not in known:
             raise _bad(field, f"{name!r} is unknown")
-    return names
+    # Nothing listed filters nothing: the PHP SDK's getReportSchedules() sends
+    # "reportTypes=" (Amazon/Pay/API/Client.php, $reportTypes = null).
+    return names or None
 
 
 class ReportBook:
@@ -155,6 +181,12 @@ class ReportBook:
         self.reports: dict[str, _Report] = {}
         self.schedules: dict[str, _Schedule] = {}
         self._documents: dict[str, str] = {}  # document id -> report id
+        #: Per keyed operation: idempotency key -> [fingerprint, answer, [code, message]]
+        #: (the answer, or the refusal, its first request got).
+        self._keys: dict[str, dict[str, list[Any]]] = {name: {} for name in _KEYED}
+        #: At most this many keys per keyed operation, the oldest forgotten first
+        #: (``Simulator.retain(idempotency_keys=...)``; None: all, Amazon's rule).
+        self.max_keys: int | None = None
         self._next = 0
         if store.reports is not None:
             self._load(store.reports)
@@ -225,6 +257,11 @@ class ReportBook:
                 [s.schedule_id, s.report_type, s.frequency, s.next_at.isoformat()]
                 for s in self.schedules.values()
             ],
+            **(
+                {"keys": {name: dict(keys) for name, keys in self._keys.items()}}
+                if any(self._keys.values())
+                else {}
+            ),
         }
 
     def _load(self, data: Mapping[str, Any]) -> None:
@@ -251,6 +288,15 @@ class ReportBook:
                 if kind not in REPORT_TYPES or frequency not in SCHEDULE_FREQUENCIES:
                     raise ValueError(f"bad report schedule {sid!r}")
                 self.schedules[str(sid)] = _Schedule(str(sid), kind, frequency, _aware(next_at))
+            for name, keys in data.get("keys", {}).items():
+                if name not in _KEYED:
+                    raise ValueError(f"bad idempotency keys of {name!r}")
+                for key, (print_, answer, error) in keys.items():
+                    if not isinstance(print_, str) or (answer is None) == (error is None):
+                        raise ValueError(f"bad idempotency key {key!r}")
+                    if error is not None:
+                        ApiError.from_code(*error)  # a known code, or ValueError
+                    self._keys[name][str(key)] = [print_, answer, error]
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"malformed reports in the snapshot: {exc!r}") from None
 
@@ -333,20 +379,83 @@ class ReportBook:
 
     # -- the API ----------------------------------------------------------------------
 
-    def create_report(self, body: object) -> dict[str, Any]:
+    def _keyed(
+        self,
+        operation: str,
+        key: str | None,
+        request: object,
+        make: Callable[[], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """``make()``'s answer, kept under idempotency key ``key`` (module docs); the
+        caller holds the lock. Raises ``ApiError``: a bad key (``InvalidHeaderValue``),
+        a different request with the key, the first request's refusal again, or
+        ``make``'s refusal."""
+        if key is None:
+            return make()
+        if (
+            not isinstance(key, str)
+            or not 1 <= len(key) <= self._limits.idempotency_key_max_length
+            or _KEY_PATTERN.match(key) is None
+        ):
+            raise ApiError.from_code(
+                "InvalidHeaderValue",
+                "x-amz-pay-idempotency-key must be 1 to "
+                f"{self._limits.idempotency_key_max_length} characters of A-Z a-z 0-9 - _",
+            )
+        keys = self._keys[operation]
+        print_ = _fingerprint(request)
+        seen = keys.get(key)
+        if seen is not None:
+            if seen[0] != print_:
+                raise ApiError.from_code(
+                    "DuplicateIdempotencyKey",
+                    f"idempotency key {key!r} was used with a different request",
+                )
+            if seen[2] is not None:
+                raise ApiError.from_code(*seen[2])  # the first request's refusal again
+            return dict(seen[1])  # the first answer; nothing is created
+        try:
+            answer = make()
+        except ApiError as err:
+            keys[key] = [print_, None, [err.reason_code, err.message]]
+            self.trim_keys()
+            self.save()
+            raise
+        keys[key] = [print_, dict(answer), None]
+        self.trim_keys()
+        self.save()
+        return answer
+
+    def trim_keys(self) -> None:
+        """Forget the oldest keys of each keyed operation over ``max_keys`` (a forgotten
+        key is new again, as on the API's own operations)."""
+        if self.max_keys is None:
+            return
+        for keys in self._keys.values():
+            while len(keys) > self.max_keys:
+                del keys[next(iter(keys))]
+
+    def create_report(self, body: object, *, idempotency_key: str | None = None) -> dict[str, Any]:
+        """Create Report (201): ``{"reportId": ...}``, the report queued ``IN_PROGRESS``;
+        ``idempotency_key`` is the ``x-amz-pay-idempotency-key`` header (module docs)."""
         with self._lock:
             self.settle()
-            fields = _body(body, ("reportType", "startTime", "endTime"))
-            kind = _report_type(fields.get("reportType"))
-            start = _time(fields, "startTime")
-            end = _time(fields, "endTime")
-            assert start is not None
-            assert end is not None
-            if start > end:
-                raise _bad("startTime", "later than endTime")
-            report = self._queue(kind, start, end, self._now())
-            self.save()
-            return {"reportId": report.report_id}
+            return self._keyed(
+                "create_report", idempotency_key, body, lambda: self._create_report(body)
+            )
+
+    def _create_report(self, body: object) -> dict[str, Any]:
+        fields = _body(body, ("reportType", "startTime", "endTime"))
+        kind = _report_type(fields.get("reportType"))
+        start = _time(fields, "startTime")
+        end = _time(fields, "endTime")
+        assert start is not None
+        assert end is not None
+        if start > end:
+            raise _bad("startTime", "later than endTime")
+        report = self._queue(kind, start, end, self._now())
+        self.save()
+        return {"reportId": report.report_id}
 
     def get_report(self, report_id: str) -> dict[str, Any]:
         with self._lock:
@@ -412,57 +521,76 @@ class ReportBook:
         }
 
     def create_report_schedule(
-        self, body: object, *, delete_existing: bool | None = None
+        self,
+        body: object,
+        *,
+        delete_existing: bool | None = None,
+        idempotency_key: str | None = None,
     ) -> dict[str, Any]:
+        """Create Report Schedule (201): ``{"reportScheduleId": ...}``; ``delete_existing``
+        is the ``deleteExistingSchedule`` query parameter, ``idempotency_key`` the
+        ``x-amz-pay-idempotency-key`` header (module docs)."""
         with self._lock:
             self.settle()
-            fields = _body(
-                body,
-                (
-                    "reportType",
-                    "scheduleFrequency",
-                    "nextReportCreationTime",
-                    "deleteExistingSchedule",
-                ),
+            return self._keyed(
+                "create_report_schedule",
+                idempotency_key,
+                [body, delete_existing],
+                lambda: self._create_report_schedule(body, delete_existing),
             )
-            kind = _report_type(fields.get("reportType"))
-            if kind in UNSCHEDULABLE_REPORT_TYPES:
-                raise _bad("reportType", f"{kind} does not support schedule creation")
-            frequency = fields.get("scheduleFrequency")
-            if frequency is None:
-                raise ApiError.from_code("MissingParameterValue", "scheduleFrequency is required")
-            if not isinstance(frequency, str) or frequency not in SCHEDULE_FREQUENCIES:
-                raise _bad("scheduleFrequency", f"one of {', '.join(SCHEDULE_FREQUENCIES)}")
-            now = self._now()
-            next_at = _time(fields, "nextReportCreationTime", required=False)
-            next_at = next_at or now + SCHEDULE_FREQUENCIES[frequency]
-            if next_at < now:
-                # Decision: a past time is taken, rolled forward by whole periods to the
-                # first after now, no report made for the past (the Node SDK's
-                # tst/webStoreClientTest.js creates a schedule at 20230618T150630Z and
-                # expects 201).
-                period = SCHEDULE_FREQUENCIES[frequency]
-                next_at += ((now - next_at) // period + 1) * period
-            delete = (
-                fields.get("deleteExistingSchedule", False)
-                if delete_existing is None
-                else delete_existing
+
+    def _create_report_schedule(self, body: object, delete_existing: bool | None) -> dict[str, Any]:
+        fields = _body(
+            body,
+            (
+                "reportType",
+                "scheduleFrequency",
+                "nextReportCreationTime",
+                "deleteExistingSchedule",
+            ),
+        )
+        kind = _report_type(fields.get("reportType"))
+        if kind in UNSCHEDULABLE_REPORT_TYPES:
+            raise _bad("reportType", f"{kind} does not support schedule creation")
+        frequency = fields.get("scheduleFrequency")
+        if frequency is None:
+            raise ApiError.from_code("MissingParameterValue", "scheduleFrequency is required")
+        if not isinstance(frequency, str) or frequency not in SCHEDULE_FREQUENCIES:
+            raise _bad("scheduleFrequency", f"one of {', '.join(SCHEDULE_FREQUENCIES)}")
+        now = self._now()
+        next_at = _time(fields, "nextReportCreationTime", required=False)
+        next_at = next_at or now + SCHEDULE_FREQUENCIES[frequency]
+        if next_at < now:
+            # Decision: a past time is taken, rolled forward by whole periods to the
+            # first after now, no report made for the past (the Node SDK's
+            # tst/webStoreClientTest.js creates a schedule at 20230618T150630Z and
+            # expects 201).
+            period = SCHEDULE_FREQUENCIES[frequency]
+            next_at += ((now - next_at) // period + 1) * period
+        delete = (
+            fields.get("deleteExistingSchedule", False)
+            if delete_existing is None
+            else delete_existing
+        )
+        if delete in ("true", "false"):
+            # Decision: the Java SDK's README puts the string "false" (org.json
+            # JSONObject.put(key, "false")); taken as the boolean it names.
+            delete = delete == "true"
+        if not isinstance(delete, bool):
+            raise _bad("deleteExistingSchedule", "true or false")
+        existing = [s for s in self.schedules.values() if s.report_type == kind]
+        if existing and not delete:
+            raise ApiError.from_code(
+                "InvalidRequest",
+                f"a schedule for {kind} exists ({existing[0].schedule_id}); "
+                "set deleteExistingSchedule to replace it",
             )
-            if not isinstance(delete, bool):
-                raise _bad("deleteExistingSchedule", "true or false")
-            existing = [s for s in self.schedules.values() if s.report_type == kind]
-            if existing and not delete:
-                raise ApiError.from_code(
-                    "InvalidRequest",
-                    f"a schedule for {kind} exists ({existing[0].schedule_id}); "
-                    "set deleteExistingSchedule to replace it",
-                )
-            for schedule in existing:
-                del self.schedules[schedule.schedule_id]
-            schedule = _Schedule(self._new_id(), kind, frequency, next_at)
-            self.schedules[schedule.schedule_id] = schedule
-            self.save()
-            return {"reportScheduleId": schedule.schedule_id}
+        for schedule in existing:
+            del self.schedules[schedule.schedule_id]
+        schedule = _Schedule(self._new_id(), kind, frequency, next_at)
+        self.schedules[schedule.schedule_id] = schedule
+        self.save()
+        return {"reportScheduleId": schedule.schedule_id}
 
     def get_report_schedules(self, report_types: object = None) -> dict[str, Any]:
         with self._lock:
@@ -531,20 +659,25 @@ def report_call(
     object_id: str | None,
     query: Mapping[str, Any] | None,
     body: object,
+    idempotency_key: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """One Reports API call by its operation's name (``REPORT_OPERATIONS``), as the server
-    and ``--state``'s replay make it: (HTTP status, JSON). Raises ``ApiError``."""
+    and ``--state``'s replay make it: (HTTP status, JSON). ``idempotency_key`` is the
+    ``x-amz-pay-idempotency-key`` header, taken by the two creates (module docs). Raises
+    ``ApiError``."""
     query = dict(query or {})
     if name == "get_reports":
         return 200, book.get_reports(query)
     if name == "create_report":
-        return 201, book.create_report(body)
+        return 201, book.create_report(body, idempotency_key=idempotency_key)
     if name == "get_report_schedules":
         return 200, book.get_report_schedules(query.get("reportTypes"))
     if name == "create_report_schedule":
         flag = query.get("deleteExistingSchedule")
         delete = None if flag is None else str(flag).lower() == "true"
-        return 201, book.create_report_schedule(body, delete_existing=delete)
+        return 201, book.create_report_schedule(
+            body, delete_existing=delete, idempotency_key=idempotency_key
+        )
     object_id = object_id or ""
     if name == "get_report":
         return 200, book.get_report(object_id)

@@ -53,7 +53,10 @@ class Scheduler:
         """Schedule ``record``'s timer ``name`` at its deadline."""
         # A strict boundary (t > deadline) sorts a timer after what else is due then.
         strict = 0 if self._limits.ttl_passed_at_deadline else 1
-        self._push(self.deadline(record, name), strict, record, Timer(record.id, name))
+        due = self.deadline(record, name)
+        if due.replace(tzinfo=None) == datetime.max:
+            return  # a deadline that never falls (a dispute waiting on the buyer)
+        self._push(due, strict, record, Timer(record.id, name))
 
     def outcome(self, record: Record, stamp: datetime, event: str, reason: str | None) -> None:
         """Schedule the asynchronous outcome ``event`` of ``record``, after the delay."""

@@ -321,17 +321,15 @@ class Simulator(AmazonPayApi):
         ``"buyer_won"``, ``"evidence_requested"``... (``LIFECYCLES["Dispute"].events``).
 
         Args:
-            amount: the disputed amount (a decimal string — or an int — in the charge's
-                currency, as the API writes amounts: at most the currency's decimals, no
-                sign or exponent); the captured amount when None.
+            amount: the disputed amount, in the charge's currency as API amounts are
+                written ("12.50": no exponent); the captured amount when None.
 
         Returns:
             The new Dispute's JSON.
 
         Raises:
             ActionRefused: (a ``ValueError``) unknown charge, a charge not Captured, an
-                unknown filing reason or dispute type, an amount that is not one (``"1E+1"``,
-                ``"0.001"`` in USD) or above the captured one.
+                unknown filing reason or dispute type, a bad amount or one above the captured.
         """
         try:
             with self._lock:
@@ -475,6 +473,8 @@ class Simulator(AmazonPayApi):
                 the oldest are dropped a packed chunk of 256 at a time).
             idempotency_keys: keep the newest ``idempotency_keys`` keys; a key whose
                 answer left the call log is forgotten too (a forgotten key is new again).
+                The Reports API's keyed calls (Create Report, Create Report Schedule)
+                keep up to as many each.
             notifications: keep at most the newest ``notifications`` IPN messages (the
                 oldest are dropped up to 1,024 at a time; ``notifications_dropped``
                 counts them).
@@ -491,6 +491,8 @@ class Simulator(AmazonPayApi):
         with self._lock:
             self._store.log.retain(call_log)
             self._keys.retain(idempotency_keys)
+            self.reports.max_keys = idempotency_keys
+            self.reports.trim_keys()
             self._store.max_notifications = notifications
             self._store.trim_notifications()
 

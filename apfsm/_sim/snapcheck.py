@@ -18,6 +18,7 @@ from apfsm._clock import EARLIEST, LATEST
 from apfsm._spec import (
     DISPUTE_RESOLUTIONS,
     DISPUTE_TYPES,
+    ERRORS,
     FILING_REASONS,
     LIFECYCLES,
     PROCESSING_STATUSES,
@@ -26,6 +27,7 @@ from apfsm._spec import (
 )
 
 from .records import RECORD_TYPES
+from .reports import _KEYED
 from .scheduler import EVENTS, TIMERS
 from .shapes import SIGN_IN_SCOPES
 from .store import COUNTERS
@@ -57,6 +59,11 @@ _CHOICES: Final[Mapping[tuple[str, str], tuple[str, ...]]] = {
 #: Fields typed optional that a stored record always has: a dispute is opened
 #: ActionRequired (``disputes.open_dispute``), and its response window counts from then.
 _SET: Final = frozenset({("Dispute", "action_required_at")})
+#: Fields typed optional that a record in these states always has: an Authorized charge's
+#: authorization expires 30 days after ``authorized_at`` (SPEC §2; ``Effects.enter``).
+_SET_IN: Final[Mapping[tuple[str, str], tuple[str, ...]]] = {
+    ("Charge", "authorized_at"): ("Authorized",),
+}
 #: Parent links a record's JSON is computed through (they must name a stored object).
 _PARENTS: Final[Mapping[str, tuple[tuple[str, str], ...]]] = {
     "Charge": (("charge_permission_id", "ChargePermission"),),
@@ -189,6 +196,9 @@ def _record(item: Any, path: str) -> tuple[str, str]:
         _field(kind, name, str(field.type), item[name], f"{path}.{name}")
     if kind == "Dispute":
         _dispute_extra(item.get("extra"), f"{path}.extra")
+    for (needer, name), states in _SET_IN.items():
+        if kind == needer and item["state"] in states and item.get(name) is None:
+            raise SnapshotError(f"{path}.{name}", f"must be set on a {kind} {item['state']}")
     lifecycle = LIFECYCLES[kind]
     state = item["state"]
     names = [s.name for s in lifecycle.states if not s.virtual]
@@ -310,6 +320,34 @@ def _reports(book: Any) -> None:
                 _need(document, str, f"{path}[7]", "a string or null")
                 if status != "COMPLETED":  # only a completed report has a document
                     raise SnapshotError(f"{path}[7]", f"a {status} report has no document")
+    _report_keys(book.get("keys", {}))
+
+
+def _report_keys(keys: Any) -> None:
+    """The Reports API's idempotency keys (``ReportBook._keyed``): per keyed operation,
+    each key's [fingerprint, answer, error] — the answer a JSON object replayed as it is, or
+    the refusal [reasonCode, message] raised again; one of the two."""
+    _need(keys, dict, "reports.keys", "a JSON object")
+    for name, entries in keys.items():
+        _one_of(name, _KEYED, f"reports.keys.{name}")
+        _need(entries, dict, f"reports.keys.{name}", "a JSON object")
+        for key, entry in entries.items():
+            path = f"reports.keys.{name}[{key!r}]"
+            if not isinstance(entry, list) or len(entry) != 3:
+                raise SnapshotError(path, "must be [fingerprint, answer, error]")
+            fingerprint, answer, error = entry
+            _need(fingerprint, str, f"{path}[0]", "a string")
+            if (answer is None) == (error is None):
+                raise SnapshotError(path, "must hold an answer or an error, not both or none")
+            if answer is not None:
+                _need(answer, dict, f"{path}[1]", "a JSON object")
+            elif not (
+                isinstance(error, list)
+                and len(error) == 2
+                and error[0] in ERRORS
+                and isinstance(error[1], str)
+            ):
+                raise SnapshotError(f"{path}[2]", "must be [reasonCode, message] (a known code)")
 
 
 def check_snapshot(snapshot: Mapping[str, Any]) -> None:

@@ -12,11 +12,13 @@ from typing import Any, Final
 import attrs
 
 from apfsm._clock import require_aware
+from apfsm._decide import DEADLINE_FUNCTIONS
 from apfsm._spec import Limits
 
 from .log import CallLog, Idempotent, LogRecord, StoredError
 from .records import RECORD_TYPES
 from .scheduled import Action, Outcome, Timer
+from .scheduler import TIMERS_FROM
 from .snapcheck import SnapshotError, check_snapshot
 from .store import Store
 
@@ -143,6 +145,23 @@ def check_envelope(data: Any, fmt: str, version: int, noun: str) -> None:
         )
 
 
+def _deadlines(records: list[Any], limits: Limits) -> None:
+    """Each record's deadlines in its state computed once: a record whose timer could not
+    be scheduled (a timestamp it needs missing, one out of range) is refused at load, not
+    by the call that settles it later (a 500). ``check_snapshot`` names the known fields;
+    this is the net under it."""
+    for n, record in enumerate(records):
+        for timer in TIMERS_FROM.get((record.object_type, record.state), ()):
+            try:
+                DEADLINE_FUNCTIONS[timer.deadline](record, limits)
+            except (TypeError, ValueError, ArithmeticError) as exc:
+                raise SnapshotError(
+                    f"objects[{n}]",
+                    f"the {timer.name} deadline of a {record.object_type} {record.state} "
+                    f"cannot be computed ({exc})",
+                ) from None
+
+
 def load(snapshot: Mapping[str, Any]) -> tuple[Store, datetime, Limits]:
     """A store read back from a snapshot, with the snapshot's instant and limits.
 
@@ -171,6 +190,7 @@ def load(snapshot: Mapping[str, Any]) -> tuple[Store, datetime, Limits]:
         for item, record in zip(snapshot["objects"], records, strict=True):
             for link in _LINKS & set(item):
                 getattr(record, link).extend(by_id[child] for child in item[link])
+        _deadlines(records, limits)
         store.objects = by_id
         store.counters = {k: int(v) for k, v in snapshot["counters"].items()}
         store.queue = [
@@ -195,6 +215,8 @@ def load(snapshot: Mapping[str, Any]) -> tuple[Store, datetime, Limits]:
         if reports is not None and not isinstance(reports, dict):
             raise TypeError("reports must be a JSON object")
         store.reports = reports
+    except SnapshotError:
+        raise  # a fault with its path (a deadline that cannot be computed)
     except (KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"malformed simulator snapshot: {exc!r}") from None
     return store, now, limits

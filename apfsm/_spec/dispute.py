@@ -2,12 +2,24 @@
 or A-to-z Guarantee claim on a captured charge.
 
 Sources: https://developer.amazon.com/docs/amazon-pay-api-v2/dispute.html (the object, its
-four states, ``resolution``), .../amazon-pay-checkout/manage-disputes.html (a ``CHARGEBACK``
-IPN "when a dispute is created or its status changes"), the SDKs' release notes (Node
-2.3.2, PHP 2.6.8, Java 2.6.5: "requiring the submission of necessary evidence files within
-the specified Dispute Window (11 days for Chargeback, 7 days for A-Z Claims)") and their
-enums (``dispute_codes``). Amazon's pages list the states and reason codes but this model's
-transitions between them are **Decisions** (docs/dispute.md, "What is decided"):
+four states, ``resolution`` "for Resolved/Closed states"), .../amazon-pay-checkout/
+manage-disputes.html (a ``CHARGEBACK`` IPN "when a dispute is created or its status
+changes"), the SDKs' release notes (Node 2.3.2, PHP 2.6.8, Java 2.6.5: "requiring the
+submission of necessary evidence files within the specified Dispute Window (11 days for
+Chargeback, 7 days for A-Z Claims)") and their enums (``dispute_codes``). The Java SDK's
+enums say what each state and reason means (amzn/amazon-pay-api-sdk-java
+``src/com/amazon/pay/api/types/DisputeState.java``: "ActionRequired represents pending
+merchant or buyer action", "Closed represents the dispute is closed and immutable";
+``DisputeReasonCode.java``: "BUYER_ADDITIONAL_EVIDENCES_REQUIRED represents the buyer
+needs to provide additional evidence"). Followed here:
+
+- ``BuyerAdditionalEvidencesRequired`` is an ``ActionRequired`` reason (pending buyer
+  action), not an ``UnderReview`` one; the merchant's response window does not run then;
+- only ``Closed`` is immutable: a ``Resolved`` dispute can still be reported by Update
+  Dispute (its resolution, or its closure).
+
+dispute.html's "Dispute State Transition" section itself is not in apfsm's sources, so the
+moves between the states are **Decisions** (docs/dispute.md, "What is decided"):
 
 - a new dispute asks for the merchant's response: ``ActionRequired`` /
   ``MerchantResponseRequired``, until ``merchantResponseDeadline``
@@ -15,8 +27,10 @@ transitions between them are **Decisions** (docs/dispute.md, "What is decided"):
 - Contest Dispute, in ``ActionRequired`` only, puts it ``UnderReview``; once the window
   has passed (the boundary as ``ttl_passed_at_deadline``) it is ``Resolved`` /
   ``MerchantResponseDeadlineExpired``, resolution ``BuyerWon``, and a contest is refused;
-- the investigator may ask for more (``ActionRequired`` /
-  ``MerchantAdditionalEvidencesRequired``, a new window) or decide (``Resolved``);
+- the investigator may ask the merchant for more (``ActionRequired`` /
+  ``MerchantAdditionalEvidencesRequired``, a new window) or the buyer (``ActionRequired``
+  / ``BuyerAdditionalEvidencesRequired``, no window for the merchant), or decide
+  (``Resolved``);
 - an A-to-z claim the buyer turns into a chargeback is ``Closed`` / ``ChargebackFiled``.
 
 Refused by state: ``InvalidDisputeStatus`` (a Decision: Amazon's code is undocumented,
@@ -34,7 +48,10 @@ from .model import SAME, Allow, Creation, Event, Lifecycle, Refuse, StateDecl, T
 __all__ = ["DISPUTE", "DISPUTE_RESOLUTION_BY_TRIGGER"]
 
 _OPEN: Final = ("ActionRequired", "UnderReview")
-_ALL: Final = (*_OPEN, "Resolved", "Closed")
+#: What Update Dispute may report on: all but Closed, "closed and immutable" (Java SDK
+#: DisputeState.java).
+_MUTABLE: Final = (*_OPEN, "Resolved")
+_ALL: Final = (*_MUTABLE, "Closed")
 
 DISPUTE: Final = Lifecycle(
     object_type="Dispute",
@@ -45,18 +62,22 @@ DISPUTE: Final = Lifecycle(
     states=(
         StateDecl(
             "ActionRequired",
-            "the merchant may contest, with evidence, until merchantResponseDeadline",
-            reasons=("MerchantResponseRequired", "MerchantAdditionalEvidencesRequired"),
+            "pending the merchant's response (until merchantResponseDeadline) or the buyer's",
+            # "pending merchant or buyer action" (Java SDK DisputeState.java).
+            reasons=(
+                "MerchantResponseRequired",
+                "MerchantAdditionalEvidencesRequired",
+                "BuyerAdditionalEvidencesRequired",
+            ),
             initial=True,
         ),
         StateDecl(
             "UnderReview",
-            "the evidence is being reviewed",
-            reasons=("BuyerAdditionalEvidencesRequired",),
+            "under investigation: the evidence is being reviewed",
         ),
         StateDecl(
             "Resolved",
-            "decided: statusDetails.resolution says for whom",
+            "decided: statusDetails.resolution says for whom (not yet immutable)",
             reasons=(
                 "MerchantAcceptedDispute",
                 "MerchantResponseDeadlineExpired",
@@ -64,11 +85,10 @@ DISPUTE: Final = Lifecycle(
                 "InvestigatorResolved",
                 "AutoResolved",
             ),
-            terminal=True,
         ),
         StateDecl(
             "Closed",
-            "closed without a decision (a claim the buyer took to the bank)",
+            "closed and immutable (Java SDK DisputeState.java)",
             reasons=("ChargebackFiled",),
             terminal=True,
         ),
@@ -82,13 +102,14 @@ DISPUTE: Final = Lifecycle(
     allows=(
         Allow("get_dispute", _ALL, SAME),
         Allow("contest_dispute", ("ActionRequired",), "UnderReview"),
-        # Update Dispute: the state (and reason, resolution) the body reports.
-        Allow("update_dispute", _OPEN, "Resolved", guard="requested_resolved"),
-        Allow("update_dispute", _OPEN, "Closed", guard="requested_closed"),
+        # Update Dispute: the state (and reason, resolution) the body reports, on any
+        # dispute but a Closed one ("closed and immutable": Java SDK DisputeState.java).
+        Allow("update_dispute", _MUTABLE, "Resolved", guard="requested_resolved"),
+        Allow("update_dispute", _MUTABLE, "Closed", guard="requested_closed"),
     ),
     refusals=(
         Refuse("contest_dispute", ("UnderReview", "Resolved", "Closed"), "InvalidDisputeStatus"),
-        Refuse("update_dispute", ("Resolved", "Closed"), "InvalidDisputeStatus"),
+        Refuse("update_dispute", ("Closed",), "InvalidDisputeStatus"),
     ),
     events=(
         Event(
@@ -102,9 +123,10 @@ DISPUTE: Final = Lifecycle(
         Event(
             "buyer_evidence_requested",
             ("UnderReview",),
-            "UnderReview",
+            # Pending buyer action is ActionRequired (Java SDK DisputeState.java).
+            "ActionRequired",
             "amazon",
-            "the investigator asks the buyer for more evidence",
+            "the investigator asks the buyer for more evidence (no window for the merchant)",
             "BuyerAdditionalEvidencesRequired",
         ),
         Event(

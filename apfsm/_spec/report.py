@@ -217,7 +217,7 @@ REPORT_OPERATIONS: Final[Mapping[str, ReportOperation]] = MappingProxyType(
                     ("startTime", "body", True),
                     ("endTime", "body", True),
                 ),
-                codes=(*_TYPE_CODES, "InvalidRequestFormat"),
+                codes=(*_TYPE_CODES, "InvalidRequestFormat", "DuplicateIdempotencyKey"),
             ),
             ReportOperation(
                 "get_report_document",
@@ -255,7 +255,12 @@ REPORT_OPERATIONS: Final[Mapping[str, ReportOperation]] = MappingProxyType(
                     ("nextReportCreationTime", "body", False),
                     ("deleteExistingSchedule", "body", False),
                 ),
-                codes=(*_TYPE_CODES, "InvalidRequestFormat", "InvalidRequest"),
+                codes=(
+                    *_TYPE_CODES,
+                    "InvalidRequestFormat",
+                    "InvalidRequest",
+                    "DuplicateIdempotencyKey",
+                ),
             ),
             ReportOperation(
                 "cancel_report_schedule",

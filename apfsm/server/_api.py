@@ -133,12 +133,19 @@ class _Api:
                 )
                 if error is not None:
                     raise error
+            # Headers before the body (SPEC §8): the two creates take an idempotency key
+            # but need none (docs/reports.md); GET and DELETE ignore one (idempotency.html).
+            key = headers.get("x-amz-pay-idempotency-key") if op.method == "POST" else None
+            if key is not None and not key.strip():
+                raise ApiError.from_code(
+                    "MissingHeaderValue", "the x-amz-pay-idempotency-key header has no value"
+                )
             query = {k: v[0] for k, v in parse_qs(query_string, keep_blank_values=True).items()}
             decoded = _loads(body, exact=True) if op.method == "POST" and body.strip() else None
             status, answer = state.run(
                 "report",
-                [name, object_id, query],
-                lambda sim: report_call(sim.reports, name, object_id, query, decoded),
+                [name, object_id, query, key],
+                lambda sim: report_call(sim.reports, name, object_id, query, decoded, key),
                 body=body if op.method == "POST" else None,
                 write=op.method != "GET",
             )

@@ -2,12 +2,14 @@
 
 Every call that reaches the simulator (API calls, the buyer's actions, clock moves) is
 appended to the ``journal`` table — its kind, its arguments, the raw request body and the
-simulated instant — and, when it can change state, committed before it is answered
-(WAL mode, ``synchronous=FULL``: a ``kill -9``, even a power cut, loses nothing
-acknowledged). Reads are journaled too (they are in the call log) but committed with the
-next write, so a read never waits on the disk. Every ``checkpoint_every`` commands (1,000
-by default) and at shutdown, a checkpoint writes what changed since the last one — the
-objects changed, the idempotency keys answered, the queue entries pushed and popped, the
+simulated instant — and, when it can change state, committed before it is answered (WAL
+mode, ``synchronous=FULL``: a ``kill -9``, even a power cut, loses nothing acknowledged).
+Reads are journaled too (they are in the call log, which a restart replays them into) but
+committed with the next write, or once ``MAX_UNCOMMITTED_READS`` (256) wait, so a read
+seldom waits on the disk and memory stays bounded under reads alone (issue 16: 3,000 GETs
+kept 3,000 entries until a write). Every ``checkpoint_every`` commands (1,000 by default)
+and at shutdown, a checkpoint writes what changed since the last one — the objects
+changed, the idempotency keys answered, the queue entries pushed and popped, the
 notifications and packed call-log chunks added (``Simulator.checkpoint_parts``) — a row
 each in its table, and deletes the journal before it, in one transaction. Its cost is what
 changed, not what is held (issue 16: a whole-state checkpoint paused calls ~90 µs per
@@ -54,6 +56,11 @@ APPLICATION_ID: Final = 0x61706673
 #: blob, read and migrated in place).
 SCHEMA_VERSION: Final = 2
 _SQLITE_HEADER: Final = b"SQLite format 3\x00"
+#: Journal entries of reads kept in memory, uncommitted, before they are committed
+#: without waiting for a write (Decision, issue 16: bounded memory under reads alone; a
+#: commit, one ``fsync``, every 256 reads at most; a crash loses at most this many reads'
+#: call-log records, never a change).
+MAX_UNCOMMITTED_READS: Final = 256
 
 _CHECKPOINT_TABLES: Final = """
 CREATE TABLE head (
@@ -111,6 +118,8 @@ class _Durable:
         self._db = db
         self._seq = seq
         self._checkpoint_seq = seq
+        #: Journal entries not committed yet: reads only (a write commits them all), fewer
+        #: than ``MAX_UNCOMMITTED_READS``.
         self._pending: list[tuple[int, str, str, str, bytes | None]] = []
         self._ipn: list[tuple[str, str]] = []  # IPN envelopes queued by the current call
         self._closed = False
@@ -131,8 +140,9 @@ class _Durable:
         write: bool = True,
     ) -> _T:
         """Run ``run`` (one command on ``simulator``) and journal it — committed before
-        this returns when ``write``, else with the next write. A refused command is
-        journaled too: a refusal is logged, and some change state (SPEC §8 declines)."""
+        this returns when ``write``, else with the next write or once
+        ``MAX_UNCOMMITTED_READS`` reads wait. A refused command is journaled too: a
+        refusal is logged, and some change state (SPEC §8 declines)."""
         with self.lock:
             at = simulator.now().isoformat()
             try:
@@ -140,7 +150,7 @@ class _Durable:
             finally:
                 self._seq += 1
                 self._pending.append((self._seq, at, kind, json.dumps(args), body))
-                if write or self._ipn:
+                if write or self._ipn or len(self._pending) >= MAX_UNCOMMITTED_READS:
                     self._flush()
                     # A checkpoint writes what changed since the last one: its pause is
                     # bounded by ``checkpoint_every``, whatever the state holds, and a

@@ -26,7 +26,7 @@ _TEXT: Final = (str,)
 _TEXT_OR_NULL: Final = (str, type(None))
 _JOURNAL_ARGS: Final[Mapping[str, tuple[tuple[type, ...] | None, ...]]] = {
     "api": (_TEXT, _TEXT_OR_NULL, _TEXT_OR_NULL, _TEXT_OR_NULL),
-    "report": (_TEXT, _TEXT_OR_NULL, (dict,)),
+    "report": (_TEXT, _TEXT_OR_NULL, (dict,), _TEXT_OR_NULL),  # the last: its key
     "approve": (_TEXT, None),
     "cancel": (_TEXT,),
     "advance": ((int, float),),
@@ -75,6 +75,8 @@ def journal_entry(
         values = json.loads(args)
     except (ValueError, RecursionError):
         raise ValueError(f"its arguments are not JSON: {args[:80]!r}") from None
+    if kind == "report" and isinstance(values, list) and len(values) == 3:
+        values.append(None)  # written before the Reports API took idempotency keys
     if not isinstance(values, list) or len(values) != len(layout):
         raise ValueError(f"{kind}'s arguments are not a list of {len(layout)}: {args[:80]!r}")
     for n, (value, kinds) in enumerate(zip(values, layout, strict=True)):
@@ -94,11 +96,11 @@ def _command(kind: str, args: list[Any], body: object) -> Callable[[Simulator], 
             operation, object_id, decoded, idempotency_key=key, simulation_code=code
         )
     if kind == "report":  # the Reports API (docs/reports.md)
-        name, object_id, query = args
+        name, object_id, query, key = args
         if name not in REPORT_OPERATIONS:
             raise ValueError(f"it names an unknown report operation {name!r}")
         decoded = _body(body)
-        return lambda sim: report_call(sim.reports, name, object_id, query, decoded)
+        return lambda sim: report_call(sim.reports, name, object_id, query, decoded, key)
     if kind == "advance":
         try:
             delta = timedelta(seconds=args[0])

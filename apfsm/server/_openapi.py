@@ -343,8 +343,8 @@ def openapi(limits: Limits | None = None) -> dict[str, Any]:
             "version": "v2",
             "description": "The Amazon Pay API v2 as apfsm serves it (`apfsm serve`). Every "
             "path is also served under /live and /sandbox. POST requests need an "
-            "x-amz-pay-idempotency-key header (the Reports API's take it but do not need it: "
-            "docs/reports.md); with a public key configured, requests must "
+            "x-amz-pay-idempotency-key header (the Reports API's take one and replay on it "
+            "but do not need it: docs/reports.md); with a public key configured, requests must "
             "be signed (AMZN-PAY-RSASSA-PSS or AMZN-PAY-RSASSA-PSS-V2). The paths tagged "
             "Control (/ and /_apfsm/...) are apfsm's own: the buyer's and Amazon's side, the "
             "clock, IPN faults, inspection, reset and snapshots; they need no signature.",

@@ -55,6 +55,10 @@ def _object(properties: dict[str, Any], description: str) -> dict[str, Any]:
     }
 
 
+#: The strings Create Report Schedule reads as deleteExistingSchedule's boolean.
+_BOOLEAN_TEXTS: Final = ["true", "false"]
+
+
 def _report_schemas(limits: Limits, timestamp: dict[str, Any]) -> dict[str, Any]:
     """The Reports API's schemas, by name; ``timestamp`` is the document's timestamp schema."""
     report_type = {"type": "string", "enum": list(REPORT_TYPES)}
@@ -134,7 +138,10 @@ def _report_schemas(limits: Limits, timestamp: dict[str, Any]) -> dict[str, Any]
             "reportType": {"type": "string", "enum": schedulable},
             "scheduleFrequency": frequency,
             "nextReportCreationTime": timestamp,
-            "deleteExistingSchedule": {"type": "boolean"},
+            # The Java SDK's README sends the string "false" (docs/reports.md).
+            "deleteExistingSchedule": {
+                "anyOf": [{"type": "boolean"}, {"type": "string", "enum": _BOOLEAN_TEXTS}]
+            },
         },
         "additionalProperties": False,
         "example": {
@@ -243,6 +250,18 @@ def _parameters(
     if op.name == "create_report_schedule":  # a query parameter in managing-report-schedules
         schema = queries["deleteExistingSchedule"]
         out.append({"name": "deleteExistingSchedule", "in": "query", "schema": schema})
+    if op.method == "POST":
+        # Taken, not needed: the same request again answers the first answer
+        # (docs/reports.md, "The idempotency key").
+        most = limits.idempotency_key_max_length
+        out.append(
+            {
+                "name": "x-amz-pay-idempotency-key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "pattern": f"^(?:[A-Za-z0-9_-]{{1,{most}}})$(?!\n)"},
+            }
+        )
     return out
 
 

@@ -149,3 +149,10 @@ def test_facade_tables_are_current() -> None:
     # docs/facades.md's mapping tables and check_mapping findings, from apfsm.facades.
     stale = refresh_facade_docs(ROOT / "docs" / "facades.md", write=False)
     assert not stale, "docs/facades.md is out of date; run: python -m apfsm.facades"
+
+
+def test_the_readme_lists_every_benchmark() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `(\w+\.py)` \|", text, flags=re.MULTILINE))
+    scripts = {path.name for path in (ROOT / "benchmarks").glob("*.py")}
+    assert scripts <= listed, sorted(scripts - listed)

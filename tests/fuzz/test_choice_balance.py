@@ -25,22 +25,50 @@ from typing import Any
 
 import pytest
 from hypothesis.stateful import Rule, precondition, rule, run_state_machine_as_test
+from hypothesis.strategies._internal.numbers import IntegersStrategy
+from hypothesis.strategies._internal.strategies import SampledFromStrategy
 
 from apfsm._fuzz import AMAZON_RULES
-from apfsm.examples.shop.test_shop import CARDS, ShopMachine
+from apfsm.examples.shop.test_shop import ShopMachine
 from tests.fuzz import BALANCE_HISTORIES, BALANCE_SETTINGS
 
 EVENT_FLOOR = 0.01
 VALUE_FLOOR = 0.2
+#: A value's fair count below which its share is not judged: the buyer approving is
+#: possible in under 600 of 10 000 steps and taken about 10 times (the first order, and
+#: nine in ten of ``another_order``'s — its ``card`` — pay at once on Amazon's page), so
+#: the shares of its five cards are chance.
+MEASURABLE = 10
 
-#: rule -> option -> every value it may take (the finite ones).
+
+def finite_values(strategy: Any) -> tuple[Any, ...] | None:
+    """The values a rule argument's strategy may take, when they are few: a
+    ``sampled_from`` (repeats kept: they weigh the value) or an integer range of at most
+    16; None for the rest."""
+    while hasattr(strategy, "wrapped_strategy"):
+        strategy = strategy.wrapped_strategy
+    if isinstance(strategy, SampledFromStrategy):
+        return tuple(strategy.elements)
+    if isinstance(strategy, IntegersStrategy):
+        low, high = strategy.start, strategy.end
+        if low is not None and high is not None and high - low < 16:
+            return tuple(range(low, high + 1))
+    return None
+
+
+#: rule -> option -> every value it may take, for every finite option of every rule, the
+#: shop's and Amazon's (derived: an option added later is held to the floor too). ``pick``
+#: is left out: an index into the objects a step can act on, taken modulo their number.
 OPTIONS: dict[str, dict[str, tuple[Any, ...]]] = {
-    "another_order": {"card": CARDS},
-    "ship": {"handling_days": (0, 2, 10)},
-    "customer_returns": {"share": ("1", "0.5", "0.2")},
-    "amazon_delivers_ipns": {"fault": ("none", "duplicate", "delay", "reorder")},
-    "amazon_next_deadline": {"offset": (-1, 0, 1)},
-    "amazon_deadline_passes": {"offset": (-1, 0, 1)},
+    r.function.__name__: options
+    for r in ShopMachine.setup_state().rules
+    if (
+        options := {
+            name: values
+            for name, strategy in r.arguments.items()
+            if name != "pick" and (values := finite_values(strategy)) is not None
+        }
+    )
 }
 
 
@@ -96,10 +124,26 @@ def test_every_event_and_option_value_is_drawn_above_its_floor(
     assert steps >= BALANCE_HISTORIES * 10
     for name, options in OPTIONS.items():
         for option, choices in options.items():
-            fair = rules[name] / len(choices)
-            for value in choices:
+            for value in set(choices):
+                fair = rules[name] * choices.count(value) / len(choices)
+                if fair < MEASURABLE:
+                    continue  # too few runs of the rule to tell a skew from chance
                 share = values[(name, option, value)] / fair
                 assert share >= VALUE_FLOOR, (
                     f"{name}({option}={value!r}): {values[(name, option, value)]} of "
                     f"{rules[name]} runs, {share:.2f} of its fair share"
                 )
+
+
+def test_the_options_held_to_the_floor_are_every_finite_one() -> None:
+    assert {
+        "amazon_buyer_approves": {"card"},
+        "amazon_deadline_passes": {"limit", "offset"},
+        "amazon_declines_next_call": {"injection"},
+        "amazon_delivers_ipns": {"fault", "count"},
+        "amazon_next_deadline": {"offset"},
+        "amazon_payment_method_problem": {"reason"},
+        "another_order": {"card"},
+        "customer_returns": {"share"},
+        "ship": {"handling_days"},
+    } == {name: set(options) for name, options in OPTIONS.items()}

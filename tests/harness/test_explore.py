@@ -87,6 +87,7 @@ def test_a_shortest_path_per_declared_transition(result: apfsm.ExploreResult) ->
     assert (
         ("Charge", "AuthorizationInitiated", "pending_timeout", "Declined"),
         ("Dispute", "ActionRequired", "update_dispute", "Closed"),
+        ("Dispute", "Resolved", "update_dispute", "Closed"),
         ("Dispute", "UnderReview", "update_dispute", "Closed"),
     ) == result.unreached
     assert ("create_charge", "capture_charge [sync_capture]") == result.paths[

@@ -442,7 +442,8 @@ class RefAmazonPay:
                     ch.ref,
                 )
         for dp in self._disputes.values():
-            if dp.state == "ActionRequired":
+            # No merchant window while the buyer is asked (docs/dispute.md).
+            if dp.state == "ActionRequired" and dp.reason != "BuyerAdditionalEvidencesRequired":
                 timer(self._dispute_deadline(dp), dp.order, dp.timer_seq, "dispute_expire", dp.ref)
         for item in self._async:
             if item.due <= self._now:
@@ -1113,8 +1114,10 @@ class RefAmazonPay:
             if found.state != "ActionRequired":
                 return _refuse("InvalidDisputeStatus")
             found.state, found.reason = "UnderReview", None
-        else:  # update_dispute: a provider reports the closure
-            if found.state not in ("ActionRequired", "UnderReview"):
+        else:  # update_dispute: a provider reports the resolution or closure
+            # On any dispute but a Closed one: "Closed represents the dispute is closed and
+            # immutable" (amzn/amazon-pay-api-sdk-java .../types/DisputeState.java).
+            if found.state == "Closed":
                 return _refuse("InvalidDisputeStatus")
             details = body["statusDetails"]
             found.state = details["state"]

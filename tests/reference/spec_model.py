@@ -1076,7 +1076,17 @@ def dispute_deadline(dispute: Mapping[str, Any], limits: RefLimits) -> datetime:
 
 def _dispute_state_at(dispute: Mapping[str, Any], at: datetime, limits: RefLimits) -> str:
     state = _state(dispute)
-    if state == "ActionRequired" and _ttl_passed(at, dispute_deadline(dispute, limits), limits):
+    # ActionRequired is "pending merchant or buyer action" (amzn/amazon-pay-api-sdk-java
+    # .../types/DisputeState.java): the merchant's window runs only while the merchant is
+    # asked, not while the buyer is (BuyerAdditionalEvidencesRequired).
+    buyer_asked = (dispute.get("statusDetails") or {}).get(
+        "reasonCode"
+    ) == "BuyerAdditionalEvidencesRequired"
+    if (
+        state == "ActionRequired"
+        and not buyer_asked
+        and _ttl_passed(at, dispute_deadline(dispute, limits), limits)
+    ):
         return "Resolved"  # MerchantResponseDeadlineExpired
     return state
 
@@ -1091,8 +1101,9 @@ def _predict_dispute(
         if state != "ActionRequired":
             return _refuse("InvalidDisputeStatus")
         return _ok("UnderReview")
-    # update_dispute: a provider reports the closure, Resolved or Closed.
-    if state not in ("ActionRequired", "UnderReview"):
+    # update_dispute: a provider reports Resolved or Closed, on any dispute but a Closed one
+    # ("closed and immutable": amzn/amazon-pay-api-sdk-java .../types/DisputeState.java).
+    if state == "Closed":
         return _refuse("InvalidDisputeStatus")
     if body is None:
         return _ok("Resolved")

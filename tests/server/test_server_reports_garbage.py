@@ -139,7 +139,7 @@ _QUERIES: list[tuple[str, str | None]] = [
     ("pageSize=", _BAD),
     ("pageSize=" + "9" * 5000, _BAD),
     ("reportTypes=_NOPE_", _BAD),
-    ("reportTypes=,", None),  # an empty list: no report matches
+    ("reportTypes=,", None),  # nothing listed: no filter (the PHP SDK sends reportTypes=)
     ("processingStatuses=DONE", _BAD),
     ("createdSince=yesterday", _BAD),
     ("createdSince=99999999T999999Z", _BAD),
@@ -157,7 +157,13 @@ _IDS = ["nope", "%00", "x" * 5000, "..", "59007019641%2F1", "%F0%9F%92%A5"]
 
 
 def _state(sim: Simulator) -> Any:
-    return sim.snapshot(log=False)
+    """The simulator's state, but for the report idempotency keys: a refused request's key
+    remembers its refusal (SPEC §7, docs/reports.md); nothing else may change."""
+    snapshot = sim.snapshot(log=False)
+    reports = snapshot.get("reports")
+    if isinstance(reports, dict):
+        snapshot["reports"] = {k: v for k, v in reports.items() if k != "keys"}
+    return snapshot
 
 
 def _judge(op_name: str, status: int, answer: dict[str, Any]) -> None:

@@ -4,7 +4,10 @@ schema-1 state files migrated in place."""
 
 from __future__ import annotations
 
+import argparse
+import inspect
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -18,11 +21,16 @@ import pytest
 from starlette.testclient import TestClient
 
 from apfsm import Simulator
+from apfsm._cli.commands import _parser
 from apfsm.server import create_app
+from apfsm.server import serve as serve_forever
+from apfsm.server._wire import MAX_CALL_LOG, MAX_IDEMPOTENCY_KEYS, MAX_NOTIFICATIONS
 from tests.simhelpers import make_sim, price, session_body
 
 from .test_server import Api
 from .test_server_clients import serve
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _durable(app: Any) -> Any:
@@ -85,6 +93,27 @@ def test_a_restart_with_caps_resumes_exactly(tmp_path: Path, checkpoint_every: i
     assert _rows(path, "keys") <= 40 + 1
 
 
+def test_a_restart_forgets_the_keys_the_server_would_forget(tmp_path: Path) -> None:
+    """Keys kept by a checkpoint come back in the order they were taken, not sorted by name:
+    the journal replayed after it forgets the oldest first, as the server did. (Found by
+    test_server_load.py: with two clients' keys interleaved, a restart forgot recent keys
+    and kept older ones, so a retried POST ran again after a crash.)"""
+    path = tmp_path / "state.db"
+    app = create_app(make_sim(seed="order"), state=path, max_idempotency_keys=4)
+    api = Api(TestClient(app))
+    for key in ("b-1", "a-1", "b-2", "a-2"):  # two clients, interleaved
+        api("POST", "/checkoutSessions", session_body(), key=key)
+    _durable(app).checkpoint(app.state.simulator)
+    api("POST", "/checkoutSessions", session_body(), key="c-1")  # journaled: forgets b-1
+    served = app.state.simulator.snapshot()
+    assert ["a-1", "b-2", "a-2", "c-1"] == list(served["idempotency"])
+    restarted = create_app(state=path, max_idempotency_keys=4)  # no shutdown: a crash
+    assert served == restarted.state.simulator.snapshot()
+    # The same request again after the crash: replayed, as the server would have.
+    again = Api(TestClient(restarted))("POST", "/checkoutSessions", session_body(), key="a-1")
+    assert (201, served["objects"][1]["id"]) == (again[0], again[1]["checkoutSessionId"])
+
+
 def test_the_server_caps_by_default_and_validates_its_caps() -> None:
     sim = create_app().state.simulator
     assert 100_000 == sim.log.max_records
@@ -92,6 +121,57 @@ def test_the_server_caps_by_default_and_validates_its_caps() -> None:
         with pytest.raises(ValueError, match="max_call_log"):
             create_app(max_call_log=bad)  # type: ignore[arg-type]
     assert create_app(max_call_log=None).state.simulator.log.max_records is None
+
+
+#: Each retention cap: its ``create_app``/``serve`` argument, its ``apfsm serve`` option,
+#: its default where it is declared (``apfsm.server._wire``), and the name of its rows in
+#: docs/server.md's two retention tables.
+CAPS = [
+    ("max_call_log", "--max-call-log", MAX_CALL_LOG, "the call log"),
+    (
+        "max_idempotency_keys",
+        "--max-idempotency-keys",
+        MAX_IDEMPOTENCY_KEYS,
+        "idempotency keys and their answers",
+    ),
+    ("max_notifications", "--max-notifications", MAX_NOTIFICATIONS, "IPN messages"),
+]
+
+
+def _held(sim: Any) -> dict[str, int | None]:
+    return {
+        "max_call_log": sim.log.max_records,
+        "max_idempotency_keys": sim._keys.max_keys,
+        "max_notifications": sim._store.max_notifications,
+    }
+
+
+@pytest.mark.parametrize(("argument", "option", "default", "row"), CAPS)
+def test_each_cap_has_one_default_everywhere(
+    argument: str, option: str, default: int, row: str
+) -> None:
+    """The default declared once (``apfsm.server._wire``) is the one ``create_app``,
+    ``serve`` and ``apfsm serve`` use, the one a server holds, and the one docs/server.md
+    and docs/cli.md state (100,000 for each; only two of them were checked, issue 16)."""
+    assert default == inspect.signature(create_app).parameters[argument].default
+    assert default == inspect.signature(serve_forever).parameters[argument].default
+    assert default == _held(create_app().state.simulator)[argument]
+    sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    command = sub.choices["serve"]
+    assert default == getattr(command.parse_args([]), argument)
+    action = next(a for a in command._actions if option in a.option_strings)
+    assert f"(default: {default};" in (action.help or "")
+    number = f"{default:,}"
+    server_md = (ROOT / "docs" / "server.md").read_text(encoding="utf-8")
+    rows = [line.split(" | ") for line in server_md.splitlines() if line.startswith(f"| {row} ")]
+    assert 2 == len(rows)  # the retention table and the audit
+    assert all(number in cells[1] for cells in rows), rows
+    cli_md = " ".join((ROOT / "docs" / "cli.md").read_text(encoding="utf-8").split())
+    said = re.search(rf"`{option} N`: [^(]*\(default ([0-9,]+);", cli_md)
+    assert said is not None
+    assert number == said.group(1)
+    if argument == "max_idempotency_keys":  # "a forgotten key is a new key" ... after N
+        assert f"only after {number} later keys" in " ".join(server_md.split())
 
 
 def test_a_reset_keeps_the_caps(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 
 from apfsm import Simulator
 from apfsm.server import create_app
+from apfsm.server._durable import MAX_UNCOMMITTED_READS
 from tests.simhelpers import T0, make_sim, session_body, state
 
 from .serverhelpers import price, receiver, until
@@ -93,6 +94,41 @@ def test_every_change_is_committed_before_it_is_answered(tmp_path: Path) -> None
     with sqlite3.connect(path) as other:
         assert 1 == other.execute("SELECT count(*) FROM journal").fetchone()[0]  # reads wait
         assert "wal" == other.execute("PRAGMA journal_mode").fetchone()[0]
+
+
+def test_reads_alone_keep_a_bounded_journal(tmp_path: Path) -> None:
+    """3,000 reads after one write: the uncommitted reads stay under
+    ``MAX_UNCOMMITTED_READS`` (issue 16: all 3,000 were held in memory until the next
+    write), the journal on disk under ``checkpoint_every``, and a crash loses
+    at most that many reads' log records, never a change."""
+    path = tmp_path / "state.db"
+    app = create_app(make_sim(seed="reads"), state=path, checkpoint_every=1_000)
+    durable = _state_of(app).durable
+    api = Api(TestClient(app))
+    _, session = api("POST", "/checkoutSessions", session_body(), key="one")
+    sid = session["checkoutSessionId"]
+    held, journal = [], []
+    for n in range(3_000):
+        if n % 10 == 0:  # a Reports API read is journaled as a read too
+            assert 200 == api("GET", "/reports")[0]
+        else:
+            assert 200 == api("GET", f"/checkoutSessions/{sid}")[0]
+        held.append(len(durable._pending))
+        if n % 100 == 0:
+            with sqlite3.connect(path) as other:
+                journal.append(other.execute("SELECT count(*) FROM journal").fetchone()[0])
+    assert MAX_UNCOMMITTED_READS - 1 == max(held)  # committed as the bound is reached
+    # Checkpointed under reads alone: the journal on disk shrank, and stayed under 1,000.
+    assert max(journal) < 1_000
+    assert journal[-1] < max(journal)
+    expected = app.state.simulator.snapshot()
+    actual = create_app(state=path).state.simulator.snapshot()  # no shutdown: a crash
+    lost = len(expected["log"]) - len(actual["log"])
+    assert 0 <= lost < MAX_UNCOMMITTED_READS
+    # The last reads not committed: their API calls' records (Reports reads have none).
+    assert sum(1 for n in range(3_000 - held[-1], 3_000) if n % 10) == lost
+    expected["log"] = expected["log"][: len(actual["log"])]
+    assert expected == actual
 
 
 def test_reset_and_snapshot_load_are_checkpoints(tmp_path: Path) -> None:

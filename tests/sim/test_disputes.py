@@ -164,8 +164,38 @@ def test_other_outcomes(event: str, state: str, reason: str, resolution: str) ->
         details["reasonCode"],
         details["resolution"],
     )
-    refused(lambda: sim.update_dispute(dispute_id, {"statusDetails": {"state": "Closed"}}),
-            "InvalidDisputeStatus")  # fmt: skip
+    closing = {"statusDetails": {"state": "Closed"}}
+    if state == "Resolved":
+        # Resolved is not immutable, Closed is: "Closed represents the dispute is closed and
+        # immutable" (amzn/amazon-pay-api-sdk-java src/com/amazon/pay/api/types/
+        # DisputeState.java). A provider can still report the closure.
+        assert "Closed" == sim.update_dispute(dispute_id, closing)["statusDetails"]["state"]
+    refused(lambda: sim.update_dispute(dispute_id, closing), "InvalidDisputeStatus")
+
+
+def test_buyer_evidence_request_is_action_required_without_a_merchant_window() -> None:
+    # "ActionRequired represents pending merchant or buyer action" (amzn/amazon-pay-api-sdk-java
+    # src/com/amazon/pay/api/types/DisputeState.java); "BUYER_ADDITIONAL_EVIDENCES_REQUIRED
+    # represents the buyer needs to provide additional evidence" (DisputeReasonCode.java).
+    # Until this was read, apfsm kept such a dispute UnderReview.
+    sim = make_sim()
+    dispute_id = sim.file_dispute(captured(sim))["disputeId"]
+    sim.contest_dispute(dispute_id, {"merchantEvidences": [{"evidenceType": "Receipt"}]})
+    asked = sim.amazon_event(dispute_id, "buyer_evidence_requested")
+    assert ("ActionRequired", "BuyerAdditionalEvidencesRequired") == (
+        asked["statusDetails"]["state"],
+        asked["statusDetails"]["reasonCode"],
+    )
+    # The merchant's window does not run while the buyer is asked (a Decision).
+    assert asked["merchantResponseDeadline"] is None
+    sim.advance(CHARGEBACK_WINDOW + timedelta(days=1))
+    later = sim.get_dispute(dispute_id)["statusDetails"]
+    assert ("ActionRequired", "BuyerAdditionalEvidencesRequired") == (
+        later["state"],
+        later["reasonCode"],
+    )
+    won = sim.amazon_event(dispute_id, "buyer_won")["statusDetails"]
+    assert ("Resolved", "BuyerWon") == (won["state"], won["resolution"])
 
 
 def test_filing_needs_a_captured_charge_and_a_known_reason() -> None:

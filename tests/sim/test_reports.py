@@ -402,3 +402,75 @@ def test_a_past_next_report_creation_time_is_rolled_forward_by_whole_periods() -
         schedule = sim.reports.get_report_schedule(schedule_id)
         assert _ts(expected) == schedule["nextReportCreationTime"], offset
     assert {"reports": []} == sim.reports.get_reports({"createdSince": _ts(-period * 2)})
+
+
+def test_the_creates_replay_on_an_idempotency_key_in_process() -> None:
+    # idempotency.html: "Amazon Pay enforces idempotency for POST requests"; the Java SDK's
+    # README sends x-amz-pay-idempotency-key on createReport and createReportSchedule
+    # (docs/reports.md, "The idempotency key").
+    sim = make_sim()
+    body = {"reportType": AUTH, "startTime": _ts(), "endTime": _ts(timedelta(days=1))}
+    first = sim.reports.create_report(body, idempotency_key="r-1")
+    assert first == sim.reports.create_report(copy.deepcopy(body), idempotency_key="r-1")
+    assert 1 == len(sim.reports.reports)
+    with pytest.raises(ApiError) as caught:
+        sim.reports.create_report(
+            {**body, "endTime": _ts(timedelta(days=2))}, idempotency_key="r-1"
+        )
+    assert "DuplicateIdempotencyKey" == caught.value.reason_code
+    for bad in ("", "x" * 33, "no spaces"):
+        with pytest.raises(ApiError) as caught:
+            sim.reports.create_report(body, idempotency_key=bad)
+        assert "InvalidHeaderValue" == caught.value.reason_code
+    # A refusal is the key's answer too (SPEC §7): the same request again is refused again.
+    bad_type = {"reportType": "_NOPE_", "scheduleFrequency": "P1D"}
+    for _ in range(2):
+        with pytest.raises(ApiError) as caught:
+            sim.reports.create_report_schedule(bad_type, idempotency_key="s-1")
+        assert "InvalidParameterValue" == caught.value.reason_code
+    # The keys are in the snapshot: a restored simulator answers the first answer.
+    restored = Simulator.restore(sim.snapshot())
+    assert first == restored.reports.create_report(body, idempotency_key="r-1")
+    assert 1 == len(restored.reports.reports)
+
+
+def test_a_snapshot_with_malformed_report_keys_is_refused() -> None:
+    sim = make_sim()
+    sim.reports.create_report(
+        {"reportType": AUTH, "startTime": _ts(), "endTime": _ts()}, idempotency_key="k"
+    )
+    snapshot = sim.snapshot()
+    cases: list[dict[str, Any]] = [
+        {"create_refund": {}},
+        {"create_report": {"k": [1, {"reportId": "1"}, None]}},
+        {"create_report": {"k": ["fp", None, None]}},
+        {"create_report": {"k": ["fp", None, ["NoSuchCode", "x"]]}},
+    ]
+    for keys in cases:
+        broken = copy.deepcopy(snapshot)
+        broken["reports"]["keys"] = keys
+        with pytest.raises(ValueError, match="reports"):
+            Simulator.restore(broken)
+
+
+def test_the_report_keys_are_capped_as_the_api_keys_are() -> None:
+    """``retain(idempotency_keys=N)`` (``apfsm serve --max-idempotency-keys``) bounds the
+    Reports API's keys too: up to N per keyed operation, the oldest forgotten first (a
+    forgotten key is new again); they survive a snapshot in the order they were taken."""
+    sim = make_sim()
+    body = {"reportType": AUTH, "startTime": _ts(), "endTime": _ts(timedelta(days=1))}
+    for n in range(5):
+        sim.reports.create_report(body, idempotency_key=f"r-{n}")
+    sim.retain(idempotency_keys=3)
+    assert 5 == len(sim.reports.reports)
+    newest = sim.reports.create_report(body, idempotency_key="r-4")  # kept: replayed
+    assert 5 == len(sim.reports.reports)
+    sim.reports.create_report(body, idempotency_key="r-0")  # forgotten: a new report
+    assert 6 == len(sim.reports.reports)
+    copy_ = Simulator.restore(sim.snapshot())
+    copy_.retain(idempotency_keys=3)
+    assert newest == copy_.reports.create_report(body, idempotency_key="r-4")
+    copy_.reports.create_report(body, idempotency_key="r-5")
+    copy_.reports.create_report(body, idempotency_key="r-6")  # r-3 and r-4 forgotten
+    copy_.reports.create_report(body, idempotency_key="r-4")
+    assert 9 == len(copy_.reports.reports)

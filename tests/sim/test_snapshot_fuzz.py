@@ -73,10 +73,16 @@ def valid() -> str:
         }
     )
     sim.buyer_sign_in(scopes=["name", "email", "shippingAddress"])
+    checkout(sim, "7.00")  # a charge left Authorized: its authorization expires
     sim.reports.create_report(
-        {"reportType": SETTLEMENT, "startTime": "20260301T000000Z", "endTime": "20260303T000000Z"}
+        {"reportType": SETTLEMENT, "startTime": "20260301T000000Z", "endTime": "20260303T000000Z"},
+        idempotency_key="report-1",
     )
-    sim.reports.create_report_schedule({"reportType": SETTLEMENT, "scheduleFrequency": "P30D"})
+    with pytest.raises(ApiError):  # kept with its key: the refusal replays
+        sim.reports.create_report({"reportType": "_NOPE_"}, idempotency_key="report-2")
+    sim.reports.create_report_schedule(
+        {"reportType": SETTLEMENT, "scheduleFrequency": "P30D"}, idempotency_key="schedule-1"
+    )
     sim.advance(timedelta(hours=1))
     sim.reports.create_report(
         {"reportType": SETTLEMENT, "startTime": "20260301T000000Z", "endTime": "20260302T000000Z"}
@@ -84,11 +90,14 @@ def valid() -> str:
     snapshot = sim.snapshot()
     kinds = {item["type"] for item in snapshot["objects"]}
     assert {"Dispute", "Buyer"} <= kinds, kinds
+    states = {(item["type"], item["state"]) for item in snapshot["objects"]}
+    assert ("Charge", "Authorized") in states, states
     extras = [item["extra"] for item in snapshot["objects"] if item["type"] == "Dispute"]
     assert {"merchantEvidences", "reportedStatus"} <= {key for e in extras for key in e}, extras
     statuses = {entry[5] for entry in snapshot["reports"]["reports"]}
     assert {"COMPLETED", "IN_PROGRESS"} <= statuses, statuses
     assert snapshot["reports"]["schedules"]
+    assert {"create_report", "create_report_schedule"} == set(snapshot["reports"]["keys"])
     return json.dumps(snapshot)
 
 
@@ -246,7 +255,12 @@ def test_each_kind_of_fault_is_named_by_its_path(change: Any, path: str) -> None
 
 
 def _first(snapshot: dict[str, Any], kind: str) -> int:
-    return next(n for n, item in enumerate(snapshot["objects"]) if item["type"] == kind)
+    """The first object of ``kind`` (a Charge: the one Authorized)."""
+    return next(
+        n
+        for n, item in enumerate(snapshot["objects"])
+        if item["type"] == kind and (kind != "Charge" or item["state"] == "Authorized")
+    )
 
 
 @pytest.mark.parametrize(
@@ -265,9 +279,12 @@ def _first(snapshot: dict[str, Any], kind: str) -> int:
         ("Buyer", "scopes", [""], "[0]"),
         ("Buyer", "scopes", ["name", "nonsense"], "[1]"),
         ("Buyer", "created_at", "9999-12-31T00:00:00+00:00", ""),
+        # tests/test_no_500.py found it (main's base snapshot): loaded, the charge's expiry
+        # failed every later settle (a 500).
+        ("Charge", "authorized_at", None, ""),
     ],
 )
-def test_each_fault_of_a_dispute_or_buyer_is_named_by_its_path(
+def test_each_fault_of_a_newer_record_is_named_by_its_path(
     kind: str, field: str, value: Any, suffix: str
 ) -> None:
     snapshot = json.loads(valid())
@@ -298,6 +315,17 @@ def test_each_fault_of_a_dispute_or_buyer_is_named_by_its_path(
         (lambda b: b["reports"][1].__setitem__(7, "amzn1.tortuga.0.1.1"), "reports.reports[1][7]"),
         (lambda b: b["schedules"][0].__setitem__(2, "P5D"), "reports.schedules[0][2]"),
         (lambda b: b["schedules"][0].__setitem__(3, None), "reports.schedules[0][3]"),
+        (lambda b: b.__setitem__("keys", []), "reports.keys"),
+        (lambda b: b["keys"].__setitem__("get_report", {}), "reports.keys.get_report"),
+        # Loaded, an answer that is not an object failed the key's replay (a 500).
+        (
+            lambda b: b["keys"]["create_report"]["report-1"].__setitem__(1, "x"),
+            "reports.keys.create_report['report-1'][1]",
+        ),
+        (
+            lambda b: b["keys"]["create_report"]["report-2"].__setitem__(2, ["Nope", "x"]),
+            "reports.keys.create_report['report-2'][2]",
+        ),
     ],
 )
 def test_each_fault_of_a_report_or_schedule_is_named_by_its_path(change: Any, path: str) -> None:
@@ -363,6 +391,10 @@ def sweep_paths(snapshot: dict[str, Any]) -> list[tuple[Any, ...]]:
                 out += [("objects", n, name, key) for key in value]
     book = snapshot["reports"]
     out += [("reports", key) for key in book]
+    for name, keys in book["keys"].items():
+        out.append(("reports", "keys", name))
+        for key, entry in keys.items():
+            out += [("reports", "keys", name, key, i) for i in range(len(entry))]
     for key in ("reports", "schedules"):
         for n, entry in enumerate(book[key]):
             out += [("reports", key, n, i) for i in range(len(entry))]
@@ -408,3 +440,18 @@ def test_every_field_of_every_record_loads_and_works_or_is_refused() -> None:
             except Exception as exc:
                 faults.append(f"{path} = {value!r}: {exc!r}")
     assert [] == faults, "\n".join(faults)
+
+
+def test_a_record_whose_deadline_cannot_be_computed_is_refused_at_load() -> None:
+    """The net under the field rules (``snapshots._deadlines``): a record in a state with a
+    timer whose deadline fails is refused, naming the record — whatever field it lacks."""
+    from apfsm import Limits
+    from apfsm._sim.records import ChargeRecord
+    from apfsm._sim.snapshots import _deadlines
+    from tests.simhelpers import T0
+
+    charge = ChargeRecord(id="c", seq=1, created_at=T0, updated_at=T0, state="Authorized")
+    with pytest.raises(SnapshotError) as refused:
+        _deadlines([charge], Limits())
+    assert "objects[0]" == refused.value.path
+    assert "expire deadline of a Charge Authorized" in str(refused.value)

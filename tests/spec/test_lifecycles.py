@@ -147,14 +147,24 @@ def test_states_and_reasons_follow_spec_sections_3_to_6() -> None:
         "Charge": {"Captured", "Canceled", "Declined"},
         "Refund": {"Refunded", "Declined"},
         "Buyer": {"Active"},  # nothing but its token's expiry (deletion) leads out
-        "Dispute": {"Resolved", "Closed"},
+        # Only Closed: "Closed represents the dispute is closed and immutable", Resolved
+        # only "reached a logical resolution" (amzn/amazon-pay-api-sdk-java
+        # src/com/amazon/pay/api/types/DisputeState.java).
+        "Dispute": {"Closed"},
     } == terminal  # fmt: skip
     assert {"Active": set()} == states["Buyer"]
     # The PHP SDK's Constants/DisputeState.php and DisputeReasonCode.php, every reason placed
-    # (docs/dispute.md, the Decision of where each one belongs).
+    # (docs/dispute.md). BuyerAdditionalEvidencesRequired is ActionRequired's: "ActionRequired
+    # represents pending merchant or buyer action" (amzn/amazon-pay-api-sdk-java
+    # src/com/amazon/pay/api/types/DisputeState.java), "BUYER_ADDITIONAL_EVIDENCES_REQUIRED
+    # represents the buyer needs to provide additional evidence" (DisputeReasonCode.java).
     assert {
-        "ActionRequired": {"MerchantResponseRequired", "MerchantAdditionalEvidencesRequired"},
-        "UnderReview": {"BuyerAdditionalEvidencesRequired"},
+        "ActionRequired": {
+            "MerchantResponseRequired",
+            "MerchantAdditionalEvidencesRequired",
+            "BuyerAdditionalEvidencesRequired",
+        },
+        "UnderReview": set(),
         "Resolved": {
             "MerchantAcceptedDispute",
             "MerchantResponseDeadlineExpired",
