@@ -259,6 +259,27 @@ def test_a_journal_with_refused_commands_resumes_exactly(tmp_path: Path) -> None
     assert before == create_app(state=path).state.simulator.snapshot()
 
 
+def test_a_report_row_journaled_before_report_keys_replays(tmp_path: Path) -> None:
+    """Report rows were [name, objectId, query] before the Reports API took idempotency
+    keys ([..., key] since): an older row is no damage, it replays with no key."""
+    path = tmp_path / "state.db"
+    app = create_app(make_sim(seed="report-row"), state=path)
+    body = {
+        "reportType": "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_SETTLEMENT_DATA_",
+        "startTime": "20260301T000000Z",
+        "endTime": "20260303T000000Z",
+    }
+    assert 201 == TestClient(app).post("/v2/reports", json=body).status_code
+    before = app.state.simulator.snapshot()
+    with sqlite3.connect(path) as db:
+        (args,) = db.execute("SELECT args FROM journal WHERE kind = 'report'").fetchone()
+        assert 4 == len(json.loads(args))
+        db.execute(
+            "UPDATE journal SET args = ? WHERE kind = 'report'", (args[: args.rindex(",")] + "]",)
+        )
+    assert before == create_app(state=path).state.simulator.snapshot()
+
+
 #: A journal row's damage (SQL on its first row) and what the refusal says of it.
 DAMAGED_ROWS = {
     "args not JSON": ("UPDATE journal SET args = '[\"create_checkout' WHERE seq = ?", "not JSON"),
