@@ -344,6 +344,7 @@ def _report_keys(keys: Any) -> None:
             elif not (
                 isinstance(error, list)
                 and len(error) == 2
+                and isinstance(error[0], str)
                 and error[0] in ERRORS
                 and isinstance(error[1], str)
             ):
