@@ -52,6 +52,9 @@ _OPEN: Final = ("ActionRequired", "UnderReview")
 #: DisputeState.java).
 _MUTABLE: Final = (*_OPEN, "Resolved")
 _ALL: Final = (*_MUTABLE, "Closed")
+#: Where Contest Dispute is accepted, within the Dispute Window: a dispute waiting on a
+#: response, and a decided one (Resolved) it reopens.
+_CONTESTABLE: Final = ("ActionRequired", "Resolved")
 
 DISPUTE: Final = Lifecycle(
     object_type="Dispute",
@@ -101,14 +104,20 @@ DISPUTE: Final = Lifecycle(
     ),
     allows=(
         Allow("get_dispute", _ALL, SAME),
-        Allow("contest_dispute", ("ActionRequired",), "UnderReview"),
+        # Contest Dispute, within the Dispute Window (its check), puts the dispute under
+        # investigation: in ActionRequired, and in Resolved, whose decision it reopens (the
+        # Node SDK's tst/webStoreClientTest.js contests a dispute it has just updated to
+        # Resolved and expects 200).
+        Allow("contest_dispute", _CONTESTABLE, "UnderReview"),
         # Update Dispute: the state (and reason, resolution) the body reports, on any
         # dispute but a Closed one ("closed and immutable": Java SDK DisputeState.java).
         Allow("update_dispute", _MUTABLE, "Resolved", guard="requested_resolved"),
         Allow("update_dispute", _MUTABLE, "Closed", guard="requested_closed"),
     ),
     refusals=(
-        Refuse("contest_dispute", ("UnderReview", "Resolved", "Closed"), "InvalidDisputeStatus"),
+        # UnderReview already holds the merchant's contest (Amazon asks for more with
+        # ActionRequired / MerchantAdditionalEvidencesRequired); Closed is immutable.
+        Refuse("contest_dispute", ("UnderReview", "Closed"), "InvalidDisputeStatus"),
         Refuse("update_dispute", ("Closed",), "InvalidDisputeStatus"),
     ),
     events=(
