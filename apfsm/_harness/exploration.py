@@ -25,6 +25,7 @@ from apfsm._clock import ManualClock, format_duration, parse_timestamp
 from apfsm._errors import ApiError
 from apfsm._sim import Simulator
 from apfsm._spec import (
+    CHECKS,
     COMPLETIONS,
     GUARDS,
     LIFECYCLES,
@@ -267,7 +268,29 @@ def _thresholds(
                 anchor = _GUARD_ANCHORS[limit](current, limits)
                 if anchor is not None:
                     marks[limit] = anchor + getattr(limits, limit)
+    for op in OPERATIONS.values():
+        if op.target != lifecycle.object_type or not any(
+            a.operation == op.name and state in a.sources for a in lifecycle.allows
+        ):
+            continue
+        for check in op.checks:
+            reader = _CHECK_DEADLINES.get(check)
+            window_end = None if reader is None else reader(current)
+            if window_end is not None:
+                marks[check] = window_end
     return marks
+
+
+def _merchant_response_deadline(current: Mapping[str, Any]) -> datetime | None:
+    text = current.get("merchantResponseDeadline")
+    return None if text is None else parse_timestamp(text)
+
+
+#: Checks that hold until an instant the object's JSON shows (SPEC §2's boundary): the
+#: Dispute Window of Contest Dispute (null while the buyer is asked: no window).
+_CHECK_DEADLINES: Final[Mapping[str, Callable[[Mapping[str, Any]], datetime | None]]] = {
+    "contest_within_dispute_window": _merchant_response_deadline,
+}
 
 
 def _authorization_instant(current: Mapping[str, Any], limits: Limits) -> datetime | None:
@@ -310,6 +333,10 @@ def _expected(
     for refusal in lifecycle.refusals:
         if refusal.operation == operation and state in refusal.sources:
             return refusal.by_reason.get(reason, refusal.code) if reason else refusal.code
+    for check in OPERATIONS[operation].checks:
+        window_end = thresholds.get(check) if check in _CHECK_DEADLINES else None
+        if window_end is not None and limits.ttl_passed(window_end, at):
+            return CHECKS[check].code
     for allow in lifecycle.allows:
         if allow.operation != operation or state not in allow.sources:
             continue
@@ -555,10 +582,10 @@ def _probe(
     instants = {"now": now}
     for name, mark in thresholds.items():
         for offset, tag in ((-_SECOND, "−1 s"), (timedelta(0), ""), (_SECOND, "+1 s")):
-            if mark + offset > now:
+            if mark + offset > now and mark + offset not in instants.values():
                 label = (
                     f"{name}{tag}"
-                    if name in deadlines
+                    if name in deadlines or name in _CHECK_DEADLINES
                     else f"{name} {format_duration(getattr(limits, name, timedelta(0)))}{tag}"
                 )
                 instants[label] = mark + offset

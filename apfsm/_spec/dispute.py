@@ -24,9 +24,15 @@ moves between the states are **Decisions** (docs/dispute.md, "What is decided"):
 - a new dispute asks for the merchant's response: ``ActionRequired`` /
   ``MerchantResponseRequired``, until ``merchantResponseDeadline``
   (``Limits.chargeback_response_window`` or ``claim_response_window`` after that);
-- Contest Dispute, in ``ActionRequired`` only, puts it ``UnderReview``; once the window
-  has passed (the boundary as ``ttl_passed_at_deadline``) it is ``Resolved`` /
-  ``MerchantResponseDeadlineExpired``, resolution ``BuyerWon``, and a contest is refused;
+- Contest Dispute puts it ``UnderReview``: in ``ActionRequired``, and in ``Resolved``,
+  whose decision it reopens (its resolution cleared). Amazon confirms that a Resolved
+  dispute can be contested (the Node SDK's tst/webStoreClientTest.js: update to Resolved,
+  then contest, 200) and that a contest belongs "within the specified Dispute Window" (the
+  SDKs' contestDispute): after ``merchantResponseDeadline`` (the boundary as
+  ``ttl_passed_at_deadline``) a contest is refused (the check
+  ``contest_within_dispute_window``), and an uncontested ``ActionRequired`` dispute is
+  ``Resolved`` / ``MerchantResponseDeadlineExpired``, resolution ``BuyerWon``. Refused in
+  ``UnderReview`` (it holds the contest already) and ``Closed`` ("closed and immutable");
 - the investigator may ask the merchant for more (``ActionRequired`` /
   ``MerchantAdditionalEvidencesRequired``, a new window) or the buyer (``ActionRequired``
   / ``BuyerAdditionalEvidencesRequired``, no window for the merchant), or decide
