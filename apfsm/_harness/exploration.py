@@ -25,7 +25,6 @@ from apfsm._clock import ManualClock, format_duration, parse_timestamp
 from apfsm._errors import ApiError
 from apfsm._sim import Simulator
 from apfsm._spec import (
-    CHECKS,
     COMPLETIONS,
     GUARDS,
     LIFECYCLES,
@@ -38,6 +37,7 @@ from apfsm._spec import (
 )
 
 from .bodies import checkout_session_body, realistic_body
+from .windows import WINDOW_CHECKS, check_windows, closed_window
 
 __all__ = ["ExploreFailure", "ExploreResult", "explore"]
 
@@ -268,29 +268,7 @@ def _thresholds(
                 anchor = _GUARD_ANCHORS[limit](current, limits)
                 if anchor is not None:
                     marks[limit] = anchor + getattr(limits, limit)
-    for op in OPERATIONS.values():
-        if op.target != lifecycle.object_type or not any(
-            a.operation == op.name and state in a.sources for a in lifecycle.allows
-        ):
-            continue
-        for check in op.checks:
-            reader = _CHECK_DEADLINES.get(check)
-            window_end = None if reader is None else reader(current)
-            if window_end is not None:
-                marks[check] = window_end
-    return marks
-
-
-def _merchant_response_deadline(current: Mapping[str, Any]) -> datetime | None:
-    text = current.get("merchantResponseDeadline")
-    return None if text is None else parse_timestamp(text)
-
-
-#: Checks that hold until an instant the object's JSON shows (SPEC §2's boundary): the
-#: Dispute Window of Contest Dispute (null while the buyer is asked: no window).
-_CHECK_DEADLINES: Final[Mapping[str, Callable[[Mapping[str, Any]], datetime | None]]] = {
-    "contest_within_dispute_window": _merchant_response_deadline,
-}
+    return marks | check_windows(lifecycle, state, current)  # e.g. the Dispute Window
 
 
 def _authorization_instant(current: Mapping[str, Any], limits: Limits) -> datetime | None:
@@ -333,10 +311,8 @@ def _expected(
     for refusal in lifecycle.refusals:
         if refusal.operation == operation and state in refusal.sources:
             return refusal.by_reason.get(reason, refusal.code) if reason else refusal.code
-    for check in OPERATIONS[operation].checks:
-        window_end = thresholds.get(check) if check in _CHECK_DEADLINES else None
-        if window_end is not None and limits.ttl_passed(window_end, at):
-            return CHECKS[check].code
+    if (code := closed_window(operation, at, thresholds, limits)) is not None:
+        return code
     for allow in lifecycle.allows:
         if allow.operation != operation or state not in allow.sources:
             continue
@@ -585,7 +561,7 @@ def _probe(
             if mark + offset > now and mark + offset not in instants.values():
                 label = (
                     f"{name}{tag}"
-                    if name in deadlines or name in _CHECK_DEADLINES
+                    if name in deadlines or name in WINDOW_CHECKS
                     else f"{name} {format_duration(getattr(limits, name, timedelta(0)))}{tag}"
                 )
                 instants[label] = mark + offset
