@@ -13,7 +13,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final, Protocol
 
-from apfsm._clock import add_months
+from apfsm._clock import add_months, format_timestamp
 from apfsm._spec import CHARGE_UPDATE_STATES, DISPUTE_UPDATE_STATES, SIMULATION_CODES, Limits
 
 from .money import Money, parse_money, refund_allowance
@@ -519,6 +519,16 @@ def _dispute_amount(ctx: Context) -> str | None:
     return f"disputeAmount {given[0]} exceeds the captured {captured[0]} {captured[1]}"
 
 
+def _contest_window(ctx: Context) -> str | None:
+    # The Dispute Window ("within the specified Dispute Window": the SDKs' contestDispute).
+    # An ActionRequired dispute past it has already moved to Resolved (its timer); this holds
+    # a Resolved one to the same window, from when it last asked for the merchant's response.
+    deadline = _dispute_response_deadline(ctx.obj, ctx.limits)
+    if not ctx.limits.ttl_passed(deadline, ctx.at):
+        return None
+    return f"the Dispute Window closed at {format_timestamp(deadline)}"
+
+
 CHECK_FUNCTIONS: Final[Mapping[str, Callable[[Context], str | None]]] = MappingProxyType(
     {
         "constraints_met": _constraints_met,
@@ -541,5 +551,6 @@ CHECK_FUNCTIONS: Final[Mapping[str, Callable[[Context], str | None]]] = MappingP
         "refund_within_allowance": _refund_allowance,
         "dispute_currency_matches": _dispute_currency,
         "dispute_within_captured_amount": _dispute_amount,
+        "contest_within_dispute_window": _contest_window,
     }
 )

@@ -37,6 +37,7 @@ from apfsm._spec import (
 )
 
 from .bodies import checkout_session_body, realistic_body
+from .windows import WINDOW_CHECKS, check_windows, closed_window
 
 __all__ = ["ExploreFailure", "ExploreResult", "explore"]
 
@@ -267,7 +268,7 @@ def _thresholds(
                 anchor = _GUARD_ANCHORS[limit](current, limits)
                 if anchor is not None:
                     marks[limit] = anchor + getattr(limits, limit)
-    return marks
+    return marks | check_windows(lifecycle, state, current)  # e.g. the Dispute Window
 
 
 def _authorization_instant(current: Mapping[str, Any], limits: Limits) -> datetime | None:
@@ -310,6 +311,8 @@ def _expected(
     for refusal in lifecycle.refusals:
         if refusal.operation == operation and state in refusal.sources:
             return refusal.by_reason.get(reason, refusal.code) if reason else refusal.code
+    if (code := closed_window(operation, at, thresholds, limits)) is not None:
+        return code
     for allow in lifecycle.allows:
         if allow.operation != operation or state not in allow.sources:
             continue
@@ -555,10 +558,10 @@ def _probe(
     instants = {"now": now}
     for name, mark in thresholds.items():
         for offset, tag in ((-_SECOND, "−1 s"), (timedelta(0), ""), (_SECOND, "+1 s")):
-            if mark + offset > now:
+            if mark + offset > now and mark + offset not in instants.values():
                 label = (
                     f"{name}{tag}"
-                    if name in deadlines
+                    if name in deadlines or name in WINDOW_CHECKS
                     else f"{name} {format_duration(getattr(limits, name, timedelta(0)))}{tag}"
                 )
                 instants[label] = mark + offset

@@ -496,13 +496,16 @@ def update_dispute(fx: Effects, call: Call) -> Response:
 
 
 def contest_dispute(fx: Effects, call: Call) -> Response:
-    """The merchant contests: its evidences are added, the dispute goes UnderReview."""
+    """The merchant contests: its evidences are added, the dispute goes UnderReview. A
+    Resolved one is reopened: its resolution, "for Resolved/Closed states" (dispute.html),
+    is cleared until it is decided again (a Decision, docs/dispute.md)."""
     dispute = call.on(DisputeRecord)
     extra = dict(dispute.extra or {})
     evidences = [*extra.get("merchantEvidences", [])]
     evidences.extend(copy_json(call.body["merchantEvidences"]))
     extra["merchantEvidences"] = evidences
     dispute.extra = extra
+    dispute.resolution = None
     fx.enter(dispute, "UnderReview", None, stamp(call.now))
     return _render(fx, dispute)
 

@@ -26,18 +26,15 @@ from __future__ import annotations
 
 import base64
 import csv
-import hashlib
 import io
-import json
-import re
 import threading
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Any
 
 import attrs
 
-from apfsm._clock import format_timestamp, parse_timestamp, require_aware
+from apfsm._clock import format_timestamp
 from apfsm._errors import ApiError
 from apfsm._spec import (
     PROCESSING_STATUSES,
@@ -47,7 +44,40 @@ from apfsm._spec import (
     Limits,
 )
 
-from .records import ChargePermissionRecord, ChargeRecord, RefundRecord
+from .report_documents import document_rows
+from .report_parse import (
+    KEY_PATTERN as _KEY_PATTERN,
+)
+from .report_parse import (
+    KEYED as _KEYED,
+)
+from .report_parse import (
+    aware as _aware,
+)
+from .report_parse import (
+    bad as _bad,
+)
+from .report_parse import (
+    body as _body,
+)
+from .report_parse import (
+    fingerprint as _fingerprint,
+)
+from .report_parse import (
+    listed as _listed,
+)
+from .report_parse import (
+    report_type as _report_type,
+)
+from .report_parse import (
+    time as _time,
+)
+from .report_parse import (
+    token as _token,
+)
+from .report_parse import (
+    untoken as _untoken,
+)
 from .store import Store
 
 __all__ = ["ReportBook"]
@@ -96,72 +126,6 @@ class _Schedule:
             "reportType": self.report_type,
             "scheduleFrequency": self.frequency,
         }
-
-
-def _aware(text: object) -> datetime:
-    if not isinstance(text, str):
-        raise TypeError(f"{text!r} is not a timestamp")
-    return require_aware(datetime.fromisoformat(text))
-
-
-#: An idempotency key's characters (idempotency.html; ``IdempotencyKeys.valid``).
-_KEY_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]+\Z")
-#: The POST operations that take an idempotency key.
-_KEYED: Final = ("create_report", "create_report_schedule")
-
-
-def _fingerprint(request: object) -> str:
-    """What makes two requests "the same request" for a key."""
-    text = json.dumps(request, sort_keys=True, separators=(",", ":"), default=repr)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _bad(field: str, why: str) -> ApiError:
-    return ApiError.from_code("InvalidParameterValue", f"the value of {field} is invalid: {why}")
-
-
-def _time(body: Mapping[str, Any], field: str, *, required: bool = True) -> datetime | None:
-    value = body.get(field)
-    if value is None:
-        if required:
-            raise ApiError.from_code("MissingParameterValue", f"{field} is required")
-        return None
-    if not isinstance(value, str):
-        raise _bad(field, "a timestamp such as 20230618T150630Z")
-    try:
-        return parse_timestamp(value)
-    except (ValueError, OverflowError):
-        raise _bad(field, "a timestamp such as 20230618T150630Z") from None
-
-
-def _body(body: object, allowed: tuple[str, ...]) -> Mapping[str, Any]:
-    if not isinstance(body, dict):
-        raise ApiError.from_code("InvalidRequestFormat", "the request body must be a JSON object")
-    for key in body:
-        if key not in allowed:
-            raise ApiError.from_code("UnrecognizedField", f"{key} is not a recognized field")
-    return body
-
-
-def _report_type(value: object, field: str = "reportType") -> str:
-    if value is None:
-        raise ApiError.from_code("MissingParameterValue", f"{field} is required")
-    if not isinstance(value, str) or value not in REPORT_TYPES:
-        raise _bad(field, f"one of {', '.join(REPORT_TYPES)}")
-    return value
-
-
-def _listed(value: object, field: str, known: Any) -> set[str] | None:
-    if value is None:
-        return None
-    parts = value if isinstance(value, list) else str(value).split(",")
-    names = {str(part).strip() for part in parts if str(part).strip()}
-    for name in names:
-        if name not in known:
-            raise _bad(field, f"{name!r} is unknown")
-    # Nothing listed filters nothing: the PHP SDK's getReportSchedules() sends
-    # "reportTypes=" (Amazon/Pay/API/Client.php, $reportTypes = null).
-    return names or None
 
 
 class ReportBook:
@@ -304,67 +268,9 @@ class ReportBook:
 
     def rows(self, report: _Report) -> list[list[str]]:
         """The document's rows, header first when there is data (else none)."""
-        end = min(report.end, report.created)  # nothing after the request is reported
-        kind = report.report_type
-
-        def within(record: Any) -> bool:
-            return bool(report.start <= record.created_at <= end)
-
-        objects = [r for r in self._store.objects.values() if within(r)]
-        objects.sort(key=lambda r: r.seq)
-        body: list[list[str]]
-        if "ORDER_REFERENCE" in kind or "BILLING_AGREEMENT" in kind:
-            recurring = "BILLING_AGREEMENT" in kind
-            header = ["ChargePermissionId", "CreationTimestamp", "State", "Type", "Currency"]
-            body = [
-                [r.id, format_timestamp(r.created_at), r.state, r.permission_type, r.currency]
-                for r in objects
-                if isinstance(r, ChargePermissionRecord)
-                and (r.permission_type == "Recurring") == recurring
-            ]
-        elif "REFUND" in kind:
-            header = ["RefundId", "ChargeId", "CreationTimestamp", "State", "Amount", "Currency"]
-            body = [
-                [
-                    r.id,
-                    r.charge_id,
-                    format_timestamp(r.created_at),
-                    r.state,
-                    str(r.amount),
-                    r.currency,
-                ]
-                for r in objects
-                if isinstance(r, RefundRecord)
-            ]
-        elif "SETTLEMENT" in kind or "CAPTURE" in kind:
-            header = ["TransactionType", "TransactionId", "Timestamp", "Amount", "Currency"]
-            body = [
-                ["Capture", r.id, format_timestamp(r.created_at), str(r.capture_amount), r.currency]
-                for r in objects
-                if isinstance(r, ChargeRecord) and r.state == "Captured"
-            ]
-            if "SETTLEMENT" in kind:
-                body += [
-                    ["Refund", r.id, format_timestamp(r.created_at), str(-r.amount), r.currency]
-                    for r in objects
-                    if isinstance(r, RefundRecord) and r.state == "Refunded"
-                ]
-        else:  # authorizations; the multi-currency report
-            header = ["ChargeId", "ChargePermissionId", "CreationTimestamp", "State", "Amount"]
-            header.append("Currency")
-            body = [
-                [
-                    r.id,
-                    r.charge_permission_id,
-                    format_timestamp(r.created_at),
-                    r.state,
-                    str(r.amount),
-                    r.currency,
-                ]
-                for r in objects
-                if isinstance(r, ChargeRecord)
-            ]
-        return [header, *body] if body else []
+        # Nothing after the request is reported.
+        end = min(report.end, report.created)
+        return document_rows(report.report_type, report.start, end, self._store.objects.values())
 
     def document_text(self, document_id: str) -> str:
         """A document's CSV text (what its ``url`` holds)."""
@@ -635,22 +541,6 @@ class ReportBook:
             report.ended = self._now()
             self.save()
             return report.to_json()
-
-
-def _token(query: Mapping[str, Any], offset: int) -> str:
-    text = json.dumps({"q": dict(query), "o": offset}, sort_keys=True)
-    return base64.urlsafe_b64encode(text.encode()).decode()
-
-
-def _untoken(token: str) -> tuple[dict[str, Any], int]:
-    try:
-        value = json.loads(base64.urlsafe_b64decode(token.encode()))
-        query, offset = value["q"], value["o"]
-    except Exception as exc:  # any garbage: not a token of ours
-        raise ValueError(token) from exc
-    if not isinstance(query, dict) or not isinstance(offset, int) or offset < 0:
-        raise ValueError(token)
-    return query, offset
 
 
 def report_call(

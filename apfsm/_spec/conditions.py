@@ -181,5 +181,14 @@ _CHECK_LIST: Final = (
         "TransactionAmountExceeded",
         "disputeAmount ≤ the charge's captured amount",
     ),
+    Check(
+        "contest_within_dispute_window",
+        # "within the specified Dispute Window" (the SDKs' contestDispute); the code is
+        # apfsm's Decision, the one a contest in a refusing state answers (docs/dispute.md).
+        "InvalidDisputeStatus",
+        "the Dispute Window has not passed: merchantResponseDeadline, "
+        "{chargeback_response_window} (chargeback) / {claim_response_window} (A-to-z claim) "
+        "after the dispute last asked for the merchant's response",
+    ),
 )
 CHECKS: Final[Mapping[str, Check]] = MappingProxyType({c.name: c for c in _CHECK_LIST})

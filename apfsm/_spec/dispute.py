@@ -24,9 +24,15 @@ moves between the states are **Decisions** (docs/dispute.md, "What is decided"):
 - a new dispute asks for the merchant's response: ``ActionRequired`` /
   ``MerchantResponseRequired``, until ``merchantResponseDeadline``
   (``Limits.chargeback_response_window`` or ``claim_response_window`` after that);
-- Contest Dispute, in ``ActionRequired`` only, puts it ``UnderReview``; once the window
-  has passed (the boundary as ``ttl_passed_at_deadline``) it is ``Resolved`` /
-  ``MerchantResponseDeadlineExpired``, resolution ``BuyerWon``, and a contest is refused;
+- Contest Dispute puts it ``UnderReview``: in ``ActionRequired``, and in ``Resolved``,
+  whose decision it reopens (its resolution cleared). Amazon confirms that a Resolved
+  dispute can be contested (the Node SDK's tst/webStoreClientTest.js: update to Resolved,
+  then contest, 200) and that a contest belongs "within the specified Dispute Window" (the
+  SDKs' contestDispute): after ``merchantResponseDeadline`` (the boundary as
+  ``ttl_passed_at_deadline``) a contest is refused (the check
+  ``contest_within_dispute_window``), and an uncontested ``ActionRequired`` dispute is
+  ``Resolved`` / ``MerchantResponseDeadlineExpired``, resolution ``BuyerWon``. Refused in
+  ``UnderReview`` (it holds the contest already) and ``Closed`` ("closed and immutable");
 - the investigator may ask the merchant for more (``ActionRequired`` /
   ``MerchantAdditionalEvidencesRequired``, a new window) or the buyer (``ActionRequired``
   / ``BuyerAdditionalEvidencesRequired``, no window for the merchant), or decide
@@ -52,6 +58,9 @@ _OPEN: Final = ("ActionRequired", "UnderReview")
 #: DisputeState.java).
 _MUTABLE: Final = (*_OPEN, "Resolved")
 _ALL: Final = (*_MUTABLE, "Closed")
+#: Where Contest Dispute is accepted, within the Dispute Window: a dispute waiting on a
+#: response, and a decided one (Resolved) it reopens.
+_CONTESTABLE: Final = ("ActionRequired", "Resolved")
 
 DISPUTE: Final = Lifecycle(
     object_type="Dispute",
@@ -101,14 +110,20 @@ DISPUTE: Final = Lifecycle(
     ),
     allows=(
         Allow("get_dispute", _ALL, SAME),
-        Allow("contest_dispute", ("ActionRequired",), "UnderReview"),
+        # Contest Dispute, within the Dispute Window (its check), puts the dispute under
+        # investigation: in ActionRequired, and in Resolved, whose decision it reopens (the
+        # Node SDK's tst/webStoreClientTest.js contests a dispute it has just updated to
+        # Resolved and expects 200).
+        Allow("contest_dispute", _CONTESTABLE, "UnderReview"),
         # Update Dispute: the state (and reason, resolution) the body reports, on any
         # dispute but a Closed one ("closed and immutable": Java SDK DisputeState.java).
         Allow("update_dispute", _MUTABLE, "Resolved", guard="requested_resolved"),
         Allow("update_dispute", _MUTABLE, "Closed", guard="requested_closed"),
     ),
     refusals=(
-        Refuse("contest_dispute", ("UnderReview", "Resolved", "Closed"), "InvalidDisputeStatus"),
+        # UnderReview already holds the merchant's contest (Amazon asks for more with
+        # ActionRequired / MerchantAdditionalEvidencesRequired); Closed is immutable.
+        Refuse("contest_dispute", ("UnderReview", "Closed"), "InvalidDisputeStatus"),
         Refuse("update_dispute", ("Closed",), "InvalidDisputeStatus"),
     ),
     events=(

@@ -436,6 +436,9 @@ _OPERATION_LIST: Final = (
         "/disputes/{disputeId}/contest",
         "contest",
         target="Dispute",
+        # "requiring the submission of necessary evidence files within the specified
+        # Dispute Window" (Node SDK src/client.js contestDispute; PHP, Java the same).
+        checks=("contest_within_dispute_window",),
         body=(
             BodyField(
                 "merchantEvidences",

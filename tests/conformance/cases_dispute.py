@@ -16,6 +16,16 @@ PHP_ENUMS = "amzn/amazon-pay-api-sdk-php Amazon/Pay/API/Constants/DisputeState.p
 CHARGEBACK_WINDOW = timedelta(days=11)
 CLAIM_WINDOW = timedelta(days=7)
 EVIDENCE = {"merchantEvidences": [{"evidenceType": "TrackingNumber", "evidenceText": "1Z9"}]}
+#: tst/webStoreClientTest.js updateDisputePayload (Date.now() fixed).
+NODE_UPDATE = {
+    "statusDetails": {
+        "resolution": "MerchantWon",
+        "state": "Resolved",
+        "reasonCode": "MerchantAcceptedDispute",
+        "reasonDescription": "Merchant accepted the dispute request",
+    },
+    "closureTimestamp": 1_764_000_000_000,
+}
 
 case(
     "dp-node-create-dispute",
@@ -46,15 +56,7 @@ case(
     "disputed",
     "update_dispute",
     "dispute",
-    {
-        "statusDetails": {
-            "resolution": "MerchantWon",
-            "state": "Resolved",
-            "reasonCode": "MerchantAcceptedDispute",
-            "reasonDescription": "Merchant accepted the dispute request",
-        },
-        "closureTimestamp": 1_764_000_000_000,
-    },
+    NODE_UPDATE,
     {"status": 200, "state": "Resolved", "reason": "MerchantAcceptedDispute"},
 )
 case(
@@ -75,6 +77,30 @@ case(
         ]
     },
     {"status": 200, "keys": ("merchantEvidences",)},
+)
+case(
+    "dp-node-contest-after-update",
+    NODE + " 'Validating contestDispute API'",
+    "The test contests the dispute its updateDispute has just reported Resolved and expects "
+    "200: the contest reopens it, UnderReview (what it does is apfsm's Decision).",
+    "disputed_resolved",
+    "contest_dispute",
+    "dispute",
+    EVIDENCE,
+    {"status": 200, "keys": NODE_DISPUTE_KEYS, "state": "UnderReview"},
+    after=CHARGEBACK_WINDOW - SEC,
+)
+case(
+    "dp-resolved-window-closed",
+    NODE_CLIENT,
+    "A Resolved dispute can no longer be contested once its Dispute Window (11 days for "
+    "Chargeback) has passed (the code, InvalidDisputeStatus, is apfsm's Decision).",
+    "disputed_resolved",
+    "contest_dispute",
+    "dispute",
+    EVIDENCE,
+    {"status": 422, "code": "InvalidDisputeStatus"},
+    after=CHARGEBACK_WINDOW,
 )
 case(
     "dp-node-upload-file",

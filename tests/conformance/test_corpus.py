@@ -12,6 +12,7 @@ from apfsm import ApiError, Simulator, check
 from tests.simhelpers import make_sim, session_body
 
 from .cases import CASES, Case, document, price
+from .cases_dispute import NODE_UPDATE
 
 STORE = "amzn1.application-oa2-client.test"
 
@@ -139,10 +140,14 @@ def setup(sim: Simulator, name: str) -> dict[str, str]:
     if base == "buyer":  # Amazon Sign-in, with the signInScopes after the colon
         ids["buyer"] = sim.buyer_sign_in(scopes=card.split(",") if card else [])
         return ids
-    if base == "disputed":  # a captured charge the buyer disputes (the type after the colon)
+    if base in ("disputed", "disputed_resolved"):
+        # A captured charge the buyer disputes (the type after the colon); resolved: then
+        # reported Resolved with the Node SDK test's updateDisputePayload.
         _checkout(sim, ids, "captured")
         filed = sim.file_dispute(ids["charge"], dispute_type=card or "Chargeback")
         ids["dispute"] = filed["disputeId"]
+        if base == "disputed_resolved":
+            sim.update_dispute(ids["dispute"], NODE_UPDATE)
         return ids
     if base in ("pending", "pending_done", "pending_declined"):
         sid = _session(sim, ids, pending=True)

@@ -1111,7 +1111,13 @@ class RefAmazonPay:
         if operation == "get_dispute":
             return Outcome(True, 200, None)
         if operation == "contest_dispute":
-            if found.state != "ActionRequired":
+            # Under review already, or closed and immutable: refused. A Resolved dispute is
+            # reopened within the Dispute Window ("within the specified Dispute Window":
+            # the SDKs' contestDispute; the Node SDK's tst/webStoreClientTest.js contests one
+            # it has updated to Resolved and expects 200), never after it.
+            if found.state in ("UnderReview", "Closed"):
+                return _refuse("InvalidDisputeStatus")
+            if found.state == "Resolved" and self._passed(self._dispute_deadline(found)):
                 return _refuse("InvalidDisputeStatus")
             found.state, found.reason = "UnderReview", None
         else:  # update_dispute: a provider reports the resolution or closure

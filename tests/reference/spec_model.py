@@ -1098,7 +1098,12 @@ def _predict_dispute(
     if operation == "get_dispute":
         return _ok(state)
     if operation == "contest_dispute":
-        if state != "ActionRequired":
+        # Refused under review and once closed; a Resolved dispute is reopened within the
+        # Dispute Window, its merchantResponseDeadline (the Node SDK's test contests one it
+        # has updated to Resolved and expects 200).
+        if state in ("UnderReview", "Closed"):
+            return _refuse("InvalidDisputeStatus")
+        if state == "Resolved" and _ttl_passed(at, dispute_deadline(dispute, limits), limits):
             return _refuse("InvalidDisputeStatus")
         return _ok("UnderReview")
     # update_dispute: a provider reports Resolved or Closed, on any dispute but a Closed one

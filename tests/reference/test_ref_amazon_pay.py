@@ -685,3 +685,79 @@ def test_ordering_of_simultaneous_events_strict_boundary() -> None:
     ch = checkout(strict, canHandlePendingAuthorization=True).created["Charge"]
     strict.advance(timedelta(seconds=30))
     assert ("Authorized", None) == state(strict, ch)
+
+
+def _dispute(model: RefAmazonPay) -> str:
+    done = checkout(model, intent="AuthorizeWithCapture")
+    body = {
+        # The Node SDK's tst/webStoreClientTest.js createDisputePayload (in USD here).
+        "chargeId": done.created["Charge"],
+        "providerMetadata": {"providerDisputeId": "A2CQXQ2TUSYG7J"},
+        "disputeAmount": usd("1"),
+        "filingReason": "ProductNotReceived",
+        "statusDetails": {"state": "ActionRequired"},
+    }
+    created = model.call("create_dispute", None, body, key=f"dispute-{body['chargeId']}")
+    assert (True, 200) == (created.ok, created.status)
+    return created.created["Dispute"]
+
+
+#: The Node SDK test's updateDisputePayload.
+NODE_UPDATE = {
+    "statusDetails": {
+        "resolution": "MerchantWon",
+        "state": "Resolved",
+        "reasonCode": "MerchantAcceptedDispute",
+        "reasonDescription": "Merchant accepted the dispute request",
+    },
+}
+EVIDENCE = {"merchantEvidences": [{"evidenceType": "TrackingNumber", "evidenceText": "1Z9"}]}
+
+
+def test_the_node_sdk_tests_dispute_order() -> None:
+    # tst/webStoreClientTest.js: createDispute, getDispute, updateDispute (Resolved),
+    # contestDispute, 200 each: the contest reopens the dispute (docs/dispute.md).
+    model = RefAmazonPay(T0)
+    dp = _dispute(model)
+    assert model.call("get_dispute", dp, None).ok
+    assert model.call("update_dispute", dp, NODE_UPDATE).ok
+    assert ("Resolved", "MerchantAcceptedDispute") == state(model, dp)
+    contested = model.call("contest_dispute", dp, EVIDENCE)
+    assert (True, 200) == (contested.ok, contested.status)
+    assert ("UnderReview", None) == state(model, dp)
+    # Under review: a second contest is refused.
+    again = model.call("contest_dispute", dp, EVIDENCE)
+    assert (False, "InvalidDisputeStatus") == (again.ok, again.error_code)
+    assert [("CHARGEBACK", dp)] * 3 == [n for n in model.notifications() if n[0] == "CHARGEBACK"]
+
+
+@pytest.mark.parametrize(
+    ("offset", "open_"), [(-SECOND, True), (timedelta(0), False), (SECOND, False)]
+)
+def test_a_resolved_dispute_is_contested_within_its_window(offset: timedelta, open_: bool) -> None:
+    model = RefAmazonPay(T0)
+    dp = _dispute(model)
+    asked = model.now().replace(microsecond=0)
+    model.advance(2 * DAY)
+    assert model.call("update_dispute", dp, NODE_UPDATE).ok
+    model.move_to(asked + 11 * DAY + offset)
+    contested = model.call("contest_dispute", dp, EVIDENCE)
+    if open_:
+        assert ("UnderReview", None) == state(model, dp)
+    else:
+        assert (False, 422, "InvalidDisputeStatus") == (
+            contested.ok,
+            contested.status,
+            contested.error_code,
+        )
+        assert ("Resolved", "MerchantAcceptedDispute") == state(model, dp)
+
+
+def test_no_contest_once_the_window_resolved_it_nor_once_closed() -> None:
+    model = RefAmazonPay(T0)
+    expired, closed = _dispute(model), _dispute(model)
+    assert model.call("update_dispute", closed, {"statusDetails": {"state": "Closed"}}).ok
+    assert "InvalidDisputeStatus" == model.call("contest_dispute", closed, EVIDENCE).error_code
+    model.advance(11 * DAY)
+    assert ("Resolved", "MerchantResponseDeadlineExpired") == state(model, expired)
+    assert "InvalidDisputeStatus" == model.call("contest_dispute", expired, EVIDENCE).error_code

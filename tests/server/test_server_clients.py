@@ -381,14 +381,19 @@ def test_official_node_sdk_over_tls(key_files: tuple[Path, Path]) -> None:
             } == out["permissionCalls"]
             # Disputes (SDK 2.3.2+; docs/dispute.md): every call answers 200, as
             # tst/webStoreClientTest.js validateDisputeAPIResponse / validateFileAPIResponse
-            # expect; the buyer's filing comes from the control API.
+            # expect; the buyer's filing comes from the control API. The test's own order,
+            # create, get, update to Resolved, contest: the contest reopens the Resolved
+            # dispute, UnderReview, its resolution cleared (a Decision).
             assert {
                 "filed": [200, "ActionRequired"],
                 "upload": [200, "disputeEvidence", True],
                 "contest": [200, "UnderReview"],
                 "get": [200, "Chargeback", 1],
-                "create": [200, "ActionRequired", True],
+                "create": [200, "ActionRequired", "A2CQXQ2TUSYG7J"],
+                "getReported": [200, "ActionRequired"],
                 "update": [200, "Resolved", "MerchantWon"],
+                "contestResolved": [200, "UnderReview", None, 1],
+                "keys": True,
             } == out["disputes"]
             # Reports (docs/reports.md): the SDK's eight report calls; 201 on both creates
             # and the key lists in the order tst/webStoreClientTest.js compares them.

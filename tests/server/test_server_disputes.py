@@ -64,7 +64,9 @@ def test_the_dispute_routes_over_http() -> None:
     kinds = [(m["ObjectType"], m["ObjectId"]) for m in sim.notifications]
     assert ("CHARGEBACK", ids["filed"]) in kinds
     assert ("CHARGEBACK", ids["reported"]) in kinds
-    # A contest after the decision, an unknown dispute, a missing idempotency key.
+    # A contest of the decided dispute once the Dispute Window has passed (within it, it
+    # would reopen it: docs/dispute.md), an unknown dispute, a missing idempotency key.
+    assert 200 == api.control("/clock/advance", {"seconds": 11 * 24 * 3600})[0]
     assert (422, "InvalidDisputeStatus") == error(
         *api("POST", f"/disputes/{ids['filed']}/contest", EVIDENCE)
     )

@@ -31,6 +31,14 @@ S = timedelta(seconds=1)
 CHARGEBACK_WINDOW = timedelta(days=11)
 CLAIM_WINDOW = timedelta(days=7)
 EVIDENCE = {"merchantEvidences": [{"evidenceType": "TrackingNumber", "evidenceText": "1Z9"}]}
+#: The Node SDK test's updateDisputePayload, without its description and timestamp.
+NODE_RESOLVED = {
+    "statusDetails": {
+        "state": "Resolved",
+        "resolution": "MerchantWon",
+        "reasonCode": "MerchantAcceptedDispute",
+    }
+}
 
 
 def captured(sim: Simulator, amount: str = "100.00") -> str:
@@ -196,6 +204,85 @@ def test_buyer_evidence_request_is_action_required_without_a_merchant_window() -
     )
     won = sim.amazon_event(dispute_id, "buyer_won")["statusDetails"]
     assert ("Resolved", "BuyerWon") == (won["state"], won["resolution"])
+
+
+@pytest.mark.parametrize(
+    "resolve",
+    [
+        # Amazon decides before the merchant responds (buyer_won: AutoResolved).
+        lambda sim, dispute_id: sim.amazon_event(dispute_id, "buyer_won", reason="AutoResolved"),
+        # A provider reports it Resolved: the Node SDK test's updateDisputePayload.
+        lambda sim, dispute_id: sim.update_dispute(dispute_id, NODE_RESOLVED),
+    ],
+)
+@pytest.mark.parametrize(("offset", "open_"), [(-S, True), (timedelta(0), False), (S, False)])
+def test_a_contest_reopens_a_resolved_dispute_within_the_dispute_window(
+    resolve: Callable[[Simulator, str], object], offset: timedelta, open_: bool
+) -> None:
+    # The Node SDK's tst/webStoreClientTest.js contests a dispute it has updated to Resolved
+    # and expects 200; "within the specified Dispute Window" (its src/client.js
+    # contestDispute). Decided (docs/dispute.md): UnderReview again, the resolution cleared,
+    # the evidences added; the window is the one the dispute asked with (L − 1 s accepted;
+    # L and L + 1 s refused, SPEC §2's boundary).
+    sim = make_sim()
+    dispute_id = sim.file_dispute(captured(sim))["disputeId"]
+    deadline = parse_timestamp(sim.get_dispute(dispute_id)["merchantResponseDeadline"])
+    sim.advance(timedelta(days=2))
+    resolve(sim, dispute_id)
+    assert "Resolved" == sim.get_dispute(dispute_id)["statusDetails"]["state"]
+    sim.advance(deadline + offset - sim.now())
+    if not open_:
+        err = refused(lambda: sim.contest_dispute(dispute_id, EVIDENCE), "InvalidDisputeStatus")
+        assert 422 == err.http_status
+        assert "Dispute Window" in str(err), err
+        assert "Resolved" == sim.get_dispute(dispute_id)["statusDetails"]["state"]
+        return
+    before = len(sim.notifications)
+    reopened = sim.contest_dispute(dispute_id, EVIDENCE)
+    details = reopened["statusDetails"]
+    assert ("UnderReview", None, None) == (
+        details["state"],
+        details["reasonCode"],
+        details["resolution"],
+    )
+    assert EVIDENCE["merchantEvidences"] == reopened["merchantEvidences"]
+    assert deadline == parse_timestamp(reopened["merchantResponseDeadline"])
+    assert ["CHARGEBACK"] == [m["ObjectType"] for m in sim.notifications[before:]]
+    # Under review again: a second contest is refused; the investigator decides again.
+    refused(lambda: sim.contest_dispute(dispute_id, EVIDENCE), "InvalidDisputeStatus")
+    won = sim.amazon_event(dispute_id, "merchant_won")["statusDetails"]
+    assert ("Resolved", "MerchantWon") == (won["state"], won["resolution"])
+
+
+def test_no_contest_after_the_window_resolved_it_nor_on_a_closed_dispute() -> None:
+    # Resolved / MerchantResponseDeadlineExpired: "the merchant did not respond within the
+    # expected window" (Java SDK DisputeReasonCode.java); Closed: "closed and immutable"
+    # (DisputeState.java).
+    sim = make_sim()
+    expired = sim.file_dispute(captured(sim))["disputeId"]
+    closed = sim.file_dispute(captured(sim))["disputeId"]
+    sim.amazon_event(closed, "chargeback_filed")
+    refused(lambda: sim.contest_dispute(closed, EVIDENCE), "InvalidDisputeStatus")
+    sim.advance(CHARGEBACK_WINDOW)
+    details = sim.get_dispute(expired)["statusDetails"]
+    assert ("Resolved", "MerchantResponseDeadlineExpired") == (
+        details["state"],
+        details["reasonCode"],
+    )
+    refused(lambda: sim.contest_dispute(expired, EVIDENCE), "InvalidDisputeStatus")
+    sim.advance(timedelta(days=30))
+    refused(lambda: sim.contest_dispute(expired, EVIDENCE), "InvalidDisputeStatus")
+
+
+def test_check_reads_the_window_of_a_resolved_dispute() -> None:
+    sim = make_sim()
+    dispute_id = sim.file_dispute(captured(sim))["disputeId"]
+    resolved = sim.amazon_event(dispute_id, "buyer_won", reason="AutoResolved")
+    deadline = parse_timestamp(resolved["merchantResponseDeadline"])
+    outcome = check("contest_dispute", resolved, body=EVIDENCE, at=deadline - S)
+    assert (True, "UnderReview") == (outcome.ok, outcome.next_state)
+    late = check("contest_dispute", resolved, body=EVIDENCE, at=deadline)
+    assert (False, "InvalidDisputeStatus") == (late.ok, late.reason_code)
 
 
 def test_filing_needs_a_captured_charge_and_a_known_reason() -> None:

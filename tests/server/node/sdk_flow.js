@@ -160,8 +160,7 @@ async function main() {
     out.buyer = { signIn: signIn.status, status: buyer.status, buyerId: buyer.data.buyerId, name: buyer.data.name };
     // Disputes (the SDK's 2.3.2+ calls, src/client.js): the buyer files a chargeback on the
     // captured charge through apfsm's control API; the merchant uploads evidence (uploadFile)
-    // and contests (contestDispute); a provider reports one (createDispute) and its closure
-    // (updateDispute) with the payloads of tst/webStoreClientTest.js.
+    // and contests (contestDispute).
     const filed = await control('/_apfsm/buyer/dispute', { chargeId, filingReason: 'ProductNotReceived' });
     const disputeId = filed.data.disputeId;
     const file = await client.uploadFile(
@@ -170,29 +169,51 @@ async function main() {
         merchantEvidences: [{ evidenceType: 'TrackingNumber', fileId: file.data.id, evidenceText: '1Z999AA10123456784' }],
     });
     const readDispute = await client.getDispute(disputeId);
+    // tst/webStoreClientTest.js 'WebStore Client Test Cases - Disputes APIs', in its order and
+    // with its payloads: createDispute, getDispute, updateDispute (Resolved, MerchantWon,
+    // MerchantAcceptedDispute), contestDispute, each expected to answer 200. The test sends
+    // one headers object to all four; apfsm's idempotency keys are one space across
+    // operations (SPEC §7), so the contest, another request, has a key of its own
+    // (docs/dispute.md, "Where apfsm departs from an SDK").
+    const headers = { 'x-amz-pay-idempotency-key': `${order}-dispute` };
     const reportedDispute = await client.createDispute({
         chargeId,
-        providerMetadata: { providerDisputeId: `${order}-psp` },
-        disputeAmount: price('1.00'),
+        providerMetadata: { providerDisputeId: 'A2CQXQ2TUSYG7J' },
+        disputeAmount: { amount: '1', currencyCode: 'USD' },
         filingReason: 'ProductNotReceived',
         filingTimestamp: Date.now(),
         statusDetails: { state: 'ActionRequired' },
         merchantResponseDeadline: Date.now() + (14 * 24 * 60 * 60 * 1000),
-    }, { 'x-amz-pay-idempotency-key': `${order}-dispute` });
-    const closedDispute = await client.updateDispute(reportedDispute.data.disputeId, {
+    }, headers);
+    const reportedId = reportedDispute.data.disputeId;
+    const readReported = await client.getDispute(reportedId, headers);
+    const closedDispute = await client.updateDispute(reportedId, {
         statusDetails: {
             resolution: 'MerchantWon', state: 'Resolved', reasonCode: 'MerchantAcceptedDispute',
             reasonDescription: 'Merchant accepted the dispute request',
         },
         closureTimestamp: Date.now(),
-    });
+    }, headers);
+    const reopened = await client.contestDispute(reportedId, {
+        merchantEvidences: [{
+            evidenceType: 'TrackingNumber', fileId: 'ababcbchdhdhhduathcfjhf',
+            evidenceText: 'raw text supporting merchant evidence',
+        }],
+    }, { 'x-amz-pay-idempotency-key': `${order}-dispute-contest` });
+    // validateDisputeAPIResponse: status 200 and expectedDisputeResponseKeys.
+    const disputeKeys = ['disputeId', 'chargeId', 'disputeType', 'disputeAmount', 'filingReason',
+        'resolutionAuthority', 'statusDetails', 'merchantResponseDeadline', 'releaseEnvironment'];
+    const hasKeys = (r) => disputeKeys.every((key) => Object.prototype.hasOwnProperty.call(r.data, key));
     out.disputes = {
         filed: [filed.status, filed.data.statusDetails.state],
         upload: [file.status, file.data.purpose, file.data.id === contested.data.merchantEvidences[0].fileId],
         contest: [contested.status, contested.data.statusDetails.state],
         get: [readDispute.status, readDispute.data.disputeType, readDispute.data.merchantEvidences.length],
-        create: [reportedDispute.status, reportedDispute.data.statusDetails.state, reportedDispute.data.providerMetadata.providerDisputeId === `${order}-psp`],
+        create: [reportedDispute.status, reportedDispute.data.statusDetails.state, reportedDispute.data.providerMetadata.providerDisputeId],
+        getReported: [readReported.status, readReported.data.statusDetails.state],
         update: [closedDispute.status, closedDispute.data.statusDetails.state, closedDispute.data.statusDetails.resolution],
+        contestResolved: [reopened.status, reopened.data.statusDetails.state, reopened.data.statusDetails.resolution, reopened.data.merchantEvidences.length],
+        keys: [reportedDispute, readReported, closedDispute, reopened].every(hasKeys),
     };
     // Reports (src/client.js's CV2 Reporting APIs; docs/reports.md), with the payloads of
     // tst/webStoreClientTest.js: a report finishes after the processing time (the clock).
