@@ -27,7 +27,7 @@ from apfsm._spec import (
 )
 
 from .records import RECORD_TYPES
-from .reports import _KEYED
+from .report_parse import KEYED
 from .scheduler import EVENTS, TIMERS
 from .shapes import SIGN_IN_SCOPES
 from .store import COUNTERS
@@ -329,7 +329,7 @@ def _report_keys(keys: Any) -> None:
     the refusal [reasonCode, message] raised again; one of the two."""
     _need(keys, dict, "reports.keys", "a JSON object")
     for name, entries in keys.items():
-        _one_of(name, _KEYED, f"reports.keys.{name}")
+        _one_of(name, KEYED, f"reports.keys.{name}")
         _need(entries, dict, f"reports.keys.{name}", "a JSON object")
         for key, entry in entries.items():
             path = f"reports.keys.{name}[{key!r}]"
