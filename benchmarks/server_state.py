@@ -37,6 +37,7 @@ grows with the state, and bounded memory under load.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sqlite3
 import statistics
@@ -51,6 +52,7 @@ import httpx2
 from apfsm import ManualClock, Simulator
 from apfsm.server import create_app, running
 from apfsm.server._durable import _Durable
+from apfsm.server._heap import heap_freezer
 
 
 def body() -> dict[str, Any]:
@@ -82,6 +84,33 @@ def rss_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+class Pauses:
+    """The garbage collector's pauses while installed, per generation (ms): ``gc.callbacks``."""
+
+    def __init__(self) -> None:
+        self.ms: dict[int, list[float]] = {0: [], 1: [], 2: []}
+        self._started = 0.0
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.ms[info["generation"]].append((time.perf_counter() - self._started) * 1000)
+
+    def __enter__(self) -> Pauses:
+        gc.callbacks.append(self._callback)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def line(self) -> str:
+        return "; ".join(
+            f"gen {g} {len(ms)}x" + (f" max {max(ms):.1f} ms" if ms else "")
+            for g, ms in self.ms.items()
+        )
+
+
 def drive(url: str, requests: int, tag: str) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"POST": [], "GET": []}
     with httpx2.Client(base_url=url, timeout=120) as client:  # a stall is measured
@@ -104,22 +133,30 @@ def drive(url: str, requests: int, tag: str) -> dict[str, list[float]]:
     return times
 
 
-def measure(objects: int, requests: int, directory: Path) -> dict[str, Any]:
+def measure(objects: int, requests: int, directory: Path, freeze: bool) -> dict[str, Any]:
     out: dict[str, Any] = {"objects": objects}
     start = time.perf_counter()
     sim = filled(objects)
     out["fill_s"] = time.perf_counter() - start
+    # Only the served state from here on, as in a server process (the filled simulator
+    # doubled the heap the collector walks).
     snapshot = sim.snapshot()
-    with running(create_app(Simulator.restore(snapshot))) as url:
-        out["memory"] = drive(url, requests, "m")
+    del sim
+    with running(create_app(Simulator.restore(snapshot), gc_freeze=freeze)) as url:
+        with Pauses() as pauses:
+            out["memory"] = drive(url, requests, "m")
+        out["memory_gc"] = pauses.line()
+    unfrozen()
     path = directory / f"state-{objects}.db"
     restored = Simulator.restore(snapshot)
     start = time.perf_counter()
-    app = create_app(restored, state=path)
+    app = create_app(restored, state=path, gc_freeze=freeze)
     out["initial_checkpoint_s"] = time.perf_counter() - start
     durable: _Durable = app.router.default._state.durable  # type: ignore[attr-defined]
     with running(app) as url:
-        out["durable"] = drive(url, requests, "d")
+        with Pauses() as pauses:
+            out["durable"] = drive(url, requests, "d")
+        out["durable_gc"] = pauses.line()
         start = time.perf_counter()
         durable.checkpoint(app.state.simulator)
         out["checkpoint_s"] = time.perf_counter() - start
@@ -134,14 +171,77 @@ def measure(objects: int, requests: int, directory: Path) -> dict[str, Any]:
         crashed = path.with_name("crashed.db")
         with sqlite3.connect(path) as source, sqlite3.connect(crashed) as copy:
             source.backup(copy)
+    del app, restored, durable
+    unfrozen()
     start = time.perf_counter()
-    create_app(state=crashed)
+    create_app(state=crashed, gc_freeze=freeze)
     out["restart_crash_s"] = time.perf_counter() - start
+    unfrozen()
     start = time.perf_counter()
-    create_app(state=path)  # the ``with`` ended gracefully: a checkpoint, nothing to replay
+    # The ``with`` ended gracefully: a checkpoint, nothing to replay.
+    create_app(state=path, gc_freeze=freeze)
     out["restart_graceful_s"] = time.perf_counter() - start
+    unfrozen()
     out["file_mb"] = path.stat().st_size / 1e6
     return out
+
+
+def unfrozen() -> None:
+    """One app per process is what ``gc_freeze`` is for: between this script's apps, the
+    freezer is uninstalled and what it froze collected (else a finished app's state, kept
+    frozen, would stay in memory)."""
+    heap_freezer().uninstall()
+    gc.collect()
+
+
+def gc_run(snapshot: dict[str, Any], pairs: int, freeze: bool) -> dict[str, Any]:
+    """``pairs`` create + get pairs in process on the state ``snapshot`` holds, served as
+    ``create_app`` serves it (its default caps): the full collections' pauses, and each
+    pair's time (the collections' pauses fall inside pairs)."""
+    app = create_app(Simulator.restore(snapshot), gc_freeze=freeze)
+    sim: Simulator = app.state.simulator
+    times = []
+    with Pauses() as pauses:
+        for n in range(pairs):
+            start = time.perf_counter()
+            created = sim.request(
+                "create_checkout_session", None, body(), idempotency_key=f"gc-{n}"
+            )
+            sim.request("get_checkout_session", created.body["checkoutSessionId"], None)
+            times.append((time.perf_counter() - start) * 1000)
+    out = {
+        "full": pauses.ms[2],
+        "young_max": max(pauses.ms[0] + pauses.ms[1], default=0.0),
+        "p99": percentile(times, 0.99),
+        "p999": percentile(times, 0.999),
+        "slowest": max(times),
+        "frozen": gc.get_freeze_count(),
+    }
+    del app, sim
+    unfrozen()
+    return out
+
+
+def gc_runs(sizes: tuple[int, ...], pairs: int) -> None:
+    """For each size: the full collections during ``pairs`` pairs in process, without the
+    freeze (as before issue 16's fix) and with it (as ``apfsm serve``)."""
+    print(
+        f"\nfull garbage collections during {pairs:,} create + get pairs in process "
+        "(no HTTP), served with the default caps:"
+    )
+    for objects in sizes:
+        snapshot = filled(objects).snapshot()
+        for freeze in (False, True):
+            row = gc_run(snapshot, pairs, freeze)
+            full = row["full"]
+            print(
+                f"  {objects:7,} objects, gc_freeze={freeze!s:5}: {len(full):3} full "
+                f"collections, the longest {max(full, default=0.0):7.1f} ms, all "
+                f"{sum(full):7.1f} ms (young generations' longest {row['young_max']:.1f} ms);"
+                f" pair p99 {row['p99']:.2f} ms, p99.9 {row['p999']:.2f} ms, slowest "
+                f"{row['slowest']:.1f} ms; {row['frozen']:,} objects frozen at the end"
+            )
+        del snapshot
 
 
 def replacement(app: Any, url: str, simulator: Simulator) -> dict[str, Any]:
@@ -183,14 +283,28 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=250, help="pairs per round")
     parser.add_argument("--cap", type=int, default=2_000, help="log and key caps there")
     parser.add_argument("--bounded-only", action="store_true", help="only the memory run")
+    parser.add_argument(
+        "--gc-pairs", type=int, default=200_000, help="pairs of the in-process GC runs (0: none)"
+    )
+    parser.add_argument("--gc-only", action="store_true", help="only the in-process GC runs")
+    parser.add_argument(
+        "--no-gc-freeze",
+        action="store_true",
+        help="serve without create_app(gc_freeze=True) (as before issue 16's fix)",
+    )
     args = parser.parse_args()
     if args.bounded_only:
         bounded_runs(args.rounds, args.pairs, args.cap)
         return
+    if args.gc_only:
+        gc_runs((args.small, args.large), args.gc_pairs)
+        return
+    freeze = not args.no_gc_freeze
     rows = []
     with tempfile.TemporaryDirectory(prefix="apfsm-bench-") as directory:
         for objects in (args.small, args.large):
-            rows.append(measure(objects, args.requests, Path(directory)))
+            rows.append(measure(objects, args.requests, Path(directory), freeze))
+    print(f"gc_freeze={freeze} (apfsm serve's setting: True)")
     print(f"{args.requests} POST+GET pairs per run, one client, loopback HTTP (ms)")
     for row in rows:
         print(f"\n{row['objects']:,} objects (filled in {row['fill_s']:.1f} s):")
@@ -207,6 +321,8 @@ def main() -> None:
             f" ms, durable {max(row['durable']['POST'] + row['durable']['GET']):.1f} ms"
             " (checkpoints included)"
         )
+        print(f"  GC pauses: memory {row['memory_gc']}")
+        print(f"             durable {row['durable_gc']}")
         print(
             f"  initial checkpoint {row['initial_checkpoint_s']:.2f} s; a checkpoint after the "
             f"run (what changed) {row['checkpoint_s'] * 1000:.1f} ms; a whole-state one (for "
@@ -230,6 +346,8 @@ def main() -> None:
         for mode in ("memory", "durable"):
             a, b = percentile(small[mode][kind], 0.99), percentile(large[mode][kind], 0.99)
             print(f"  {kind:4} {mode:7} {a:6.2f} vs {b:6.2f}   large/small {b / a:.2f} (flat: ~1)")
+    if args.gc_pairs:
+        gc_runs((args.small, args.large), args.gc_pairs)
     if args.rounds:  # ``--rounds 0``: none (run it alone with ``--bounded-only``)
         bounded_runs(args.rounds, args.pairs, args.cap)
 
