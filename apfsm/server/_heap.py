@@ -21,10 +21,10 @@ no collection walks again. ``_HeapFreezer`` applies it where that is safe and wo
   during the load, rather than in some later call;
 * when a state is replaced (reset, snapshot load): the old one was frozen, and a
   simulator holds reference cycles (its parts keep its bound methods), so it would never
-  be freed: everything is unfrozen and collected once, then what survives is frozen again
+  be freed: everything is unfrozen and collected once, and what survives frozen again
   (if that collection took ``freeze_after``) — unless something still refers to the old
-  state (a call that took it just before the switch): then nothing is frozen until the
-  next slow full collection, when it has let go.
+  state (a call that took it just before the switch): then everything is left unfrozen
+  until the next slow full collection, when it has let go.
 
 The trade-off: an object frozen while reachable that later becomes part of unreachable
 cycles is never freed (until the next replacement unfreezes). The simulator's own drops
@@ -61,8 +61,10 @@ class _HeapFreezer:
         self.freeze_after = freeze_after
         #: How many times what survived a full collection was frozen.
         self.freezes = 0
+        #: Whether this freezer froze anything since the last ``gc.unfreeze()`` (cheaper
+        #: than ``gc.get_freeze_count()``, which walks every frozen object).
+        self.frozen = False
         self._started = 0.0
-        self._holding = False  # no freeze in the collection that frees a replaced state
 
     @property
     def installed(self) -> bool:
@@ -78,19 +80,17 @@ class _HeapFreezer:
         if self.installed:
             gc.callbacks.remove(self._callback)
         gc.unfreeze()
+        self.frozen = False
 
     def _callback(self, phase: str, info: dict[str, Any]) -> None:
         # A monotonic timer for the pause's length (not the simulated clock: no state).
         if phase == "start":
             self._started = time.perf_counter()
-        elif (
-            info["generation"] == 2
-            and not self._holding
-            and time.perf_counter() - self._started >= self.freeze_after
-        ):
+        elif info["generation"] == 2 and time.perf_counter() - self._started >= self.freeze_after:
             # The collection has ended: every object still tracked was reachable from the
             # program (gc.garbage aside), so none of it is cyclic garbage now.
             gc.freeze()
+            self.frozen = True
             self.freezes += 1
 
     def loaded(self) -> None:
@@ -108,23 +108,26 @@ class _HeapFreezer:
         from a snapshot; else a reset's empty one); ``old()`` is the replaced simulator
         while anything refers to it (a weak reference).
 
-        If anything is frozen, the old state may be among it: unfreeze and collect, so it
-        is freed now. Then, as ``loaded``, freeze what survived if that was slow — only
-        once the old state is gone: something that still refers to it (a call that took
-        it just before the switch) will let go, and frozen it would never be freed; the
-        next slow full collection freezes instead. A reset with nothing frozen costs
-        nothing."""
-        if gc.get_freeze_count():
+        If anything was frozen, the old state may be among it: unfreeze and collect, so
+        it is freed now, and what survived is frozen if that was slow (``loaded``) — one
+        full collection. But if something still refers to the old state (a call that took
+        it just before the switch), it survived and was frozen with the rest, and would
+        never be freed once that call lets go: then everything is unfrozen again, until
+        the next slow full collection. A reset with nothing frozen costs nothing."""
+        if self.frozen:
             gc.unfreeze()
+            self.frozen = False
         elif not loaded:
             return
-        self._holding = True
-        try:
-            gc.collect()
-        finally:
-            self._holding = False
-        if old() is None:
-            self.loaded()
+        freezes = self.freezes
+        gc.collect()
+        if self.freezes == freezes:
+            return
+        if old() is not None:
+            gc.unfreeze()
+            self.frozen = False
+        else:
+            gc.collect()  # as ``loaded``: the next full collection counted from what is left
 
 
 _FREEZER: Final = _HeapFreezer()
