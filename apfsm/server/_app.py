@@ -119,7 +119,7 @@ def create_app(
             others keep their numbers (``?since=N`` counts every one ever emitted).
         gc_freeze: keep the served state out of Python's full garbage collections
             (``gc.freeze()`` after a slow one, after a load, and around a replacement:
-            docs/server.md "Full garbage collections"), so that a large state does not
+            docs/server.md "Latency as the state grows"), so that a large state does not
             pause calls for a time that grows with it (0.9 s at 500,000 objects without).
             Process-wide: for a process that serves only this app, as ``apfsm serve``
             does; off by default (a test process's fixtures).

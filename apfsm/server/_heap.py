@@ -4,7 +4,7 @@ CPython's cyclic garbage collector (3.11–3.13) runs a *full* collection, which
 container object the process holds, whenever the objects that survived into its oldest
 generation since the last one reach a quarter of those it held then. A server holding a
 large state pays for the whole state each time: measured in process (docs/server.md
-"Full garbage collections"), 0.9 s at 500,000 Checkout Sessions (2.5 million tracked
+"Latency as the state grows"), 0.9 s at 500,000 Checkout Sessions (2.5 million tracked
 objects), once every ~170,000 calls — a pause no call could predict, growing with the
 state. Reference counting still frees everything without a cycle at once; the full
 collections are there only for cycles.

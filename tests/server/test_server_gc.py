@@ -78,7 +78,7 @@ def test_a_quick_full_collection_freezes_nothing() -> None:
 
 
 def test_the_default_threshold_is_20_ms() -> None:
-    # docs/server.md "Full garbage collections": a full collection stays near this.
+    # docs/server.md "Latency as the state grows": a full collection stays near this.
     assert 0.020 == FREEZE_AFTER == heap_freezer().freeze_after
 
 
