@@ -256,8 +256,10 @@ def _control_routes(state: _State) -> list[Any]:
 
     async def put_snapshot(request: Request) -> dict[str, Any]:
         body = await _body_json(request, MAX_SNAPSHOT_BYTES)
-        current = state.simulator
-        clock = None if isinstance(current.clock, ManualClock) else current.clock
+        # Not the served simulator in a local: this frame outlives the replacement, and
+        # what refers to a replaced state keeps it from being freed (``_HeapFreezer``).
+        current_clock = state.simulator.clock
+        clock = None if isinstance(current_clock, ManualClock) else current_clock
 
         def restore() -> Simulator:
             try:

@@ -339,6 +339,7 @@ def _serve(
         max_call_log=max_call_log,
         max_idempotency_keys=max_idempotency_keys,
         max_notifications=max_notifications,
+        gc_freeze=True,  # this process serves only this app (docs/server.md)
     )
     with contextlib.ExitStack() as stack:
         ssl: dict[str, Any] = {}

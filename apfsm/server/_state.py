@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -10,6 +11,7 @@ from apfsm._clock import ManualClock
 from apfsm._sim import Simulator
 
 from ._durable import _Durable
+from ._heap import _HeapFreezer
 from ._ipn import _Notifier, sns_envelope
 from ._signatures import _Verifier
 
@@ -29,6 +31,7 @@ class _State:
         durable: _Durable | None = None,
         *,
         retain: Callable[[Simulator], None] = lambda simulator: None,
+        heap: _HeapFreezer | None = None,
     ) -> None:
         self.simulator = simulator
         #: The ``--seed`` served with: a reset starts its ids again from it (a random
@@ -43,6 +46,8 @@ class _State:
         self.durable = durable
         #: Applies the server's retention caps to each simulator served (reset, load).
         self.retain = retain
+        #: ``gc_freeze``: the process's freezer, told of each replacement; or None.
+        self.heap = heap
         #: The app's ``state``, whose ``simulator`` attribute follows ``replace``.
         self.app_state: Any = None
         self.started_at = simulator.now()
@@ -106,11 +111,14 @@ class _State:
         reset or a snapshot load held the lock for seconds at 500,000 objects). A call
         answered meanwhile is one answered before the replacement. Blocking: run it off
         the event loop."""
+        replaced = weakref.ref(self.simulator)
         if self.durable is None:
             self.replace(simulator)
-            return
-        self.retain(simulator)  # before it is written: the file holds what is served
-        self.durable.replace_file(simulator, lambda: self.replace(simulator))
+        else:
+            self.retain(simulator)  # before it is written: the file holds what is served
+            self.durable.replace_file(simulator, lambda: self.replace(simulator))
+        if self.heap is not None:  # off the lock: the old state is collected here
+            self.heap.replaced(replaced, loaded=len(simulator) > 0)
 
     def close(self) -> None:
         """Shutdown: checkpoint the state file (a restart then replays nothing)."""
