@@ -98,6 +98,7 @@ _OPEN = ("Open",)
 _USABLE = ("Chargeable", "NonChargeable")
 _NON_CHARGEABLE = ("NonChargeable",)
 _CANCELABLE_CHARGES = ("AuthorizationInitiated", "Authorized")
+_PENDING_REFUNDS = ("RefundInitiated",)
 
 #: What each kind of Amazon-side step acts on: (object type, states).
 _ACTS_ON: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -107,12 +108,17 @@ _ACTS_ON: dict[str, tuple[str, tuple[str, ...]]] = {
     "payment_method_fixed": ("ChargePermission", _NON_CHARGEABLE),
     "buyer_closes_permission": ("ChargePermission", _USABLE),
     "amazon_cancels_charge": ("Charge", _CANCELABLE_CHARGES),
+    "amazon_declines_refund": ("Refund", _PENDING_REFUNDS),
 }
 
 
-#: Amazon Pay's kinds of step in ``IntegrationMachine.amazon_pay``.
-AMAZON_STEPS: tuple[str, ...] = tuple(
-    dict.fromkeys(name for name, _, _ in legacy_amazon_entries(Limits()))
+#: Amazon Pay's kinds of step in ``IntegrationMachine.amazon_pay``: the deprecated
+#: one-integer encoding's (kept as they were), and ``amazon_declines_refund``, which no
+#: rule of ``IntegrationMachine`` takes (its step mix stays as it was): ``FacadeMachine``'s
+#: ``amazon_declines_a_refund`` does, and a rule of yours may.
+AMAZON_STEPS: tuple[str, ...] = (
+    *dict.fromkeys(name for name, _, _ in legacy_amazon_entries(Limits())),
+    "amazon_declines_refund",
 )
 
 
@@ -508,6 +514,14 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
         charges = self._objects_in("Charge", _CANCELABLE_CHARGES)
         if charges:
             self.sim.amazon_event(charges[pick % len(charges)], "amazon_cancel")
+
+    def amazon_declines_refund(self, pick: int = 0, reason: str = "AmazonRejected") -> None:
+        """Amazon declines a refund still pending (``RefundInitiated`` → ``Declined`` with
+        ``reason``, AmazonRejected or ProcessingFailure: SPEC §6) before its outcome lands;
+        the REFUND IPN follows."""
+        refunds = self._objects_in("Refund", _PENDING_REFUNDS)
+        if refunds:
+            self.sim.amazon_event(refunds[pick % len(refunds)], "refund_declined", reason=reason)
 
     def next_call_is_declined(self, operation: str, code: str) -> None:
         """Inject a simulation code into the integration's next call of an operation that

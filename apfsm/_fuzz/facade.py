@@ -21,12 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import attrs
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, precondition, rule
 
+from apfsm._spec import LIFECYCLES
 from apfsm.facades import (
     PPRO_PAYMENT_CHARGE,
     Facade,
@@ -36,9 +37,14 @@ from apfsm.facades import (
     action_for,
 )
 
-__all__ = ["FacadeMoveError", "FacadeRules", "path_exists"]
+__all__ = ["REFUND_DECLINE_REASONS", "FacadeMoveError", "FacadeRules", "path_exists"]
 
 _FAULTS: Final = ("none", "duplicate", "reorder")
+#: The reasons Amazon declines a pending refund with: the Refund lifecycle's
+#: ``refund_declined`` event (AmazonRejected, ProcessingFailure; SPEC §6).
+REFUND_DECLINE_REASONS: Final = next(
+    e.reasons for e in LIFECYCLES["Refund"].events if e.name == "refund_declined"
+)
 
 
 class FacadeMoveError(AssertionError):
@@ -101,6 +107,10 @@ class FacadeRules:
     sim: Any  # the machine's WatchedSimulator
     start: ClassVar[datetime]
 
+    if TYPE_CHECKING:  # IntegrationMachine's (no stub here: this class comes first)
+
+        def _amazon_step(self, kind: str, options: tuple[Any, ...]) -> None: ...
+
     def __init__(self) -> None:
         super().__init__()
         #: The provider, over the machine's simulator: give it to your integration.
@@ -134,14 +144,39 @@ class FacadeRules:
             self.on_consumer_returned(facade_id)
         super().after_buyer_approved(checkout_session_id)  # type: ignore[misc]
 
+    # -- Amazon's side behind the facade ---------------------------------------------------
+
+    def can_take(self, kind: str) -> bool:
+        """``IntegrationMachine.can_take``, and one injected decline at a time: behind the
+        facade every Amazon call is the provider's, and an injection waits for the next
+        call of its operation however long that takes, so unguarded they pile up (one per
+        operation) and the first charge, capture and refund of nearly every long run is
+        declined — the way to a captured charge, and to a refund Amazon then declines,
+        was rarely walked."""
+        if kind == "next_call_is_declined" and self.sim.injected:
+            return False
+        return bool(super().can_take(kind))  # type: ignore[misc]
+
+    @precondition(lambda self: self.can_take("amazon_declines_refund"))
+    @rule(reason=st.sampled_from(REFUND_DECLINE_REASONS), pick=st.integers(0, 63))
+    def amazon_declines_a_refund(self, reason: str, pick: int) -> None:
+        """Amazon declines a pending refund (``RefundInitiated`` → ``Declined``, PPRO's
+        ``REFUND_FUNDS_REJECTED``): drawn only while one is pending — after the facade's
+        refund call, before Amazon's outcome lands (``async_outcome_delay``)."""
+        __tracebackhide__ = True
+        self._amazon_step("amazon_declines_refund", (pick, reason))
+
     # -- the provider's notifications ------------------------------------------------------
 
     @precondition(lambda self: bool(self._facade_inbox))
-    @rule(fault=st.sampled_from(_FAULTS), count=st.integers(1, 3))
-    def facade_delivers_notifications(self, fault: str, count: int) -> None:
-        """Waiting provider notifications arrive: plainly, twice, or newest first."""
+    @rule(fault=st.sampled_from(_FAULTS), count=st.integers(1, 3), everything=st.booleans())
+    def facade_delivers_notifications(self, fault: str, count: int, everything: bool) -> None:
+        """Waiting provider notifications arrive — the oldest ``count``, or with
+        ``everything`` all of them (the provider caught up) — plainly, twice, or newest
+        first."""
         __tracebackhide__ = True
         fault = fault if self.facade_faults else "none"
+        count = len(self._facade_inbox) if everything else count
         batch, self._facade_inbox = self._facade_inbox[:count], self._facade_inbox[count:]
         if fault == "reorder":
             batch.reverse()
@@ -175,6 +210,9 @@ class FacadeRules:
                 self._facade_inbox.append(
                     {"id": found.id, "type": found.facade.name, "status": found.status}
                 )
+        # Notifications still on their way, by object: an object's view is judged missed
+        # only once every notification about it was delivered (others may still wait).
+        undelivered = {message["id"] for message in self._facade_inbox}
         for object_id, status in self.facade_view().items():
             if object_id not in truths:
                 continue  # not an object of this provider
@@ -188,12 +226,12 @@ class FacadeRules:
                 last is not None and not path_exists(found.facade, last, status)
             ):
                 self._fail("illegal", found, status, f"the view moved {last} → {status}")
-            if not self._facade_inbox and status != found.status and _must_act(found):
+            if object_id not in undelivered and status != found.status and _must_act(found):
                 self._fail(
                     "missed",
                     found,
                     status,
-                    f"every notification was delivered, yet the view shows {status} while "
+                    f"every notification about it was delivered, yet the view shows {status} while "
                     f"the object is {found.status}, which the merchant must act on",
                 )
 

@@ -129,9 +129,26 @@ class PproSubscriptionShop(FacadeMachine):
         super().__init__()
         self.books: dict[str, str] = {}
         self.kinds: dict[str, str] = {}  # facade object id -> its facade's name
+        self.billed: dict[str, int] = {}  # charge id -> its amount in cents
+        self.refunded: dict[str, int] = {}  # charge id -> the cents asked back so far
 
     def facade_view(self) -> dict[str, str]:
         return self.books
+
+    def count(self, kind: str) -> int:
+        return sum(1 for k in self.kinds.values() if k == kind)
+
+    def refundable_charges(self) -> list[str]:
+        # Within what was captured, and under Amazon's count of refunds per charge (a
+        # refund past either is a call Amazon refuses: strict mode's IntegrationError).
+        limit = self.limits.max_refunds_per_charge
+        return [
+            c
+            for c, s in self.books.items()
+            if s == "CAPTURED"
+            and self.refunded.get(c, 0) < self.billed[c]
+            and len(self.ppro.refunds(c)) < limit
+        ]
 
     def learn(self, object_id: str, status: str, kind: str | None = None) -> None:
         kind = self.kinds.setdefault(object_id, kind or "")
@@ -150,22 +167,34 @@ class PproSubscriptionShop(FacadeMachine):
         found = [i for i, s in self.books.items() if s == status]
         return found[pick % len(found)]
 
-    @precondition(lambda self: len(self.books) < 6)
+    # The caps count each kind on its own: sign-ups that failed (the buyer gone, the
+    # session expired) leave room for charges.
+    @precondition(lambda self: self.count("ppro_payment_agreement") < 4)
     @rule()
     def sign_up(self) -> None:
         agreement = self.ppro.create_payment_agreement(BODY)
         self.learn(agreement["id"], agreement["status"], "ppro_payment_agreement")
 
-    @precondition(lambda self: "ACTIVE" in self.books.values() and len(self.books) < 6)
-    @rule(cents=st.integers(50, 90_000), pick=st.integers(0, 7))
-    def bill(self, cents: int, pick: int) -> None:
+    @precondition(
+        lambda self: "ACTIVE" in self.books.values() and self.count("ppro_payment_charge") < 8
+    )
+    # Eight charges of at most 125 USD stay within the agreement's monthly cap (1,000 USD:
+    # Limits.recurring_monthly_cap), which Amazon enforces behind PPRO's back.
+    # Either captured at once (PPRO's autoCapture) or later, when the order ships.
+    @rule(cents=st.integers(50, 12_500), pick=st.integers(0, 7), auto_capture=st.booleans())
+    def bill(self, cents: int, pick: int, auto_capture: bool) -> None:
         agreement = self._pick("ACTIVE", pick)
-        body = {"amount": {"value": cents, "currency": "USD"}, "paymentAgreementId": agreement}
+        body = {
+            "amount": {"value": cents, "currency": "USD"},
+            "paymentAgreementId": agreement,
+            "autoCapture": auto_capture,
+        }
         try:
             charge = self.ppro.create_payment_charge(body)
         except FacadeError:  # the books were behind: the agreement is no longer ACTIVE
             self.learn(agreement, self.ppro.get_payment_agreement(agreement)["status"])
             return
+        self.billed[charge["id"]] = cents
         self.learn(charge["id"], charge["status"], "ppro_payment_charge")
 
     @precondition(lambda self: "CAPTURE_PENDING" in self.books.values())
@@ -178,22 +207,20 @@ class PproSubscriptionShop(FacadeMachine):
             answer = self.ppro.get_payment_charge(charge_id)
         self.learn(charge_id, answer["status"])
 
-    @precondition(lambda self: "CAPTURED" in self.books.values())
+    @precondition(lambda self: bool(self.refundable_charges()))
     @rule(pick=st.integers(0, 7), cents=st.integers(1, 5_000))
     def refund(self, pick: int, cents: int) -> None:
-        charge_id = self._pick("CAPTURED", pick)
+        charges = self.refundable_charges()
+        charge_id = charges[pick % len(charges)]
+        cents = min(cents, self.billed[charge_id] - self.refunded.get(charge_id, 0))
+        # A declined refund's money is not asked back again (the shop refunds it outside).
+        self.refunded[charge_id] = self.refunded.get(charge_id, 0) + cents
         reference = f"r{len(self.ppro.refunds(charge_id))}"
         refund = self.ppro.refund(charge_id, cents, reference=reference)
         self.book_refund(refund)
 
     def book_refund(self, refund: dict[str, Any]) -> None:
         self.learn(refund["id"], refund["status"], "ppro_refund")
-
-    @precondition(lambda self: "CAPTURED" in self.books.values())
-    @rule(code=st.sampled_from(("AmazonRejected", "ProcessingFailure")))
-    def amazon_declines_the_next_refund(self, code: str) -> None:
-        # Focus Amazon's side on refunds: the next Create Refund is declined.
-        self._amazon_step("next_call_is_declined", ("create_refund", code))
 
 
 class TreatsWaitingAsRefunded(PproSubscriptionShop):
@@ -203,13 +230,70 @@ class TreatsWaitingAsRefunded(PproSubscriptionShop):
         self.learn(refund["id"], status or refund["status"], "ppro_refund")
 
 
+#: The planted-bug search, in the style of test_examples_shop.py's BUG_SETTINGS: a ceiling
+#: on examples (the search stops at the first failure), derandomized, 40 steps a run.
+BUG_SETTINGS = settings(
+    max_examples=2_000,
+    stateful_step_count=40,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    phases=(Phase.generate, Phase.shrink),
+    report_multiple_bugs=False,
+    suppress_health_check=list(HealthCheck),
+)
+#: The most steps the shrunk case of the waiting-refund bug may have. Six make it (sign-up,
+#: approval, billing captured at once, the refund, Amazon declining it, the notifications);
+#: the shrinker leaves a few more (10 when this file ran alone: three extra sign-ups, the
+#: rule it turns other steps into, and a partial delivery). The bound leaves room for the
+#: modules a session has loaded, from which Hypothesis draws constants.
+WAITING_REFUND_MOST_STEPS = 12
+
+
+class CountsRejections(PproSubscriptionShop):
+    """The correct shop, counting the runs in which Amazon declined a refund."""
+
+    rejections: int = 0
+
+    def teardown(self) -> None:
+        statuses = {track.truth[-1][1] for track in self._tracks.values()}
+        type(self).rejections += "REFUND_FUNDS_REJECTED" in statuses
+        super().teardown()
+
+
 def test_a_correct_subscription_shop_passes() -> None:
-    run_state_machine_as_test(PproSubscriptionShop, settings=SETTINGS)
+    # As deep as the bug search (40 steps a run), on fewer runs: the correct shop meets
+    # declined refunds and books them.
+    CountsRejections.rejections = 0
+    run_state_machine_as_test(CountsRejections, settings=settings(BUG_SETTINGS, max_examples=400))
+    # 5 of the 400 runs met a declined refund (none had every notification about it
+    # delivered by its end: the wrong booking of one is test_the_fuzzer_finds_...'s).
+    assert CountsRejections.rejections >= 1
+
+
+def test_the_fuzzer_finds_a_waiting_refund_booked_as_sent() -> None:
+    # Searched, not scripted: Amazon's side declines the pending refund on its own
+    # (amazon_declines_a_refund), and the view is judged once the refund's notifications
+    # are delivered.
+    from tests.fuzz.test_examples_shop import shrunk_steps
+
+    with pytest.raises(FacadeMoveError) as caught:
+        run_state_machine_as_test(TreatsWaitingAsRefunded, settings=BUG_SETTINGS)
+    assert ("missed", "REFUND_FUNDS_SENT", "REFUND_FUNDS_REJECTED") == (
+        caught.value.kind,
+        caught.value.view,
+        caught.value.truth,
+    )
+    assert "Refund.Declined/" in str(caught.value)  # the story names Amazon's reason
+    steps = shrunk_steps(caught.value, TreatsWaitingAsRefunded)
+    assert any(step.startswith("state.amazon_declines_a_refund(") for step in steps) or any(
+        "create_refund" in step for step in steps
+    ), steps
+    assert 0 < len(steps) <= WAITING_REFUND_MOST_STEPS, "\n".join(steps)
 
 
 def test_a_waiting_refund_booked_as_sent_misses_the_rejection() -> None:
-    # Scripted, not searched: 400 generated examples did not reach a declined refund
-    # (sign-up, approval, billing, capture, a declined refund, time) in 20 steps.
+    # The same bug, step by step: Amazon declines the refund while it is pending.
     shop = TreatsWaitingAsRefunded()
 
     def check() -> None:
@@ -219,20 +303,20 @@ def test_a_waiting_refund_booked_as_sent_misses_the_rejection() -> None:
     check()
     shop.amazon_buyer_approves(card="1111", pick=0)
     check()
-    shop.bill(1000, 0)
+    shop.bill(1000, 0, auto_capture=False)
     check()
     shop.ship(0)
     check()
-    shop.amazon_declines_the_next_refund("AmazonRejected")
     shop.refund(0, 100)
     check()
-    shop.amazon_time_passes(3600)
+    shop.amazon_declines_a_refund("AmazonRejected", 0)
     check()
+    assert "REFUND_FUNDS_REJECTED" == shop.ppro.get_refund("charge_refund_1")["status"]
 
     def deliver_all() -> None:
         for _ in range(5):
             if shop._facade_inbox:
-                shop.facade_delivers_notifications("none", 3)
+                shop.facade_delivers_notifications("none", 3, everything=False)
             check()
 
     with pytest.raises(FacadeMoveError) as caught:
@@ -240,3 +324,16 @@ def test_a_waiting_refund_booked_as_sent_misses_the_rejection() -> None:
     assert caught.value.truth == "REFUND_FUNDS_REJECTED"
     assert caught.value.view == "REFUND_FUNDS_SENT"
     assert "Refund.Declined/AmazonRejected" in str(caught.value)  # the story
+
+
+def test_amazon_declines_a_refund_only_while_one_is_pending() -> None:
+    shop = PproSubscriptionShop()
+    assert not shop.can_take("amazon_declines_refund")  # no refund yet
+    shop.sign_up()
+    shop.amazon_buyer_approves(card="1111", pick=0)
+    shop.bill(1000, 0, auto_capture=True)
+    shop.refund(0, 100)
+    assert shop.can_take("amazon_declines_refund")  # RefundInitiated
+    shop.amazon_time_passes(30)  # async_outcome_delay: Amazon's outcome lands
+    assert "REFUND_FUNDS_SENT" == shop.ppro.get_refund("charge_refund_1")["status"]
+    assert not shop.can_take("amazon_declines_refund")
