@@ -7,8 +7,7 @@ business events (place an order, ship, accept a return, cancel) and ``@invariant
 for what must always hold, and implement ``on_notification`` to hand IPN messages to your
 handler. The base class brings the rest:
 
-* deadline-aware time steps (exactly L − 1 s, L and L + 1 s of every limit, and jumps to the
-  next scheduled event);
+* deadline-aware time steps (L − 1 s, L and L + 1 s of every limit; the next event);
 * the buyer approving (with any sandbox card) or abandoning the checkout sessions your
   integration created, and cancelling them; payment-method problems and fixes; the buyer
   closing a permission; Amazon canceling charges;
@@ -22,10 +21,8 @@ other outcomes a correct integration must handle (``SoftDeclined``, ``HardDeclin
 ``ProcessingFailure``, ``CheckoutSessionCanceled``...) are not failures: your code gets the
 ``ApiError`` and must cope.
 
-Your business events are ordinary Hypothesis ``@rule`` methods (strategy arguments,
-``@precondition``); Amazon Pay's side is the base class's ``amazon_*`` rules, one per kind
-of step, each with a precondition. The guide, docs/fuzzing-your-integration.md, has a
-whole example.
+Amazon Pay's side is the base class's ``amazon_*`` rules, one per kind of step, each with a
+precondition. docs/fuzzing-your-integration.md has a whole example.
 """
 
 from __future__ import annotations
@@ -112,10 +109,8 @@ _ACTS_ON: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-#: Amazon Pay's kinds of step in ``IntegrationMachine.amazon_pay``: the deprecated
-#: one-integer encoding's (kept as they were), and ``amazon_declines_refund``, which no
-#: rule of ``IntegrationMachine`` takes (its step mix stays as it was): ``FacadeMachine``'s
-#: ``amazon_declines_a_refund`` does, and a rule of yours may.
+#: Amazon Pay's kinds of step in ``IntegrationMachine.amazon_pay``: the legacy encoding's, and
+#: ``amazon_declines_refund`` (taken by ``FacadeMachine``'s rule, or a rule of yours).
 AMAZON_STEPS: tuple[str, ...] = (
     *dict.fromkeys(name for name, _, _ in legacy_amazon_entries(Limits())),
     "amazon_declines_refund",
@@ -170,9 +165,7 @@ class WatchedSimulator(Simulator):
         idempotency_key: str | None = None,
         simulation_code: str | None = None,
     ) -> Response:
-        """``Simulator.request``, watched: a simulation code queued for the operation
-        (``injected``) goes into the call, a retry ``check_retries`` forbids raises
-        ``IntegrationError``, and the answer is remembered for the machine's checks."""
+        """``Simulator.request`` with ``injected`` codes, ``check_retries`` and answers kept."""
         __tracebackhide__ = True
         if simulation_code is None and operation in self.injected:
             simulation_code = self.injected.pop(operation)
@@ -516,9 +509,8 @@ class IntegrationMachine(AmazonRules, RuleBasedStateMachine):
             self.sim.amazon_event(charges[pick % len(charges)], "amazon_cancel")
 
     def amazon_declines_refund(self, pick: int = 0, reason: str = "AmazonRejected") -> None:
-        """Amazon declines a refund still pending (``RefundInitiated`` → ``Declined`` with
-        ``reason``, AmazonRejected or ProcessingFailure: SPEC §6) before its outcome lands;
-        the REFUND IPN follows."""
+        """Amazon declines a pending refund (``RefundInitiated`` → ``Declined``, ``reason``
+        AmazonRejected or ProcessingFailure: SPEC §6); the REFUND IPN follows."""
         refunds = self._objects_in("Refund", _PENDING_REFUNDS)
         if refunds:
             self.sim.amazon_event(refunds[pick % len(refunds)], "refund_declined", reason=reason)

@@ -73,7 +73,7 @@ import httpx2
 from apfsm import ManualClock, Simulator
 from apfsm.server import create_app, running
 from apfsm.server._durable import _Durable
-from apfsm.server._heap import heap_freezer
+from apfsm.server._heap import _heap_freezer
 
 
 def body() -> dict[str, Any]:
@@ -191,7 +191,7 @@ def interleaved(
             gc_freeze=freeze,
         )
     if freeze:  # all of them loaded: settled at once, as one server's state
-        heap_freezer().loaded()
+        _heap_freezer().loaded()
     times: dict[tuple[str, int], dict[str, list[float]]] = {
         name: {"POST": [], "GET": []} for name in apps
     }
@@ -272,7 +272,7 @@ def unfrozen() -> None:
     """One app per process is what ``gc_freeze`` is for: between this script's apps, the
     freezer is uninstalled and what it froze collected (else a finished app's state, kept
     frozen, would stay in memory)."""
-    heap_freezer().uninstall()
+    _heap_freezer().uninstall()
     gc.collect()
 
 

@@ -17,7 +17,7 @@ from apfsm._sim import Simulator
 from ._api import _Api
 from ._control import _control_routes
 from ._durable import _open_state
-from ._heap import heap_freezer
+from ._heap import _heap_freezer
 from ._ipn import _Notifier
 from ._openapi import openapi
 from ._routes import _OPENAPI_PATH
@@ -199,7 +199,7 @@ def create_app(
     retain(simulator)
     heap = None
     if gc_freeze:
-        heap = heap_freezer()
+        heap = _heap_freezer()
         heap.install()
         heap.loaded()  # the state just loaded (or made): collected, and frozen if large
     shared = _State(

@@ -46,7 +46,7 @@ from apfsm._clock import ManualClock
 from apfsm._errors import ActionRefused, ApiError
 from apfsm._sim import CallLog, Parts, Simulator, snapshot_of
 
-from ._journal import journal_entry
+from ._journal import _journal_entry
 
 _log = logging.getLogger("apfsm.server")
 
@@ -455,7 +455,7 @@ def _resume(
     )
     for seq, at, kind, args, body in rows:
         try:
-            when, command = journal_entry(at, kind, args, body)
+            when, command = _journal_entry(at, kind, args, body)
         except ValueError as exc:
             # Damaged (a row the server never writes): skipping it would silently lose
             # the command and what followed from it; refused as a damaged checkpoint is.

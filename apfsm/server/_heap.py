@@ -53,7 +53,7 @@ FREEZE_AFTER: Final = 0.020
 class _HeapFreezer:
     """Freezes what survives a slow full collection; collects a replaced state once.
 
-    Module docs; one per process (``heap_freezer()``), installed by ``create_app`` with
+    Module docs; one per process (``_heap_freezer()``), installed by ``create_app`` with
     ``gc_freeze=True``.
     """
 
@@ -133,6 +133,6 @@ class _HeapFreezer:
 _FREEZER: Final = _HeapFreezer()
 
 
-def heap_freezer() -> _HeapFreezer:
+def _heap_freezer() -> _HeapFreezer:
     """The process's freezer (``create_app(gc_freeze=True)`` installs it)."""
     return _FREEZER

@@ -17,7 +17,7 @@ from apfsm._spec import OPERATIONS, REPORT_OPERATIONS
 
 from ._wire import _loads
 
-__all__ = ["journal_entry"]
+__all__: list[str] = []
 
 #: The arguments each journal command is written with (``_ServerState.run``'s callers):
 #: per argument, the JSON types it has, or None where any value was journaled (the
@@ -51,7 +51,7 @@ def _body(body: object) -> Any:
         raise ValueError(f"its body is not JSON: {exc.message}") from None
 
 
-def journal_entry(
+def _journal_entry(
     at: object, kind: object, args: object, body: object
 ) -> tuple[datetime, Callable[[Simulator], object]]:
     """One journal row decoded: when it ran, and the command to run again.

@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 
 from apfsm import Simulator
 from apfsm.server import _run, create_app, serve
-from apfsm.server._heap import FREEZE_AFTER, _HeapFreezer, heap_freezer
+from apfsm.server._heap import FREEZE_AFTER, _heap_freezer, _HeapFreezer
 from tests.simhelpers import make_sim, session_body
 
 
@@ -44,7 +44,7 @@ def records(sim: Simulator) -> list[Any]:
 @pytest.fixture
 def freezer(monkeypatch: pytest.MonkeyPatch) -> Iterator[_HeapFreezer]:
     """The process's freezer, every full collection slow enough; uninstalled after."""
-    heap = heap_freezer()
+    heap = _heap_freezer()
     monkeypatch.setattr(heap, "freeze_after", 0.0)
     try:
         yield heap
@@ -79,7 +79,7 @@ def test_a_quick_full_collection_freezes_nothing() -> None:
 
 def test_the_default_threshold_is_20_ms() -> None:
     # docs/server.md "Latency as the state grows": a full collection stays near this.
-    assert 0.020 == FREEZE_AFTER == heap_freezer().freeze_after
+    assert 0.020 == FREEZE_AFTER == _heap_freezer().freeze_after
 
 
 def test_create_app_freezes_the_state_it_serves(freezer: _HeapFreezer) -> None:
@@ -91,11 +91,11 @@ def test_create_app_freezes_the_state_it_serves(freezer: _HeapFreezer) -> None:
 
 def test_create_app_freezes_nothing_by_default() -> None:
     # A test process's fixtures build many apps: a process-wide freeze is opt-in.
-    assert not heap_freezer().installed
+    assert not _heap_freezer().installed
     sim = filled(20)
     create_app(sim)
     gc.collect()
-    assert not heap_freezer().installed
+    assert not _heap_freezer().installed
     assert 0 == gc.get_freeze_count()
     assert len(records(sim)) == len(walked(*records(sim)))
 
