@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -112,3 +114,15 @@ def forgetful_cancel(monkeypatch: pytest.MonkeyPatch) -> None:
         return Response(200, call.target.to_json(fx.limits, call.now))
 
     monkeypatch.setattr(calls, "HANDLERS", {**HANDLERS, "cancel_charge": cancel})
+
+
+def serve_with_state(path: object) -> subprocess.CompletedProcess[str]:
+    """``apfsm serve --port 0 --state PATH`` in a child process, its output captured: for
+    the tests of a state file ``serve`` refuses (exit 2, a message, no traceback)."""
+    return subprocess.run(
+        [sys.executable, "-m", "apfsm", "serve", "--port", "0", "--state", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )

@@ -37,7 +37,7 @@ from schemathesis.checks import response_schema_conformance, status_code_conform
 
 from apfsm import ERRORS, OPERATIONS, Simulator
 from apfsm.server import create_app, openapi, running
-from tests.simhelpers import make_sim, state
+from tests.simhelpers import make_sim, serve_with_state, state
 
 from .serverhelpers import new_key, price, private_pem, public_pem, session_body, until
 
@@ -266,13 +266,7 @@ def test_serve_refuses_bad_settings(args: list[str], message: str) -> None:
 def test_serve_refuses_a_state_file_that_is_not_a_snapshot(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     path.write_text('{"format": "something else"}', encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "apfsm", "serve", "--port", "0", "--state", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    result = serve_with_state(path)
     assert 2 == result.returncode
     assert "is neither an apfsm SQLite state nor a simulator snapshot" in result.stderr
 

@@ -25,7 +25,7 @@ from apfsm._cli.commands import _parser
 from apfsm.server import create_app
 from apfsm.server import serve as serve_forever
 from apfsm.server._wire import MAX_CALL_LOG, MAX_IDEMPOTENCY_KEYS, MAX_NOTIFICATIONS
-from tests.simhelpers import make_sim, price, session_body
+from tests.simhelpers import make_sim, price, serve_with_state, session_body
 
 from .test_server import Api
 from .test_server_clients import serve
@@ -336,13 +336,7 @@ def test_serve_refuses_a_damaged_journal_row_with_exit_2(tmp_path: Path) -> None
         db.execute(
             "UPDATE journal SET kind = 'teleport' WHERE seq = (SELECT max(seq) FROM journal)"
         )
-    result = subprocess.run(
-        [sys.executable, "-m", "apfsm", "serve", "--port", "0", "--state", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    result = serve_with_state(path)
     assert 2 == result.returncode
     assert "damaged journal entry" in result.stderr
     assert "unknown command 'teleport'" in result.stderr
@@ -357,13 +351,7 @@ def test_a_directory_as_the_state_file_is_refused_naming_it(tmp_path: Path) -> N
     with pytest.raises(ValueError, match="is a directory") as refused:
         create_app(state=folder)
     assert str(folder) in str(refused.value)
-    result = subprocess.run(
-        [sys.executable, "-m", "apfsm", "serve", "--port", "0", "--state", str(folder)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    result = serve_with_state(folder)
     assert 2 == result.returncode
     assert str(folder) in result.stderr
     assert "is a directory" in result.stderr

@@ -7,8 +7,6 @@ import json
 import re
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +19,7 @@ from starlette.testclient import TestClient
 from apfsm import Simulator
 from apfsm.server import create_app
 from apfsm.server._durable import MAX_UNCOMMITTED_READS
-from tests.simhelpers import T0, make_sim, session_body, state
+from tests.simhelpers import T0, make_sim, serve_with_state, session_body, state
 
 from .serverhelpers import price, receiver, until
 from .test_server import Api, checkout
@@ -216,13 +214,7 @@ def test_serve_refuses_a_bad_state_file_with_exit_2(tmp_path: Path, kind: str) -
     path = tmp_path / "state.db"
     make, message = BAD_FILES[kind]
     make(path)
-    result = subprocess.run(
-        [sys.executable, "-m", "apfsm", "serve", "--port", "0", "--state", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
+    result = serve_with_state(path)
     assert 2 == result.returncode
     assert message in result.stderr
     assert str(path) in result.stderr
