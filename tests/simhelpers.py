@@ -29,6 +29,27 @@ NODE_DISPUTE_KEYS = (
 )
 
 
+#: The keys the Node SDK's own test expects in a report and a report schedule (amzn/amazon-
+#: pay-api-sdk-nodejs tst/webStoreClientTest.js, expectGetReportResponse; it compares them).
+NODE_REPORT_KEYS = {
+    "createdTime",
+    "endTime",
+    "processingEndTime",
+    "processingStartTime",
+    "processingStatus",
+    "reportDocumentId",
+    "reportId",
+    "reportType",
+    "startTime",
+}
+NODE_SCHEDULE_KEYS = {
+    "nextReportCreationTime",
+    "reportScheduleId",
+    "reportType",
+    "scheduleFrequency",
+}
+
+
 def price(amount: str, currency: str = "USD") -> dict[str, str]:
     return {"amount": amount, "currencyCode": currency}
 

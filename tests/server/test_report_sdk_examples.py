@@ -49,25 +49,12 @@ from starlette.testclient import TestClient
 from apfsm import Simulator
 from apfsm.server import create_app
 from tests.server.test_server import Api, checkout
-from tests.simhelpers import make_sim
+from tests.simhelpers import NODE_REPORT_KEYS, NODE_SCHEDULE_KEYS, make_sim
 
 SETTLEMENT = "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_SETTLEMENT_DATA_"
 ORDERS = "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_ORDER_REFERENCE_DATA_"
 AGREEMENTS = "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_BILLING_AGREEMENT_DATA_"
 AUTH = "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_AUTHORIZATION_DATA_"
-#: The keys of a report (the Node SDK's tst/webStoreClientTest.js expectGetReportResponse).
-REPORT_KEYS = {
-    "createdTime",
-    "endTime",
-    "processingEndTime",
-    "processingStartTime",
-    "processingStatus",
-    "reportDocumentId",
-    "reportId",
-    "reportType",
-    "startTime",
-}
-SCHEDULE_KEYS = {"nextReportCreationTime", "reportScheduleId", "reportType", "scheduleFrequency"}
 
 # -- PHP README.md ---------------------------------------------------------------------------
 PHP_CREATE_REPORT = {
@@ -161,7 +148,7 @@ def _finish(sim: Simulator) -> None:
 
 
 def _check_report(report: dict[str, Any], body: dict[str, Any], status: str) -> None:
-    assert REPORT_KEYS == set(report), report
+    assert NODE_REPORT_KEYS == set(report), report
     assert (body["reportType"], body["startTime"], body["endTime"], status) == (
         report["reportType"],
         report["startTime"],
@@ -201,7 +188,7 @@ def test_the_php_sdks_report_examples() -> None:
     assert 200 == status, schedules
     assert [schedule_id] == [s["reportScheduleId"] for s in schedules["reportSchedules"]]
     status, one = sdk("GET", f"/report-schedules/{schedule_id}")
-    assert (200, SCHEDULE_KEYS, "P1D") == (status, set(one), one["scheduleFrequency"])
+    assert (200, NODE_SCHEDULE_KEYS, "P1D") == (status, set(one), one["scheduleFrequency"])
     # getReportSchedules() with no types sends "reportTypes=": every schedule.
     status, every = sdk("GET", "/report-schedules", query="reportTypes=")
     assert (200, [schedule_id]) == (
@@ -308,7 +295,7 @@ def test_the_dotnet_sdks_report_examples() -> None:
         status,
         [s["reportScheduleId"] for s in schedules["reportSchedules"]],
     )
-    assert SCHEDULE_KEYS == set(sdk("GET", f"/report-schedules/{schedule_id}")[1])
+    assert NODE_SCHEDULE_KEYS == set(sdk("GET", f"/report-schedules/{schedule_id}")[1])
     # CancelReportSchedule sends an empty request body on its DELETE.
     assert (200, {}) == sdk("DELETE", f"/report-schedules/{schedule_id}", {})
 

@@ -14,25 +14,12 @@ from apfsm import ApiError, Limits
 from apfsm._clock import format_timestamp
 from apfsm._sim import Simulator
 from apfsm._spec import REPORT, SCHEDULE_FREQUENCIES
-from tests.simhelpers import T0, checkout, make_sim, price
+from tests.simhelpers import NODE_REPORT_KEYS, NODE_SCHEDULE_KEYS, T0, checkout, make_sim, price
 
 AUTH = "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_AUTHORIZATION_DATA_"
 SETTLEMENT = "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_SETTLEMENT_DATA_"
 ORDERS = "_GET_FLAT_FILE_OFFAMAZONPAYMENTS_ORDER_REFERENCE_DATA_"
-# The Node SDK's test (tst/webStoreClientTest.js) compares these key lists.
-REPORT_KEYS = {
-    "createdTime",
-    "endTime",
-    "processingEndTime",
-    "processingStartTime",
-    "processingStatus",
-    "reportDocumentId",
-    "reportId",
-    "reportType",
-    "startTime",
-}
 PROCESSING = Limits().report_processing_time
-SCHEDULE_KEYS = {"nextReportCreationTime", "reportScheduleId", "reportType", "scheduleFrequency"}
 
 
 def _ts(delta: timedelta = timedelta(0)) -> str:
@@ -69,7 +56,7 @@ def test_a_report_is_in_progress_until_the_processing_time_then_completed() -> N
     body = {"reportType": AUTH, "startTime": _ts(-timedelta(hours=1)), "endTime": _ts()}
     report_id = sim.reports.create_report(body)["reportId"]
     report = sim.reports.get_report(report_id)
-    assert sorted(REPORT_KEYS) == list(report)  # the Node SDK compares Object.keys in order
+    assert sorted(NODE_REPORT_KEYS) == list(report)  # the Node SDK compares Object.keys in order
     assert "IN_PROGRESS" == report["processingStatus"]
     assert report["reportDocumentId"] is None
     sim.advance(PROCESSING - timedelta(seconds=1))
@@ -216,7 +203,7 @@ def test_a_schedule_creates_a_report_each_period_as_the_clock_passes() -> None:
         }
     )["reportScheduleId"]
     schedule = sim.reports.get_report_schedule(schedule_id)
-    assert sorted(SCHEDULE_KEYS) == list(schedule)
+    assert sorted(NODE_SCHEDULE_KEYS) == list(schedule)
     sim.advance(timedelta(hours=1) - timedelta(seconds=1))
     assert [] == sim.reports.get_reports()["reports"]
     sim.advance(timedelta(seconds=1))  # at exactly nextReportCreationTime
