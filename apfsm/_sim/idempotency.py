@@ -32,9 +32,19 @@ from .handlers import Response
 from .log import Idempotent, StoredError, digest, dumps
 from .store import Store
 
-__all__ = ["IdempotencyKeys"]
+__all__ = ["IdempotencyKeys", "valid_key"]
 
 _KEY_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]+\Z")
+
+
+def valid_key(key: object, limits: Limits) -> bool:
+    """Whether ``key`` is 1 to ``idempotency_key_max_length`` characters of
+    ``A-Za-z0-9-_`` (else the call is ``InvalidHeaderValue``); the Reports API's keys too."""
+    return (
+        isinstance(key, str)
+        and 1 <= len(key) <= limits.idempotency_key_max_length
+        and _KEY_PATTERN.match(key) is not None
+    )
 
 
 class IdempotencyKeys:
@@ -51,13 +61,8 @@ class IdempotencyKeys:
         self._order: deque[tuple[str, Idempotent]] = deque(store.keys.items())
 
     def valid(self, key: object) -> bool:
-        """Whether ``key`` is 1 to ``idempotency_key_max_length`` characters of
-        ``A-Za-z0-9-_`` (else the call is ``InvalidHeaderValue``)."""
-        return (
-            isinstance(key, str)
-            and 1 <= len(key) <= self._limits.idempotency_key_max_length
-            and _KEY_PATTERN.match(key) is not None
-        )
+        """Whether ``key`` is a valid key (``valid_key``)."""
+        return valid_key(key, self._limits)
 
     @staticmethod
     def fingerprint(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
@@ -22,8 +21,6 @@ def aware(text: object) -> datetime:
     return require_aware(datetime.fromisoformat(text))
 
 
-#: An idempotency key's characters (idempotency.html; ``IdempotencyKeys.valid``).
-KEY_PATTERN: Final = re.compile(r"[A-Za-z0-9_-]+\Z")
 #: The POST operations that take an idempotency key.
 KEYED: Final = ("create_report", "create_report_schedule")
 

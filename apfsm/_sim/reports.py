@@ -44,10 +44,8 @@ from apfsm._spec import (
     Limits,
 )
 
+from .idempotency import valid_key
 from .report_documents import document_rows
-from .report_parse import (
-    KEY_PATTERN as _KEY_PATTERN,
-)
 from .report_parse import (
     KEYED as _KEYED,
 )
@@ -298,11 +296,7 @@ class ReportBook:
         ``make``'s refusal."""
         if key is None:
             return make()
-        if (
-            not isinstance(key, str)
-            or not 1 <= len(key) <= self._limits.idempotency_key_max_length
-            or _KEY_PATTERN.match(key) is None
-        ):
+        if not valid_key(key, self._limits):
             raise ApiError.from_code(
                 "InvalidHeaderValue",
                 "x-amz-pay-idempotency-key must be 1 to "
