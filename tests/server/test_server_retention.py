@@ -106,7 +106,7 @@ def test_a_restart_forgets_the_keys_the_server_would_forget(tmp_path: Path) -> N
     _durable(app).checkpoint(app.state.simulator)
     api("POST", "/checkoutSessions", session_body(), key="c-1")  # journaled: forgets b-1
     served = app.state.simulator.snapshot()
-    assert ["a-1", "b-2", "a-2", "c-1"] == list(served["idempotency"])
+    assert ["a-1", "b-2", "a-2", "c-1"] == [k["key"] for k in served["idempotency"]]
     restarted = create_app(state=path, max_idempotency_keys=4)  # no shutdown: a crash
     assert served == restarted.state.simulator.snapshot()
     # The same request again after the crash: replayed, as the server would have.
