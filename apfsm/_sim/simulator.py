@@ -225,8 +225,7 @@ class Simulator(AmazonPayApi):
             operation: an operation name (SPEC §1).
             object_id: the id in the path (None for ``create_*``).
             body: the decoded JSON body (None for none).
-            idempotency_key: the ``x-amz-pay-idempotency-key`` header (POST only); keys
-                count per operation: the same key on another operation is a new request.
+            idempotency_key: the ``x-amz-pay-idempotency-key`` header (POST; per operation).
             simulation_code: the ``x-amz-pay-simulation-code`` header.
 
         Returns:
