@@ -142,7 +142,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
             self._noting = should_note()
         except InvalidArgument:  # outside a test: note() says so itself
             self._noting = True
-        self.keys: dict[str, tuple[str, str | None, Any, str | None, Any]] = {}
+        self.keys: dict[tuple[str, str], tuple[str | None, Any, str | None, Any]] = {}
         self.seen: dict[str, tuple[str, str]] = {}  # id -> (object type, last state)
         #: Every object made so far, per type, oldest first (deleted ones stay: calls on
         #: them are answered ResourceNotFound).
@@ -198,7 +198,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
         """Make one API call, check it, record it; returns what it did. ``target``: the
         JSON of the object the call acts on, when the caller has it at hand."""
         op = OPERATIONS[operation]
-        if key is not None and key in self.keys:
+        if key is not None and (operation, key) in self.keys:
             return self._reuse_key(operation, object_id, body, key, code)
         if target is _UNSET:
             target = self._target_json(op, object_id, body)
@@ -234,7 +234,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
         event(outcome)
         self._judge(op, predicted, target, code, answer, error, before, expected_fault)
         if key is not None:
-            self.keys[key] = (operation, object_id, body, code, error or answer)
+            self.keys[operation, key] = (object_id, body, code, error or answer)
         self.after_step(executed)
         return executed
 
@@ -299,8 +299,8 @@ class AmazonPayMachine(RuleBasedStateMachine):
     def _reuse_key(
         self, operation: str, object_id: str | None, body: Any, key: str, code: str | None
     ) -> Executed:
-        """SPEC §7: the same request is answered as the first time; another request with
-        the same key is DuplicateIdempotencyKey; neither changes anything."""
+        """SPEC §7, keys per operation (``self.keys``): the same request is answered as the
+        first time; another with the key is DuplicateIdempotencyKey; neither changes a thing."""
         before = self.sim.change_marker()
         answer: Any
         try:
@@ -309,10 +309,10 @@ class AmazonPayMachine(RuleBasedStateMachine):
             )
         except ApiError as err:
             answer = err
-        first = self.keys[key]
-        if (operation, object_id, body, code) == first[:4]:
+        first = self.keys[operation, key]
+        if (object_id, body, code) == first[:3]:
             event("idempotent replay")
-            assert first[4] == answer
+            assert first[3] == answer
         else:
             event("duplicate idempotency key")
             assert isinstance(answer, ApiError), answer
@@ -383,10 +383,10 @@ class AmazonPayMachine(RuleBasedStateMachine):
         operation, kind, drawn, code, key, _ = plan
         expected_fault = None
         if kind == "retry":
-            keys = [k for k, first in self.keys.items() if first[0] == operation]
+            keys = [k for op, k in self.keys if op == operation]
             if keys:  # the same request again, with the same key (SPEC §7)
                 key = key if key in keys else keys[0]
-                _, object_id, body, code, _ = self.keys[key]
+                object_id, body, code, _ = self.keys[operation, key]
                 return self.call(operation, object_id, body, key=key, code=code)
             kind = "smart"
         known: Any = _UNSET
@@ -404,7 +404,7 @@ class AmazonPayMachine(RuleBasedStateMachine):
             if target_field is not None:
                 body[target_field] = object_id
         path_id = object_id if OPERATIONS[operation].has_path_id else None
-        if expected_fault is not None and key is not None and key in self.keys:
+        if expected_fault is not None and key is not None and (operation, key) in self.keys:
             expected_fault = None  # a replay answers what the key first answered
         return self.call(
             operation,

@@ -12,7 +12,7 @@ from .log import CallLog, LogRecord
 from .records import ChargePermissionRecord, ChargeRecord, CheckoutSessionRecord, RefundRecord
 from .reports import ReportBook, report_call
 from .simulator import Simulator
-from .snapshots import check_envelope
+from .snapshots import check_envelope, upgrade
 
 __all__ = [
     "CallLog",
@@ -31,4 +31,5 @@ __all__ = [
     "check_envelope",
     "report_call",
     "snapshot_of",
+    "upgrade",
 ]

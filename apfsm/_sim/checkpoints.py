@@ -9,7 +9,7 @@ pushed and popped, the notifications emitted since, and the call log's new packe
 What it costs is what changed, whatever the store holds: ``Store.dirty`` (a
 ``journal.Dirty``) collects it between two checkpoints, a change cursor the objects.
 
-The same pieces in full make a version-1 snapshot again (``snapshot_of``), so a restart
+The same pieces in full make a version-2 snapshot again (``snapshot_of``), so a restart
 restores through ``snapshots.load`` and its full check (``snapcheck``): nothing a file
 holds is trusted more than an imported snapshot.
 """
@@ -26,11 +26,11 @@ import attrs
 from apfsm._spec import Limits
 
 from .journal import Dirty
-from .log import Idempotent
-from .snapshots import SNAPSHOT_FORMAT, SNAPSHOT_VERSION, _action_json, _record_json
+from .log import Slot
+from .snapshots import SNAPSHOT_FORMAT, SNAPSHOT_VERSION, _action_json, _key_json, _record_json
 from .store import Store
 
-__all__ = ["Parts", "parts_of", "resumed", "snapshot_of", "track"]
+__all__ = ["Parts", "key_row", "parts_of", "resumed", "snapshot_of", "track"]
 
 
 def _text(value: Any) -> str:
@@ -47,7 +47,8 @@ class Parts:
         head: the snapshot's small fields, as JSON text.
         objects: (id, creation order, JSON) to write; ``deleted`` the ids to delete.
         queue: (scheduling number, JSON) pushed; ``unqueued`` the numbers popped.
-        keys: (key, JSON) to write; ``forgotten`` the keys to delete.
+        keys: (row key, JSON) to write; ``forgotten`` the row keys to delete: a key's
+            row key is its operation and the key (``key_row``: keys count per operation).
         notifications: (number, JSON) emitted since (numbered from 1, for good: a
             message keeps its number when older ones are dropped);
             ``notifications_first`` the number of the oldest kept (older rows are
@@ -88,17 +89,10 @@ def resumed(store: Store) -> None:
     dirty.notifications = store.notifications_emitted
 
 
-def _key_json(entry: Idempotent) -> str:
-    return _text(
-        {
-            "fingerprint": entry.fingerprint,
-            "status": entry.status,
-            "logSeq": entry.log_seq,
-            "error": None
-            if entry.error is None
-            else [entry.error.code, entry.error.status, entry.error.message],
-        }
-    )
+def key_row(slot: Slot) -> str:
+    """The row key of an idempotency key's (operation, key): ``"create_charge k-1"`` (a
+    key has no space: ``idempotency.valid_key``)."""
+    return f"{slot[0]} {slot[1]}"
 
 
 def _entry_json(entry: tuple[Any, ...]) -> str:
@@ -146,16 +140,16 @@ def parts_of(store: Store, *, now: datetime, limits: Limits, full: bool = False)
         unqueued = [n for n in dirty.popped if n not in fresh]
     # In the order the keys were taken (the store's, or ``Dirty.keys``'s): the table's
     # rows are read back in insertion order, and a restart's cap forgets the first first.
-    names = list(store.keys) if full else list(dirty.keys)
+    slots = list(store.keys) if full else list(dirty.keys)
     keys, forgotten, in_flight = [], [], []
-    for key in names:
-        entry = store.keys.get(key)
+    for slot in slots:
+        entry = store.keys.get(slot)
         if entry is None:
-            forgotten.append(key)
+            forgotten.append(key_row(slot))
         elif entry.pending:  # a call still in flight: no answer to replay yet, next time
-            in_flight.append(key)
+            in_flight.append(slot)
         else:
-            keys.append((key, _key_json(entry)))
+            keys.append((key_row(slot), _text(_key_json(slot, entry))))
     # Numbered absolutely: those emitted since the last checkpoint and still kept.
     dropped = store.notifications_dropped
     start = dropped if full else max(dirty.notifications, dropped)
@@ -197,8 +191,10 @@ def snapshot_of(
     keys: Iterable[tuple[str, str]],
     notifications: Iterable[str],
 ) -> Mapping[str, Any]:
-    """A version-1 snapshot (without its log) from the rows a checkpoint wrote, in order
-    (objects by creation, queue entries by scheduling number).
+    """A snapshot (without its log) from the rows a checkpoint wrote, in order (objects
+    by creation, queue entries by scheduling number, keys as taken): of the head's
+    version — a version-1 head's keys rows are ``{key: entry}`` (``snapshots.upgrade``
+    then needs the file's log).
 
     Raises:
         ValueError: a row is not JSON (``snapshots.load`` checks the rest).
@@ -206,7 +202,10 @@ def snapshot_of(
     snapshot = dict(json.loads(head))
     snapshot["objects"] = [json.loads(text) for text in objects]
     snapshot["queue"] = [json.loads(text) for text in queue]
-    snapshot["idempotency"] = {key: json.loads(text) for key, text in keys}
+    if snapshot.get("version") == 1:
+        snapshot["idempotency"] = {key: json.loads(text) for key, text in keys}
+    else:
+        snapshot["idempotency"] = [json.loads(text) for _, text in keys]
     snapshot["notifications"] = [json.loads(text) for text in notifications]
     snapshot["log"] = []
     return snapshot

@@ -1,5 +1,11 @@
 """Idempotency keys (SPEC §7): take a key, answer a repeat, refuse a reuse.
 
+Keys count per operation (a departure from SPEC §7's one space per merchant, on Amazon's
+evidence: the Node SDK's live-sandbox test ``tst/webStoreClientTest.js`` sends one key on
+createCheckoutSession, createCharge, captureCharge, createDispute, contestDispute... and
+expects each to succeed): ``store.keys`` is keyed by (operation, key), and the same key on
+another operation is a new, independent request.
+
 A key is taken before its request is processed, under a lock of its own, so a duplicate
 arriving while the first request is still being processed is told so at once
 (``TransactionInProgress``) instead of waiting behind it. Once the first request is
@@ -29,7 +35,7 @@ from apfsm._errors import ApiError
 from apfsm._spec import Limits
 
 from .handlers import Response
-from .log import Idempotent, StoredError, digest, dumps
+from .log import Idempotent, Slot, StoredError, digest, dumps
 from .store import Store
 
 __all__ = ["IdempotencyKeys", "valid_key"]
@@ -48,7 +54,7 @@ def valid_key(key: object, limits: Limits) -> bool:
 
 
 class IdempotencyKeys:
-    """Keeps ``store.keys`` (module docs)."""
+    """Keeps ``store.keys``, by (operation, key) (module docs)."""
 
     def __init__(self, store: Store, limits: Limits) -> None:
         self._store = store
@@ -58,7 +64,7 @@ class IdempotencyKeys:
         self.max_keys: int | None = None
         # The keys in the order they were taken, with their entry (a key forgotten and
         # taken again is a new entry: only the current one counts).
-        self._order: deque[tuple[str, Idempotent]] = deque(store.keys.items())
+        self._order: deque[tuple[Slot, Idempotent]] = deque(store.keys.items())
 
     def valid(self, key: object) -> bool:
         """Whether ``key`` is a valid key (``valid_key``)."""
@@ -73,6 +79,7 @@ class IdempotencyKeys:
 
     def run(
         self,
+        operation: str,
         key: str,
         fingerprint: str,
         call: Callable[[], tuple[Response, int]],
@@ -81,6 +88,7 @@ class IdempotencyKeys:
         """Answer a request with idempotency key ``key``.
 
         Args:
+            operation: the operation called: its keys are its own (module docs).
             key: a valid key.
             fingerprint: the request's (``fingerprint``).
             call: makes the call for the first time; returns the answer and its log number.
@@ -88,16 +96,17 @@ class IdempotencyKeys:
                 (a copy): in progress, the same request, or a different one.
         """
         keys = self._store.keys
+        slot = (operation, key)
         with self._lock:
-            entry = keys.get(key)
+            entry = keys.get(slot)
             if entry is not None and self._answer_gone(entry):
-                self._forget(key)
+                self._forget(slot)
                 entry = None
             if entry is None:
-                entry = keys[key] = Idempotent(fingerprint)
-                self._order.append((key, entry))
+                entry = keys[slot] = Idempotent(fingerprint)
+                self._order.append((slot, entry))
                 if self._store.dirty is not None:
-                    self._store.dirty.key_taken(key)
+                    self._store.dirty.key_taken(slot)
                 seen = None
             else:
                 seen = attrs.evolve(entry)
@@ -110,23 +119,23 @@ class IdempotencyKeys:
                 entry.pending = False
                 entry.status = err.http_status
                 entry.error = StoredError(err.reason_code, err.http_status, err.message)
-            self._settled(key)
+            self._settled(slot)
             raise
         except BaseException:
             with self._lock:
-                self._forget(key)
+                self._forget(slot)
             raise
         with self._lock:
             entry.pending = False
             entry.status = response.status
             entry.log_seq = seq
-        self._settled(key)
+        self._settled(slot)
         return response
 
-    def _settled(self, key: str) -> None:
+    def _settled(self, slot: Slot) -> None:
         dirty = self._store.dirty
         if dirty is not None:
-            dirty.key_changed(key)
+            dirty.key_changed(slot)
         self.trim()
 
     def _answer_gone(self, entry: Idempotent) -> bool:
@@ -137,13 +146,14 @@ class IdempotencyKeys:
             and 0 < entry.log_seq < self._store.log.first_seq
         )
 
-    def _forget(self, key: str) -> None:
-        self._store.keys.pop(key, None)
+    def _forget(self, slot: Slot) -> None:
+        self._store.keys.pop(slot, None)
         if self._store.dirty is not None:
-            self._store.dirty.key_changed(key)
+            self._store.dirty.key_changed(slot)
 
     def retain(self, max_keys: int | None) -> None:
-        """Keep at most ``max_keys`` keys (None: all); forgets the oldest now."""
+        """Keep at most ``max_keys`` keys (None: all), counting each (operation, key)
+        once; forgets the oldest now."""
         if max_keys is not None and max_keys < 1:
             raise ValueError(f"max_keys must be at least 1, got {max_keys!r}")
         self.max_keys = max_keys
@@ -155,13 +165,13 @@ class IdempotencyKeys:
         keys, order = self._store.keys, self._order
         with self._lock:
             while order:
-                key, entry = order[0]
-                if keys.get(key) is not entry:
+                slot, entry = order[0]
+                if keys.get(slot) is not entry:
                     order.popleft()  # forgotten already, or taken again since
                 elif (self.max_keys is not None and len(keys) > self.max_keys) or (
                     self._answer_gone(entry)
                 ):
                     order.popleft()
-                    self._forget(key)
+                    self._forget(slot)
                 else:
                     return

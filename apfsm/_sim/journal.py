@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import weakref
 
+from .log import Slot
+
 __all__ = ["ChangeCursor", "Journal"]
 
 
@@ -94,7 +96,7 @@ class Dirty:
         #: The idempotency keys answered or forgotten, in the order they were taken (a
         #: dict used as an ordered set): a checkpoint writes them so, and a restart's cap
         #: then forgets the oldest first, as the running server did.
-        self.keys: dict[str, None] = {}
+        self.keys: dict[Slot, None] = {}
         self.pushed: list[tuple[object, ...]] = []
         self.popped: list[int] = []
         #: The newest log chunk written (by its first record's number), notifications
@@ -102,11 +104,12 @@ class Dirty:
         self.log_after = 0
         self.notifications = 0
 
-    def key_taken(self, key: str) -> None:
-        """``key`` was taken (new, or again after it was forgotten): it goes last."""
-        self.keys.pop(key, None)
-        self.keys[key] = None
+    def key_taken(self, slot: Slot) -> None:
+        """The (operation, key) ``slot`` was taken (new, or again after it was
+        forgotten): it goes last."""
+        self.keys.pop(slot, None)
+        self.keys[slot] = None
 
-    def key_changed(self, key: str) -> None:
-        """``key``'s answer was stored, or the key forgotten: it keeps its place."""
-        self.keys.setdefault(key, None)
+    def key_changed(self, slot: Slot) -> None:
+        """``slot``'s answer was stored, or the key forgotten: it keeps its place."""
+        self.keys.setdefault(slot, None)

@@ -15,7 +15,16 @@ import attrs
 
 from apfsm._clock import require_aware
 
-__all__ = ["CallLog", "Idempotent", "LogRecord", "StoredError", "digest", "dumps", "snapshot"]
+__all__ = [
+    "CallLog",
+    "Idempotent",
+    "LogRecord",
+    "Slot",
+    "StoredError",
+    "digest",
+    "dumps",
+    "snapshot",
+]
 
 
 @attrs.frozen(repr=False, eq=False)
@@ -128,6 +137,10 @@ class StoredError:
     code: str
     status: int
     message: str
+
+
+#: Where an idempotency key's entry is kept: (operation, key) — keys count per operation.
+Slot = tuple[str, str]
 
 
 @attrs.define(slots=True)

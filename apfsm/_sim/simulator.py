@@ -225,7 +225,7 @@ class Simulator(AmazonPayApi):
             operation: an operation name (SPEC §1).
             object_id: the id in the path (None for ``create_*``).
             body: the decoded JSON body (None for none).
-            idempotency_key: the ``x-amz-pay-idempotency-key`` header (POST only).
+            idempotency_key: the ``x-amz-pay-idempotency-key`` header (POST; per operation).
             simulation_code: the ``x-amz-pay-simulation-code`` header.
 
         Returns:
@@ -257,6 +257,7 @@ class Simulator(AmazonPayApi):
                 return call()[0]  # an invalid key is refused as a header (SPEC §8)
             fingerprint = self._keys.fingerprint(operation, object_id, body, code)
             return self._keys.run(
+                operation,
                 key,
                 fingerprint,
                 call,

@@ -21,6 +21,7 @@ from apfsm._spec import (
     ERRORS,
     FILING_REASONS,
     LIFECYCLES,
+    OPERATIONS,
     PROCESSING_STATUSES,
     REPORT_TYPES,
     SCHEDULE_FREQUENCIES,
@@ -48,6 +49,8 @@ _DATES: Final = frozenset(
     }
 )
 _AMOUNTS: Final = frozenset({"amount", "capture_amount", "amount_limit"})
+#: The operations that take idempotency keys (SPEC §7: the POSTs).
+_KEYED_OPERATIONS: Final = tuple(name for name, op in OPERATIONS.items() if op.method == "POST")
 #: Fields whose value is one of a closed set (null allowed where the field's type is
 #: optional); a list field's every item. What the record's JSON and the rules read.
 _CHOICES: Final[Mapping[tuple[str, str], tuple[str, ...]]] = {
@@ -254,10 +257,18 @@ def _queue(queue: Any, types: dict[str, str]) -> None:
 
 
 def _idempotency(keys: Any) -> None:
-    _need(keys, dict, "idempotency", "a JSON object")
-    for key, entry in keys.items():
-        path = f"idempotency[{key!r}]"
+    """The keys (version 2): per operation, each (operation, key) once, in the order taken."""
+    _need(keys, list, "idempotency", "a list")
+    taken: set[tuple[str, str]] = set()
+    for n, entry in enumerate(keys):
+        path = f"idempotency[{n}]"
         _need(entry, dict, path, "a JSON object")
+        _one_of(entry.get("operation"), _KEYED_OPERATIONS, f"{path}.operation")
+        _need(entry.get("key"), str, f"{path}.key", "a string")
+        slot = (entry["operation"], entry["key"])
+        if slot in taken:
+            raise SnapshotError(f"{path}.key", f"{slot[1]!r} is stored twice for {slot[0]}")
+        taken.add(slot)
         for name, kinds, what in (
             ("fingerprint", str, "a string"),
             ("status", int, "an integer"),
@@ -352,7 +363,7 @@ def _report_keys(keys: Any) -> None:
 
 
 def check_snapshot(snapshot: Mapping[str, Any]) -> None:
-    """Check every part of a version-1 snapshot (its envelope already checked).
+    """Check every part of a version-2 snapshot (its envelope already checked).
 
     Raises:
         SnapshotError: the first fault, with its path.

@@ -1,5 +1,13 @@
 """Simulator snapshots: a ``Store`` as versioned JSON, and back — a restart loses nothing:
-same ids, same deadlines, same pending events, same idempotency answers."""
+same ids, same deadlines, same pending events, same idempotency answers.
+
+Version 2 keeps the idempotency keys per operation (``idempotency``: a list of
+``{operation, key, fingerprint, status, logSeq, error}`` in the order they were taken).
+Version 1 kept one key space (``{key: entry}``); a version-1 snapshot still loads
+(``upgrade``): each key goes to the operation of its first request, found in the call log.
+A key whose first request is no longer in the log is forgotten, as a key whose answer has
+left a capped log always was — a forgotten key is a new key again.
+"""
 
 from __future__ import annotations
 
@@ -15,17 +23,24 @@ from apfsm._clock import require_aware
 from apfsm._decide import DEADLINE_FUNCTIONS
 from apfsm._spec import Limits
 
-from .log import CallLog, Idempotent, LogRecord, StoredError
+from .log import CallLog, Idempotent, LogRecord, Slot, StoredError
 from .records import RECORD_TYPES
 from .scheduled import Action, Outcome, Timer
 from .scheduler import TIMERS_FROM
 from .snapcheck import SnapshotError, check_snapshot
 from .store import Store
 
-__all__ = ["SNAPSHOT_FORMAT", "SNAPSHOT_VERSION", "check_envelope", "dump", "load"]
+__all__ = [
+    "SNAPSHOT_FORMAT",
+    "SNAPSHOT_VERSION",
+    "check_envelope",
+    "dump",
+    "load",
+    "upgrade",
+]
 
 SNAPSHOT_FORMAT: Final = "apfsm.simulator"
-SNAPSHOT_VERSION: Final = 1
+SNAPSHOT_VERSION: Final = 2
 
 _LINKS = {"charges", "refunds"}  # lists of child records, stored as ids
 
@@ -80,6 +95,21 @@ def _error(value: list[Any]) -> StoredError:
     return StoredError(str(code), int(status), str(message))
 
 
+def _key_json(slot: Slot, entry: Idempotent) -> dict[str, Any]:
+    """One idempotency key of a version-2 snapshot (answered: not pending)."""
+    operation, key = slot
+    return {
+        "operation": operation,
+        "key": key,
+        "fingerprint": entry.fingerprint,
+        "status": entry.status,
+        "logSeq": entry.log_seq,
+        "error": None
+        if entry.error is None
+        else [entry.error.code, entry.error.status, entry.error.message],
+    }
+
+
 def _action_json(action: Action) -> list[str]:
     # The version-1 layout: ["timer", id, name] or ["outcome", id, event, reason or ""].
     if isinstance(action, Timer):
@@ -97,7 +127,7 @@ def _action(value: list[Any]) -> Action:
 
 
 def dump(store: Store, *, now: datetime, limits: Limits, log: bool = True) -> dict[str, Any]:
-    """The store as a version-1 snapshot (``Simulator.snapshot``)."""
+    """The store as a version-2 snapshot (``Simulator.snapshot``)."""
     return {
         "format": SNAPSHOT_FORMAT,
         "version": SNAPSHOT_VERSION,
@@ -112,18 +142,11 @@ def dump(store: Store, *, now: datetime, limits: Limits, log: bool = True) -> di
             [due.isoformat(), strict, seq, number, _action_json(action)]
             for due, strict, seq, number, action in sorted(store.queue)
         ],
-        "idempotency": {
-            key: {
-                "fingerprint": entry.fingerprint,
-                "status": entry.status,
-                "logSeq": entry.log_seq,
-                "error": None
-                if entry.error is None
-                else [entry.error.code, entry.error.status, entry.error.message],
-            }
-            for key, entry in store.keys.items()
+        "idempotency": [
+            _key_json(slot, entry)
+            for slot, entry in store.keys.items()
             if not entry.pending  # a call still in flight has no answer to replay yet
-        },
+        ],
         "notifications": [dict(n) for n in store.notifications],
         "notificationsDropped": store.notifications_dropped,
         "log": [record.to_json() for record in store.log] if log else [],
@@ -162,6 +185,56 @@ def _deadlines(records: list[Any], limits: Limits) -> None:
                 ) from None
 
 
+def _log_records(snapshot: Mapping[str, Any]) -> list[LogRecord]:
+    items = snapshot.get("log", [])
+    if not isinstance(items, list):
+        raise SnapshotError("log", "must be a list")
+    records = []
+    for n, item in enumerate(items):
+        try:
+            records.append(LogRecord.from_json(item))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise SnapshotError(f"log[{n}]", f"not a call log record ({exc!r})") from None
+    return records
+
+
+def upgrade(snapshot: Mapping[str, Any], log: CallLog) -> Mapping[str, Any]:
+    """A version-1 snapshot as version 2 (module docs), its keys' operations found in
+    ``log`` (the snapshot's own, or a state file's); any other snapshot as it is.
+
+    A key's first request is the record its answer is (``logSeq``), or for a refusal the
+    first record, not a replay, of that key with the same refusal.
+
+    Raises:
+        SnapshotError: ``idempotency`` is not a version-1 key object.
+    """
+    if not isinstance(snapshot, Mapping) or snapshot.get("version") != 1:
+        return snapshot
+    old = snapshot.get("idempotency")
+    if not isinstance(old, Mapping):
+        raise SnapshotError("idempotency", "must be a JSON object (version 1)")
+    refused: dict[tuple[str, str, str], str] = {}
+    for item in log:
+        key = item.idempotency_key
+        if key is not None and key in old and item.error_code and not item.replayed:
+            refused.setdefault((key, item.error_code, item.error_message or ""), item.operation)
+    keys = []
+    for key, entry in old.items():
+        if not isinstance(entry, Mapping):
+            raise SnapshotError(f"idempotency[{key!r}]", "must be a JSON object")
+        error, seq = entry.get("error"), entry.get("logSeq")
+        operation = None
+        if isinstance(error, list) and len(error) == 3:
+            operation = refused.get((key, str(error[0]), str(error[2])))
+        elif isinstance(seq, int) and not isinstance(seq, bool):
+            record = log.by_seq(seq)
+            if record is not None and record.idempotency_key == key:
+                operation = record.operation
+        if operation is not None:  # else forgotten (module docs)
+            keys.append({"operation": operation, "key": key, **entry})
+    return {**snapshot, "version": SNAPSHOT_VERSION, "idempotency": keys}
+
+
 def load(snapshot: Mapping[str, Any]) -> tuple[Store, datetime, Limits]:
     """A store read back from a snapshot, with the snapshot's instant and limits.
 
@@ -170,18 +243,16 @@ def load(snapshot: Mapping[str, Any]) -> tuple[Store, datetime, Limits]:
             ``SnapshotError`` (a ``ValueError``) naming the faulty field's path
             (``objects[3].amount``) for anything malformed.
     """
+    if isinstance(snapshot, Mapping) and snapshot.get("version") == 1:
+        check_envelope(snapshot, SNAPSHOT_FORMAT, 1, "simulator snapshot")
+        snapshot = upgrade(snapshot, CallLog(_log_records(snapshot)))
     check_envelope(snapshot, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, "simulator snapshot")
     check_snapshot(snapshot)  # every field, with its path: nothing bad gets in
     try:
         limits = Limits.from_json(snapshot["limits"])
     except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
         raise SnapshotError("limits", f"not apfsm Limits ({exc!r})") from None
-    records_log = []
-    for n, item in enumerate(snapshot.get("log", [])):
-        try:
-            records_log.append(LogRecord.from_json(item))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SnapshotError(f"log[{n}]", f"not a call log record ({exc!r})") from None
+    records_log = _log_records(snapshot)
     try:
         now = require_aware(datetime.fromisoformat(snapshot["now"]))
         store = Store(snapshot["merchantId"], str(snapshot.get("idSeed", "")))
@@ -199,14 +270,14 @@ def load(snapshot: Mapping[str, Any]) -> tuple[Store, datetime, Limits]:
         ]
         heapq.heapify(store.queue)
         store.keys = {
-            key: Idempotent(
+            (entry["operation"], entry["key"]): Idempotent(
                 entry["fingerprint"],
                 pending=False,
                 status=entry["status"],
                 log_seq=entry["logSeq"],
                 error=None if entry["error"] is None else _error(entry["error"]),
             )
-            for key, entry in snapshot["idempotency"].items()
+            for entry in snapshot["idempotency"]
         }
         store.notifications = [dict(n) for n in snapshot["notifications"]]
         store.notifications_dropped = snapshot.get("notificationsDropped", 0)

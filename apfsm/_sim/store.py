@@ -17,7 +17,7 @@ from typing import Any, Final
 import attrs
 
 from .journal import Dirty, Journal
-from .log import CallLog, Idempotent
+from .log import CallLog, Idempotent, Slot
 from .records import ChargeRecord, Record, RefundRecord
 from .scheduled import Entry
 
@@ -43,7 +43,8 @@ class Store:
         counters: ``object`` (creation order), ``event`` (scheduling order),
             ``notification`` and ``id`` (the numbers ids are made from).
         queue: the scheduled events, a heap (``scheduler.Scheduler`` keeps it).
-        keys: what each idempotency key remembers (``idempotency.IdempotencyKeys``).
+        keys: what each idempotency key remembers, by (operation, key): keys count per
+            operation (``idempotency.IdempotencyKeys``).
         notifications: the IPN messages emitted, in emission order (all of them, or the
             newest ``max_notifications``: ``notify``).
         notifications_dropped: how many of the oldest were dropped by the cap (the
@@ -61,7 +62,7 @@ class Store:
         self.objects: dict[str, Record] = {}
         self.counters: dict[str, int] = dict.fromkeys(COUNTERS, 0)
         self.queue: list[Entry] = []
-        self.keys: dict[str, Idempotent] = {}
+        self.keys: dict[Slot, Idempotent] = {}
         self.notifications: list[dict[str, Any]] = []
         self.notifications_dropped = 0
         self.max_notifications: int | None = None

@@ -97,7 +97,7 @@ _ERROR_LIST: Final = (
     _e(
         "DuplicateIdempotencyKey",
         400,
-        "the idempotency key was already used with a different request body",
+        "the idempotency key was already used on this operation with a different request",
         "knowable",
     ),
     _e(

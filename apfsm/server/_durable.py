@@ -44,7 +44,7 @@ from typing import Any, Final, TypeVar
 
 from apfsm._clock import ManualClock
 from apfsm._errors import ActionRefused, ApiError
-from apfsm._sim import CallLog, Parts, Simulator, snapshot_of
+from apfsm._sim import CallLog, Parts, Simulator, snapshot_of, upgrade
 
 from ._journal import _journal_entry
 
@@ -53,8 +53,9 @@ _log = logging.getLogger("apfsm.server")
 #: ``PRAGMA application_id`` of an apfsm state file: "apfs" in ASCII.
 APPLICATION_ID: Final = 0x61706673
 #: ``PRAGMA user_version``: the layout of the tables below (1: one whole-state checkpoint
-#: blob, read and migrated in place).
-SCHEMA_VERSION: Final = 2
+#: blob; 2: the same tables, one idempotency key space, a row a key — both read and
+#: migrated in place). 3: a ``keys`` row per (operation, key), keyed ``"operation key"``.
+SCHEMA_VERSION: Final = 3
 _SQLITE_HEADER: Final = b"SQLite format 3\x00"
 #: Journal entries of reads kept in memory, uncommitted, before they are committed
 #: without waiting for a write (Decision, issue 16: bounded memory under reads alone; a
@@ -73,7 +74,7 @@ CREATE TABLE head (
 CREATE TABLE objects (id TEXT PRIMARY KEY, ord INTEGER NOT NULL, json TEXT NOT NULL);
 CREATE INDEX objects_ord ON objects (ord);
 CREATE TABLE queue (number INTEGER PRIMARY KEY, json TEXT NOT NULL);
-CREATE TABLE keys (key TEXT PRIMARY KEY, json TEXT NOT NULL);
+CREATE TABLE keys (key TEXT PRIMARY KEY, json TEXT NOT NULL); -- key: "operation key"
 CREATE TABLE notifications (n INTEGER PRIMARY KEY, json TEXT NOT NULL);
 CREATE TABLE log (first INTEGER PRIMARY KEY, chunk BLOB NOT NULL);
 """
@@ -406,7 +407,8 @@ def _fresh_db(path: Path, simulator: Simulator) -> sqlite3.Connection:
 
 
 def _restored(path: Path, db: sqlite3.Connection) -> tuple[Simulator, int]:
-    """The simulator a version-2 file's checkpoint holds, and its journal entry."""
+    """The simulator a version-2 or -3 file's checkpoint holds, and its journal entry
+    (a version-2 file's one key space is read per operation: ``snapshots.upgrade``)."""
     row = db.execute("SELECT seq, snapshot, log_first, log_tail FROM head WHERE id = 1").fetchone()
     if row is None:
         raise _refuse(path, "has no checkpoint (an interrupted creation?)")
@@ -420,8 +422,8 @@ def _restored(path: Path, db: sqlite3.Connection) -> tuple[Simulator, int]:
             (r[0] for r in db.execute("SELECT json FROM notifications ORDER BY n")),
         )
         chunks = [r[0] for r in db.execute("SELECT chunk FROM log ORDER BY first")]
-        simulator = Simulator.restore(snapshot)
         log = CallLog.from_packed(log_first, chunks, log_tail)
+        simulator = Simulator.restore(upgrade(snapshot, log))
     except (ValueError, TypeError, KeyError, RecursionError) as exc:
         raise _refuse(path, f"holds an unreadable checkpoint ({exc})") from None
     simulator.resume_checkpoint(log)
@@ -468,13 +470,14 @@ def _resume(
             pass  # refused again, exactly as it was the first time
         except Exception:  # a simulator bug: it failed the first time too
             _log.exception("apfsm: journal command %d failed on replay", seq)
-    if version < 2:  # migrate in place: the checkpoint as rows, in one transaction
-        with db:
-            db.executescript(_CHECKPOINT_TABLES)
+    if version < SCHEMA_VERSION:  # migrate in place: the checkpoint as rows, in one transaction
+        if version < 2:
+            with db:
+                db.executescript(_CHECKPOINT_TABLES)
         with db:
             _write(db, seq, simulator.checkpoint_parts(full=True))
             db.execute("DELETE FROM journal WHERE seq <= ?", (seq,))
-            db.execute("DROP TABLE checkpoint")
+            db.execute("DROP TABLE IF EXISTS checkpoint")
         db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         _fold_wal(db)
     return simulator, int(seq)

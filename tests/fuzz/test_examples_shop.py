@@ -88,7 +88,7 @@ FINDINGS: dict[str, tuple[type[AssertionError], str, int]] = {
     "ipn_means_captured": (AssertionError, r"is paid but its charge is CaptureInitiated", 5),
     "refund_ipn_means_refunded": (AssertionError, r"in the books, .* at Amazon|the books say", 6),
     "return_key_reused": (IntegrationError, r"create_refund .*DuplicateIdempotencyKey", 5),
-    "capture_key_is_charge_key": (IntegrationError, r"capture_charge .*DuplicateIdempotencyKey", 4),
+    "capture_key_per_attempt": (IntegrationError, r"capture_charge .*DuplicateIdempotencyKey", 6),
     "reauthorize_without_reading_permission": (
         IntegrationError,
         r"create_charge on a ChargePermission in state (Closed|NonChargeable)",

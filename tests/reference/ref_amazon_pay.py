@@ -327,7 +327,10 @@ class RefAmazonPay:
         self._buyers: dict[str, datetime] = {}
         self._async: list[_Async] = []
         self._notes: list[tuple[str, str]] = []
-        self._keys: dict[str, tuple[Any, Outcome]] = {}
+        # SPEC §7 as Amazon runs it: a key space per operation, (operation, key) -> the
+        # first request and its answer (the Node SDK's tst/webStoreClientTest.js sends
+        # one key on createCheckoutSession, createCharge, captureCharge, ...).
+        self._keys: dict[tuple[str, str], tuple[Any, Outcome]] = {}
         self._counters: dict[str, int] = {"cs": 0, "cp": 0, "ch": 0, "rf": 0, "dp": 0}
         self._order = 0
         self._seq = 0
@@ -710,12 +713,12 @@ class RefAmazonPay:
             # A code not listed for the operation (SPEC §7). A header fault wins over the key's
             # history; like any refusal it is remembered under a key not used before.
             outcome = _refuse("InvalidSandboxSimulationSpecified")
-            if use_key is not None and use_key not in self._keys:
-                self._keys[use_key] = (fingerprint, outcome)
+            if use_key is not None and (operation, use_key) not in self._keys:
+                self._keys[operation, use_key] = (fingerprint, outcome)
             return outcome
 
-        if use_key is not None and use_key in self._keys:
-            first_fingerprint, first_outcome = self._keys[use_key]
+        if use_key is not None and (operation, use_key) in self._keys:
+            first_fingerprint, first_outcome = self._keys[operation, use_key]
             if first_fingerprint == fingerprint:
                 # Replay: the first answer again; nothing changes, no notification.
                 return replace(first_outcome, created=dict(first_outcome.created))
@@ -723,7 +726,7 @@ class RefAmazonPay:
 
         outcome = self._process(operation, ref, body, simulation_code)
         if use_key is not None:
-            self._keys[use_key] = (fingerprint, outcome)
+            self._keys[operation, use_key] = (fingerprint, outcome)
         return outcome
 
     def _process(

@@ -606,6 +606,28 @@ def test_idempotency_replay_duplicate_and_bad_key() -> None:
     assert model.call("create_charge", None, big, key="k-3").ok
 
 
+def test_idempotency_keys_count_per_operation() -> None:
+    """Amazon's own live-sandbox test, amzn/amazon-pay-api-sdk-nodejs
+    tst/webStoreClientTest.js, sends one ``x-amz-pay-idempotency-key`` on
+    createCheckoutSession (201), createCharge (201) and captureCharge (200): the same key on
+    another operation is a new request; on the same operation it still replays or refuses."""
+    model = RefAmazonPay(T0)
+    created = model.call(
+        "create_checkout_session", None, session_body("Authorize", "100.00", None), key="one"
+    )
+    assert created.ok
+    cp = checkout(model, intent="Confirm").created["ChargePermission"]
+    body = {"chargePermissionId": cp, "chargeAmount": usd("10.00")}
+    charge = model.call("create_charge", None, body, key="one")
+    assert (True, 201) == (charge.ok, charge.status)
+    ch = charge.created["Charge"]
+    capture = model.call("capture_charge", ch, {"captureAmount": usd("10.00")}, key="one")
+    assert (True, 200) == (capture.ok, capture.status)
+    assert charge == model.call("create_charge", None, body, key="one")
+    other = model.call("create_charge", None, {**body, "chargeAmount": usd("9.00")}, key="one")
+    assert ("DuplicateIdempotencyKey", 400) == (other.error_code, other.status)
+
+
 def test_validation_order() -> None:
     model = RefAmazonPay(T0)
     bad_body: dict[str, Any] = {"chargeAmount": usd("1.00"), "bogus": 1}

@@ -24,6 +24,7 @@ from apfsm import Simulator
 from apfsm._cli.commands import _parser
 from apfsm.server import create_app
 from apfsm.server import serve as serve_forever
+from apfsm.server._durable import SCHEMA_VERSION
 from apfsm.server._wire import MAX_CALL_LOG, MAX_IDEMPOTENCY_KEYS, MAX_NOTIFICATIONS
 from tests.simhelpers import make_sim, price, serve_with_state, session_body
 
@@ -106,7 +107,7 @@ def test_a_restart_forgets_the_keys_the_server_would_forget(tmp_path: Path) -> N
     _durable(app).checkpoint(app.state.simulator)
     api("POST", "/checkoutSessions", session_body(), key="c-1")  # journaled: forgets b-1
     served = app.state.simulator.snapshot()
-    assert ["a-1", "b-2", "a-2", "c-1"] == list(served["idempotency"])
+    assert ["a-1", "b-2", "a-2", "c-1"] == [k["key"] for k in served["idempotency"]]
     restarted = create_app(state=path, max_idempotency_keys=4)  # no shutdown: a crash
     assert served == restarted.state.simulator.snapshot()
     # The same request again after the crash: replayed, as the server would have.
@@ -213,7 +214,7 @@ def test_a_schema_1_state_file_is_migrated_in_place(tmp_path: Path) -> None:
     app = create_app(state=path)
     assert expected == app.state.simulator.snapshot()
     with sqlite3.connect(path) as db:
-        assert 2 == db.execute("PRAGMA user_version").fetchone()[0]
+        assert SCHEMA_VERSION == db.execute("PRAGMA user_version").fetchone()[0]
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "checkpoint" not in tables
     assert 2 == _rows(path, "objects")

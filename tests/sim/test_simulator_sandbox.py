@@ -509,7 +509,7 @@ def test_snapshot_and_restore_continue_exactly() -> None:
     sim.create_checkout_session(session_body(), idempotency_key="again")
     sim.advance(timedelta(days=1))
     snapshot = json.loads(json.dumps(sim.snapshot()))
-    assert ("apfsm.simulator", 1) == (snapshot["format"], snapshot["version"])
+    assert ("apfsm.simulator", 2) == (snapshot["format"], snapshot["version"])
     assert len(sim.log) == len(snapshot["log"])
     copy = Simulator.restore(snapshot)
     assert sim.now() == copy.now()

@@ -414,8 +414,8 @@ def sweep_paths(snapshot: dict[str, Any]) -> list[tuple[Any, ...]]:
     out += [("queue", 0, 4, i) for i in range(len(snapshot["queue"][0][4]))]
     for key in ("limits", "counters"):
         out += [(key, name) for name in snapshot[key]]
-    for key, entry in snapshot["idempotency"].items():
-        out += [("idempotency", key, name) for name in entry]
+    for n, entry in enumerate(snapshot["idempotency"]):
+        out += [("idempotency", n, name) for name in entry]
     for key in ("log", "notifications"):
         out += [(key, 0, name) for name in snapshot[key][0]]
     return out

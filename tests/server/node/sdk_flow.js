@@ -172,9 +172,8 @@ async function main() {
     // tst/webStoreClientTest.js 'WebStore Client Test Cases - Disputes APIs', in its order and
     // with its payloads: createDispute, getDispute, updateDispute (Resolved, MerchantWon,
     // MerchantAcceptedDispute), contestDispute, each expected to answer 200. The test sends
-    // one headers object to all four; apfsm's idempotency keys are one space across
-    // operations (SPEC §7), so the contest, another request, has a key of its own
-    // (docs/dispute.md, "Where apfsm departs from an SDK").
+    // one headers object to all four, and so does this: idempotency keys count per
+    // operation, so the contest's key is its own (docs/dispute.md).
     const headers = { 'x-amz-pay-idempotency-key': `${order}-dispute` };
     const reportedDispute = await client.createDispute({
         chargeId,
@@ -199,7 +198,7 @@ async function main() {
             evidenceType: 'TrackingNumber', fileId: 'ababcbchdhdhhduathcfjhf',
             evidenceText: 'raw text supporting merchant evidence',
         }],
-    }, { 'x-amz-pay-idempotency-key': `${order}-dispute-contest` });
+    }, headers);
     // validateDisputeAPIResponse: status 200 and expectedDisputeResponseKeys.
     const disputeKeys = ['disputeId', 'chargeId', 'disputeType', 'disputeAmount', 'filingReason',
         'resolutionAuthority', 'statusDetails', 'merchantResponseDeadline', 'releaseEnvironment'];
