@@ -117,7 +117,7 @@ def parts_of(store: Store, *, now: datetime, limits: Limits, full: bool = False)
             "limits": limits.to_json(),
             "counters": dict(store.counters),
             "notificationsDropped": store.notifications_dropped,
-            **({} if store.reports is None else {"reports": store.reports}),
+            **({} if (reports := store.reports_json()) is None else {"reports": reports}),
         }
     )
     changed: Iterable[str] = dirty.cursor.take()

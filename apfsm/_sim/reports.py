@@ -152,6 +152,7 @@ class ReportBook:
         self._next = 0
         if store.reports is not None:
             self._load(store.reports)
+            self.save()
 
     # -- time -------------------------------------------------------------------------
 
@@ -192,12 +193,14 @@ class ReportBook:
                     self._documents[report.document_id] = report.report_id
                 else:
                     report.status = "CANCELLED"
-        if self.reports or self.schedules or self._store.reports is not None:
+        if self.reports or self.schedules:
             self.save()
 
     def save(self) -> None:
-        """Write the book's state into the store (snapshots and checkpoints carry it)."""
-        self._store.reports = self.to_json()
+        """The book holds state: snapshots and checkpoints carry it from now on, serialised
+        when they are taken (``Store.reports_json``), not on every call — a whole-state
+        copy per Create Report took 0.25 s at 26,000 reports (issue 16)."""
+        self._store.reports_source = self.to_json
 
     def to_json(self) -> dict[str, Any]:
         return {

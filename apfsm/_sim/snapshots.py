@@ -136,7 +136,7 @@ def dump(store: Store, *, now: datetime, limits: Limits, log: bool = True) -> di
         "now": now.isoformat(),
         "limits": limits.to_json(),
         "counters": dict(store.counters),
-        **({} if store.reports is None else {"reports": store.reports}),
+        **({} if (reports := store.reports_json()) is None else {"reports": reports}),
         "objects": [_record_json(r) for r in store.ordered()],
         "queue": [
             [due.isoformat(), strict, seq, number, _action_json(action)]

@@ -461,3 +461,31 @@ def test_the_report_keys_are_capped_as_the_api_keys_are() -> None:
     copy_.reports.create_report(body, idempotency_key="r-6")  # r-3 and r-4 forgotten
     copy_.reports.create_report(body, idempotency_key="r-4")
     assert 9 == len(copy_.reports.reports)
+
+
+def test_a_report_call_does_not_copy_the_whole_book(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 16: save() serialised every report on each Create Report (0.25 s a call at
+    # 26,000 reports, growing with the state). Counted, not timed: the book's JSON is
+    # built when a snapshot (or a --state checkpoint) is taken, not by the calls.
+    from apfsm._sim.reports import ReportBook
+
+    sim = make_sim()
+    copies: list[ReportBook] = []
+    to_json = ReportBook.to_json
+
+    def counted(self: ReportBook) -> dict[str, Any]:
+        copies.append(self)
+        return to_json(self)
+
+    monkeypatch.setattr(ReportBook, "to_json", counted)
+    window = {"startTime": _ts(-timedelta(days=1)), "endTime": _ts()}
+    for n in range(50):
+        sim.reports.create_report({"reportType": AUTH, **window}, idempotency_key=f"k{n}")
+    sim.reports.create_report_schedule({"reportType": AUTH, "scheduleFrequency": "P1D"})
+    sim.advance(timedelta(days=2))  # reports finish, the schedule makes two more
+    assert 0 == len(copies)
+    snapshot = sim.snapshot()
+    assert 1 == len(copies)
+    # Still exact: a restored simulator's book is the same, and snapshots the same.
+    assert 52 == len(snapshot["reports"]["reports"])
+    assert snapshot == Simulator.restore(copy.deepcopy(snapshot)).snapshot()
