@@ -99,7 +99,7 @@ class IdempotencyKeys:
         slot = (operation, key)
         with self._lock:
             entry = keys.get(slot)
-            if entry is not None and self._answer_gone(entry):
+            if entry is not None and (self._answer_gone(entry) or self._answer_lost(slot, entry)):
                 self._forget(slot)
                 entry = None
             if entry is None:
@@ -145,6 +145,17 @@ class IdempotencyKeys:
             and entry.error is None
             and 0 < entry.log_seq < self._store.log.first_seq
         )
+
+    def _answer_lost(self, slot: Slot, entry: Idempotent) -> bool:
+        """Whether ``entry``'s answer is not the log record it names: a snapshot taken
+        with ``log=False`` holds its keys but not the records they answered with, and the
+        restored log numbers its records from 1 again. Such a key is forgotten — a new key
+        again, as one whose answer left a capped log — rather than answered with another
+        request's record."""
+        if entry.pending or entry.error is not None or entry.log_seq <= 0:
+            return False
+        record = self._store.log.by_seq(entry.log_seq)
+        return record is None or (record.operation, record.idempotency_key) != slot
 
     def _forget(self, slot: Slot) -> None:
         self._store.keys.pop(slot, None)

@@ -107,3 +107,22 @@ def test_the_cap_counts_each_operations_key() -> None:
     sim.create_checkout_session(session_body(), idempotency_key="later")
     kept = [(k["operation"], k["key"]) for k in sim.snapshot(log=False)["idempotency"]]
     assert [("create_charge", KEY), ("create_checkout_session", "later")] == kept
+
+
+def test_a_key_restored_without_its_log_is_a_new_key() -> None:
+    # A snapshot taken with log=False holds the keys but not the records they answered
+    # with, and the restored log numbers its records from 1 again: the key is forgotten
+    # (a new key, as one whose answer left a capped log), never answered with an
+    # assertion error or with another request's record.
+    sim = Simulator()
+    first = sim.create_checkout_session(session_body(), idempotency_key="k1")
+    restored = Simulator.restore(sim.snapshot(log=False))
+    again = restored.create_checkout_session(session_body(), idempotency_key="k1")
+    assert again["checkoutSessionId"] != first["checkoutSessionId"]
+    # Now the key's answer is in the restored log: the same request is replayed ...
+    assert restored.create_checkout_session(session_body(), idempotency_key="k1") == again
+    # ... and a later key whose number the new log reuses is not answered with it.
+    other = Simulator.restore(sim.snapshot(log=False))
+    other.get_checkout_session(first["checkoutSessionId"])  # record 1 of the new log
+    fresh = other.create_checkout_session(session_body(), idempotency_key="k1")
+    assert fresh["checkoutSessionId"] != first["checkoutSessionId"]
