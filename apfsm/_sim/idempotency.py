@@ -99,7 +99,7 @@ class IdempotencyKeys:
         slot = (operation, key)
         with self._lock:
             entry = keys.get(slot)
-            if entry is not None and (self._answer_gone(entry) or self._answer_lost(slot, entry)):
+            if entry is not None and self._answer_lost(slot, entry):
                 self._forget(slot)
                 entry = None
             if entry is None:
@@ -147,11 +147,11 @@ class IdempotencyKeys:
         )
 
     def _answer_lost(self, slot: Slot, entry: Idempotent) -> bool:
-        """Whether ``entry``'s answer is not the log record it names: a snapshot taken
-        with ``log=False`` holds its keys but not the records they answered with, and the
-        restored log numbers its records from 1 again. Such a key is forgotten — a new key
-        again, as one whose answer left a capped log — rather than answered with another
-        request's record."""
+        """Whether ``entry``'s answer is not the log record it names: the capped log
+        dropped it (``_answer_gone``, which ``trim`` checks cheaply), or a snapshot taken
+        with ``log=False`` held the key but not the record, and the restored log numbers
+        its records from 1 again. Such a key is forgotten — a new key again — rather than
+        answered with another request's record."""
         if entry.pending or entry.error is not None or entry.log_seq <= 0:
             return False
         record = self._store.log.by_seq(entry.log_seq)
