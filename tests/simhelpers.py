@@ -16,6 +16,20 @@ S = timedelta(seconds=1)
 DAY = timedelta(days=1)
 #: The keys the Node SDK's own test expects in a dispute (amzn/amazon-pay-api-sdk-nodejs
 #: tst/webStoreClientTest.js, expectedDisputeResponseKeys).
+#: Evidence for Contest Dispute: a tracking number (dispute.html's Evidence object).
+DISPUTE_EVIDENCE = {
+    "merchantEvidences": [{"evidenceType": "TrackingNumber", "evidenceText": "1Z9"}]
+}
+#: The Node SDK test's updateDisputePayload (tst/webStoreClientTest.js; its Date.now() fixed).
+NODE_UPDATE_DISPUTE = {
+    "statusDetails": {
+        "resolution": "MerchantWon",
+        "state": "Resolved",
+        "reasonCode": "MerchantAcceptedDispute",
+        "reasonDescription": "Merchant accepted the dispute request",
+    },
+    "closureTimestamp": 1_764_000_000_000,
+}
 NODE_DISPUTE_KEYS = (
     "disputeId",
     "chargeId",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.simhelpers import NODE_DISPUTE_KEYS
+from tests.simhelpers import DISPUTE_EVIDENCE, NODE_DISPUTE_KEYS, NODE_UPDATE_DISPUTE
 
 from .cases import DOCS, NODE, SEC, case
 
@@ -15,17 +15,6 @@ NODE_CLIENT = "amzn/amazon-pay-api-sdk-nodejs src/client.js 'contestDispute'"
 PHP_ENUMS = "amzn/amazon-pay-api-sdk-php Amazon/Pay/API/Constants/DisputeState.php"
 CHARGEBACK_WINDOW = timedelta(days=11)
 CLAIM_WINDOW = timedelta(days=7)
-EVIDENCE = {"merchantEvidences": [{"evidenceType": "TrackingNumber", "evidenceText": "1Z9"}]}
-#: tst/webStoreClientTest.js updateDisputePayload (Date.now() fixed).
-NODE_UPDATE = {
-    "statusDetails": {
-        "resolution": "MerchantWon",
-        "state": "Resolved",
-        "reasonCode": "MerchantAcceptedDispute",
-        "reasonDescription": "Merchant accepted the dispute request",
-    },
-    "closureTimestamp": 1_764_000_000_000,
-}
 
 case(
     "dp-node-create-dispute",
@@ -56,7 +45,7 @@ case(
     "disputed",
     "update_dispute",
     "dispute",
-    NODE_UPDATE,
+    NODE_UPDATE_DISPUTE,
     {"status": 200, "state": "Resolved", "reason": "MerchantAcceptedDispute"},
 )
 case(
@@ -86,7 +75,7 @@ case(
     "disputed_resolved",
     "contest_dispute",
     "dispute",
-    EVIDENCE,
+    DISPUTE_EVIDENCE,
     {"status": 200, "keys": NODE_DISPUTE_KEYS, "state": "UnderReview"},
     after=CHARGEBACK_WINDOW - SEC,
 )
@@ -98,7 +87,7 @@ case(
     "disputed_resolved",
     "contest_dispute",
     "dispute",
-    EVIDENCE,
+    DISPUTE_EVIDENCE,
     {"status": 422, "code": "InvalidDisputeStatus"},
     after=CHARGEBACK_WINDOW,
 )
@@ -147,7 +136,7 @@ case(
     "disputed",
     "contest_dispute",
     "dispute",
-    EVIDENCE,
+    DISPUTE_EVIDENCE,
     {
         "status": 200,
         "state": "UnderReview",
@@ -166,7 +155,7 @@ case(
     "disputed",
     "contest_dispute",
     "dispute",
-    EVIDENCE,
+    DISPUTE_EVIDENCE,
     {"status": 200, "state": "UnderReview"},
     after=CHARGEBACK_WINDOW - SEC,
 )
@@ -178,7 +167,7 @@ case(
     "disputed",
     "contest_dispute",
     "dispute",
-    EVIDENCE,
+    DISPUTE_EVIDENCE,
     {"status": 422, "code": "InvalidDisputeStatus"},
     after=CHARGEBACK_WINDOW,
 )
@@ -189,7 +178,7 @@ case(
     "disputed:AtoZClaim",
     "contest_dispute",
     "dispute",
-    EVIDENCE,
+    DISPUTE_EVIDENCE,
     {"status": 200, "state": "UnderReview"},
     after=CLAIM_WINDOW - SEC,
 )
@@ -200,7 +189,7 @@ case(
     "disputed:AtoZClaim",
     "contest_dispute",
     "dispute",
-    EVIDENCE,
+    DISPUTE_EVIDENCE,
     {"status": 422, "code": "InvalidDisputeStatus"},
     after=CLAIM_WINDOW,
 )

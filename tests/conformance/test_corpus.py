@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 
 from apfsm import ApiError, Simulator, check
-from tests.simhelpers import make_sim, session_body
+from tests.simhelpers import NODE_UPDATE_DISPUTE, make_sim, session_body
 
 from .cases import CASES, Case, document, price
-from .cases_dispute import NODE_UPDATE
 
 STORE = "amzn1.application-oa2-client.test"
 
@@ -147,7 +146,7 @@ def setup(sim: Simulator, name: str) -> dict[str, str]:
         filed = sim.file_dispute(ids["charge"], dispute_type=card or "Chargeback")
         ids["dispute"] = filed["disputeId"]
         if base == "disputed_resolved":
-            sim.update_dispute(ids["dispute"], NODE_UPDATE)
+            sim.update_dispute(ids["dispute"], NODE_UPDATE_DISPUTE)
         return ids
     if base in ("pending", "pending_done", "pending_declined"):
         sid = _session(sim, ids, pending=True)

@@ -14,7 +14,7 @@ from hypothesis.stateful import invariant, rule, run_state_machine_as_test
 
 from apfsm import ApiError
 from apfsm.testing import DisputeRules, IntegrationMachine
-from tests.simhelpers import price, session_body
+from tests.simhelpers import DISPUTE_EVIDENCE, price, session_body
 
 FAST = settings(
     max_examples=200,
@@ -25,7 +25,6 @@ FAST = settings(
     phases=(Phase.generate,),
     suppress_health_check=list(HealthCheck),
 )
-EVIDENCE = {"merchantEvidences": [{"evidenceType": "TrackingNumber", "evidenceText": "1Z9"}]}
 
 
 class DisputingShop(DisputeRules, IntegrationMachine):
@@ -43,7 +42,7 @@ class DisputingShop(DisputeRules, IntegrationMachine):
             return
         dispute = self.sim.get_dispute(message["ObjectId"])
         if dispute["statusDetails"]["state"] == "ActionRequired":
-            self.sim.contest_dispute(dispute["disputeId"], EVIDENCE)
+            self.sim.contest_dispute(dispute["disputeId"], DISPUTE_EVIDENCE)
             DisputingShop.seen["contested"] = DisputingShop.seen.get("contested", 0) + 1
 
     def after_buyer_approved(self, checkout_session_id: str) -> None:

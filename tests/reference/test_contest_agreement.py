@@ -20,11 +20,10 @@ import pytest
 
 from apfsm import ApiError
 from tests.reference.ref_amazon_pay import RefAmazonPay
-from tests.simhelpers import T0, checkout, make_sim
+from tests.simhelpers import DISPUTE_EVIDENCE, T0, checkout, make_sim
 
 S = timedelta(seconds=1)
 DAY = timedelta(days=1)
-EVIDENCE = {"merchantEvidences": [{"evidenceType": "TrackingNumber", "evidenceText": "1Z9"}]}
 RESOLVED = {
     "statusDetails": {
         "resolution": "MerchantWon",
@@ -34,7 +33,7 @@ RESOLVED = {
     }
 }
 CLOSED = {"statusDetails": {"state": "Closed"}}
-CONTEST = ("contest_dispute", EVIDENCE)
+CONTEST = ("contest_dispute", DISPUTE_EVIDENCE)
 
 #: Each history after Create Dispute: a call (operation, body), or the time since the
 #: dispute was created to move to.

@@ -11,6 +11,7 @@ import pytest
 
 from tests.reference.ref_amazon_pay import Outcome, RefAmazonPay
 from tests.reference.spec_model import DEFAULT_LIMITS, RefLimits
+from tests.simhelpers import DISPUTE_EVIDENCE
 
 T0 = datetime(2026, 1, 10, 12, 0, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
@@ -733,7 +734,6 @@ NODE_UPDATE = {
         "reasonDescription": "Merchant accepted the dispute request",
     },
 }
-EVIDENCE = {"merchantEvidences": [{"evidenceType": "TrackingNumber", "evidenceText": "1Z9"}]}
 
 
 def test_the_node_sdk_tests_dispute_order() -> None:
@@ -744,11 +744,11 @@ def test_the_node_sdk_tests_dispute_order() -> None:
     assert model.call("get_dispute", dp, None).ok
     assert model.call("update_dispute", dp, NODE_UPDATE).ok
     assert ("Resolved", "MerchantAcceptedDispute") == state(model, dp)
-    contested = model.call("contest_dispute", dp, EVIDENCE)
+    contested = model.call("contest_dispute", dp, DISPUTE_EVIDENCE)
     assert (True, 200) == (contested.ok, contested.status)
     assert ("UnderReview", None) == state(model, dp)
     # Under review: a second contest is refused.
-    again = model.call("contest_dispute", dp, EVIDENCE)
+    again = model.call("contest_dispute", dp, DISPUTE_EVIDENCE)
     assert (False, "InvalidDisputeStatus") == (again.ok, again.error_code)
     assert [("CHARGEBACK", dp)] * 3 == [n for n in model.notifications() if n[0] == "CHARGEBACK"]
 
@@ -763,7 +763,7 @@ def test_a_resolved_dispute_is_contested_within_its_window(offset: timedelta, op
     model.advance(2 * DAY)
     assert model.call("update_dispute", dp, NODE_UPDATE).ok
     model.move_to(asked + 11 * DAY + offset)
-    contested = model.call("contest_dispute", dp, EVIDENCE)
+    contested = model.call("contest_dispute", dp, DISPUTE_EVIDENCE)
     if open_:
         assert ("UnderReview", None) == state(model, dp)
     else:
@@ -779,7 +779,12 @@ def test_no_contest_once_the_window_resolved_it_nor_once_closed() -> None:
     model = RefAmazonPay(T0)
     expired, closed = _dispute(model), _dispute(model)
     assert model.call("update_dispute", closed, {"statusDetails": {"state": "Closed"}}).ok
-    assert "InvalidDisputeStatus" == model.call("contest_dispute", closed, EVIDENCE).error_code
+    assert (
+        "InvalidDisputeStatus" == model.call("contest_dispute", closed, DISPUTE_EVIDENCE).error_code
+    )
     model.advance(11 * DAY)
     assert ("Resolved", "MerchantResponseDeadlineExpired") == state(model, expired)
-    assert "InvalidDisputeStatus" == model.call("contest_dispute", expired, EVIDENCE).error_code
+    assert (
+        "InvalidDisputeStatus"
+        == model.call("contest_dispute", expired, DISPUTE_EVIDENCE).error_code
+    )

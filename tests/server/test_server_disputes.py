@@ -13,12 +13,10 @@ from typing import Any, cast
 from starlette.testclient import TestClient
 
 from apfsm.server import create_app
-from tests.simhelpers import make_sim
+from tests.simhelpers import DISPUTE_EVIDENCE, make_sim
 
 from .serverhelpers import price
 from .test_server import Api, checkout, error
-
-EVIDENCE = {"merchantEvidences": [{"evidenceType": "TrackingNumber", "evidenceText": "1Z9"}]}
 
 
 def _captured(api: Api) -> str:
@@ -68,7 +66,7 @@ def test_the_dispute_routes_over_http() -> None:
     # would reopen it: docs/dispute.md), an unknown dispute, a missing idempotency key.
     assert 200 == api.control("/clock/advance", {"seconds": 11 * 24 * 3600})[0]
     assert (422, "InvalidDisputeStatus") == error(
-        *api("POST", f"/disputes/{ids['filed']}/contest", EVIDENCE)
+        *api("POST", f"/disputes/{ids['filed']}/contest", DISPUTE_EVIDENCE)
     )
     assert (404, "ResourceNotFound") == error(*api("GET", "/disputes/S01-0000000-0000000-B0"))
     answer = api.client.post(

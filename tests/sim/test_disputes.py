@@ -25,12 +25,19 @@ import pytest
 
 from apfsm import ApiError, Limits, Simulator, check, parse_timestamp
 from apfsm._errors import ActionRefused
-from tests.simhelpers import NODE_DISPUTE_KEYS, T0, checkout, make_sim, price
+from tests.simhelpers import (
+    DISPUTE_EVIDENCE,
+    NODE_DISPUTE_KEYS,
+    NODE_UPDATE_DISPUTE,
+    T0,
+    checkout,
+    make_sim,
+    price,
+)
 
 S = timedelta(seconds=1)
 CHARGEBACK_WINDOW = timedelta(days=11)
 CLAIM_WINDOW = timedelta(days=7)
-EVIDENCE = {"merchantEvidences": [{"evidenceType": "TrackingNumber", "evidenceText": "1Z9"}]}
 #: The Node SDK test's updateDisputePayload, without its description and timestamp.
 NODE_RESOLVED = {
     "statusDetails": {
@@ -103,9 +110,12 @@ def test_the_dispute_window_closes_at_its_deadline(
     before = len(sim.notifications)
     sim.advance(filed + window + offset - sim.now())
     if open_:
-        assert "UnderReview" == sim.contest_dispute(dispute_id, EVIDENCE)["statusDetails"]["state"]
+        assert (
+            "UnderReview"
+            == sim.contest_dispute(dispute_id, DISPUTE_EVIDENCE)["statusDetails"]["state"]
+        )
         return
-    err = refused(lambda: sim.contest_dispute(dispute_id, EVIDENCE), "InvalidDisputeStatus")
+    err = refused(lambda: sim.contest_dispute(dispute_id, DISPUTE_EVIDENCE), "InvalidDisputeStatus")
     assert 422 == err.http_status
     details = sim.get_dispute(dispute_id)["statusDetails"]
     assert ("Resolved", "MerchantResponseDeadlineExpired", "BuyerWon") == (
@@ -122,20 +132,22 @@ def test_the_boundary_rule_is_the_limits() -> None:
     charge_id = captured(sim)
     dispute_id = sim.file_dispute(charge_id)["disputeId"]
     sim.advance(CHARGEBACK_WINDOW - (sim.now() - T0))
-    assert "UnderReview" == sim.contest_dispute(dispute_id, EVIDENCE)["statusDetails"]["state"]
+    assert (
+        "UnderReview" == sim.contest_dispute(dispute_id, DISPUTE_EVIDENCE)["statusDetails"]["state"]
+    )
 
 
 def test_contest_then_amazons_outcomes() -> None:
     sim = make_sim()
     charge_id = captured(sim)
     dispute_id = sim.file_dispute(charge_id)["disputeId"]
-    contested = sim.contest_dispute(dispute_id, EVIDENCE)
-    assert EVIDENCE["merchantEvidences"] == contested["merchantEvidences"]
+    contested = sim.contest_dispute(dispute_id, DISPUTE_EVIDENCE)
+    assert DISPUTE_EVIDENCE["merchantEvidences"] == contested["merchantEvidences"]
     assert ("UnderReview", None) == (
         contested["statusDetails"]["state"],
         contested["statusDetails"]["reasonCode"],
     )
-    refused(lambda: sim.contest_dispute(dispute_id, EVIDENCE), "InvalidDisputeStatus")
+    refused(lambda: sim.contest_dispute(dispute_id, DISPUTE_EVIDENCE), "InvalidDisputeStatus")
     # The investigator asks for more: a new window from now.
     sim.advance(timedelta(days=5))
     asked = sim.amazon_event(dispute_id, "evidence_requested")
@@ -232,24 +244,26 @@ def test_a_contest_reopens_a_resolved_dispute_within_the_dispute_window(
     assert "Resolved" == sim.get_dispute(dispute_id)["statusDetails"]["state"]
     sim.advance(deadline + offset - sim.now())
     if not open_:
-        err = refused(lambda: sim.contest_dispute(dispute_id, EVIDENCE), "InvalidDisputeStatus")
+        err = refused(
+            lambda: sim.contest_dispute(dispute_id, DISPUTE_EVIDENCE), "InvalidDisputeStatus"
+        )
         assert 422 == err.http_status
         assert "Dispute Window" in str(err), err
         assert "Resolved" == sim.get_dispute(dispute_id)["statusDetails"]["state"]
         return
     before = len(sim.notifications)
-    reopened = sim.contest_dispute(dispute_id, EVIDENCE)
+    reopened = sim.contest_dispute(dispute_id, DISPUTE_EVIDENCE)
     details = reopened["statusDetails"]
     assert ("UnderReview", None, None) == (
         details["state"],
         details["reasonCode"],
         details["resolution"],
     )
-    assert EVIDENCE["merchantEvidences"] == reopened["merchantEvidences"]
+    assert DISPUTE_EVIDENCE["merchantEvidences"] == reopened["merchantEvidences"]
     assert deadline == parse_timestamp(reopened["merchantResponseDeadline"])
     assert ["CHARGEBACK"] == [m["ObjectType"] for m in sim.notifications[before:]]
     # Under review again: a second contest is refused; the investigator decides again.
-    refused(lambda: sim.contest_dispute(dispute_id, EVIDENCE), "InvalidDisputeStatus")
+    refused(lambda: sim.contest_dispute(dispute_id, DISPUTE_EVIDENCE), "InvalidDisputeStatus")
     won = sim.amazon_event(dispute_id, "merchant_won")["statusDetails"]
     assert ("Resolved", "MerchantWon") == (won["state"], won["resolution"])
 
@@ -262,16 +276,16 @@ def test_no_contest_after_the_window_resolved_it_nor_on_a_closed_dispute() -> No
     expired = sim.file_dispute(captured(sim))["disputeId"]
     closed = sim.file_dispute(captured(sim))["disputeId"]
     sim.amazon_event(closed, "chargeback_filed")
-    refused(lambda: sim.contest_dispute(closed, EVIDENCE), "InvalidDisputeStatus")
+    refused(lambda: sim.contest_dispute(closed, DISPUTE_EVIDENCE), "InvalidDisputeStatus")
     sim.advance(CHARGEBACK_WINDOW)
     details = sim.get_dispute(expired)["statusDetails"]
     assert ("Resolved", "MerchantResponseDeadlineExpired") == (
         details["state"],
         details["reasonCode"],
     )
-    refused(lambda: sim.contest_dispute(expired, EVIDENCE), "InvalidDisputeStatus")
+    refused(lambda: sim.contest_dispute(expired, DISPUTE_EVIDENCE), "InvalidDisputeStatus")
     sim.advance(timedelta(days=30))
-    refused(lambda: sim.contest_dispute(expired, EVIDENCE), "InvalidDisputeStatus")
+    refused(lambda: sim.contest_dispute(expired, DISPUTE_EVIDENCE), "InvalidDisputeStatus")
 
 
 def test_check_reads_the_window_of_a_resolved_dispute() -> None:
@@ -279,9 +293,9 @@ def test_check_reads_the_window_of_a_resolved_dispute() -> None:
     dispute_id = sim.file_dispute(captured(sim))["disputeId"]
     resolved = sim.amazon_event(dispute_id, "buyer_won", reason="AutoResolved")
     deadline = parse_timestamp(resolved["merchantResponseDeadline"])
-    outcome = check("contest_dispute", resolved, body=EVIDENCE, at=deadline - S)
+    outcome = check("contest_dispute", resolved, body=DISPUTE_EVIDENCE, at=deadline - S)
     assert (True, "UnderReview") == (outcome.ok, outcome.next_state)
-    late = check("contest_dispute", resolved, body=EVIDENCE, at=deadline)
+    late = check("contest_dispute", resolved, body=DISPUTE_EVIDENCE, at=deadline)
     assert (False, "InvalidDisputeStatus") == (late.ok, late.reason_code)
 
 
@@ -328,17 +342,7 @@ def test_a_provider_creates_and_updates_a_dispute_as_the_sdks_send_it() -> None:
     assert {"providerDisputeId": "A2CQXQ2TUSYG7J"} == dispute["providerMetadata"]
     # Decision: the provider's merchantResponseDeadline is not used; the window is Limits'.
     assert T0 + CHARGEBACK_WINDOW == parse_timestamp(dispute["merchantResponseDeadline"])
-    # updateDisputePayload
-    update = {
-        "statusDetails": {
-            "resolution": "MerchantWon",
-            "state": "Resolved",
-            "reasonCode": "MerchantAcceptedDispute",
-            "reasonDescription": "Merchant accepted the dispute request",
-        },
-        "closureTimestamp": 1_764_000_000_000,
-    }
-    details = sim.update_dispute(dispute["disputeId"], update)["statusDetails"]
+    details = sim.update_dispute(dispute["disputeId"], NODE_UPDATE_DISPUTE)["statusDetails"]
     assert ("Resolved", "MerchantAcceptedDispute", "MerchantWon") == (
         details["state"],
         details["reasonCode"],
@@ -389,20 +393,20 @@ def test_check_reads_a_dispute_payload() -> None:
     sim = make_sim()
     dispute = sim.file_dispute(captured(sim), dispute_type="AtoZClaim")
     deadline = parse_timestamp(dispute["merchantResponseDeadline"])
-    assert check("contest_dispute", dispute, body=EVIDENCE, at=deadline - S).ok
-    late = check("contest_dispute", dispute, body=EVIDENCE, at=deadline)
+    assert check("contest_dispute", dispute, body=DISPUTE_EVIDENCE, at=deadline - S).ok
+    late = check("contest_dispute", dispute, body=DISPUTE_EVIDENCE, at=deadline)
     assert (False, "InvalidDisputeStatus") == (late.ok, late.reason_code)
     assert "Resolved" == check("get_dispute", dispute, at=deadline).next_state
     # Without merchantResponseDeadline the window of its type counts from lastUpdated.
     bare = {**dispute, "merchantResponseDeadline": None}
-    assert not check("contest_dispute", bare, body=EVIDENCE, at=deadline).ok
-    assert check("contest_dispute", bare, body=EVIDENCE, at=deadline - S).ok
+    assert not check("contest_dispute", bare, body=DISPUTE_EVIDENCE, at=deadline).ok
+    assert check("contest_dispute", bare, body=DISPUTE_EVIDENCE, at=deadline - S).ok
 
 
 def test_a_snapshot_keeps_disputes() -> None:
     sim = make_sim()
     dispute_id = sim.file_dispute(captured(sim))["disputeId"]
-    sim.contest_dispute(dispute_id, EVIDENCE)
+    sim.contest_dispute(dispute_id, DISPUTE_EVIDENCE)
     sim.amazon_event(dispute_id, "evidence_requested")
     again = Simulator.restore(sim.snapshot())
     assert sim.get_dispute(dispute_id) == again.get_dispute(dispute_id)
