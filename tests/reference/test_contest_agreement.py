@@ -20,18 +20,11 @@ import pytest
 
 from apfsm import ApiError
 from tests.reference.ref_amazon_pay import RefAmazonPay
-from tests.simhelpers import DISPUTE_EVIDENCE, T0, checkout, make_sim
+from tests.simhelpers import DISPUTE_EVIDENCE, NODE_UPDATE_DISPUTE, T0, checkout, make_sim
 
 S = timedelta(seconds=1)
 DAY = timedelta(days=1)
-RESOLVED = {
-    "statusDetails": {
-        "resolution": "MerchantWon",
-        "state": "Resolved",
-        "reasonCode": "MerchantAcceptedDispute",
-        "reasonDescription": "Merchant accepted the dispute request",
-    }
-}
+RESOLVED = {"statusDetails": NODE_UPDATE_DISPUTE["statusDetails"]}
 CLOSED = {"statusDetails": {"state": "Closed"}}
 CONTEST = ("contest_dispute", DISPUTE_EVIDENCE)
 

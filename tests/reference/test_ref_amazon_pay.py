@@ -11,7 +11,7 @@ import pytest
 
 from tests.reference.ref_amazon_pay import Outcome, RefAmazonPay
 from tests.reference.spec_model import DEFAULT_LIMITS, RefLimits
-from tests.simhelpers import DISPUTE_EVIDENCE
+from tests.simhelpers import DISPUTE_EVIDENCE, NODE_UPDATE_DISPUTE
 
 T0 = datetime(2026, 1, 10, 12, 0, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
@@ -725,15 +725,8 @@ def _dispute(model: RefAmazonPay) -> str:
     return created.created["Dispute"]
 
 
-#: The Node SDK test's updateDisputePayload.
-NODE_UPDATE = {
-    "statusDetails": {
-        "resolution": "MerchantWon",
-        "state": "Resolved",
-        "reasonCode": "MerchantAcceptedDispute",
-        "reasonDescription": "Merchant accepted the dispute request",
-    },
-}
+#: The Node SDK test's updateDisputePayload, without its closure timestamp.
+NODE_UPDATE = {"statusDetails": NODE_UPDATE_DISPUTE["statusDetails"]}
 
 
 def test_the_node_sdk_tests_dispute_order() -> None:
