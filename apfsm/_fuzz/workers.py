@@ -17,6 +17,7 @@ import pickle
 import queue
 import random
 import signal
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -161,6 +162,23 @@ def shares(examples: int, workers: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(workers)]
 
 
+def _start(processes: Sequence[Any]) -> None:
+    """Start the workers with Ctrl-C ignored, which a process inherits from its start
+    (Python keeps an inherited SIG_IGN): a SIGINT to the group while a worker is still
+    importing its machine would otherwise print that worker's traceback; once running,
+    ``_work`` ignores it anyway and the parent stops the workers."""
+    if threading.current_thread() is not threading.main_thread():
+        for process in processes:  # only the main thread may set a signal handler
+            process.start()
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for process in processes:
+            process.start()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _work(
     machine: type[Any],
     worker: int,
@@ -283,8 +301,7 @@ def run_workers(
     reports: dict[int, WorkerReport] = {}
     errors: dict[int, str] = {}
     interrupted = False
-    for process in processes:
-        process.start()
+    _start(processes)
     try:
         while len(reports) + len(errors) < workers:
             try:
