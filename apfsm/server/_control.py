@@ -16,6 +16,7 @@ from apfsm._errors import ActionRefused, ApiError
 from apfsm._sim import Simulator
 from apfsm._spec import OPERATIONS
 
+from . import _bigjson
 from ._endpoints import (
     _CONTROL_ENDPOINTS,
     NOTIFICATIONS_DROPPED,
@@ -23,7 +24,14 @@ from ._endpoints import (
     _ControlEndpoint,
 )
 from ._state import _State
-from ._wire import MAX_BODY_BYTES, MAX_SNAPSHOT_BYTES, _error_response, _json_response, _loads
+from ._wire import (
+    MAX_BODY_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_SNAPSHOT_BYTES,
+    _error_response,
+    _json_response,
+    _loads,
+)
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -42,6 +50,17 @@ async def _body_json(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str,
     Raises:
         ApiError: ``InvalidRequestFormat``, ``UnrecognizedField``.
     """
+    raw = await _body_bytes(request, limit)
+    value = _loads(raw) if raw.strip() else {}
+    return _body_object(request, value)
+
+
+async def _body_bytes(request: Request, limit: int) -> bytes:
+    """A request's body, read up to ``limit`` bytes (a larger one is refused unread).
+
+    Raises:
+        ApiError: ``InvalidRequestFormat``.
+    """
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
@@ -50,8 +69,39 @@ async def _body_json(request: Request, limit: int = MAX_BODY_BYTES) -> dict[str,
                 "InvalidRequestFormat", f"the request body is larger than {limit} bytes"
             )
         chunks.append(chunk)
-    raw = b"".join(chunks)
-    value = _loads(raw) if raw.strip() else {}
+    return b"".join(chunks)
+
+
+def _loads_snapshot(raw: bytes) -> Any:
+    """A snapshot body decoded off the event loop, letting other calls run meanwhile
+    (``_bigjson``: ``json.loads`` holds the GIL for the whole parse, ~20 s at 500,000
+    objects).
+
+    Raises:
+        ApiError: ``InvalidRequestFormat``.
+    """
+    if not raw.strip():
+        return {}
+    try:
+        return _bigjson._loads_yielding(raw)
+    except _bigjson._TooDeep:
+        raise ApiError.from_code(
+            "InvalidRequestFormat",
+            f"the request body nests objects and arrays deeper than {MAX_JSON_DEPTH} levels",
+        ) from None
+    except (ValueError, RecursionError) as exc:
+        raise ApiError.from_code(
+            "InvalidRequestFormat", f"the request body is not valid JSON: {exc}"
+        ) from None
+
+
+def _body_object(request: Request, value: Any) -> dict[str, Any]:
+    """``value``, a control request's decoded body, checked: a JSON object with no field its
+    endpoint does not declare.
+
+    Raises:
+        ApiError: ``InvalidRequestFormat``, ``UnrecognizedField``.
+    """
     if not isinstance(value, dict):
         raise ApiError.from_code("InvalidRequestFormat", "the request body must be a JSON object")
     declared: _ControlEndpoint | None = request.scope.get("apfsm.control")
@@ -255,7 +305,8 @@ def _control_routes(state: _State) -> list[Any]:
         return await run_in_threadpool(state.simulator.snapshot)
 
     async def put_snapshot(request: Request) -> dict[str, Any]:
-        body = await _body_json(request, MAX_SNAPSHOT_BYTES)
+        raw = await _body_bytes(request, MAX_SNAPSHOT_BYTES)
+        body = _body_object(request, await run_in_threadpool(_loads_snapshot, raw))
         # Not the served simulator in a local: this frame outlives the replacement, and
         # what refers to a replaced state keeps it from being freed (``_HeapFreezer``).
         current_clock = state.simulator.clock
