@@ -2,7 +2,7 @@
 ``apfsm.server._bigjson._loads_yielding`` (now) against one ``json.loads`` call (before),
 side by side in one run.
 
-Run: ``.venv/bin/python benchmarks/snapshot_load.py [--objects 10000,100000]`` (the server
+Run: ``.venv/bin/python benchmarks/snapshot_load.py [--objects 10000,100000,300000]`` (the server
 extra). For each size a simulator is filled in process with that many Checkout Sessions
 and its snapshot serialised; a server is started as ``apfsm serve`` starts it
 (``create_app(gc_freeze=True)``, uvicorn in a thread, loopback HTTP) and the snapshot is
@@ -81,7 +81,7 @@ def load_once(snapshot: bytes, objects: int) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--objects", default="10000,100000", help="sizes, comma-separated")
+    parser.add_argument("--objects", default="10000,100000,300000", help="sizes, comma-separated")
     args = parser.parse_args()
     print("PUT /_apfsm/snapshot while another client calls GET /_apfsm/clock (ms)")
     for objects in (int(n) for n in args.objects.split(",")):
