@@ -94,6 +94,11 @@ class _Report:
     ended: datetime | None = None
     document_id: str | None = None
 
+    def row(self) -> list[Any]:  # its row of ``ReportBook.to_json``
+        ended = None if self.ended is None else self.ended.isoformat()
+        times = (self.start.isoformat(), self.end.isoformat(), self.created.isoformat())
+        return [self.report_id, self.report_type, *times, self.status, ended, self.document_id]
+
     def to_json(self) -> dict[str, Any]:
         # In the order the Node SDK's tst/webStoreClientTest.js compares Object.keys with
         # (alphabetical, as Amazon's answers).
@@ -116,6 +121,9 @@ class _Schedule:
     report_type: str
     frequency: str
     next_at: datetime
+
+    def row(self) -> list[Any]:  # as _Report.row
+        return [self.schedule_id, self.report_type, self.frequency, self.next_at.isoformat()]
 
     def to_json(self) -> dict[str, Any]:
         return {  # as _Report.to_json: the Node SDK's order
@@ -163,7 +171,15 @@ class ReportBook:
     def _queue(self, report_type: str, start: datetime, end: datetime, at: datetime) -> _Report:
         report = _Report(self._new_id(), report_type, start, end, at)
         self.reports[report.report_id] = report
+        self._mark("reports", report.report_id)
         return report
+
+    def _mark(self, table: str, row: str) -> None:
+        """A row of ``table`` changed (``report_rows``): the next checkpoint writes it."""
+        if (dirty := self._store.dirty) is not None:
+            if table == "report_keys":
+                dirty.reports.pop((table, row), None)  # a key stored again goes last
+            dirty.reports.setdefault((table, row), None)
 
     def settle(self) -> None:
         """Create the reports schedules owe and finish the reports due (module docs)."""
@@ -174,19 +190,23 @@ class ReportBook:
             if schedule.next_at <= now - retention:  # skip what would be deleted
                 missed = (now - retention - schedule.next_at) // period + 1
                 schedule.next_at += missed * period
+                self._mark("report_schedules", schedule.schedule_id)
             while schedule.next_at <= now:
                 at = schedule.next_at
                 self._queue(schedule.report_type, at - period, at, at)
                 schedule.next_at = at + period
+                self._mark("report_schedules", schedule.schedule_id)
         for report_id, report in list(self.reports.items()):
             if report.created + retention <= now:
                 del self.reports[report_id]
+                self._mark("reports", report_id)
                 if report.document_id is not None:
                     self._documents.pop(report.document_id, None)
                 continue
             due = report.created + self._limits.report_processing_time
             if report.status == "IN_PROGRESS" and due <= now:
                 report.ended = due
+                self._mark("reports", report_id)
                 if self.rows(report):
                     report.status = "COMPLETED"
                     report.document_id = f"amzn1.tortuga.0.{report.report_id}.{self._next}"
@@ -197,37 +217,33 @@ class ReportBook:
             self.save()
 
     def save(self) -> None:
-        """The book holds state: snapshots and checkpoints carry it from now on, serialised
-        when they are taken (``Store.reports_json``), not on every call — a whole-state
-        copy per Create Report took 0.25 s at 26,000 reports (issue 16)."""
+        """The book holds state: snapshots and checkpoints serialise it when taken, not
+        every call (a whole-state copy per Create Report: 0.25 s at 26,000, issue 16)."""
         self._store.reports_source = self.to_json
+        self._store.reports_row = self.row
 
     def to_json(self) -> dict[str, Any]:
         return {
             "next": self._next,
-            "reports": [
-                [
-                    r.report_id,
-                    r.report_type,
-                    r.start.isoformat(),
-                    r.end.isoformat(),
-                    r.created.isoformat(),
-                    r.status,
-                    None if r.ended is None else r.ended.isoformat(),
-                    r.document_id,
-                ]
-                for r in self.reports.values()
-            ],
-            "schedules": [
-                [s.schedule_id, s.report_type, s.frequency, s.next_at.isoformat()]
-                for s in self.schedules.values()
-            ],
+            "reports": [r.row() for r in self.reports.values()],
+            "schedules": [s.row() for s in self.schedules.values()],
             **(
                 {"keys": {name: dict(keys) for name, keys in self._keys.items()}}
                 if any(self._keys.values())
                 else {}
             ),
         }
+
+    def row(self, table: str, row: str) -> Any:
+        """A ``to_json`` row by table and id (``Dirty.reports``; None: gone); "head": next."""
+        if table == "head":
+            return {"next": self._next}
+        if table == "reports":
+            return None if (r := self.reports.get(row)) is None else r.row()
+        if table == "report_schedules":
+            return None if (s := self.schedules.get(row)) is None else s.row()
+        operation, key = row.split(" ", 1)
+        return self._keys[operation].get(key)
 
     def _load(self, data: Mapping[str, Any]) -> None:
         """Read ``to_json``'s form back. Raises ValueError on anything else."""
@@ -321,10 +337,12 @@ class ReportBook:
             answer = make()
         except ApiError as err:
             keys[key] = [print_, None, [err.reason_code, err.message]]
+            self._mark("report_keys", f"{operation} {key}")
             self.trim_keys()
             self.save()
             raise
         keys[key] = [print_, dict(answer), None]
+        self._mark("report_keys", f"{operation} {key}")
         self.trim_keys()
         self.save()
         return answer
@@ -334,9 +352,10 @@ class ReportBook:
         key is new again, as on the API's own operations)."""
         if self.max_keys is None:
             return
-        for keys in self._keys.values():
+        for operation, keys in self._keys.items():
             while len(keys) > self.max_keys:
-                del keys[next(iter(keys))]
+                keys.pop(key := next(iter(keys)))
+                self._mark("report_keys", f"{operation} {key}")
 
     def create_report(self, body: object, *, idempotency_key: str | None = None) -> dict[str, Any]:
         """Create Report (201): ``{"reportId": ...}``, the report queued ``IN_PROGRESS``;
@@ -490,8 +509,10 @@ class ReportBook:
             )
         for schedule in existing:
             del self.schedules[schedule.schedule_id]
+            self._mark("report_schedules", schedule.schedule_id)
         schedule = _Schedule(self._new_id(), kind, frequency, next_at)
         self.schedules[schedule.schedule_id] = schedule
+        self._mark("report_schedules", schedule.schedule_id)
         self.save()
         return {"reportScheduleId": schedule.schedule_id}
 
@@ -520,6 +541,7 @@ class ReportBook:
             self.settle()
             if self.schedules.pop(schedule_id, None) is None:
                 raise ApiError.from_code("ResourceNotFound", f"no report schedule {schedule_id}")
+            self._mark("report_schedules", schedule_id)
             self.save()
             return {}
 
@@ -536,6 +558,7 @@ class ReportBook:
                 raise ValueError(f"no report {report_id!r} in progress")
             report.status = "FAILED"
             report.ended = self._now()
+            self._mark("reports", report_id)
             self.save()
             return report.to_json()
 
