@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import heapq
 import io
 import threading
 from collections.abc import Callable, Mapping
@@ -134,6 +135,25 @@ class _Schedule:
         }
 
 
+class _ByTime:
+    """Report ids by an instant (their creation), the earliest first: a heap, as reports
+    are created in time order mostly but not always (a schedule's report is made at its
+    own instant, schedules in turn; a snapshot holds any order)."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[datetime, int, str]] = []  # (instant, tiebreak, id)
+
+    def push(self, at: datetime, report_id: str) -> None:
+        heapq.heappush(self._heap, (at, len(self._heap), report_id))
+
+    def until(self, at: datetime) -> list[str]:
+        """The ids pushed with an instant no later than ``at``, taken off."""
+        taken = []
+        while self._heap and self._heap[0][0] <= at:
+            taken.append(heapq.heappop(self._heap)[2])
+        return taken
+
+
 class ReportBook:
     """The reports, schedules and documents of one simulator (module docs).
 
@@ -158,6 +178,9 @@ class ReportBook:
         #: (``Simulator.retain(idempotency_keys=...)``; None: all, Amazon's rule).
         self.max_keys: int | None = None
         self._next = 0
+        #: The reports by creation, for ``settle`` to find those to delete and those to
+        #: finish without walking them all (``_ByTime``; gone or finished ones skipped).
+        self._kept, self._pending = _ByTime(), _ByTime()
         if store.reports is not None:
             self._load(store.reports)
             self.save()
@@ -170,9 +193,15 @@ class ReportBook:
 
     def _queue(self, report_type: str, start: datetime, end: datetime, at: datetime) -> _Report:
         report = _Report(self._new_id(), report_type, start, end, at)
-        self.reports[report.report_id] = report
+        self._add(report)
         self._mark("reports", report.report_id)
         return report
+
+    def _add(self, report: _Report) -> None:
+        self.reports[report.report_id] = report
+        self._kept.push(report.created, report.report_id)
+        if report.status == "IN_PROGRESS":
+            self._pending.push(report.created, report.report_id)
 
     def _mark(self, table: str, row: str) -> None:
         """A row of ``table`` changed (``report_rows``): the next checkpoint writes it."""
@@ -196,16 +225,17 @@ class ReportBook:
                 self._queue(schedule.report_type, at - period, at, at)
                 schedule.next_at = at + period
                 self._mark("report_schedules", schedule.schedule_id)
-        for report_id, report in list(self.reports.items()):
-            if report.created + retention <= now:
-                del self.reports[report_id]
-                self._mark("reports", report_id)
-                if report.document_id is not None:
-                    self._documents.pop(report.document_id, None)
+        for report_id in self._kept.until(now - retention):
+            if (report := self.reports.pop(report_id, None)) is None:
                 continue
-            due = report.created + self._limits.report_processing_time
-            if report.status == "IN_PROGRESS" and due <= now:
-                report.ended = due
+            self._mark("reports", report_id)
+            if report.document_id is not None:
+                self._documents.pop(report.document_id, None)
+        processing = self._limits.report_processing_time
+        for report_id in self._pending.until(now - processing):
+            report = self.reports.get(report_id)
+            if report is not None and report.status == "IN_PROGRESS":  # not failed since
+                report.ended = report.created + processing
                 self._mark("reports", report_id)
                 if self.rows(report):
                     report.status = "COMPLETED"
@@ -262,7 +292,7 @@ class ReportBook:
                     None if ended is None else _aware(ended),
                     None if doc is None else str(doc),
                 )
-                self.reports[report.report_id] = report
+                self._add(report)
                 if report.document_id is not None:
                     self._documents[report.document_id] = report.report_id
             for sid, kind, frequency, next_at in data["schedules"]:
@@ -561,40 +591,3 @@ class ReportBook:
             self._mark("reports", report_id)
             self.save()
             return report.to_json()
-
-
-def report_call(
-    book: ReportBook,
-    name: str,
-    object_id: str | None,
-    query: Mapping[str, Any] | None,
-    body: object,
-    idempotency_key: str | None = None,
-) -> tuple[int, dict[str, Any]]:
-    """One Reports API call by its operation's name (``REPORT_OPERATIONS``), as the server
-    and ``--state``'s replay make it: (HTTP status, JSON). ``idempotency_key`` is the
-    ``x-amz-pay-idempotency-key`` header, taken by the two creates (module docs). Raises
-    ``ApiError``."""
-    query = dict(query or {})
-    if name == "get_reports":
-        return 200, book.get_reports(query)
-    if name == "create_report":
-        return 201, book.create_report(body, idempotency_key=idempotency_key)
-    if name == "get_report_schedules":
-        return 200, book.get_report_schedules(query.get("reportTypes"))
-    if name == "create_report_schedule":
-        flag = query.get("deleteExistingSchedule")
-        delete = None if flag is None else str(flag).lower() == "true"
-        return 201, book.create_report_schedule(
-            body, delete_existing=delete, idempotency_key=idempotency_key
-        )
-    object_id = object_id or ""
-    if name == "get_report":
-        return 200, book.get_report(object_id)
-    if name == "get_report_document":
-        return 200, book.get_report_document(object_id)
-    if name == "get_report_schedule":
-        return 200, book.get_report_schedule(object_id)
-    if name == "cancel_report_schedule":
-        return 200, book.cancel_report_schedule(object_id)
-    raise ValueError(f"unknown report operation {name!r}")
