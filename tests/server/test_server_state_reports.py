@@ -152,3 +152,25 @@ def test_kill_9_loses_no_acknowledged_report(tmp_path: Path) -> None:
         assert schedule == _post(client, "/report-schedules", DAILY, "sched")
         assert len(listed) == len(client.get("/v2/reports").json()["reports"])
         client.close()
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "value"),
+    [
+        ("reports", "json", "{nope"),  # not JSON
+        ("reports", "json", '["1", "_NO_SUCH_TYPE_"]'),  # not a report
+        ("report_keys", "key", "no-operation"),  # no "operation key"
+    ],
+)
+def test_a_damaged_report_row_is_refused(
+    tmp_path: Path, table: str, column: str, value: str
+) -> None:
+    path = tmp_path / "state.db"
+    with TestClient(create_app(make_sim(), state=path)) as client:
+        Api(client)("POST", "/reports", WINDOW, key="k-1")
+    with sqlite3.connect(path) as db:
+        db.execute(f"UPDATE {table} SET {column} = ?", (value,))
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match="holds an unreadable checkpoint"):
+        create_app(state=path)
+    assert before == path.read_bytes()  # left alone
