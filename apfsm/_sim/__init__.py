@@ -10,7 +10,8 @@ from .journal import ChangeCursor
 from .ledger import ChargeLedger, PermissionLedger
 from .log import CallLog, LogRecord
 from .records import ChargePermissionRecord, ChargeRecord, CheckoutSessionRecord, RefundRecord
-from .reports import ReportBook, report_call
+from .report_calls import report_call
+from .reports import ReportBook
 from .simulator import Simulator
 from .snapshots import check_envelope, upgrade
 

@@ -2,12 +2,14 @@
 with the state): the store written as parts a database keeps row by row, and only what
 changed since the last checkpoint.
 
-A checkpoint is ``Parts``: a small head (the instant, the limits, the merchant, the seed,
-the counters), the objects and idempotency keys to write or delete, the queue entries
-pushed and popped, the notifications emitted since, and the call log's new packed chunks
-(chunks never change once packed: they are written as they are) and its unpacked tail.
-What it costs is what changed, whatever the store holds: ``Store.dirty`` (a
-``journal.Dirty``) collects it between two checkpoints, a change cursor the objects.
+A checkpoint is ``Parts``: a small head (the instant, the limits, the merchant, the
+seed, the counters), the objects and idempotency keys to write or delete, the queue
+entries pushed and popped, the notifications emitted since, and the call log's new
+packed chunks (chunks never change once packed: they are written as they are) and its
+unpacked tail, and the Reports API's rows changed (reports, schedules, keys:
+``report_rows``; the head keeps the book's small fields). What it costs is what changed,
+whatever the store holds: ``Store.dirty`` (a ``journal.Dirty``) collects it between two
+checkpoints, a change cursor the objects, ``ReportBook`` the report rows.
 
 The same pieces in full make a version-2 snapshot again (``snapshot_of``), so a restart
 restores through ``snapshots.load`` and its full check (``snapcheck``): nothing a file
@@ -27,10 +29,11 @@ from apfsm._spec import Limits
 
 from .journal import Dirty
 from .log import Slot
+from .report_parse import KEYED
 from .snapshots import SNAPSHOT_FORMAT, SNAPSHOT_VERSION, _action_json, _key_json, _record_json
 from .store import Store
 
-__all__ = ["Parts", "key_row", "parts_of", "resumed", "snapshot_of", "track"]
+__all__ = ["Parts", "key_row", "parts_of", "report_rows", "resumed", "snapshot_of", "track"]
 
 
 def _text(value: Any) -> str:
@@ -56,6 +59,8 @@ class Parts:
         log_first: the number of the oldest log record kept (older chunks are deleted).
         log_chunks: (first record's number, packed chunk) new since; ``log_tail`` the
             newest records packed.
+        reports: the Reports API's rows, (table, id, JSON) to write or (table, id,
+            None) to delete, in order (``report_rows``).
     """
 
     full: bool
@@ -71,6 +76,7 @@ class Parts:
     log_first: int
     log_chunks: list[tuple[int, bytes]]
     log_tail: bytes
+    reports: list[tuple[str, str, str | None]] = attrs.field(factory=list)
 
 
 def track(store: Store) -> Dirty:
@@ -107,6 +113,7 @@ def parts_of(store: Store, *, now: datetime, limits: Limits, full: bool = False)
     dirty = store.dirty
     full = full or dirty is None
     dirty = track(store)
+    book, reports = report_rows(store, full=full)
     head = _text(
         {
             "format": SNAPSHOT_FORMAT,
@@ -117,7 +124,7 @@ def parts_of(store: Store, *, now: datetime, limits: Limits, full: bool = False)
             "limits": limits.to_json(),
             "counters": dict(store.counters),
             "notificationsDropped": store.notifications_dropped,
-            **({} if (reports := store.reports_json()) is None else {"reports": reports}),
+            **({} if book is None else {"reports": book}),
         }
     )
     changed: Iterable[str] = dirty.cursor.take()
@@ -172,6 +179,7 @@ def parts_of(store: Store, *, now: datetime, limits: Limits, full: bool = False)
         log_first=log_first,
         log_chunks=chunks,
         log_tail=tail,
+        reports=reports,
     )
     dirty.keys = dict.fromkeys(in_flight)  # first next time: taken before the later ones
     dirty.pushed.clear()
@@ -184,17 +192,67 @@ def parts_of(store: Store, *, now: datetime, limits: Limits, full: bool = False)
     return parts
 
 
+def report_rows(
+    store: Store, *, full: bool
+) -> tuple[dict[str, Any] | None, list[tuple[str, str, str | None]]]:
+    """The Reports API's small fields (None: it never held state) and its rows to write
+    (``Parts.reports``): every row when ``full``, else those ``Dirty.reports`` names —
+    the reports created, finished or deleted, the schedules created, advanced or
+    cancelled, the keys stored or forgotten — as they are now; then starts afresh."""
+    dirty = track(store)
+    row_of = store.reports_row
+    if not full and row_of is not None:
+        rows = [(t, i, None if (r := row_of(t, i)) is None else _text(r)) for t, i in dirty.reports]
+        dirty.reports.clear()
+        return row_of("head", ""), rows
+    dirty.reports.clear()
+    data = store.reports_json()
+    if data is None:
+        return None, []
+    if not full:  # no book holds state: its rows are written already
+        return _small(data), []
+    book: list[tuple[str, str, str | None]] = [
+        ("reports", str(r[0]), _text(r)) for r in data["reports"]
+    ]
+    book += [("report_schedules", str(s[0]), _text(s)) for s in data["schedules"]]
+    for operation, keys in data.get("keys", {}).items():
+        book += [("report_keys", f"{operation} {k}", _text(v)) for k, v in keys.items()]
+    return _small(data), book
+
+
+def _small(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k not in {"reports", "schedules", "keys"}}
+
+
+def _book(small: Mapping[str, Any], rows: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
+    """``ReportBook.to_json``'s form again from its small fields and rows."""
+    book: dict[str, Any] = {**small, "reports": [], "schedules": []}
+    keys: dict[str, dict[str, Any]] = {}
+    for table, row_id, text in rows:
+        if table == "report_keys":
+            operation, key = row_id.split(" ", 1)
+            keys.setdefault(operation, {})[key] = json.loads(text)
+        else:
+            book["reports" if table == "reports" else "schedules"].append(json.loads(text))
+    if keys:  # every keyed operation, as ``to_json`` (an unknown one is refused by it)
+        book["keys"] = {**{name: {} for name in KEYED}, **keys}
+    return book
+
+
 def snapshot_of(
     head: str,
     objects: Iterable[str],
     queue: Iterable[str],
     keys: Iterable[tuple[str, str]],
     notifications: Iterable[str],
+    reports: Iterable[tuple[str, str, str]] = (),
 ) -> Mapping[str, Any]:
     """A snapshot (without its log) from the rows a checkpoint wrote, in order (objects
     by creation, queue entries by scheduling number, keys as taken): of the head's
     version — a version-1 head's keys rows are ``{key: entry}`` (``snapshots.upgrade``
-    then needs the file's log).
+    then needs the file's log). A head whose ``reports`` holds only the book's small
+    fields (schema 4) takes its rows from ``reports``, (table, id, JSON) as
+    ``report_rows`` gave them.
 
     Raises:
         ValueError: a row is not JSON (``snapshots.load`` checks the rest).
@@ -208,4 +266,7 @@ def snapshot_of(
         snapshot["idempotency"] = [json.loads(text) for _, text in keys]
     snapshot["notifications"] = [json.loads(text) for text in notifications]
     snapshot["log"] = []
+    book = snapshot.get("reports")
+    if isinstance(book, dict) and "reports" not in book:
+        snapshot["reports"] = _book(book, reports)
     return snapshot

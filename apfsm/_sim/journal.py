@@ -84,12 +84,13 @@ class Journal:
 
 class Dirty:
     """What changed since a ``--state`` checkpoint last took it, beyond the objects (a
-    cursor sees those): the idempotency keys answered or forgotten, the entries pushed on
-    and popped off the event queue, and how far the append-only parts were written.
-    ``Store.dirty`` holds it while a state file is attached (else None: nothing is kept).
+    cursor sees those): the idempotency keys answered or forgotten, the entries pushed
+    on and popped off the event queue, the Reports API's rows changed, and how far the
+    append-only parts were written. ``Store.dirty`` holds it while a state file is
+    attached (else None: nothing is kept).
     """
 
-    __slots__ = ("cursor", "keys", "log_after", "notifications", "popped", "pushed")
+    __slots__ = ("cursor", "keys", "log_after", "notifications", "popped", "pushed", "reports")
 
     def __init__(self, cursor: ChangeCursor) -> None:
         self.cursor = cursor
@@ -98,6 +99,10 @@ class Dirty:
         #: then forgets the oldest first, as the running server did.
         self.keys: dict[Slot, None] = {}
         self.pushed: list[tuple[object, ...]] = []
+        #: The Reports API's rows changed, as (table, id) — ``"reports"`` and
+        #: ``"report_schedules"`` by id, ``"report_keys"`` by ``"operation key"`` — in
+        #: order (an ordered set; a key stored again goes last): ``checkpoints.report_rows``.
+        self.reports: dict[tuple[str, str], None] = {}
         self.popped: list[int] = []
         #: The newest log chunk written (by its first record's number), notifications
         #: written (a count).

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import heapq
 import io
 import threading
 from collections.abc import Callable, Mapping
@@ -94,6 +95,11 @@ class _Report:
     ended: datetime | None = None
     document_id: str | None = None
 
+    def row(self) -> list[Any]:  # its row of ``ReportBook.to_json``
+        ended = None if self.ended is None else self.ended.isoformat()
+        times = (self.start.isoformat(), self.end.isoformat(), self.created.isoformat())
+        return [self.report_id, self.report_type, *times, self.status, ended, self.document_id]
+
     def to_json(self) -> dict[str, Any]:
         # In the order the Node SDK's tst/webStoreClientTest.js compares Object.keys with
         # (alphabetical, as Amazon's answers).
@@ -117,6 +123,9 @@ class _Schedule:
     frequency: str
     next_at: datetime
 
+    def row(self) -> list[Any]:  # as _Report.row
+        return [self.schedule_id, self.report_type, self.frequency, self.next_at.isoformat()]
+
     def to_json(self) -> dict[str, Any]:
         return {  # as _Report.to_json: the Node SDK's order
             "nextReportCreationTime": format_timestamp(self.next_at),
@@ -124,6 +133,25 @@ class _Schedule:
             "reportType": self.report_type,
             "scheduleFrequency": self.frequency,
         }
+
+
+class _ByTime:
+    """Report ids by an instant (their creation), the earliest first: a heap, as reports
+    are created in time order mostly but not always (a schedule's report is made at its
+    own instant, schedules in turn; a snapshot holds any order)."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[datetime, int, str]] = []  # (instant, tiebreak, id)
+
+    def push(self, at: datetime, report_id: str) -> None:
+        heapq.heappush(self._heap, (at, len(self._heap), report_id))
+
+    def until(self, at: datetime) -> list[str]:
+        """The ids pushed with an instant no later than ``at``, taken off."""
+        taken = []
+        while self._heap and self._heap[0][0] <= at:
+            taken.append(heapq.heappop(self._heap)[2])
+        return taken
 
 
 class ReportBook:
@@ -150,6 +178,9 @@ class ReportBook:
         #: (``Simulator.retain(idempotency_keys=...)``; None: all, Amazon's rule).
         self.max_keys: int | None = None
         self._next = 0
+        #: The reports by creation, for ``settle`` to find those to delete and those to
+        #: finish without walking them all (``_ByTime``; gone or finished ones skipped).
+        self._kept, self._pending = _ByTime(), _ByTime()
         if store.reports is not None:
             self._load(store.reports)
             self.save()
@@ -162,8 +193,22 @@ class ReportBook:
 
     def _queue(self, report_type: str, start: datetime, end: datetime, at: datetime) -> _Report:
         report = _Report(self._new_id(), report_type, start, end, at)
-        self.reports[report.report_id] = report
+        self._add(report)
+        self._mark("reports", report.report_id)
         return report
+
+    def _add(self, report: _Report) -> None:
+        self.reports[report.report_id] = report
+        self._kept.push(report.created, report.report_id)
+        if report.status == "IN_PROGRESS":
+            self._pending.push(report.created, report.report_id)
+
+    def _mark(self, table: str, row: str) -> None:
+        """A row of ``table`` changed (``report_rows``): the next checkpoint writes it."""
+        if (dirty := self._store.dirty) is not None:
+            if table == "report_keys":
+                dirty.reports.pop((table, row), None)  # a key stored again goes last
+            dirty.reports.setdefault((table, row), None)
 
     def settle(self) -> None:
         """Create the reports schedules owe and finish the reports due (module docs)."""
@@ -174,19 +219,24 @@ class ReportBook:
             if schedule.next_at <= now - retention:  # skip what would be deleted
                 missed = (now - retention - schedule.next_at) // period + 1
                 schedule.next_at += missed * period
+                self._mark("report_schedules", schedule.schedule_id)
             while schedule.next_at <= now:
                 at = schedule.next_at
                 self._queue(schedule.report_type, at - period, at, at)
                 schedule.next_at = at + period
-        for report_id, report in list(self.reports.items()):
-            if report.created + retention <= now:
-                del self.reports[report_id]
-                if report.document_id is not None:
-                    self._documents.pop(report.document_id, None)
+                self._mark("report_schedules", schedule.schedule_id)
+        for report_id in self._kept.until(now - retention):
+            if (report := self.reports.pop(report_id, None)) is None:
                 continue
-            due = report.created + self._limits.report_processing_time
-            if report.status == "IN_PROGRESS" and due <= now:
-                report.ended = due
+            self._mark("reports", report_id)
+            if report.document_id is not None:
+                self._documents.pop(report.document_id, None)
+        processing = self._limits.report_processing_time
+        for report_id in self._pending.until(now - processing):
+            report = self.reports.get(report_id)
+            if report is not None and report.status == "IN_PROGRESS":  # not failed since
+                report.ended = report.created + processing
+                self._mark("reports", report_id)
                 if self.rows(report):
                     report.status = "COMPLETED"
                     report.document_id = f"amzn1.tortuga.0.{report.report_id}.{self._next}"
@@ -197,37 +247,33 @@ class ReportBook:
             self.save()
 
     def save(self) -> None:
-        """The book holds state: snapshots and checkpoints carry it from now on, serialised
-        when they are taken (``Store.reports_json``), not on every call — a whole-state
-        copy per Create Report took 0.25 s at 26,000 reports (issue 16)."""
+        """The book holds state: snapshots and checkpoints serialise it when taken, not
+        every call (a whole-state copy per Create Report: 0.25 s at 26,000, issue 16)."""
         self._store.reports_source = self.to_json
+        self._store.reports_row = self.row
 
     def to_json(self) -> dict[str, Any]:
         return {
             "next": self._next,
-            "reports": [
-                [
-                    r.report_id,
-                    r.report_type,
-                    r.start.isoformat(),
-                    r.end.isoformat(),
-                    r.created.isoformat(),
-                    r.status,
-                    None if r.ended is None else r.ended.isoformat(),
-                    r.document_id,
-                ]
-                for r in self.reports.values()
-            ],
-            "schedules": [
-                [s.schedule_id, s.report_type, s.frequency, s.next_at.isoformat()]
-                for s in self.schedules.values()
-            ],
+            "reports": [r.row() for r in self.reports.values()],
+            "schedules": [s.row() for s in self.schedules.values()],
             **(
                 {"keys": {name: dict(keys) for name, keys in self._keys.items()}}
                 if any(self._keys.values())
                 else {}
             ),
         }
+
+    def row(self, table: str, row: str) -> Any:
+        """A ``to_json`` row by table and id (``Dirty.reports``; None: gone); "head": next."""
+        if table == "head":
+            return {"next": self._next}
+        if table == "reports":
+            return None if (r := self.reports.get(row)) is None else r.row()
+        if table == "report_schedules":
+            return None if (s := self.schedules.get(row)) is None else s.row()
+        operation, key = row.split(" ", 1)
+        return self._keys[operation].get(key)
 
     def _load(self, data: Mapping[str, Any]) -> None:
         """Read ``to_json``'s form back. Raises ValueError on anything else."""
@@ -246,7 +292,7 @@ class ReportBook:
                     None if ended is None else _aware(ended),
                     None if doc is None else str(doc),
                 )
-                self.reports[report.report_id] = report
+                self._add(report)
                 if report.document_id is not None:
                     self._documents[report.document_id] = report.report_id
             for sid, kind, frequency, next_at in data["schedules"]:
@@ -321,10 +367,12 @@ class ReportBook:
             answer = make()
         except ApiError as err:
             keys[key] = [print_, None, [err.reason_code, err.message]]
+            self._mark("report_keys", f"{operation} {key}")
             self.trim_keys()
             self.save()
             raise
         keys[key] = [print_, dict(answer), None]
+        self._mark("report_keys", f"{operation} {key}")
         self.trim_keys()
         self.save()
         return answer
@@ -334,9 +382,10 @@ class ReportBook:
         key is new again, as on the API's own operations)."""
         if self.max_keys is None:
             return
-        for keys in self._keys.values():
+        for operation, keys in self._keys.items():
             while len(keys) > self.max_keys:
-                del keys[next(iter(keys))]
+                keys.pop(key := next(iter(keys)))
+                self._mark("report_keys", f"{operation} {key}")
 
     def create_report(self, body: object, *, idempotency_key: str | None = None) -> dict[str, Any]:
         """Create Report (201): ``{"reportId": ...}``, the report queued ``IN_PROGRESS``;
@@ -490,8 +539,10 @@ class ReportBook:
             )
         for schedule in existing:
             del self.schedules[schedule.schedule_id]
+            self._mark("report_schedules", schedule.schedule_id)
         schedule = _Schedule(self._new_id(), kind, frequency, next_at)
         self.schedules[schedule.schedule_id] = schedule
+        self._mark("report_schedules", schedule.schedule_id)
         self.save()
         return {"reportScheduleId": schedule.schedule_id}
 
@@ -520,6 +571,7 @@ class ReportBook:
             self.settle()
             if self.schedules.pop(schedule_id, None) is None:
                 raise ApiError.from_code("ResourceNotFound", f"no report schedule {schedule_id}")
+            self._mark("report_schedules", schedule_id)
             self.save()
             return {}
 
@@ -536,42 +588,6 @@ class ReportBook:
                 raise ValueError(f"no report {report_id!r} in progress")
             report.status = "FAILED"
             report.ended = self._now()
+            self._mark("reports", report_id)
             self.save()
             return report.to_json()
-
-
-def report_call(
-    book: ReportBook,
-    name: str,
-    object_id: str | None,
-    query: Mapping[str, Any] | None,
-    body: object,
-    idempotency_key: str | None = None,
-) -> tuple[int, dict[str, Any]]:
-    """One Reports API call by its operation's name (``REPORT_OPERATIONS``), as the server
-    and ``--state``'s replay make it: (HTTP status, JSON). ``idempotency_key`` is the
-    ``x-amz-pay-idempotency-key`` header, taken by the two creates (module docs). Raises
-    ``ApiError``."""
-    query = dict(query or {})
-    if name == "get_reports":
-        return 200, book.get_reports(query)
-    if name == "create_report":
-        return 201, book.create_report(body, idempotency_key=idempotency_key)
-    if name == "get_report_schedules":
-        return 200, book.get_report_schedules(query.get("reportTypes"))
-    if name == "create_report_schedule":
-        flag = query.get("deleteExistingSchedule")
-        delete = None if flag is None else str(flag).lower() == "true"
-        return 201, book.create_report_schedule(
-            body, delete_existing=delete, idempotency_key=idempotency_key
-        )
-    object_id = object_id or ""
-    if name == "get_report":
-        return 200, book.get_report(object_id)
-    if name == "get_report_document":
-        return 200, book.get_report_document(object_id)
-    if name == "get_report_schedule":
-        return 200, book.get_report_schedule(object_id)
-    if name == "cancel_report_schedule":
-        return 200, book.cancel_report_schedule(object_id)
-    raise ValueError(f"unknown report operation {name!r}")

@@ -78,6 +78,9 @@ class Store:
         #: a snapshot or checkpoint is taken, not on every report call (issue 16: a
         #: whole-state copy a call took 0.25 s at 26,000 reports).
         self.reports_source: Callable[[], dict[str, Any]] | None = None
+        #: The book's ``row``: one row of its ``to_json`` by (table, id), for an
+        #: incremental checkpoint (``Dirty.reports`` names the rows changed).
+        self.reports_row: Callable[[str, str], Any] | None = None
 
     def reports_json(self) -> dict[str, Any] | None:
         """The Reports API's state as JSON now (None: it never held any)."""

@@ -1,19 +1,21 @@
 """_Durable state for ``apfsm serve --state FILE``: a command journal in SQLite.
 
 Every call that reaches the simulator (API calls, the buyer's actions, clock moves) is
-appended to the ``journal`` table — its kind, its arguments, the raw request body and the
-simulated instant — and, when it can change state, committed before it is answered (WAL
-mode, ``synchronous=FULL``: a ``kill -9``, even a power cut, loses nothing acknowledged).
-Reads are journaled too (they are in the call log, which a restart replays them into) but
-committed with the next write, or once ``MAX_UNCOMMITTED_READS`` (256) wait, so a read
-seldom waits on the disk and memory stays bounded under reads alone (issue 16: 3,000 GETs
-kept 3,000 entries until a write). Every ``checkpoint_every`` commands (1,000 by default)
-and at shutdown, a checkpoint writes what changed since the last one — the objects
-changed, the idempotency keys answered, the queue entries pushed and popped, the
-notifications and packed call-log chunks added (``Simulator.checkpoint_parts``) — a row
-each in its table, and deletes the journal before it, in one transaction. Its cost is what
-changed, not what is held (issue 16: a whole-state checkpoint paused calls ~90 µs per
-object, 9–14 s at 100,000). A new file, a reset and a snapshot load write everything.
+appended to the ``journal`` table — its kind, its arguments, the raw request body and
+the simulated instant — and, when it can change state, committed before it is answered
+(WAL mode, ``synchronous=FULL``: a ``kill -9``, even a power cut, loses nothing
+acknowledged). Reads are journaled too (they are in the call log, which a restart
+replays them into) but committed with the next write, or once ``MAX_UNCOMMITTED_READS``
+(256) wait, so a read seldom waits on the disk and memory stays bounded under reads
+alone (issue 16: 3,000 GETs kept 3,000 entries until a write). Every
+``checkpoint_every`` commands (1,000 by default) and at shutdown, a checkpoint writes
+what changed since the last one — the objects changed, the idempotency keys answered,
+the queue entries pushed and popped, the notifications and packed call-log chunks added,
+the reports, report schedules and report keys changed (``Simulator.checkpoint_parts``;
+``_durable_reports``) — a row each in its table, and deletes the journal before it, in
+one transaction. Its cost is what changed, not what is held (issue 16: a whole-state
+checkpoint paused calls ~90 µs per object, 9–14 s at 100,000). A new file, a reset and a
+snapshot load write everything.
 
 IPN envelopes for ``--notify-url`` are kept in the ``ipn`` table with the call that
 emitted them, until their delivery is over; a restart queues the rest again.
@@ -46,6 +48,12 @@ from apfsm._clock import ManualClock
 from apfsm._errors import ActionRefused, ApiError
 from apfsm._sim import CallLog, Parts, Simulator, snapshot_of, upgrade
 
+from ._durable_reports import (
+    REPORT_TABLE_NAMES,
+    REPORT_TABLES,
+    _read_report_rows,
+    _write_report_rows,
+)
 from ._journal import _journal_entry
 
 _log = logging.getLogger("apfsm.server")
@@ -55,7 +63,8 @@ APPLICATION_ID: Final = 0x61706673
 #: ``PRAGMA user_version``: the layout of the tables below (1: one whole-state checkpoint
 #: blob; 2: the same tables, one idempotency key space, a row a key — both read and
 #: migrated in place). 3: a ``keys`` row per (operation, key), keyed ``"operation key"``.
-SCHEMA_VERSION: Final = 3
+#: 4: the Reports API's reports, schedules and keys a row each, not in the head's JSON.
+SCHEMA_VERSION: Final = 4
 _SQLITE_HEADER: Final = b"SQLite format 3\x00"
 #: Journal entries of reads kept in memory, uncommitted, before they are committed
 #: without waiting for a write (Decision, issue 16: bounded memory under reads alone; a
@@ -80,7 +89,7 @@ CREATE TABLE log (first INTEGER PRIMARY KEY, chunk BLOB NOT NULL);
 """
 _TABLES: Final = frozenset(
     {"head", "objects", "queue", "keys", "notifications", "log", "journal", "ipn"}
-)
+)  # and ``REPORT_TABLE_NAMES`` from schema 4
 
 _SCHEMA: Final = (
     _CHECKPOINT_TABLES
@@ -316,6 +325,7 @@ def _write(db: sqlite3.Connection, seq: int, parts: Parts) -> None:
     _many(db, "INSERT OR REPLACE INTO notifications", parts.notifications)
     db.execute("DELETE FROM log WHERE first < ?", (parts.log_first,))
     _many(db, "INSERT OR REPLACE INTO log", parts.log_chunks)
+    _write_report_rows(db, parts.reports, full=parts.full, many=_many, delete=_delete)
     db.execute(
         "INSERT OR REPLACE INTO head VALUES (1, ?, ?, ?, ?)",
         (seq, parts.head, parts.log_first, parts.log_tail),
@@ -334,9 +344,9 @@ def _batches(db: sqlite3.Connection, rows: Sequence[_Row], width: int) -> Iterat
         yield rows[start : start + per]
 
 
-def _many(db: sqlite3.Connection, insert: str, rows: Sequence[_Row]) -> None:
+def _many(db: sqlite3.Connection, insert: str, rows: Sequence[_Row], conflict: str = "") -> None:
     """``insert`` (``INSERT ... INTO table``) of every row of ``rows``, a multi-row
-    ``VALUES`` of up to ``_BATCH_ROWS`` rows a statement.
+    ``VALUES`` of up to ``_BATCH_ROWS`` rows a statement (then ``conflict``, an upsert).
 
     Not ``executemany``: the sqlite3 module lets go of the GIL around each step, a row
     each, and when another thread is busy (the event loop, a call), taking it back waits
@@ -351,7 +361,7 @@ def _many(db: sqlite3.Connection, insert: str, rows: Sequence[_Row]) -> None:
     group = "(" + ", ".join("?" * width) + ")"
     for batch in _batches(db, rows, width):
         values = ", ".join([group] * len(batch))
-        db.execute(f"{insert} VALUES {values}", [value for row in batch for value in row])
+        db.execute(f"{insert} VALUES {values}{conflict}", [value for row in batch for value in row])
 
 
 def _delete(db: sqlite3.Connection, table: str, column: str, keys: Sequence[object]) -> None:
@@ -399,15 +409,15 @@ def _fresh_db(path: Path, simulator: Simulator) -> sqlite3.Connection:
     db.execute(f"PRAGMA application_id={APPLICATION_ID}")
     db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
     with db:
-        db.executescript(_SCHEMA)
+        db.executescript(_SCHEMA + REPORT_TABLES)
     with db:
         _write(db, 0, simulator.checkpoint_parts(full=True))
     _fold_wal(db)
     return db
 
 
-def _restored(path: Path, db: sqlite3.Connection) -> tuple[Simulator, int]:
-    """The simulator a version-2 or -3 file's checkpoint holds, and its journal entry
+def _restored(path: Path, db: sqlite3.Connection, version: int) -> tuple[Simulator, int]:
+    """The simulator a version-2 to -4 file's checkpoint holds, and its journal entry
     (a version-2 file's one key space is read per operation: ``snapshots.upgrade``)."""
     row = db.execute("SELECT seq, snapshot, log_first, log_tail FROM head WHERE id = 1").fetchone()
     if row is None:
@@ -420,6 +430,7 @@ def _restored(path: Path, db: sqlite3.Connection) -> tuple[Simulator, int]:
             (r[0] for r in db.execute("SELECT json FROM queue ORDER BY number")),
             db.execute("SELECT key, json FROM keys ORDER BY rowid"),
             (r[0] for r in db.execute("SELECT json FROM notifications ORDER BY n")),
+            _read_report_rows(db) if version >= 4 else (),
         )
         chunks = [r[0] for r in db.execute("SELECT chunk FROM log ORDER BY first")]
         log = CallLog.from_packed(log_first, chunks, log_tail)
@@ -448,7 +459,7 @@ def _resume(
 ) -> tuple[Simulator, int]:
     """The simulator the file holds: its checkpoint, then its journal replayed (with the
     server's retention caps, as the commands first ran)."""
-    simulator, seq = (_restored if version >= 2 else _restored_v1)(path, db)
+    simulator, seq = _restored(path, db, version) if version >= 2 else _restored_v1(path, db)
     retain(simulator)
     clock = simulator.clock
     assert isinstance(clock, ManualClock)
@@ -471,9 +482,8 @@ def _resume(
         except Exception:  # a simulator bug: it failed the first time too
             _log.exception("apfsm: journal command %d failed on replay", seq)
     if version < SCHEMA_VERSION:  # migrate in place: the checkpoint as rows, in one transaction
-        if version < 2:
-            with db:
-                db.executescript(_CHECKPOINT_TABLES)
+        with db:
+            db.executescript((_CHECKPOINT_TABLES if version < 2 else "") + REPORT_TABLES)
         with db:
             _write(db, seq, simulator.checkpoint_parts(full=True))
             db.execute("DELETE FROM journal WHERE seq <= ?", (seq,))
@@ -505,6 +515,7 @@ def _open_sqlite(
             f"{SCHEMA_VERSION})",
         )
     needed = _TABLES if version >= 2 else {"checkpoint", "journal", "ipn"}
+    needed = needed | set(REPORT_TABLE_NAMES) if version >= 4 else needed
     if application_id != APPLICATION_ID or not needed <= tables:
         db.close()
         raise _refuse(path, "is a SQLite database of another application, not an apfsm state")

@@ -97,7 +97,7 @@ def test_reports_survive_a_restart_with_state(tmp_path: Path) -> None:
     restarted = Api(TestClient(create_app(state=path)))
     assert report_id == restarted("GET", f"/reports/{report_id}")[1]["reportId"]
     assert 200 == restarted("GET", f"/report-schedules/{schedule_id}")[0]
-    # A clean shutdown checkpoints (the journal is cleared): the reports are in the head.
+    # A clean shutdown checkpoints (the journal is cleared): the reports are in their rows.
     with TestClient(create_app(state=path)) as client:
         # A new key: key-1 again would be the first request again, answered, not made.
         Api(client)("POST", "/reports", {"reportType": AUTH, **WINDOW}, key="after-restart")
