@@ -99,13 +99,9 @@ def _object(text: str, at: int, depth: int) -> tuple[dict[str, Any], int]:
         if text[at : at + 1] != ":":
             raise JSONDecodeError("Expecting ':' delimiter", text, at)
         out[key], at = _value(text, _skip(text, at + 1), depth)
-        at = _skip(text, at)
-        following = text[at : at + 1]
-        if following == "}":
-            return out, at + 1
-        if following != ",":
-            raise JSONDecodeError("Expecting ',' delimiter", text, at)
-        at = _skip(text, at + 1)
+        closed, at = _after_item(text, at, "}")
+        if closed:
+            return out, at
 
 
 def _array(text: str, at: int, depth: int) -> tuple[list[Any], int]:
@@ -116,10 +112,17 @@ def _array(text: str, at: int, depth: int) -> tuple[list[Any], int]:
     while True:
         value, at = _value(text, at, depth)
         out.append(value)
-        at = _skip(text, at)
-        following = text[at : at + 1]
-        if following == "]":
-            return out, at + 1
-        if following != ",":
-            raise JSONDecodeError("Expecting ',' delimiter", text, at)
-        at = _skip(text, at + 1)
+        closed, at = _after_item(text, at, "]")
+        if closed:
+            return out, at
+
+
+def _after_item(text: str, at: int, close: str) -> tuple[bool, int]:
+    """After a container's item: (True, past ``close``) or (False, at the next item)."""
+    at = _skip(text, at)
+    following = text[at : at + 1]
+    if following == close:
+        return True, at + 1
+    if following != ",":
+        raise JSONDecodeError("Expecting ',' delimiter", text, at)
+    return False, _skip(text, at + 1)

@@ -26,11 +26,12 @@ from ._endpoints import (
 from ._state import _State
 from ._wire import (
     MAX_BODY_BYTES,
-    MAX_JSON_DEPTH,
     MAX_SNAPSHOT_BYTES,
     _error_response,
     _json_response,
     _loads,
+    _nested_too_deep,
+    _not_json,
 )
 
 if TYPE_CHECKING:
@@ -85,14 +86,9 @@ def _loads_snapshot(raw: bytes) -> Any:
     try:
         return _bigjson._loads_yielding(raw)
     except _bigjson._TooDeep:
-        raise ApiError.from_code(
-            "InvalidRequestFormat",
-            f"the request body nests objects and arrays deeper than {MAX_JSON_DEPTH} levels",
-        ) from None
+        raise _nested_too_deep() from None
     except (ValueError, RecursionError) as exc:
-        raise ApiError.from_code(
-            "InvalidRequestFormat", f"the request body is not valid JSON: {exc}"
-        ) from None
+        raise _not_json(exc) from None
 
 
 def _body_object(request: Request, value: Any) -> dict[str, Any]:

@@ -46,10 +46,7 @@ def _loads(raw: bytes, *, exact: bool = False) -> Any:
         ApiError: ``InvalidRequestFormat``.
     """
     if _too_deep(raw):
-        raise ApiError.from_code(
-            "InvalidRequestFormat",
-            f"the request body nests objects and arrays deeper than {MAX_JSON_DEPTH} levels",
-        )
+        raise _nested_too_deep()
     try:
         # NaN, Infinity and numbers too large for a float are not JSON: refuse them here
         # rather than store a value no JSON answer could carry. Other numbers stay exact
@@ -60,9 +57,20 @@ def _loads(raw: bytes, *, exact: bool = False) -> Any:
             parse_float=_exact_number if exact else _finite_float,
         )
     except (ValueError, RecursionError) as exc:
-        raise ApiError.from_code(
-            "InvalidRequestFormat", f"the request body is not valid JSON: {exc}"
-        ) from None
+        raise _not_json(exc) from None
+
+
+def _nested_too_deep() -> ApiError:
+    """A body nesting deeper than ``MAX_JSON_DEPTH`` (``_loads``, snapshots)."""
+    return ApiError.from_code(
+        "InvalidRequestFormat",
+        f"the request body nests objects and arrays deeper than {MAX_JSON_DEPTH} levels",
+    )
+
+
+def _not_json(exc: Exception) -> ApiError:
+    """A body JSON cannot decode (``_loads``, snapshots): why, in the message."""
+    return ApiError.from_code("InvalidRequestFormat", f"the request body is not valid JSON: {exc}")
 
 
 #: Deepest nesting of objects and arrays a request body may have (Decision: Amazon's bodies
